@@ -1,0 +1,72 @@
+"""The `vanban` command line.
+
+Each subcommand lives in its own module, which exposes `add_arguments(parser)` and
+`main(args) -> int`. Only the chosen module is imported, so `vanban parse` starts fast.
+
+Exit codes: 0 success; 1 some input failed or (for queries) nothing matched; 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("pipeline.parse_cmd", "parse files to JSON (stdout or -o DIR)"),
+    "run": ("pipeline.batch", "process a folder: JSON per document, links, graph, SQLite store, run report"),
+    "query": ("pipeline.query", "ask the store: agency duties, duty owners, citations, gaps"),
+    "diff": ("pipeline.diff", "compare plans across provinces"),
+    "check": ("pipeline.check", "hold a report's results against its plan's targets"),
+    "report": ("pipeline.report", "write a self-contained HTML report of a run"),
+    "bench": ("pipeline.bench", "measure throughput on a synthetic corpus"),
+}
+
+
+def _usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return (
+        "usage: vanban COMMAND [options]   (vanban COMMAND --help for details)\n\n"
+        "Vietnamese administrative documents to structured, source-grounded JSON.\n\n"
+        "commands:\n" + "\n".join(lines) + "\n\n"
+        "exit codes: 0 ok; 1 an input failed or nothing matched; 2 usage error\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(_usage())
+        return 0
+    if argv[0] == "--version":
+        print(f"vanban {__version__}")
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        sys.stderr.write(f"vanban: unknown command {name!r}\n\n{_usage()}")
+        return 2
+    module_name, help_ = COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            sys.stderr.write(f"vanban: the {name!r} command is not available in this build\n")
+            return 2
+        raise
+    parser = argparse.ArgumentParser(prog=f"vanban {name}", description=help_)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.main(args) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("vanban: interrupted\n")
+        return 130
+    except BrokenPipeError:  # `vanban ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

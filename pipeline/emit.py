@@ -1,0 +1,59 @@
+"""Stage 8, emit: the document as JSON, valid against schemas/document.schema.json.
+
+Files are written atomically (a temporary file in the same folder, then `os.replace`), so
+a run that is killed never leaves half a JSON behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .rules import SCHEMAS_DIR
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, dumps(data) + "\n")
+
+
+@lru_cache(maxsize=None)
+def validator(schema_name: str = "document"):
+    """A compiled JSON Schema validator for schemas/<name>.schema.json (built once)."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((SCHEMAS_DIR / f"{schema_name}.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_errors(data: Any, schema_name: str = "document") -> list[str]:
+    """Human-readable schema violations ([] when valid)."""
+    return [
+        f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
+        for err in validator(schema_name).iter_errors(data)
+    ]

@@ -1,0 +1,257 @@
+"""The document model: plain data classes passed from stage to stage.
+
+Every stage reads a `Document` and fills in its own part; nothing rereads the file.
+`schemas/document.schema.json` describes exactly `Document.to_dict()`; a test keeps the
+two in step (tests/test_schema.py).
+
+Offsets: every `Span` points into `Document.text`, the *normalized* text (NFC, hard wraps
+re-joined). `Document.source_map` maps a normalized offset back to the source line and page.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class Span:
+    """Half-open character range [start, end) in the normalized text."""
+
+    start: int
+    end: int
+    page: int | None = None  # 1-based page of `start` when the format has pages
+
+
+@dataclass
+class Issue:
+    """A warning or error, with the stage that raised it."""
+
+    stage: str
+    message: str
+    span: Span | None = None
+
+
+@dataclass
+class SourceInfo:
+    path: str
+    file_name: str
+    format: str  # txt | pdf | docx | doc
+    sha256: str
+    size_bytes: int
+    encoding: str | None = None  # for txt: utf-8, utf-16, cp1258, tcvn3, vni, ...
+    page_count: int | None = None
+    converted_from: str | None = None  # e.g. "doc" when LibreOffice converted a .doc
+
+
+@dataclass
+class SourceText:
+    """What ingest hands to normalize: the extracted text and where pages start."""
+
+    text: str
+    info: SourceInfo
+    page_starts: list[int] = field(default_factory=list)  # offsets in `text`, one per page
+    # Text found outside the ordinary page content (signature stamps, form fields,
+    # annotations of digitally signed PDFs); the header stage reads it for number and date.
+    extra_layers: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceMap:
+    """Maps offsets of the normalized text back to the source text.
+
+    `segments` holds (norm_start, src_start) pairs: from `norm_start` on, normalized
+    characters are copied one for one from `src_start` on, until the next segment.
+    """
+
+    segments: list[tuple[int, int]] = field(default_factory=list)
+    source_line_starts: list[int] = field(default_factory=list)
+    page_starts: list[int] = field(default_factory=list)  # in source offsets
+
+    def to_source(self, offset: int) -> int:
+        if not self.segments:
+            return offset
+        i = bisect.bisect_right([s[0] for s in self.segments], offset) - 1
+        norm_start, src_start = self.segments[max(i, 0)]
+        return src_start + (offset - norm_start)
+
+    def source_line(self, offset: int) -> int:
+        """1-based line of the source text that holds normalized `offset`."""
+        return bisect.bisect_right(self.source_line_starts, self.to_source(offset))
+
+    def page(self, offset: int) -> int | None:
+        if not self.page_starts:
+            return None
+        return bisect.bisect_right(self.page_starts, self.to_source(offset)) or 1
+
+
+@dataclass
+class Metadata:
+    doc_type: str | None = None  # ke_hoach | bao_cao | cong_van | quyet_dinh | ...
+    number: str | None = None  # "664"; null when the "Số:" line is blank
+    symbol: str | None = None  # "KH-UBND"
+    issuer: str | None = None  # "UBND tỉnh Cao Bằng"
+    province: str | None = None
+    date: str | None = None  # ISO; "2025-12" when the day is blank
+    place: str | None = None
+    title: str | None = None  # trích yếu
+    signer_name: str | None = None
+    signer_title: str | None = None
+    recipients: list[str] = field(default_factory=list)  # Kính gửi
+    distribution: list[str] = field(default_factory=list)  # Nơi nhận
+    spans: dict[str, Span] = field(default_factory=dict)  # field name -> where it was read
+
+
+@dataclass
+class Section:
+    """A node of the outline: a numbered heading, a lettered item or a bullet."""
+
+    id: str  # path such as "V.2.a"; bullets add "#n"
+    number: str | None  # "V", "2", "4.1", "a"; None for bullets
+    marker: str  # roman | arabic | decimal | letter | dash | plus | part | article | chapter
+    level: int  # 1 = top level
+    heading: str  # the heading line after the marker (for bullets: their first sentence)
+    kind: str | None  # canonical kind for top-level sections, else None
+    span: Span  # the whole section, children included
+    heading_span: Span
+    parent: str | None = None
+
+
+@dataclass
+class Mention:
+    text: str
+    span: Span
+    form: str = "full"  # full | short | alias | footnote
+
+
+@dataclass
+class Reference:
+    id: str  # stable within the document: canonical_id
+    canonical_id: str
+    doc_type: str
+    number: str | None
+    symbol: str | None
+    date: str | None
+    issuer: str | None
+    title: str | None
+    relation: str  # implements | reports_on | cites
+    text: str  # verbatim text of the first full mention
+    span: Span
+    mentions: list[Mention] = field(default_factory=list)
+    resolved_to: str | None = None  # id of a document of the same run
+
+
+@dataclass
+class Deadline:
+    text: str  # "trước ngày 15 tháng 12 hằng năm"
+    span: Span
+    date: str | None = None  # ISO or partial ("--12-15" for a yearly day)
+    recurrence: str | None = None  # yearly | half_yearly | quarterly | monthly | ad_hoc
+    who: str | None = None
+    what: str | None = None
+
+
+@dataclass
+class Assignment:
+    agency: str  # as named, abbreviations expanded
+    agency_raw: str  # verbatim
+    agency_id: str | None  # canonical id from the gazetteer
+    known: bool  # found in the gazetteer
+    agency_kind: str | None
+    successor: str | None  # canonical id after the 2025 restructuring
+    province: str | None
+    role: str  # lead | support | responsible | requested
+    partners: list[str]
+    section: str | None  # section path "V.2"
+    task: str
+    span: Span
+    deadline: Deadline | None = None
+    topics: list[str] = field(default_factory=list)
+    five_clear: dict[str, bool] = field(default_factory=dict)  # "5 rõ"
+
+
+@dataclass
+class Target:
+    indicator: str
+    direction: str  # increase | decrease | reach
+    value: float
+    unit: str | None
+    text: str
+    span: Span
+    period: str | None = None
+    qualifier: str | None = None  # at_least | at_most | about
+
+
+@dataclass
+class Result:
+    indicator: str
+    value: float
+    unit: str | None
+    text: str
+    span: Span
+    compared_to: str | None = None
+    change: float | None = None
+
+
+@dataclass
+class Document:
+    id: str  # file stem
+    source: SourceInfo
+    status: str = "ok"  # ok | partial | failed
+    text: str = ""
+    pages: list[Span] = field(default_factory=list)
+    metadata: Metadata = field(default_factory=Metadata)
+    sections: list[Section] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    schema_version: str = SCHEMA_VERSION
+    pipeline_version: str = ""
+    # Not serialised: the map back to the source, and text layers that ingest found outside
+    # the page text (signature stamps of signed PDFs), which the header stage reads.
+    source_map: SourceMap | None = field(default=None, repr=False, metadata={"serialize": False})
+    extra_layers: list[str] = field(default_factory=list, repr=False, metadata={"serialize": False})
+
+    def warn(self, stage: str, message: str, span: Span | None = None) -> None:
+        self.warnings.append(Issue(stage, message, span))
+
+    def span(self, start: int, end: int) -> Span:
+        """A span with its page filled in from the source map."""
+        page = self.source_map.page(start) if self.source_map else None
+        return Span(start, end, page)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    if is_dataclass(obj):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in fields(obj)
+            if f.metadata.get("serialize", True)
+        }
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def span_from_dict(d: dict | None) -> Span | None:
+    return Span(**d) if d else None
+
+
+__all__ = [
+    "Assignment", "Deadline", "Document", "Issue", "Mention", "Metadata", "Reference",
+    "Result", "Section", "SourceInfo", "SourceMap", "SourceText", "Span", "Target",
+    "asdict", "SCHEMA_VERSION",
+]

@@ -1,0 +1,183 @@
+"""Stage 2, normalize: one paragraph per line, hard wraps re-joined, a map back to the source.
+
+PDF copies and some TXT exports break every visual line (often with blank lines between) and
+leave page numbers and stray indentation at page breaks. We rebuild paragraphs:
+
+- a line that starts with a list or heading marker (I., 1., a), -, +, footnote digit), or
+  with a header/footer phrase (Số:, Kính gửi, Nơi nhận, KT. CHỦ TỊCH, "<Place>, ngày")
+  always starts a paragraph;
+- a line that starts in lower case continues the previous one;
+- a line ending in "-" or "/" inside a document number (`843/KH-` + `UBND`) is joined
+  with no space;
+- otherwise a line continues the previous one when that one does not end a sentence and
+  reaches (nearly) the wrap width measured on this very document.
+
+Runs of spaces inside a line collapse to one. Nothing else is rewritten: no tone-mark
+changes, no quote changes (see notes/vietnamese-tooling.md §3); matching uses
+`pipeline.textkeys`.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+
+from .model import SourceMap, SourceText
+
+STAGE = "normalize"
+
+_MARKER = re.compile(
+    r"""^[*_\s]*(?:
+        [IVXLC]{1,6}\s*[.)]            # I.  II)
+      | \d{1,3}(?:\.\d{1,3}){0,3}\s*[.)](?:\s|$)  # 1.  4.1.  2)
+      | \d{1,3}\.\d{1,3}(?:\.\d{1,3})*\s  # 4.1 Heading
+      | [a-zđ]\s*\)                  # a)  đ)
+      | [-–—+•*](?:\s|$)             # bullets
+      | [¹²³⁴⁵⁶⁷⁸⁹⁰]+              # footnote bodies
+      | (?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+[\dIVXLC]+
+    )""",
+    re.VERBOSE,
+)
+_HEADER_START = re.compile(
+    r"""^[*_\s]*(?:
+        Số\s*[:.]|Số\s*/|V/v\b|Về\s+việc\b|Kính\s+gửi|Nơi\s+nhận|Độc\s+lập|CỘNG\s+HÒA|CỘNG\s+HOÀ
+      | (?:KT|TM|TL|TUQ|Q)\.\s|CHỦ\s+TỊCH|PHÓ\s+CHỦ\s+TỊCH|GIÁM\s+ĐỐC|ỦY\s+BAN|UỶ\s+BAN|HỘI\s+ĐỒNG
+      | [A-ZĐÂĂÊÔƠƯ][^\W\d_]*(?:\s[A-ZĐÂĂÊÔƠƯ][^\W\d_]*){0,3},\s*ngày\b   # "Cao Bằng, ngày"
+      | (?:KẾ\s+HOẠCH|BÁO\s+CÁO|QUYẾT\s+ĐỊNH|CÔNG\s+VĂN|TỜ\s+TRÌNH|THÔNG\s+BÁO|NGHỊ\s+QUYẾT
+         |CHỈ\s+THỊ|CHƯƠNG\s+TRÌNH|ĐỀ\s+ÁN|KẾT\s+LUẬN|HƯỚNG\s+DẪN)\s*$
+    )""",
+    re.VERBOSE,
+)
+_DOC_TYPE_LINE = re.compile(
+    r"^[*_\s]*(?:KẾ\s+HOẠCH|BÁO\s+CÁO|QUYẾT\s+ĐỊNH|CÔNG\s+VĂN|TỜ\s+TRÌNH|THÔNG\s+BÁO|NGHỊ\s+QUYẾT"
+    r"|CHỈ\s+THỊ|CHƯƠNG\s+TRÌNH|ĐỀ\s+ÁN|KẾT\s+LUẬN|HƯỚNG\s+DẪN)[*_\s]*$"
+)
+_PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,3}[-–\s]*$|^Trang\s+\d+(?:\s*/\s*\d+)?$", re.I)
+_SENTENCE_END = re.compile(r"(?:[.:;!?…]|\./\.)[*_)\"”’\s]*$")
+_NUMBER_WRAP = re.compile(r"(?:\d|[A-ZĐ]{1,8})[-/]$")
+_WORD_OR_DIGIT = re.compile(r"^[\w(]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+_NONSPACE = re.compile(r"[^ \t\u00a0\u2000-\u200b\u202f\u3000\r\n\f\v]+")
+
+
+class _Line:
+    __slots__ = ("text", "pieces")
+
+    def __init__(self, pieces: list[tuple[int, str]]):
+        self.pieces = pieces  # (source offset, token) for each whitespace-free token
+        self.text = " ".join(tok for _, tok in pieces)
+
+
+def _split_lines(src: str) -> list[_Line | None]:
+    """Lines as token lists; None for a blank line."""
+    out: list[_Line | None] = []
+    pos = 0
+    for raw in src.splitlines(keepends=True):
+        pieces = [(pos + m.start(), m.group(0)) for m in _NONSPACE.finditer(raw)]
+        out.append(_Line(pieces) if pieces else None)
+        pos += len(raw)
+    return out
+
+
+def _is_upper(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _wrap_width(lines: list[_Line]) -> float:
+    """Typical length of a visually wrapped line; inf when the text is not hard-wrapped."""
+    sure = [
+        len(a.text)
+        for a, b in zip(lines, lines[1:])
+        if b.text[:1].islower() and not _MARKER.match(b.text)
+    ]
+    if len(sure) < 5:
+        return float("inf")
+    return statistics.median(sure)
+
+
+def _joins(prev: _Line, cur: _Line, width: float) -> str | None:
+    """How `cur` continues `prev`: " " or "" (joined), or None (new paragraph)."""
+    a, b = prev.text, cur.text
+    if _MARKER.match(b) or _HEADER_START.match(b) or _DOC_TYPE_LINE.match(a):
+        return None
+    if _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):
+        return ""
+    if b[:1].islower():
+        return " "
+    if _SENTENCE_END.search(a):
+        return None
+    if a.endswith(","):
+        return " "
+    if _is_upper(a) != _is_upper(b):
+        return None
+    return " " if len(a) >= 0.8 * width else None
+
+
+def normalize(source: SourceText) -> tuple[str, SourceMap]:
+    """Normalized text (one paragraph per line) and its map back to `source.text`."""
+    src = source.text
+    if not unicodedata.is_normalized("NFC", src):
+        # Ingest hands over NFC text; a direct caller may not. NFC may change lengths, so
+        # the map then points into the NFC form of the source.
+        src = unicodedata.normalize("NFC", src)
+    line_starts = [0]
+    for m in re.finditer(r"\n", src):
+        line_starts.append(m.end())
+
+    lines = [ln for ln in _split_lines(src) if ln is not None and not _PAGE_NUMBER.match(ln.text)]
+    width = _wrap_width(lines)
+
+    out: list[str] = []
+    seg_norm: list[int] = []
+    seg_src: list[int] = []
+    pos = 0
+
+    def emit(src_offset: int, token: str) -> None:
+        nonlocal pos
+        if not seg_norm or seg_src[-1] + (pos - seg_norm[-1]) != src_offset:
+            seg_norm.append(pos)
+            seg_src.append(src_offset)
+        out.append(token)
+        pos += len(token)
+
+    prev: _Line | None = None
+    for line in lines:
+        if prev is not None:
+            glue = _joins(prev, line, width)
+            sep = "\n" if glue is None else glue
+            if sep:
+                # A separator maps to the source offset just after the previous token.
+                last_off, last_tok = prev.pieces[-1]
+                emit(last_off + len(last_tok), sep)
+        for i, (off, tok) in enumerate(line.pieces):
+            if i:
+                prev_off, prev_tok = line.pieces[i - 1]
+                emit(prev_off + len(prev_tok), " ")
+            emit(off, tok)
+        prev = line
+    text = "".join(out)
+    smap = SourceMap(
+        segments=list(zip(seg_norm, seg_src)),
+        source_line_starts=line_starts,
+        page_starts=list(source.page_starts),
+    )
+    return text, smap
+
+
+def page_spans(text: str, smap: SourceMap) -> list[tuple[int, int]]:
+    """(start, end) of each page in the normalized text, from the source page starts."""
+    if not smap.page_starts:
+        return []
+    starts = []
+    norm_src = [(n, s) for n, s in smap.segments]
+    for ps in smap.page_starts:
+        # first normalized offset whose source offset is at or after the page start
+        best = len(text)
+        for n, s in norm_src:
+            if s >= ps:
+                best = n
+                break
+        starts.append(best)
+    ends = starts[1:] + [len(text)]
+    return list(zip(starts, ends))

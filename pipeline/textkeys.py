@@ -1,0 +1,69 @@
+"""Match keys for Vietnamese text: used for matching, never written over the text.
+
+Both keys keep the length of their input, character for character, so a regex run over a
+key gives offsets that are valid in the text itself.
+
+- `match_key`: lower case, and one tone-mark placement for the open syllables that are
+  written both ways (hoá/hóa, uỷ/ủy, khoẻ/khỏe, thuỷ/thủy, hoà/hòa).
+- `search_key`: `match_key` with every diacritic dropped and đ folded to d, for
+  accent-insensitive search ("quan trac" finds "quan trắc").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
+# In NFD, "oá" is o + a + U+0301. Old placement puts the tone on the first vowel. Only open
+# syllables ending in oa/oe/uy are written both ways; "qu" + y ("quý") is a consonant + y.
+_OPEN_DIPHTHONG = re.compile(
+    rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONES}])(?![^\W\d_])"
+)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    nfd = unicodedata.normalize("NFD", word)
+    moved = _OPEN_DIPHTHONG.sub(r"\1\3\2", nfd)
+    out = unicodedata.normalize("NFC", moved)
+    return out if len(out) == len(word) else word
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def match_key(text: str) -> str:
+    """Lower case with a single tone-mark placement; same length as `text`."""
+    low = _lower_same_length(text)
+    return _WORD.sub(lambda m: _fold_word(m.group(0)), low)
+
+
+@lru_cache(maxsize=4096)
+def _strip_char(c: str) -> str:
+    if c in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", c)[0]
+    return base if base.isascii() else c
+
+
+def search_key(text: str) -> str:
+    """Lower case, no diacritics, đ -> d; same length as `text`."""
+    low = _lower_same_length(text)
+    if low.isascii():
+        return low
+    return "".join(_strip_char(c) if not c.isascii() else c for c in low)
+
+
+def fold(text: str | None) -> str:
+    """A compact comparison key: search_key with runs of non-alphanumerics collapsed."""
+    if not text:
+        return ""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", search_key(text)).split())
