@@ -1,0 +1,37 @@
+"""Match keys fold tone placement and diacritics without changing string length."""
+import pytest
+
+from pipeline.textkeys import fold, match_key, search_key
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Tỉnh uỷ Cao Bằng", "TỈNH ỦY CAO BẰNG"),
+        ("hoá chất", "hóa chất"),
+        ("sức khoẻ", "sức khỏe"),
+        ("Hoà An", "Hòa An"),
+        ("thuỷ lợi", "thủy lợi"),
+        ("Sở Văn hoá, Thể thao và Du lịch", "Sở Văn hóa, Thể thao và Du lịch"),
+    ],
+)
+def test_match_key_folds_tone_placement(a, b):
+    assert match_key(a) == match_key(b)
+
+
+def test_match_key_keeps_distinct_words_distinct():
+    # "quý" is qu + ý: moving the tone would make it "qúy"; "hoàng" has a final consonant.
+    assert match_key("quý") == "quý"
+    assert match_key("Hoàng") == "hoàng"
+    assert match_key("hóa") != match_key("hòa")
+
+
+@pytest.mark.parametrize("text", ["Tỉnh uỷ Cao Bằng", "Đắk Lắk", "ĐIỀU TRA TAI NẠN", "Uỷ ban", "x²"])
+def test_keys_keep_length(text):
+    assert len(match_key(text)) == len(text)
+    assert len(search_key(text)) == len(text)
+
+
+def test_search_key_drops_diacritics_and_folds_d():
+    assert search_key("Điều tra tai nạn, quan trắc môi trường") == "dieu tra tai nan, quan trac moi truong"
+    assert fold("Sở Lao động - Thương binh và Xã hội") == "so lao dong thuong binh va xa hoi"
