@@ -219,6 +219,23 @@ class Document:
     # the page text (signature stamps of signed PDFs), which the header stage reads.
     source_map: SourceMap | None = field(default=None, repr=False, metadata={"serialize": False})
     extra_layers: list[str] = field(default_factory=list, repr=False, metadata={"serialize": False})
+    _keys: dict[str, str] = field(default_factory=dict, repr=False, metadata={"serialize": False})
+
+    def match_text(self) -> str:
+        """`match_key(self.text)`, computed once and shared by every stage."""
+        if "match" not in self._keys:
+            from .textkeys import match_key
+
+            self._keys["match"] = match_key(self.text)
+        return self._keys["match"]
+
+    def search_text(self) -> str:
+        """`search_key(self.text)`, computed once and shared by every stage."""
+        if "search" not in self._keys:
+            from .textkeys import search_key
+
+            self._keys["search"] = search_key(self.text)
+        return self._keys["search"]
 
     def warn(self, stage: str, message: str, span: Span | None = None) -> None:
         self.warnings.append(Issue(stage, message, span))

@@ -18,7 +18,9 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot belo
 # In NFD, "oá" is o + a + U+0301. Old placement puts the tone on the first vowel. Only open
 # syllables ending in oa/oe/uy are written both ways; "qu" + y ("quý") is a consonant + y.
 _OPEN_DIPHTHONG = re.compile(
-    rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONES}])(?![^\W\d_])"
+    # Nothing may follow the tone: no letter, and no other combining mark (in NFD the dot
+    # below of "hoặc" comes before its breve, so "a + dot" alone is not a plain "ạ").
+    rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONES}])(?![^\W\d_]|[\u0300-\u036f])"
 )
 
 

@@ -24,6 +24,8 @@ def test_match_key_keeps_distinct_words_distinct():
     assert match_key("quý") == "quý"
     assert match_key("Hoàng") == "hoàng"
     assert match_key("hóa") != match_key("hòa")
+    for word in ("hoặc", "Kế hoạch", "xoắn", "hoẵng"):
+        assert match_key(word) == word.lower()
 
 
 @pytest.mark.parametrize("text", ["Tỉnh uỷ Cao Bằng", "Đắk Lắk", "ĐIỀU TRA TAI NẠN", "Uỷ ban", "x²"])

@@ -1,0 +1,806 @@
+"""Stage 7, measures: targets of plans, results of reports, and deadlines.
+
+- **Targets** live in a plan's *mục tiêu* section: "tỷ lệ tai nạn lao động chết người giảm
+  ít nhất 4%/năm" (indicator before the verb), "Giảm 4% tần suất …" (verb first, indicator
+  after), "Tăng thêm 5% số …, 5% số …" (the second value shares the verb), "100% các vụ …"
+  (no verb: the value is a level to reach). "Phấn đấu trung bình hằng năm:" puts "/năm" on
+  every value of its paragraph.
+- **Results** are the figures a report (báo cáo) states: a number followed by a unit it counts
+  ("841 cơ sở", "21,4 triệu đồng"), its indicator built from the counted noun phrase and the
+  verb of the clause ("thăm hỏi, tặng quà cho 04 người lao động …" → "số người lao động …
+  được thăm hỏi, tặng quà"), and the change a bracket states ("(tăng 72 người so với năm 2024)").
+- **Deadlines**: date bounds ("trước ngày 15 tháng 12 hằng năm", "trước ngày 10/12") and
+  recurrences ("Định kỳ hằng năm hoặc đột xuất", "định kỳ 6 tháng"), with who and what.
+  `find_deadlines(text)` is the pure helper the assignments stage uses on a task's text.
+
+All patterns come from rules/measures.yaml and run over `match_key(text)`, which keeps the
+length of the text, so every offset found is an offset into `doc.text`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from .model import Deadline, Document, Result, Section, Target
+from .rules import load
+from .textkeys import match_key
+
+STAGE = "measures"
+
+
+# ---------------------------------------------------------------- compiled rules
+
+def _kp(pattern: str) -> str:
+    """A rules pattern in match-key spelling: its Vietnamese words folded like the text is.
+
+    Only runs of letters with diacritics are folded, so escapes such as \\W stay intact.
+    """
+    return re.sub(r"[^\W\d_]+", lambda m: m.group() if m.group().isascii() else match_key(m.group()), pattern)
+
+
+def _alternation(words: list[str]) -> str:
+    """Regex alternation of words (match keys), longest first so "tăng thêm" beats "tăng"."""
+    keys = sorted({match_key(w) for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(k) for k in keys)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    number: re.Pattern[str]
+    qualifier_of: dict[str, str]
+    target_qty: re.Pattern[str]
+    direction_of: dict[str, str]
+    indicator_head: re.Pattern[str]
+    opening_verb: re.Pattern[str]
+    target_lead: re.Pattern[str]
+    per_year_scope: re.Pattern[str]
+    horizon: re.Pattern[str]
+    result_qty: re.Pattern[str]
+    unit_after_comma: re.Pattern[str]
+    unit_word_start: re.Pattern[str]
+    money_units: frozenset[str]
+    list_openers: frozenset[str]
+    measure_units: frozenset[str]
+    phrase_stop: re.Pattern[str]
+    total_tail: re.Pattern[str]
+    link_tail: re.Pattern[str]
+    attendance: re.Pattern[str]
+    existence_tail: re.Pattern[str]
+    context_openers: re.Pattern[str]
+    change: re.Pattern[str]
+    threshold: re.Pattern[str]
+    not_a_count_before: re.Pattern[str]
+    date_bound: re.Pattern[str]
+    needs_action_for: frozenset[str]
+    past_marker: re.Pattern[str]
+    action_words: re.Pattern[str]
+    periodic: re.Pattern[str]
+    clause_periodic: re.Pattern[str]
+    clause_periodic_requires: re.Pattern[str]
+    attach_gap: re.Pattern[str]
+    recurrence: list[tuple[str, re.Pattern[str]]]
+    subject_start: re.Pattern[str]
+    subject_end: re.Pattern[str]
+    action_start: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    r = load("measures")
+    num = r["number"]["pattern"]
+    quals = {match_key(w): kind for kind, words in r["qualifiers"].items() for w in words}
+    qual_alt = _alternation(list(quals))
+    directions = {match_key(w): kind for kind, words in r["directions"].items() for w in words}
+    units = r["units"]
+    count_alt = _alternation(units["count"])
+    money_alt = _alternation(units["money"])
+    all_units = f"{money_alt}|{_alternation(units['count'] + units['measure'])}"
+    d = r["deadlines"]
+    return _Rules(
+        number=re.compile(num),
+        qualifier_of=quals,
+        target_qty=re.compile(
+            rf"(?:(?<!\w)(?P<verb>{_alternation(list(directions))})\s+)?"
+            rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
+            rf"(?<![\w.,/-])(?P<num>{num})\s*(?:(?P<pct>%)|(?P<unit>{count_alt})(?!\w))"
+            rf"(?P<per>\s*/\s*năm)?"
+        ),
+        direction_of=directions,
+        indicator_head=re.compile(_kp(r["indicator_heads"]["pattern"])),
+        # A direction verb that opens the clause, its indicator up to the value: the value
+        # must follow within the clause with no other verb-bearing value in between.
+        opening_verb=re.compile(
+            rf"(?P<verb>{_alternation([w for w, k in directions.items() if k != 'reach'])})\s+"
+            rf"(?=(?:{_kp(r['indicator_heads']['pattern'])}))"
+        ),
+        target_lead=re.compile(_kp(r["target_lead"]["pattern"])),
+        per_year_scope=re.compile(_kp(r["per_year_scope"]["pattern"])),
+        horizon=re.compile(_kp(r["horizon"]["pattern"])),
+        result_qty=re.compile(
+            rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
+            rf"(?<![\w.,/-])(?P<num>{num})\s*(?P<unit>%|(?:{all_units})(?!\w))"
+        ),
+        unit_after_comma=re.compile(rf",\s*(?:{count_alt})(?!\w)"),
+        unit_word_start=re.compile(rf"(?:{count_alt})(?!\w)"),
+        money_units=frozenset(match_key(u) for u in units["money"]),
+        list_openers=frozenset(match_key(w) for w in r["list_openers"]),
+        measure_units=frozenset(match_key(u) for u in units["measure"]),
+        phrase_stop=re.compile(
+            rf"[;:.()“”\"*!?]|\d|(?<!\w)(?:{_alternation(r['phrase_stops'])})(?!\w)"
+        ),
+        total_tail=re.compile(rf"(?<!\w)(?:{_alternation(r['total_words'])})\s*$"),
+        link_tail=re.compile(rf"(?<!\w)(?P<link>{_alternation(r['link_words'])})\s*$"),
+        attendance=re.compile(rf"(?<!\w)(?:{_alternation(r['attendance'])})(?!\w)"),
+        existence_tail=re.compile(rf"(?<!\w)(?:{_alternation(r['existence_verbs'])})\s*$"),
+        context_openers=re.compile(_kp(r["context_openers"]["pattern"])),
+        change=re.compile(_kp(r["change"]["pattern"])),
+        threshold=re.compile(_kp(r["threshold"]["pattern"])),
+        not_a_count_before=re.compile(_kp(r["not_a_count_before"])),
+        date_bound=re.compile(_kp(d["date_bound"]["pattern"])),
+        needs_action_for=frozenset(d["needs_action_for"]),
+        action_words=re.compile(_kp(d["action_words"])),
+        past_marker=re.compile(_kp(d["past_marker"])),
+        periodic=re.compile(_kp(d["periodic"]["pattern"])),
+        clause_periodic=re.compile(_kp(d["clause_periodic"]["pattern"])),
+        clause_periodic_requires=re.compile(_kp(d["clause_periodic"]["requires"])),
+        attach_gap=re.compile(_kp(d["attach_gap"])),
+        recurrence=[(k, re.compile(_kp(p))) for k, p in d["recurrence"].items()],
+        subject_start=re.compile(_kp(d["subject_start"]["pattern"])),
+        subject_end=re.compile(_kp(d["subject_end"]["pattern"])),
+        action_start=re.compile(_kp(d["action_start"]["pattern"])),
+    )
+
+
+# ---------------------------------------------------------------- small helpers
+
+def parse_number(text: str) -> float:
+    """A Vietnamese number: "3.997" → 3997, "21,4" → 21.4, "02" → 2, "2.5" → 2.5."""
+    s = text.strip()
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", s):
+        s = s.replace(".", "").replace(",", ".")
+    else:
+        s = s.replace(",", ".")
+    value = float(s)
+    return int(value) if value.is_integer() else value
+
+
+def _doc_kind(doc: Document) -> str | None:
+    """metadata.doc_type from the header stage, else the title word in the first lines."""
+    if doc.metadata.doc_type:
+        return doc.metadata.doc_type
+    for line in doc.text.split("\n", 25)[:25]:
+        head = line.strip().strip("*").strip()
+        if head.startswith("BÁO CÁO"):
+            return "bao_cao"
+        if head.startswith("KẾ HOẠCH"):
+            return "ke_hoach"
+    return None
+
+
+def _lines(text: str, start: int, end: int):
+    """(line_start, line_end) of every line overlapping [start, end)."""
+    pos = text.rfind("\n", 0, start) + 1
+    while pos < end:
+        nl = text.find("\n", pos)
+        stop = len(text) if nl < 0 else nl
+        yield pos, min(stop, end)
+        pos = stop + 1
+
+
+_CLAUSE_SPLIT = re.compile(r";|:(?=\s)|\.(?=\s+[^\W\d_a-zđ]|\s*$)")
+_BULLET = re.compile(r"\s*(?:[-+•*–]|\d+(?:\.\d+)*[.)]|[a-zđ]\)|[IVXLC]+\.)?\s*\**\s*")
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of text[start:end], split at ";", ":" and sentence ends."""
+    out, pos = [], start
+    for m in _CLAUSE_SPLIT.finditer(text, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def _strip(text: str, s: int, e: int, chars: str = " ,;:.*-–") -> tuple[int, int]:
+    """Trim `chars` from both ends of [s, e), and a bracket left open or closed by the cut."""
+    while True:
+        while s < e and text[s] in chars:
+            s += 1
+        while e > s and text[e - 1] in chars:
+            e -= 1
+        if s < e and text[s] == ")":
+            s += 1
+        elif e > s and text[e - 1] == "(":
+            e -= 1
+        elif e > s and text[e - 1] == ")" and text.count("(", s, e) < text.count(")", s, e):
+            e -= 1
+        elif s < e and text[s] == "(" and text.count("(", s, e) > text.count(")", s, e):
+            s += 1
+        else:
+            return s, e
+
+
+# ---------------------------------------------------------------- regions
+
+def _top_sections(doc: Document, kinds: set[str]) -> list[Section]:
+    return [s for s in doc.sections if s.level == 1 and s.kind in kinds]
+
+
+_TARGET_HEADING = re.compile(
+    r"^(?:(?P<roman>[IVXLC]+)|(?P<arabic>\d+))\s*[.)]\s*(?:các\s+)?(?:mục tiêu|chỉ tiêu)", re.M | re.I
+)
+_ROMAN_LINE = re.compile(r"^[IVXLC]+\s*[.)]\s", re.M)
+_ANY_ITEM_LINE = re.compile(r"^(?:[IVXLC]+|\d+)\s*[.)]\s", re.M)
+
+
+def _target_regions(doc: Document, key: str) -> list[tuple[int, int]]:
+    """Spans of the mục tiêu sections: from the outline when present, else from headings."""
+    if doc.sections:
+        spans = [(s.span.start, s.span.end) for s in _top_sections(doc, {"muc_tieu"})]
+        # "2. Mục tiêu cụ thể" nested under "I. MỤC ĐÍCH, YÊU CẦU, MỤC TIÊU".
+        spans += [(s.span.start, s.span.end) for s in doc.sections
+                  if s.level > 1 and s.marker in ("arabic", "decimal", "letter")
+                  and s.heading.lower().startswith(("mục tiêu", "chỉ tiêu"))]
+        if spans:
+            return _merge(spans)
+    spans = []
+    for m in _TARGET_HEADING.finditer(doc.text):
+        nxt = _ROMAN_LINE if m.group("roman") else _ANY_ITEM_LINE
+        line_end = doc.text.find("\n", m.end())
+        line_end = len(doc.text) if line_end < 0 else line_end
+        stop = nxt.search(doc.text, line_end)
+        spans.append((m.start(), stop.start() if stop else len(doc.text)))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+_SKIP_RESULT_HEADING = re.compile(
+    r"^[IVXLC]+\s*[.)]\s*(?:kiến nghị|đề xuất|đề nghị|phương hướng|nhiệm vụ)", re.M | re.I)
+
+
+def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
+    """The report's body without its header, proposals, next-period tasks and sign-off."""
+    body_end = re.search(r"^nơi nhận\s*:", key, re.M)
+    end = body_end.start() if body_end else len(key)
+    title = re.search(r"^\**báo cáo\**\s*$", key, re.M)
+    start = title.end() if title else 0
+    skip: list[tuple[int, int]] = []
+    if doc.sections:
+        skip = [(s.span.start, s.span.end) for s in
+                _top_sections(doc, {"kien_nghi_de_xuat", "phuong_huong", "muc_tieu"})]
+    else:
+        for m in _SKIP_RESULT_HEADING.finditer(doc.text, start, end):
+            nxt = _ROMAN_LINE.search(doc.text, m.end())
+            skip.append((m.start(), nxt.start() if nxt else end))
+    regions, pos = [], start
+    for s, e in _merge(skip):
+        if s > pos:
+            regions.append((pos, min(s, end)))
+        pos = max(pos, e)
+    if pos < end:
+        regions.append((pos, end))
+    return [(s, e) for s, e in regions if s < e]
+
+
+# ---------------------------------------------------------------- targets
+
+def _extract_targets(doc: Document, key: str) -> list[Target]:
+    R = _rules()
+    text = doc.text
+    targets: list[Target] = []
+    regions = _target_regions(doc, key)
+    if not regions:  # a plan with no mục tiêu heading: its "Phấn đấu …" paragraphs
+        regions = [(m.start(), m.end()) for m in
+                   re.finditer(r"^(?:\d+[.)]\s*|[-+]\s*)?(?:phấn đấu|phần đầu)\b.*%.*$", key, re.M)]
+    for rs, re_ in regions:
+        for ls, le in _lines(text, rs, re_):
+            scope = R.per_year_scope.search(key, ls, le)
+            horizon = R.horizon.search(key, ls, le)
+            for cs, ce in _clauses(text, ls, le):
+                targets += _targets_in_clause(doc, key, cs, ce, scope.end() if scope else None,
+                                              text[horizon.start():horizon.end()] if horizon else None)
+    return targets
+
+
+def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
+                       per_year_from: int | None, horizon: str | None) -> list[Target]:
+    R = _rules()
+    text = doc.text
+    found = list(R.target_qty.finditer(key, cs, ce))
+    out: list[Target] = []
+    shared: str | None = None  # direction of a verb-first target, shared by the values after it
+    seg_start = cs
+    for i, m in enumerate(found):
+        unit_is_pct = m.group("pct") is not None
+        verb = m.group("verb")
+        lead = R.target_lead.match(key, seg_start, m.start())
+        before_s = lead.end() if lead else seg_start
+        ind_s = ind_e = None
+        # "Giảm tần suất tai nạn lao động chết người ít nhất 4%": verb, indicator, value.
+        opening = None if verb or shared else R.opening_verb.match(key, before_s, m.start())
+        if verb:
+            direction = R.direction_of[verb]
+        elif opening:
+            direction = R.direction_of[opening.group("verb")]
+            ind_s, ind_e = opening.end(), m.start()
+        elif shared:
+            direction = shared
+        elif unit_is_pct:
+            direction = "reach"
+        else:
+            seg_start = m.end()
+            continue  # a count with no verb is not a target ("02 người lao động")
+        next_start = found[i + 1].start() if i + 1 < len(found) else ce
+        # Indicator before the verb: "…, tỷ lệ tai nạn lao động chết người giảm ít nhất 4%".
+        if verb:
+            heads = list(R.indicator_head.finditer(key, before_s, m.start()))
+            if heads:
+                at_break = [h for h in heads
+                            if h.start() == before_s or key[:h.start()].rstrip().endswith((",", ";", ":"))]
+                ind_s = (at_break or heads)[-1 if at_break else 0].start()
+                ind_e = m.start()
+        if opening:
+            text_s, text_e = before_s, m.end()
+        elif ind_s is not None:
+            text_s, text_e = ind_s, m.end()
+        else:  # indicator after the value: "Giảm 4% tần suất …", "100% các vụ …"
+            ind_s = m.start("unit") if m.group("unit") else m.end()
+            ind_e = next_start
+            if i + 1 < len(found):  # "…, 5% số cơ sở": drop the joining ", " / " và "
+                tail = re.search(r"(?:\s*,\s*|\s+và\s+|\s+)$", key[ind_s:ind_e])
+                if tail:
+                    ind_e -= len(tail.group(0))
+            text_s, text_e = m.start(), ind_e
+            shared = direction if verb or shared else None
+        ind_s, ind_e = _strip(text, ind_s, ind_e)
+        if ind_e <= ind_s:
+            seg_start = m.end()
+            continue
+        per_year = bool(m.group("per")) or (per_year_from is not None and m.start() >= per_year_from)
+        unit = "%" if unit_is_pct else text[m.start("unit"):m.end("unit")]
+        if per_year:
+            unit += "/năm"
+        text_s, text_e = _strip(text, text_s, text_e)
+        qual = m.group("qual")
+        out.append(Target(
+            indicator=text[ind_s:ind_e],
+            direction=direction,
+            value=parse_number(m.group("num")),
+            unit=unit,
+            text=text[text_s:text_e],
+            span=doc.span(text_s, text_e),
+            period="yearly" if per_year else horizon,
+            qualifier=R.qualifier_of.get(qual) if qual else None,
+        ))
+        seg_start = m.end()
+    return out
+
+
+# ---------------------------------------------------------------- results
+
+@dataclass
+class _Qty:
+    start: int  # qualifier or number
+    num: str
+    unit_s: int
+    unit_e: int  # end of the unit, compounds included ("đơn vị, doanh nghiệp")
+    np_e: int  # end of the noun phrase the number counts
+    verb: str = ""  # the action of the clause, as used in the indicator
+    end: int = 0  # end of the whole result (change bracket included)
+
+
+def _noun_phrase_end(text: str, key: str, pos: int, limit: int) -> int:
+    """End of the noun phrase after a unit: up to punctuation, a stop word or a new number."""
+    R = _rules()
+    while True:
+        stop = R.phrase_stop.search(key, pos, limit)
+        comma = key.find(",", pos, stop.start() if stop else limit)
+        und = re.search(r"\svà\s", key[pos:stop.start() if stop else limit])
+        cut = min(x for x in (
+            stop.start() if stop else limit,
+            comma if comma >= 0 else limit,
+            pos + und.start() if und else limit,
+        ))
+        if cut < limit and key.startswith(",", cut) and R.unit_after_comma.match(key, cut):
+            pos = cut + 1  # ", công chức": a list of counted nouns goes on
+            continue
+        if und and cut == pos + und.start():
+            after = cut + len(und.group(0))
+            if R.unit_word_start.match(key, after) or (after < limit and text[after].isupper()):
+                pos = after  # "… và người lao động", "… và CNCH"
+                continue
+        return cut
+
+
+def _clean_context(text: str, key: str, s: int, e: int) -> tuple[int, int]:
+    """The verb phrase of a clause: openers, subjects before "đã", "việc"… dropped."""
+    R = _rules()
+    s, e = _strip(text, s, e)
+    m = R.context_openers.match(key, s, e)
+    if m:
+        s = m.end()
+    for marker in ("đã ", "việc ", "thông qua ", "công tác ", "tiến hành "):
+        i = key.rfind(marker, s, e)
+        if i >= 0 and (i == s or not key[i - 1].isalnum()):
+            s = i + len(marker)
+    passive = re.search(r"\s+được\s+(?:thực hiện|triển khai|tổ chức|duy trì)\b", key[s:e])
+    if passive:
+        e = s + passive.start()
+        if key.startswith("công tác ", s):
+            s += len("công tác ")
+    if R.existence_tail.search(key, s, e) and R.existence_tail.search(key, s, e).end() == e:
+        return e, e
+    return _strip(text, s, e)
+
+
+def _extract_results(doc: Document, key: str) -> list[Result]:
+    R = _rules()
+    text = doc.text
+    results: list[Result] = []
+    for rs, re_ in _result_regions(doc, key):
+        for ls, le in _lines(text, rs, re_):
+            if re.match(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]", text[ls:le]):
+                continue  # a footnote
+            blocked = [(m.start(), m.end()) for m in R.threshold.finditer(key, ls, le)]
+            last_end = ls  # end of the last result of the line
+            clauses = _clauses(text, ls, le)
+            for i, (cs, ce) in enumerate(clauses):
+                label = _label_before(text, key, clauses[i - 1][0] if i else ls, cs, last_end)
+                found = _results_in_clause(doc, key, ls, cs, ce, blocked, label)
+                if found:
+                    last_end = found[-1].span.end
+                results += found
+    return results
+
+
+def _label_before(text: str, key: str, prev_clause_s: int, cs: int, last_end: int) -> tuple[int, int] | None:
+    """The label that a colon puts before a clause: "- Dây nổ: 429.095 mét" → "Dây nổ"."""
+    if cs == 0 or text[cs - 1] != ":":
+        return None
+    s = _BULLET.match(text, max(prev_clause_s, last_end)).end()
+    s, e = _strip(text, s, cs - 1)
+    opener = re.match(r"(?:với|và|trong đó|còn)\s+(?:tổng\s+(?=số))?", key[s:e])
+    if opener:
+        s += opener.end()
+    if e <= s or key[s:e] in _rules().list_openers or len(text[s:e].split()) > 30:
+        return None
+    return s, e
+
+
+def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: int,
+                       blocked: list[tuple[int, int]], label: tuple[int, int] | None) -> list[Result]:
+    R = _rules()
+    text = doc.text
+    out: list[Result] = []
+    prev: _Qty | None = None
+    seg = cs
+    pos = cs
+    while True:
+        m = R.result_qty.search(key, pos, ce)
+        if not m:
+            break
+        pos = m.end()
+        num_s = m.start("num")
+        if any(s <= num_s < e for s, e in blocked):
+            continue
+        if R.not_a_count_before.search(key, max(line_start, num_s - 25), num_s):
+            continue
+        unit_e = m.end("unit")
+        while (c := R.unit_after_comma.match(key, unit_e, ce)):
+            unit_e = c.end()
+        unit_key = key[m.start("unit"):m.end("unit")]
+        np_e = unit_e if unit_key == "%" else _noun_phrase_end(text, key, unit_e, ce)
+        q = _Qty(m.start(), m.group("num"), m.start("unit"), unit_e, np_e)
+        q.end = np_e
+        change = R.change.match(key, np_e, ce) or R.change.match(key, unit_e, ce)
+        compared_to = delta = None
+        if change:
+            delta = parse_number(change.group("num")) * (-1 if change.group("dir") == "giảm" else 1)
+            ref = text[change.start("ref"):change.end("ref")]
+            year = re.search(r"\d{4}", ref)
+            compared_to = year.group(0) if year else ref
+            q.end = max(q.end, change.end())
+            pos = max(pos, change.end())
+        indicator, ctx_s = _result_indicator(doc, key, q, prev, seg, unit_key,
+                                             label if prev is None else None)
+        span_s, span_e = _strip(text, min(ctx_s, q.start), q.end)
+        out.append(Result(
+            indicator=indicator,
+            value=parse_number(q.num),
+            unit=text[q.unit_s:q.unit_e],
+            text=text[span_s:span_e],
+            span=doc.span(span_s, span_e),
+            compared_to=compared_to,
+            change=delta,
+        ))
+        prev = q
+        seg = q.end
+        pos = max(pos, q.end)
+    return out
+
+
+def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
+                      seg: int, unit_key: str, label: tuple[int, int] | None) -> tuple[str, int]:
+    """The indicator of a result and where its context starts in the text."""
+    R = _rules()
+    text = doc.text
+    noun = text[q.unit_s:q.np_e].strip(" ,")
+    pre_s, pre_e = seg, q.start
+    # "- Số người chết do tai nạn lao động: 02 người": the label before the colon.
+    if label and not text[pre_s:pre_e].strip(" *"):
+        return text[label[0]:label[1]], label[0]
+    total = R.total_tail.search(key, pre_s, pre_e)
+    if total:
+        pre_e = total.start()
+    link = R.link_tail.search(key, pre_s, pre_e)
+    link_word = link.group("link") if link else ""
+    if link:
+        pre_e = link.start()
+    v_s, v_e = _clean_context(text, key, pre_s, pre_e)
+    verb = text[v_s:v_e]
+    q.verb = verb
+    if unit_key in R.money_units:
+        named = re.search(r"(?<!\w)số tiền\s+(.+?)(?:\s+(?:là|đạt|gồm))?\s*$", key[pre_s:q.start])
+        if named:  # "với số tiền xử phạt là 40.000.000 đồng"
+            ns, ne = pre_s + named.start(1), pre_s + named.end(1)
+            return f"số tiền {text[ns:ne]}", pre_s + named.start()
+        ctx = f"{prev.verb} {text[prev.unit_s:prev.np_e]}".strip() if prev else verb
+        return f"số tiền {ctx}".strip(), v_s if verb else q.start
+    if unit_key in R.measure_units:  # "với tổng sức chứa 180 tấn": what the amount measures
+        ms, me = v_s, v_e
+        opener = re.match(r"với\s+", key[ms:me])
+        if opener:
+            ms += opener.end()
+        return (text[ms:me] or f"khối lượng ({text[q.unit_s:q.unit_e]})"), v_s if verb else q.start
+    if unit_key == "%":  # "tỷ lệ … đạt 95%": the phrase before the verb of the value
+        v_e2 = v_e
+        tail = re.search(r"(?<!\w)(?:đạt|chiếm|là|bằng|khoảng|ở mức)\s*$", key[v_s:v_e])
+        if tail:
+            v_e2 = v_s + tail.start()
+        v_s2, v_e2 = _strip(text, v_s, v_e2)
+        return (text[v_s2:v_e2] or "tỷ lệ"), v_s if verb else q.start
+    if link_word == "với":
+        unit_only = q.np_e <= q.unit_e or R.attendance.search(key, q.unit_e, q.np_e)
+        if not unit_only:
+            return f"số {noun}", q.start
+        if prev:  # "tổ chức 09 hội nghị … với 564 người tham dự": people attending the meetings
+            obj_s, obj_e = prev.unit_s, pre_e
+        else:
+            obj_s, obj_e = v_s, v_e
+        cut = re.search(r"\s(?:cho|tại|trên địa bàn)\s", key[obj_s:obj_e])
+        if cut:
+            obj_e = obj_s + cut.start()
+        if key.startswith("tổ chức ", obj_s):
+            obj_s += len("tổ chức ")
+        obj_s, obj_e = _strip(text, obj_s, obj_e)
+        obj = text[obj_s:obj_e]
+        return f"số {noun} {obj}".strip(), min(v_s, q.start) if obj else q.start
+    if not verb and link_word in ("cho", "tại", "ở", "đến") and prev:
+        # "27 đơn vị, doanh nghiệp tổ chức khám … cho 707 người": the action of the phrase before
+        verb = text[prev.unit_e:prev.np_e].strip(" ,")
+    if verb:
+        joiner = " " if verb.startswith(("được ", "bị ")) else " được "
+        return f"số {noun}{joiner}{verb}", v_s if v_e > v_s else q.start
+    return f"số {noun}", q.start
+
+
+# ---------------------------------------------------------------- deadlines
+
+class DeadlineHit(NamedTuple):
+    """A deadline found in a text: offsets (plus the caller's offset), verbatim text, date, recurrence."""
+
+    start: int
+    end: int
+    text: str
+    date: str | None  # "2025-12-15", "--12-15" (every year), "2025-12", "2026-Q4"
+    recurrence: str | None  # yearly | half_yearly | quarterly | monthly | weekly | ad_hoc | once
+
+
+_ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+# The bracket that closes "Định kỳ hằng năm (trước ngày 10/12", and "hoặc đột xuất" after it.
+_CLOSE_BRACKET = re.compile(_kp(r"\s*\**\s*\)(?:\s+(?:hoặc|và) đột xuất)?"))
+
+
+def _recurrence_of(period: str) -> str | None:
+    for name, pattern in _rules().recurrence:
+        if pattern.search(period):
+            return name
+    return None
+
+
+def _date_of(m: re.Match[str]) -> tuple[str | None, bool]:
+    """ISO (or partial) date of a date bound, and whether it is a full calendar date."""
+    g = m.groupdict()
+    if g["d5"]:  # "trước ngày 20 hằng tháng"
+        return (f"---{int(g['d5']):02d}" if 1 <= int(g["d5"]) <= 31 else None), False
+    d, mo, y = g["d1"] or g["d2"], g["m1"] or g["m2"] or g["m3"], g["y1"] or g["y2"] or g["y3"] or g["y4"]
+    if g["q"]:
+        q = _ROMAN_Q.get(g["q"]) or int(g["q"])
+        return (f"{y}-Q{q}" if y else f"Q{q}"), bool(y)
+    if mo is None or not 1 <= int(mo) <= 12 or (d and not 1 <= int(d) <= 31):
+        return None, False
+    if d:
+        return (f"{y}-{int(mo):02d}-{int(d):02d}" if y else f"--{int(mo):02d}-{int(d):02d}"), bool(y)
+    return (f"{y}-{int(mo):02d}" if y else f"--{int(mo):02d}"), bool(y)
+
+
+def _clause_around(key: str, s: int, e: int) -> tuple[int, int]:
+    """The clause (between ";", sentence ends and line ends) that holds [s, e)."""
+    left = max(key.rfind(";", 0, s), key.rfind("\n", 0, s), key.rfind(". ", 0, s) + 1 if key.rfind(". ", 0, s) >= 0 else -1)
+    right_candidates = [i for i in (key.find(";", e), key.find("\n", e), key.find(". ", e)) if i >= 0]
+    return left + 1, min(right_candidates) if right_candidates else len(key)
+
+
+def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[DeadlineHit]:
+    """Deadlines stated in `text`: date bounds and recurrences, merged when they go together.
+
+    "Định kỳ hằng năm (trước ngày 15/12)" is one deadline (date "--12-15", recurrence
+    "yearly"); "định kỳ 6 tháng đầu năm (trước ngày 15 tháng 6 hằng năm), cả năm (trước ngày
+    15 tháng 12 hằng năm)" is two. Offsets are into `text`, plus `offset`. `key` is
+    `match_key(text)` when the caller already has it.
+    """
+    R = _rules()
+    key = match_key(text) if key is None else key
+    periodic = []
+    for m in R.periodic.finditer(key):
+        period = m.group("period") or m.group("period2")
+        periodic.append((m.start(), m.end(), _recurrence_of(period), bool(m.group("adhoc"))))
+    for ls, le in _lines(key, 0, len(key)):
+        for cs, ce in _clauses(text, ls, le):
+            s = _BULLET.match(key, cs).end()
+            m = R.clause_periodic.match(key, s, ce)
+            if m and R.clause_periodic_requires.search(key, m.end(), ce):
+                periodic.append((m.start(), m.start("period") + len(m.group("period")),
+                                 _recurrence_of(m.group("period")), False))
+    hits: list[DeadlineHit] = []
+    used: set[int] = set()
+    for m in R.date_bound.finditer(key):
+        trigger = key[m.start():m.end()].split(" ngày")[0].split(" tháng")[0].split(" quý")[0].strip()
+        if trigger in R.needs_action_for:
+            cs, ce = _clause_around(key, m.start(), m.end())
+            if not R.action_words.search(key, cs, ce) or R.past_marker.search(key, cs, ce):
+                continue
+        date, full = _date_of(m)
+        if date is None:
+            continue
+        start, end = m.start(), m.end()
+        recurrence = ("monthly" if m.group("d5") else "yearly" if m.group("yearly")
+                      else "once" if full else None)
+        # A recurrence right before, with the date in brackets, is the same deadline.
+        for i, (ps, pe, prec, adhoc) in enumerate(periodic):
+            if i not in used and pe <= start and R.attach_gap.match(key[pe:start]):
+                used.add(i)
+                start, recurrence = ps, prec or recurrence
+                close = _CLOSE_BRACKET.match(key, end)
+                if close:
+                    end = close.end()
+                break
+        if recurrence is None:
+            recurrence = "yearly" if date.startswith("--") else "once"
+        hits.append(DeadlineHit(start + offset, end + offset, text[start:end], date, recurrence))
+    for i, (ps, pe, prec, adhoc) in enumerate(periodic):
+        if i in used or any(h.start - offset <= ps < h.end - offset for h in hits):
+            continue
+        hits.append(DeadlineHit(ps + offset, pe + offset, text[ps:pe], None, prec or ("ad_hoc" if adhoc else None)))
+    hits.sort()
+    return hits
+
+
+def _subject(text: str, key: str, s: int, e: int) -> tuple[int, int] | None:
+    """The agency phrase that opens text[s:e], up to its verb; None if it opens no agency."""
+    R = _rules()
+    s = _BULLET.match(key, s, e).end()
+    s, e = _strip(text, s, e, " ,;:*()")
+    if not R.subject_start.match(key, s, e):
+        return None
+    # Only a lower-case verb ends the subject: "Ban Tổ chức Tỉnh ủy" is a name.
+    stop = next((m.start() for m in R.subject_end.finditer(key, s, e) if text[m.start() + 1].islower()), e)
+    colon = text.find(":", s, stop)
+    if colon >= 0:
+        stop = colon
+    s, stop = _strip(text, s, stop, " ,;:*")
+    return (s, stop) if stop > s else None
+
+
+def _parent_heading(doc: Document, pos: int) -> tuple[int, int] | None:
+    """The numbered or lettered item that a bullet at `pos` belongs to (its heading line)."""
+    if doc.sections:
+        best = None
+        for sec in doc.sections:
+            if sec.marker in ("dash", "plus") or sec.level == 1 and sec.marker == "roman":
+                continue
+            if sec.span.start <= pos < sec.span.end and sec.heading_span.start <= pos:
+                if best is None or sec.span.start >= best.span.start:
+                    best = sec
+        if best is not None:
+            return best.heading_span.start, best.heading_span.end
+        return None
+    line_s = doc.text.rfind("\n", 0, pos) + 1
+    while line_s > 0:
+        prev_s = doc.text.rfind("\n", 0, line_s - 1) + 1
+        line = doc.text[prev_s:line_s - 1]
+        if re.match(r"^\s*(?:\d+(?:\.\d+)*[.)]|[a-zđ]\))\s", line):
+            return prev_s, line_s - 1
+        if re.match(r"^\s*[IVXLC]+\.\s", line):
+            return None
+        line_s = prev_s
+    return None
+
+
+def _who_what(doc: Document, key: str, hit: DeadlineHit, all_hits: list[DeadlineHit]) -> tuple[str | None, str | None]:
+    R = _rules()
+    text = doc.text
+    cs, ce = _clause_around(key, hit.start, hit.end)
+    cs = _BULLET.match(key, cs, ce).end()
+    # Deadlines of the same clause share who and what ("… (trước ngày 15/6), cả năm (trước ngày 15/12)").
+    same = [h for h in all_hits if cs <= h.start < ce]
+    first_s, last_e = min(h.start for h in same), max(h.end for h in same)
+    who = _subject(text, key, cs, first_s)
+    what: tuple[int, int] | None = None
+    before_s = who[1] if who else cs
+    act = R.action_start.search(key, before_s, first_s)
+    if act:
+        what = (act.start(), first_s)
+    after_s = last_e
+    after_subject = _subject(text, key, after_s, ce)
+    if who is None and after_subject:
+        who = after_subject
+    if what is None:
+        from_ = after_subject[1] if after_subject else after_s
+        act = R.action_start.search(key, from_, ce)
+        what = (act.start() if act else from_, ce)
+    if who is None:  # an earlier clause of the sentence names the subject
+        sent_s = max(key.rfind("\n", 0, cs) + 1, key.rfind(". ", 0, cs) + 2 if key.rfind(". ", 0, cs) >= 0 else 0)
+        pieces = [p for p in _clauses(text, sent_s, cs) if p[1] <= cs]
+        for ps, pe in reversed(pieces):
+            who = _subject(text, key, ps, pe)
+            if who:
+                break
+    if who is None:
+        parent = _parent_heading(doc, hit.start)
+        if parent:
+            who = _subject(text, key, *parent)
+    who_text = text[who[0]:who[1]] if who else None
+    what_text = None
+    if what:
+        ws, we = _strip(text, *what, chars=" ,;:.*()/-–")
+        what_text = text[ws:we] or None
+    return who_text, what_text
+
+
+def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
+    body_end = re.search(r"^nơi nhận\s*:", key, re.M)
+    end = body_end.start() if body_end else len(key)
+    hits = find_deadlines(doc.text[:end], key=key[:end])
+    out = []
+    for h in hits:
+        who, what = _who_what(doc, key, h, hits)
+        out.append(Deadline(text=h.text, span=doc.span(h.start, h.end), date=h.date,
+                            recurrence=h.recurrence, who=who, what=what))
+    return out
+
+
+# ---------------------------------------------------------------- the stage
+
+def extract_measures(doc: Document) -> None:
+    """Fill doc.targets (plans), doc.results (reports) and doc.deadlines."""
+    if not doc.text:
+        return
+    key = doc.match_text()
+    kind = _doc_kind(doc)
+    if kind == "bao_cao":
+        doc.results = _extract_results(doc, key)
+    else:
+        doc.targets = _extract_targets(doc, key)
+    doc.deadlines = _extract_deadlines(doc, key)

@@ -1,0 +1,312 @@
+"""Targets, results and deadlines on short real passages of the corpus (and the formats files)."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.measures import _kp, _rules, extract_measures, find_deadlines, parse_number
+from pipeline.model import Document, SourceInfo
+from pipeline.outline import extract_outline
+from pipeline.rules import load
+from pipeline.textkeys import match_key
+
+RULES = load("measures")
+FORMATS = Path(os.environ.get("VANBAN_FORMATS", Path(__file__).resolve().parents[1] / ".." / "shared" / "formats"))
+
+
+def _doc(text: str, doc_type: str | None = None, outline: bool = False) -> Document:
+    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0), text=text)
+    doc.metadata.doc_type = doc_type
+    if outline:
+        extract_outline(doc)
+    extract_measures(doc)
+    return doc
+
+
+def _spans_are_verbatim(items) -> None:
+    for it in items:
+        assert it.text == DOC_TEXT[0][it.span.start:it.span.end]
+
+
+DOC_TEXT: list[str] = [""]
+
+
+def _run(text: str, **kw) -> Document:
+    DOC_TEXT[0] = text
+    return _doc(text, **kw)
+
+
+# ---------------------------------------------------------------- rules examples
+
+def _search(pattern: str, example: str) -> bool:
+    return re.search(_kp(pattern), match_key(example)) is not None
+
+
+@pytest.mark.parametrize("path", [
+    ("indicator_heads",), ("target_lead",), ("per_year_scope",), ("per_year_suffix",), ("horizon",),
+    ("context_openers",), ("threshold",), ("deadlines", "date_bound"), ("deadlines", "periodic"),
+    ("deadlines", "clause_periodic"), ("deadlines", "subject_start"), ("deadlines", "subject_end"),
+    ("deadlines", "action_start"), ("change",),
+])
+def test_every_rule_example_matches(path):
+    entry = RULES
+    for p in path:
+        entry = entry[p]
+    pattern = entry["pattern"]
+    for example in entry["examples"]:
+        assert _search(pattern, example), (path, example)
+
+
+def test_number_examples_parse_to_their_values():
+    for written, value in RULES["number"]["examples"].items():
+        assert re.fullmatch(RULES["number"]["pattern"], written)
+        assert parse_number(written) == value
+
+
+def test_unit_examples_are_read_as_quantities():
+    for example in RULES["units"]["examples"]:
+        assert _rules().result_qty.search(match_key(example)), example
+
+
+def test_direction_examples():
+    for passage, direction in RULES["direction_examples"]:
+        doc = _run("II. MỤC TIÊU CỤ THỂ\n" + passage + "\nIII. NHIỆM VỤ")
+        assert [t.direction for t in doc.targets] == [direction], passage
+
+
+# ---------------------------------------------------------------- targets
+
+CAO_BANG_TARGETS = (
+    "II. MỤC TIÊU CỤ THỂ\n"
+    "Phấn đấu giảm tai nạn lao động, nhất là tai nạn lao động nghiêm trọng, tỷ lệ tai nạn lao động chết "
+    "người giảm ít nhất 4%/năm; số người lao động làm việc trong môi trường tiếp xúc với các yếu tố có nguy "
+    "cơ được khám, phát hiện BNN tăng ít nhất 5%/năm; số cơ sở phát sinh yếu tố có hại được quan trắc môi "
+    "trường lao động tăng ít nhất 5%/năm.\n"
+    "III. NHIỆM VỤ, GIẢI PHÁP\n"
+    "1. Tăng cường sự lãnh đạo, chỉ đạo của các cấp ủy đảng.\n"
+)
+
+
+@pytest.mark.parametrize("outline", [False, True])
+def test_indicator_before_the_verb(outline):
+    doc = _run(CAO_BANG_TARGETS, outline=outline)
+    got = [(t.indicator, t.direction, t.value, t.unit, t.qualifier, t.period) for t in doc.targets]
+    assert got == [
+        ("tỷ lệ tai nạn lao động chết người", "decrease", 4, "%/năm", "at_least", "yearly"),
+        ("số người lao động làm việc trong môi trường tiếp xúc với các yếu tố có nguy cơ được khám, "
+         "phát hiện BNN", "increase", 5, "%/năm", "at_least", "yearly"),
+        ("số cơ sở phát sinh yếu tố có hại được quan trắc môi trường lao động", "increase", 5, "%/năm",
+         "at_least", "yearly"),
+    ]
+    _spans_are_verbatim(doc.targets)
+    assert doc.targets[0].text == "tỷ lệ tai nạn lao động chết người giảm ít nhất 4%/năm"
+
+
+DAK_LAK_TARGETS = (
+    "II. MỤC TIÊU CỤ THỂ\n"
+    "1. Phấn đấu trung bình hằng năm: Giảm 4% tần suất tai nạn lao động chết người; Tăng thêm 5% số người "
+    "lao động được khám bệnh nghề nghiệp, 5% số cơ sở được quan trắc môi trường lao động; Tăng thêm 30 "
+    "doanh nghiệp nhỏ và vừa áp dụng hiệu quả hệ thống quản lý công tác an toàn - vệ sinh lao động;\n"
+    "2. 100% người lao động đã xác nhận bị TNLĐ và BNN được điều trị, chăm sóc sức khoẻ và phục hồi chức "
+    "năng; 100% các vụ TNLĐ chết người được điều tra, xử lý.\n"
+    "III. KINH PHÍ THỰC HIỆN\n"
+)
+
+
+def test_verb_first_shared_verb_counts_and_levels_to_reach():
+    doc = _run(DAK_LAK_TARGETS, outline=True)
+    got = [(t.direction, t.value, t.unit, t.indicator) for t in doc.targets]
+    assert got == [
+        ("decrease", 4, "%/năm", "tần suất tai nạn lao động chết người"),
+        ("increase", 5, "%/năm", "số người lao động được khám bệnh nghề nghiệp"),
+        ("increase", 5, "%/năm", "số cơ sở được quan trắc môi trường lao động"),  # shares "Tăng thêm"
+        ("increase", 30, "doanh nghiệp/năm",
+         "doanh nghiệp nhỏ và vừa áp dụng hiệu quả hệ thống quản lý công tác an toàn - vệ sinh lao động"),
+        ("reach", 100, "%", "người lao động đã xác nhận bị TNLĐ và BNN được điều trị, chăm sóc sức khoẻ và "
+                            "phục hồi chức năng"),
+        ("reach", 100, "%", "các vụ TNLĐ chết người được điều tra, xử lý"),
+    ]
+    _spans_are_verbatim(doc.targets)
+
+
+def test_typo_phan_dau_is_read_as_phan_dau():
+    doc = _run("II. MỤC TIÊU CỤ THỂ\n2. Phần đầu số người lao động làm việc trong môi trường tiếp xúc với các "
+               "yếu tố có nguy cơ được khám, phát hiện bệnh nghề nghiệp tăng ít nhất 5%/năm;\nIII. NHIỆM VỤ")
+    [t] = doc.targets
+    assert t.indicator.startswith("số người lao động") and t.direction == "increase" and t.value == 5
+
+
+def test_verb_then_indicator_then_value():
+    doc = _run("II. MỤC TIÊU\nGiảm tần suất tai nạn lao động chết người ít nhất 4%/năm.\nIII. NHIỆM VỤ")
+    [t] = doc.targets
+    assert (t.indicator, t.direction, t.value, t.qualifier) == (
+        "tần suất tai nạn lao động chết người", "decrease", 4, "at_least")
+
+
+def test_no_targets_outside_the_target_section_nor_in_reports():
+    plan = _run("I. MỤC ĐÍCH, YÊU CẦU\n- Chủ trì, phối hợp thực hiện điều tra tai nạn lao động chết người hoặc "
+                "bị thương nặng từ 02 người trở lên; tăng 5% kinh phí.\n" + CAO_BANG_TARGETS)
+    assert [t.value for t in plan.targets] == [4, 5, 5]
+    report = _run("BÁO CÁO\nKết quả thực hiện\n" + CAO_BANG_TARGETS, doc_type="bao_cao")
+    assert report.targets == []
+
+
+# ---------------------------------------------------------------- results
+
+REPORT = (
+    "Số: /BC-UBND\nCao Bằng, ngày tháng 12 năm 2025\nBÁO CÁO\n"
+    "Kết quả thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ\n"
+    "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN\n"
+    "Các hoạt động trọng tâm gồm: tổ chức treo băng rôn tuyên truyền trên các tuyến đường trung tâm; thăm hỏi, "
+    "tặng quà cho 04 người lao động bị tai nạn lao động; tổ chức 09 hội nghị tuyên truyền, phổ biến pháp luật "
+    "với 564 người tham dự.\n"
+    "Công tác bảo đảm an toàn về PCCC và cứu nạn, cứu hộ (CNCH) được thực hiện nghiêm túc; đã tiến hành kiểm "
+    "tra 841 cơ sở, xử lý 21 trường hợp vi phạm hành chính với số tiền 21,4 triệu đồng.\n"
+    "Trong năm, các cơ quan, đơn vị, doanh nghiệp đã tổ chức khám sức khỏe định kỳ cho 3.997 lượt cán bộ, "
+    "công chức và người lao động; có 27 đơn vị, doanh nghiệp tổ chức khám phát hiện bệnh nghề nghiệp cho 707 "
+    "người. Đồng thời, công tác quan trắc môi trường lao động được thực hiện tại 40 cơ sở lao động với tổng số "
+    "hơn 5.000 mẫu quan trắc.\n"
+    "- Số người chết do tai nạn lao động: 02 người (*tăng 01 người so với năm 2024*).\n"
+    "- Chủ trì, phối hợp thực hiện điều tra tai nạn lao động chết người hoặc bị thương nặng từ 02 người trở lên.\n"
+    "III. KIẾN NGHỊ, ĐỀ XUẤT\n"
+    "Đề nghị Bộ Nội vụ thường xuyên tổ chức 02 lớp tập huấn.\n"
+    "Nơi nhận:\n- Như trên;\n"
+)
+
+
+@pytest.fixture(scope="module")
+def report():
+    DOC_TEXT[0] = REPORT
+    return _doc(REPORT, doc_type="bao_cao")
+
+
+def test_report_values_and_units(report):
+    got = [(r.value, r.unit) for r in report.results]
+    assert got == [
+        (4, "người"), (9, "hội nghị"), (564, "người"), (841, "cơ sở"), (21, "trường hợp"),
+        (21.4, "triệu đồng"), (3997, "lượt"), (27, "đơn vị, doanh nghiệp"), (707, "người"),
+        (40, "cơ sở"), (5000, "mẫu"), (2, "người"),
+    ]
+    # Not results: dates, years, document numbers, the change "01 người", the threshold
+    # "từ 02 người trở lên", and figures in the proposals section.
+    for r in report.results:
+        assert r.text == REPORT[r.span.start:r.span.end]
+
+
+def test_report_indicators_read_like_the_counted_phrase(report):
+    by_value = {r.value: r.indicator for r in report.results}
+    assert by_value[4] == "số người lao động bị tai nạn lao động được thăm hỏi, tặng quà"
+    assert by_value[564] == "số người tham dự hội nghị tuyên truyền, phổ biến pháp luật"
+    assert by_value[841] == "số cơ sở được kiểm tra"
+    assert by_value[21.4] == "số tiền xử lý trường hợp vi phạm hành chính"
+    assert by_value[3997] == ("số lượt cán bộ, công chức và người lao động được tổ chức khám sức khỏe "
+                              "định kỳ")
+    assert by_value[707] == "số người được tổ chức khám phát hiện bệnh nghề nghiệp"
+    assert by_value[40] == "số cơ sở lao động được quan trắc môi trường lao động"
+    assert by_value[2] == "Số người chết do tai nạn lao động"
+
+
+def test_change_against_a_year(report):
+    last = report.results[-1]
+    assert (last.value, last.change, last.compared_to) == (2, 1, "2024")
+    assert last.text.endswith("(*tăng 01 người so với năm 2024*)")
+    doc = _doc("BÁO CÁO\n- Số vụ tai nạn lao động: 05 vụ (giảm 02 vụ so với năm 2024).", doc_type="bao_cao")
+    assert [(r.value, r.change) for r in doc.results] == [(5, -2)]
+
+
+def test_plans_have_no_results():
+    assert _run(DAK_LAK_TARGETS).results == []
+
+
+@pytest.mark.skipif(not (FORMATS / "lao-cai_bao-cao_vlncn-2025.docx").exists(),
+                    reason="third-party formats folder not found (set VANBAN_FORMATS)")
+def test_labelled_figures_of_a_docx_report():
+    from pipeline import parse_file
+
+    doc = parse_file(FORMATS / "lao-cai_bao-cao_vlncn-2025.docx")
+    got = {(r.indicator, r.value, r.unit) for r in doc.results}
+    assert ("Dây nổ", 429095, "mét") in got
+    assert ("Số lượng tổ chức có kho", 50, "tổ chức") in got
+    assert ("số tiền xử phạt", 40000000, "đồng") in got
+    assert all(r.value != 2024 and r.value != 2025 for r in doc.results)
+
+
+# ---------------------------------------------------------------- deadlines
+
+def test_two_dates_in_one_sentence_and_a_half_year_period():
+    line = ("1. Các Sở, Ban ngành, đoàn thể tỉnh, UBND các huyện, thành phố, các cơ quan, đơn vị liên quan tổng "
+            "hợp, báo cáo tình hình triển khai thực hiện các nhiệm vụ được giao tại Kế hoạch về Sở Nội vụ định kỳ "
+            "6 tháng đầu năm (trước ngày 15 tháng 6 hằng năm), cả năm (trước ngày 15 tháng 12 hằng năm).")
+    hits = find_deadlines(line, offset=1000)
+    assert [(h.text, h.date, h.recurrence) for h in hits] == [
+        ("định kỳ 6 tháng đầu năm (trước ngày 15 tháng 6 hằng năm)", "--06-15", "half_yearly"),
+        ("trước ngày 15 tháng 12 hằng năm", "--12-15", "yearly"),
+    ]
+    assert all(line[h.start - 1000:h.end - 1000] == h.text for h in hits)
+    doc = _run("VI. CHẾ ĐỘ THÔNG TIN BÁO CÁO\n" + line)
+    assert {d.who for d in doc.deadlines} == {
+        "Các Sở, Ban ngành, đoàn thể tỉnh, UBND các huyện, thành phố, các cơ quan, đơn vị liên quan"}
+    assert all(d.what.startswith("tổng hợp, báo cáo tình hình") for d in doc.deadlines)
+
+
+def test_recurrence_or_ad_hoc_takes_who_from_the_agency_heading():
+    text = ("V. TỔ CHỨC THỰC HIỆN\n2. Sở Nội vụ\n- Chủ trì, phối hợp với các Sở, Ban, ngành tổ chức triển khai "
+            "thực hiện Kế hoạch.\n- Định kỳ hằng năm hoặc đột xuất tổng hợp, báo cáo UBND tỉnh, Bộ Nội vụ về tình "
+            "hình, kết quả thực hiện Kế hoạch.\n3. Sở Y tế\n")
+    for outline in (False, True):
+        doc = _run(text, outline=outline)
+        [d] = doc.deadlines
+        assert (d.text, d.date, d.recurrence, d.who) == (
+            "Định kỳ hằng năm hoặc đột xuất", None, "yearly", "Sở Nội vụ")
+        assert d.what == "tổng hợp, báo cáo UBND tỉnh, Bộ Nội vụ về tình hình, kết quả thực hiện Kế hoạch"
+
+
+def test_date_in_brackets_joins_its_recurrence_and_who_follows():
+    text = ("2. Định kỳ hằng năm (trước ngày 15/12), các sở, ban, ngành, đơn vị, địa phương được phân công nhiệm "
+            "vụ tại Kế hoạch này có trách nhiệm báo cáo kết quả triển khai thực hiện về Sở Lao động - Thương binh "
+            "và Xã hội để tổng hợp.")
+    [d] = _run(text).deadlines
+    assert (d.text, d.date, d.recurrence) == ("Định kỳ hằng năm (trước ngày 15/12)", "--12-15", "yearly")
+    assert d.who == "các sở, ban, ngành, đơn vị, địa phương"
+    assert d.what.startswith("báo cáo kết quả triển khai thực hiện")
+
+
+def test_bold_date_and_subject_in_an_earlier_clause():
+    text = ("Trên đây là Kế hoạch; các sở, ban, ngành, cơ quan, đơn vị, địa phương căn cứ chức năng nhiệm vụ, "
+            "chủ động xây dựng kế hoạch triển khai thực hiện; định kỳ hằng năm (**trước ngày 10/12**) hoặc đột "
+            "xuất, báo cáo kết quả thực hiện gửi Sở Nội vụ để tổng hợp, báo cáo UBND tỉnh theo quy định.")
+    [d] = _run(text).deadlines
+    assert d.text == "định kỳ hằng năm (**trước ngày 10/12**) hoặc đột xuất"
+    assert (d.date, d.who) == ("--12-10", "các sở, ban, ngành, cơ quan, đơn vị, địa phương")
+    assert d.what.startswith("báo cáo kết quả thực hiện gửi Sở Nội vụ")
+
+
+def test_full_date_once_with_who_from_the_numbered_item():
+    text = ("1. Các Sở, Ban ngành, đoàn thể tỉnh, UBND các xã, phường căn cứ chức năng, nhiệm vụ, địa bàn quản "
+            "lý:\n- Tiếp tục triển khai thực hiện có hiệu quả các nội dung hoạt động. Báo cáo kết quả thực hiện "
+            "trước ngày 15/12/2025 về Sở Nội vụ để tổng hợp, báo cáo UBND tỉnh và Bộ Nội vụ theo quy định.\n"
+            "2. Sở Nội vụ:\n")
+    [d] = _run(text).deadlines
+    assert (d.text, d.date, d.recurrence) == ("trước ngày 15/12/2025", "2025-12-15", "once")
+    assert d.who == "Các Sở, Ban ngành, đoàn thể tỉnh, UBND các xã, phường"
+    assert d.what == "Báo cáo kết quả thực hiện"
+
+
+@pytest.mark.parametrize("text", [
+    "- Định kỳ triển khai tổ chức kiểm tra việc chấp hành các quy định của pháp luật về vệ sinh lao động.",
+    "- Hằng năm xây dựng kế hoạch, bố trí kinh phí và tổ chức triển khai thực hiện công tác ATVSLĐ.",
+    "- Thực hiện nghiêm chế độ báo cáo định kỳ, báo cáo đột xuất về công tác an toàn, vệ sinh lao động.",
+    "Thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ.",
+    "Định kỳ sơ kết, tổng kết công tác phối hợp.",
+    "Trong tháng 3/2025, UBND tỉnh đã ban hành Kế hoạch thực hiện.",
+])
+def test_not_deadlines(text):
+    assert find_deadlines(text) == []
+
+
+def test_month_and_monthly_bounds():
+    [h] = find_deadlines("Các đơn vị gửi báo cáo về Sở Nội vụ trước ngày 20 hằng tháng.")
+    assert (h.date, h.recurrence) == ("---20", "monthly")
+    [h] = find_deadlines("Hoàn thành việc rà soát trong tháng 12/2025.")
+    assert (h.date, h.recurrence) == ("2025-12", "once")
