@@ -1,0 +1,901 @@
+"""Stage 1, ingest: bytes to text.
+
+`ingest(path)` reads one file and returns a `SourceText`: NFC text, page start offsets
+(PDF), text found outside the page content (`extra_layers`), and warnings. A file that
+cannot be turned into trustworthy text raises `IngestError(path, reason)`, where `reason`
+is one line a user can act on.
+
+Formats:
+- `.txt`: UTF-8 (with or without BOM), UTF-16/UTF-32 with a BOM, UTF-16 without a BOM
+  when the NUL pattern says so, CP1258. Text typed in legacy TCVN3/VNI fonts is detected
+  (viparse) and converted; UTF-8 that was once read as cp1252/latin-1 (mojibake) is
+  repaired (ftfy). A text file over `MAX_TEXT_BYTES` (20 MB) is refused: no real
+  administrative document is that large, and it would hold the batch up.
+- `.pdf`: page text with pypdfium2. A PDF with no text layer, or whose text layer is
+  mostly unmapped glyphs (fonts without a Unicode map), is refused as "needs OCR".
+  Text that signed PDFs stamp into signature fields (the issued number and day) goes to
+  `extra_layers`, as the header line it completes ("Số: 3686/UBND-XD").
+- `.docx`: python-docx, body in document order; tables row by row, each cell's
+  paragraphs on their own lines; automatic numbering made visible; footnotes appended.
+- `.doc`: converted to .docx by LibreOffice when it is installed, else refused.
+
+The heavy libraries are imported inside the readers, so `import pipeline` stays cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+import zipfile
+from pathlib import Path
+
+from .errors import IngestError
+from .model import SourceInfo, SourceText
+
+MAX_TEXT_BYTES = 20 * 1024 * 1024  # larger .txt files are refused
+SOFFICE_TIMEOUT_S = 120  # LibreOffice .doc -> .docx conversion
+# A PDF whose text layer has at least this share of unreadable characters is refused.
+UNREADABLE_SHARE_REFUSE = 0.10
+# A page of an otherwise readable PDF with this share gets a warning.
+UNREADABLE_SHARE_WARN = 0.20
+# Fewer non-space characters per page than this (on average) means "scanned, no text".
+MIN_CHARS_PER_PAGE = 20
+# Characters sampled per PDF page to ask pdfium whether their Unicode map is broken.
+_MAP_SAMPLE = 64
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_PDF_MAGIC = b"%PDF-"
+_RTF_MAGIC = b"{\\rtf"
+
+
+def ingest(path: Path) -> SourceText:
+    """Read one .txt/.pdf/.docx/.doc file into NFC text. Raises IngestError."""
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise IngestError(where, "no such file")
+    if path.is_dir():
+        raise IngestError(where, "is a directory, not a file (pass the files inside it)")
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise IngestError(
+            where,
+            f"unsupported file type '{path.suffix or '(none)'}': expected .txt, .pdf, .docx or .doc",
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(where, "empty file")
+    if reader is _read_txt and size > MAX_TEXT_BYTES:
+        raise IngestError(
+            where, f"text file too large ({size / 2**20:.0f} MB > {MAX_TEXT_BYTES // 2**20} MB limit)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(where, f"cannot read file: {exc.strerror or exc}") from exc
+    info = SourceInfo(
+        path=where,
+        file_name=path.name,
+        format=path.suffix.lower().lstrip("."),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+    )
+    return reader(path, data, info)
+
+
+# ---------------------------------------------------------------------------------------
+# TXT
+
+_BOMS = [  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16-le", "utf-16"),
+    (b"\xfe\xff", "utf-16-be", "utf-16"),
+]
+# Control characters that never occur in a text document (tab, LF, VT, FF, CR do).
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Vietnamese letters that exist only in Unicode (ă đ ơ ư and the U+1EA0.. block). Text in
+# a legacy TCVN3/VNI font shows Latin-1 look-alikes instead and almost none of these.
+_UNICODE_VIET = re.compile(r"[\u0102\u0103\u0110\u0111\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]")
+_LATIN1_HIGH = re.compile(r"[\u00a0-\u00ff]")
+# UTF-8 read as cp1252/latin-1: a lead byte shown as Â..Æ or á followed by a character
+# that a continuation byte 0x80..0xBF turns into. Only a gate: ftfy.badness decides.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00c6\u00e1][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+_LEGACY_NAMES = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI", "viscii": "VISCII", "vps": "VPS"}
+
+
+def _read_txt(path: Path, data: bytes, info: SourceInfo) -> SourceText:
+    where = str(path)
+    warnings: list[str] = []
+    text, encoding = _decode_bytes(where, data)
+    if _BINARY_CONTROLS.search(text):
+        controls = len(_BINARY_CONTROLS.findall(text))
+        if controls > max(2, len(text) // 1000):
+            raise IngestError(where, "binary data, not a text document (control characters)")
+    if encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-32") and _MOJIBAKE_HINT.search(text):
+        import ftfy
+        from ftfy.badness import is_bad
+
+        if is_bad(text):
+            fixed = ftfy.fix_encoding(text)
+            if fixed != text:
+                text, encoding = fixed, f"{encoding}+mojibake"
+                warnings.append("repaired mojibake: UTF-8 that had been read as cp1252/latin-1")
+    legacy = _legacy_font_encoding(text)
+    if legacy:
+        import viparse
+
+        # fix() also collapses space runs and strips line edges, so only on legacy text.
+        text = viparse.fix(text, encoding=legacy)
+        warnings.append(f"converted from the legacy {_LEGACY_NAMES.get(legacy, legacy)} encoding")
+        encoding = legacy if encoding in ("cp1252", "utf-8") else f"{encoding}+{legacy}"
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.strip():
+        raise IngestError(where, "empty file (only white space)")
+    info.encoding = encoding
+    return SourceText(text=text, info=info, warnings=warnings)
+
+
+def _decode_bytes(where: str, data: bytes) -> tuple[str, str]:
+    """Decoded text and the encoding's name."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec), name
+            except UnicodeDecodeError as exc:
+                raise IngestError(where, f"invalid {name} text (byte {exc.start})") from exc
+    if b"\x00" in data:
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            return utf16
+        raise IngestError(where, "binary data, not a text document (NUL bytes)")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: legacy 8-bit text. TCVN3/VNI bytes read as cp1252 show the look-alike
+    # characters viparse knows; anything else is tried as the Vietnamese Windows code page.
+    as_1252 = _decode_cp1252_lenient(data)
+    if _legacy_font_encoding(as_1252):
+        return as_1252, "cp1252"  # the caller converts it and records the legacy name
+    try:
+        return data.decode("cp1258"), "cp1258"
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            where, f"cannot decode the text (not UTF-8, UTF-16 or CP1258; byte {exc.start}): save it as UTF-8"
+        ) from exc
+
+
+def _bomless_utf16(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a BOM: NULs sit on one parity for ASCII-heavy text."""
+    if len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = len(data) // 2
+    for nuls, codec in ((odd, "utf-16-le"), (even, "utf-16-be")):
+        if nuls > 0.3 * half and min(even, odd) < 0.02 * half:
+            try:
+                return data.decode(codec), "utf-16"
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _decode_cp1252_lenient(data: bytes) -> str:
+    # cp1252 leaves five bytes undefined; latin-1 then maps every byte one to one.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _legacy_font_encoding(text: str) -> str | None:
+    """'tcvn3', 'vni', ... when the text was typed in a legacy font, else None.
+
+    viparse's detector costs ~150 ms per 100 kB, so it runs only on text that shows the
+    look-alike Latin-1 letters of legacy fonts and not the letters only Unicode has.
+    """
+    sample = text[:200_000]
+    latin1 = len(_LATIN1_HIGH.findall(sample))
+    if latin1 < 3 or len(_UNICODE_VIET.findall(sample)) >= latin1:
+        return None
+    import viparse
+
+    return viparse.detect_text_encoding(sample)
+
+
+# ---------------------------------------------------------------------------------------
+# PDF
+
+# Characters that mean "glyph without a Unicode mapping": U+FFFD, private use, control
+# characters (pdfium passes raw codes through), and pdfminer's "(cid:N)" spelling.
+_UNREADABLE = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff\x00\x01\x03-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
+    import pypdfium2 as pdfium
+
+    where = str(path)
+    if not data.startswith(_PDF_MAGIC) and _PDF_MAGIC not in data[:1024]:
+        raise IngestError(where, f"not a PDF file ({_describe_magic(data)})")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise IngestError(where, "encrypted PDF: it needs a password; save an unprotected copy") from exc
+        raise IngestError(where, "corrupt or truncated PDF: it cannot be opened") from exc
+    warnings: list[str] = []
+    if b"%%EOF" not in data[-2048:]:
+        warnings.append("the PDF has no end-of-file marker: it may be truncated")
+    try:
+        pages, extra_layers, unreadable, chars = _pdf_pages(pdf, warnings)
+    finally:
+        pdf.close()
+    n_pages = len(pages)
+    if n_pages == 0:
+        raise IngestError(where, "corrupt or truncated PDF: no pages")
+    if chars == 0:
+        raise IngestError(where, f"no text layer ({n_pages} pages of images): needs OCR")
+    if chars < MIN_CHARS_PER_PAGE * n_pages and chars < 200:
+        raise IngestError(where, f"almost no text layer ({chars} characters on {n_pages} pages): needs OCR")
+    share = unreadable / chars
+    if share >= UNREADABLE_SHARE_REFUSE:
+        raise IngestError(
+            where,
+            f"unreadable text layer: needs OCR ({share:.0%} of the characters are glyphs "
+            "without a Unicode mapping)",
+        )
+    page_starts: list[int] = []
+    offset = 0
+    for page_text in pages:
+        page_starts.append(offset)
+        offset += len(page_text) + 1
+    info.page_count = n_pages
+    # NFC per page equals NFC of the joined text: the "\n" between pages is a starter,
+    # so nothing composes across it, and the page offsets stay valid.
+    return SourceText(
+        text="\n".join(pages),
+        info=info,
+        page_starts=page_starts,
+        extra_layers=extra_layers,
+        warnings=warnings,
+    )
+
+
+def _pdf_pages(pdf, warnings: list[str]) -> tuple[list[str], list[str], float, int]:
+    """Page texts (NFC), extra layers, estimated unreadable chars, non-space chars."""
+    import pypdfium2.raw as pdfium_c
+
+    pages: list[str] = []
+    extra: list[str] = []
+    unreadable_total = 0.0
+    chars_total = 0
+    # Read before the stamps: flattening a page drops its signature fields.
+    signatures = _pdf_signatures(pdf)
+    for index in range(len(pdf)):
+        page = pdf[index]
+        textpage = page.get_textpage()
+        # pdfium writes "\x02" for a hyphen it joined across a line end ("TT-\nBCT").
+        raw = textpage.get_text_bounded()
+        if _FOOTNOTE_BODY.search(raw):
+            raw_text = _text_with_superscripts(textpage)
+        else:
+            raw_text = raw
+        text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-")
+        text = unicodedata.normalize("NFC", text)
+        non_space = len("".join(text.split()))
+        bad = len(_UNREADABLE.findall(text))
+        n = textpage.count_chars()
+        if n:
+            step = max(1, n // _MAP_SAMPLE)
+            sampled = range(0, n, step)
+            errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1 for i in sampled)
+            bad = max(bad, errors / len(sampled) * non_space)
+        if non_space and bad / non_space >= UNREADABLE_SHARE_WARN:
+            warnings.append(f"page {index + 1}: unreadable text layer (needs OCR)")
+        unreadable_total += bad
+        chars_total += non_space
+        if pdfium_c.FPDFPage_GetAnnotCount(page):
+            try:
+                extra.extend(_pdf_stamps(pdf, index, page, textpage, raw))
+            except Exception as exc:  # a stamp we cannot read must not lose the page text
+                warnings.append(f"page {index + 1}: signature stamps not read ({type(exc).__name__})")
+        else:
+            textpage.close()
+            page.close()
+        pages.append(text)
+    extra.extend(signatures)
+    return pages, extra, unreadable_total, chars_total
+
+
+# A line that starts with a small number and text: the body of a footnote at the foot of
+# the page ("1 Luật Quản lý, ..."). Only such pages are checked for superscript markers.
+_FOOTNOTE_BODY = re.compile(r"(?m)^ ?\d{1,2}(?:\r?$| +[^\W\d_])")
+
+
+def _text_with_superscripts(textpage) -> str:
+    """Page text with superscript footnote markers written as "¹²³".
+
+    PDF footnote markers are ordinary digits drawn smaller and raised: pdfium returns
+    "Luật số 42/2024/QH151" for "QH15" + marker 1. A digit is a marker when it is set
+    below 80% of the size of the next visible character on its line (or the previous
+    one) and its baseline is raised above that character's.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    n = textpage.count_chars()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    chars, sizes, ys = [], [], []
+    for i in range(n):
+        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        chars.append(chr(code) if code else "")
+        sizes.append(pdfium_c.FPDFText_GetFontSize(textpage, i))
+        pdfium_c.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(x), ctypes.byref(y))
+        ys.append(y.value)
+    visible = [bool(c.strip()) and pdfium_c.FPDFText_IsGenerated(textpage, i) != 1 for i, c in enumerate(chars)]
+
+    def neighbour(i: int, step: int, same_line: bool = True) -> int | None:
+        j = i + step
+        while 0 <= j < n and not visible[j]:
+            if same_line and chars[j] in "\r\n":
+                return None
+            j += step
+        return j if 0 <= j < n else None
+
+    out = list(chars)
+    for i, c in enumerate(chars):
+        if not (c.isdigit() and visible[i]):
+            continue
+        before, after = neighbour(i, -1), neighbour(i, 1)
+        if before is None and after is None:
+            after = neighbour(i, 1, same_line=False)  # a marker alone on its line
+        for j in (after, before):
+            if j is None or chars[j].isdigit() and sizes[j] < 0.8 * max(sizes[i], 1):
+                continue
+            if sizes[i] < 0.8 * sizes[j] and ys[i] > ys[j] + 0.15 * sizes[j]:
+                out[i] = c.translate(_SUPERSCRIPT)
+            break
+    return "".join(out)
+
+
+def _pdf_stamps(pdf, index: int, page, textpage, raw_text: str) -> list[str]:
+    """Header lines completed with the text of signature/form widgets on this page.
+
+    Signed Vietnamese PDFs leave "Số:      /UBND-XD" and "ngày    tháng 5" blank in the
+    page text; the number and day are drawn by signature widgets placed over the blanks.
+    pdfium's page text ignores widget appearances, so the page is flattened in memory (the
+    file is not changed) and the characters that appear are put back into the page line
+    at their x position.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    rects = []
+    for j in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, j)
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_WIDGET:
+                r = pdfium_c.FS_RECTF()
+                if pdfium_c.FPDFAnnot_GetRect(annot, r):
+                    rects.append((r.left, r.bottom, r.right, r.top))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    if not rects:
+        textpage.close()
+        page.close()
+        return []
+    n_before = textpage.count_chars()
+    textpage.close()
+    if pdfium_c.FPDFPage_Flatten(page, pdfium_c.FLAT_PRINT) != pdfium_c.FLATTEN_SUCCESS:
+        page.close()
+        return []
+    page.close()
+    page = pdf[index]
+    flat = page.get_textpage()
+    try:
+        if not flat.get_text_bounded().startswith(raw_text.rstrip()):
+            return []  # pdfium reordered the text: we cannot tell stamp from page
+        # The flattened page text is the old text followed by the stamps' characters.
+        # Of the old characters, only those on the widgets' lines matter.
+        bands = [(r[1] - 5, r[3] + 5) for r in rects]
+        before, added = [], []
+        for i, ch in _pdf_chars(flat, bands, n_before):
+            (before if i < n_before else added).append(ch)
+    finally:
+        flat.close()
+        page.close()
+    stamps = []
+    for rect in rects:
+        inside = [c for c in added if _center_in(c[2], rect)]
+        text = "".join(c[0] for c in inside).strip()
+        if text:
+            stamps.append((rect, [c for c in inside if not c[1]], text))
+    return _lines_with_stamps(before, stamps)
+
+
+def _pdf_chars(textpage, bands: list[tuple[float, float]], first_new: int):
+    """(index, (char, generated, box)) for chars whose centre lies in one of the y bands,
+    and for every char from `first_new` on. An out-of-band char yields a "\n" separator,
+    so runs of kept chars stay apart."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+    gap = False
+    lowest, highest = min(lo for lo, _ in bands), max(hi for _, hi in bands)
+    for i in range(textpage.count_chars()):
+        if not pdfium_c.FPDFText_GetCharBox(textpage, i, *refs):
+            if chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 32) in "\r\n" and not gap:
+                yield i, ("\n", True, (0, 0, 0, 0))
+                gap = True
+            continue
+        y = (bottom.value + top.value) / 2
+        if i < first_new and not (
+            lowest <= y <= highest and any(lo <= y <= hi for lo, hi in bands)
+        ):
+            if not gap:
+                yield i, ("\n", True, (0, 0, 0, 0))
+                gap = True
+            continue
+        gap = False
+        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        generated = pdfium_c.FPDFText_IsGenerated(textpage, i) == 1
+        yield i, (chr(code) if code else "", generated, (left.value, bottom.value, right.value, top.value))
+
+
+def _center_in(box: tuple, rect: tuple) -> bool:
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3]
+
+
+def _lines_with_stamps(chars: list, stamps: list) -> list[str]:
+    """Each page line that a stamp falls on, with the stamp text inserted at its x."""
+    lines: list[list] = [[]]
+    for ch in chars:
+        if ch[0] in "\r\n":
+            if lines[-1]:
+                lines.append([])
+        else:
+            lines[-1].append(ch)
+    inserts: dict[int, list[tuple[float, str]]] = {}
+    alone: list[str] = []
+    for _rect, glyphs, text in stamps:
+        if not glyphs:
+            alone.append(text)
+            continue
+        bottom = min(g[2][1] for g in glyphs)
+        top = max(g[2][3] for g in glyphs)
+        x = (min(g[2][0] for g in glyphs) + max(g[2][2] for g in glyphs)) / 2
+        best = None
+        for k, line in enumerate(lines):
+            ys = [(c[2][1] + c[2][3]) / 2 for c in line if not c[1] and c[0].strip()]
+            if not ys or not any(bottom - 2 <= y <= top + 2 for y in ys):
+                continue
+            xs = [c[2][0] for c in line if not c[1]] + [c[2][2] for c in line if not c[1]]
+            dist = 0 if min(xs) <= x <= max(xs) else min(abs(x - min(xs)), abs(x - max(xs)))
+            if best is None or dist < best[0]:
+                best = (dist, k)
+        if best is None:
+            alone.append(text)
+        else:
+            inserts.setdefault(best[1], []).append((x, text))
+    out = []
+    for k in sorted(inserts):
+        line = lines[k]
+        pieces = [(((c[2][0] + c[2][2]) / 2) if not c[1] else None, c[0]) for c in line]
+        # a generated char (space) takes the x of the char before it
+        last_x = float("-inf")
+        placed = []
+        for x, ch in pieces:
+            last_x = x if x is not None else last_x
+            placed.append((last_x, ch))
+        for x, text in sorted(inserts[k]):
+            pos = next((i for i, (cx, _) in enumerate(placed) if cx > x), len(placed))
+            before = placed[pos - 1][1] if pos else ""
+            after = placed[pos][1] if pos < len(placed) else ""
+            glued = (" " if before.isalnum() else "") + text + (" " if after.isalnum() else "")
+            placed.insert(pos, (x, glued))
+        line_text = re.sub(r"\s+", " ", "".join(ch for _, ch in placed)).strip()
+        out.append(unicodedata.normalize("NFC", line_text))
+    return out + [unicodedata.normalize("NFC", t) for t in alone]
+
+
+def _pdf_signatures(pdf) -> list[str]:
+    """One line per digital signature: who signed (the Reason text) and when."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    out = []
+    for i in range(pdfium_c.FPDF_GetSignatureCount(pdf)):
+        sig = pdfium_c.FPDF_GetSignatureObject(pdf, i)
+        n = pdfium_c.FPDFSignatureObj_GetReason(sig, None, 0)
+        reason = ""
+        if n > 2:
+            buf = ctypes.create_string_buffer(n)
+            pdfium_c.FPDFSignatureObj_GetReason(sig, buf, n)
+            reason = buf.raw[: n - 2].decode("utf-16-le", "replace").strip()
+        n = pdfium_c.FPDFSignatureObj_GetTime(sig, None, 0)
+        when = ""
+        if n > 1:
+            buf = ctypes.create_string_buffer(n)
+            pdfium_c.FPDFSignatureObj_GetTime(sig, buf, n)
+            when = _pdf_date(buf.raw[: n - 1].decode("latin-1"))
+        if reason or when:
+            line = f"Chữ ký số: {reason}" if reason else "Chữ ký số"
+            out.append(unicodedata.normalize("NFC", line + (f" (ký lúc {when})" if when else "")))
+    return out
+
+
+def _pdf_date(raw: str) -> str:
+    """PDF date "D:20260511152011+07'00'" as ISO "2026-05-11T15:20:11+07:00"."""
+    m = re.match(r"D:(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?([+-Z])?(\d{2})?'?(\d{2})?", raw)
+    if not m:
+        return raw
+    y, mo, d, hh, mi, ss, sign, th, tm = m.groups()
+    iso = f"{y}-{mo}-{d}"
+    if hh:
+        iso += f"T{hh}:{mi or '00'}:{ss or '00'}"
+        if sign == "Z":
+            iso += "Z"
+        elif sign and th:
+            iso += f"{sign}{th}:{tm or '00'}"
+    return iso
+
+
+# ---------------------------------------------------------------------------------------
+# DOCX
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_WT, _WTAB, _WBR, _WCR = f"{{{_W}}}t", f"{{{_W}}}tab", f"{{{_W}}}br", f"{{{_W}}}cr"
+_WFOOTREF, _WNBH, _WP = f"{{{_W}}}footnoteReference", f"{{{_W}}}noBreakHyphen", f"{{{_W}}}p"
+_WTXBX = f"{{{_W}}}txbxContent"
+_WVAL = f"{{{_W}}}val"
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
+    where = str(path)
+    if not data.startswith(_ZIP_MAGIC):
+        if data.startswith(_OLE_MAGIC):
+            return _read_doc(path, data, info)  # a Word 97 file with a .docx name
+        raise IngestError(where, f"not a valid .docx (not a ZIP container: {_describe_magic(data)})")
+    import io
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # lxml syntax errors and the like inside the package
+        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}") from exc
+    reader = _DocxText(document)
+    lines = reader.body_lines()
+    lines.extend(reader.footnote_lines())
+    text = unicodedata.normalize("NFC", "\n".join(lines))
+    if not text.strip():
+        raise IngestError(where, "the document has no text")
+    return SourceText(text=text, info=info, warnings=reader.warnings)
+
+
+class _DocxText:
+    """Text of a python-docx Document: paragraphs and tables in order, numbering, footnotes."""
+
+    def __init__(self, document):
+        self.document = document
+        self.numbering = _Numbering(document)
+        self.footnote_marks: dict[str, str] = {}  # footnote id -> "¹"
+        self.warnings: list[str] = []
+
+    def body_lines(self) -> list[str]:
+        out: list[str] = []
+        self._blocks(self.document.iter_inner_content(), out)
+        return out
+
+    def _blocks(self, blocks, out: list[str]) -> None:
+        from docx.table import Table
+
+        for block in blocks:
+            if isinstance(block, Table):
+                self._table(block, out)
+            else:
+                line = self._paragraph(block._p)
+                if line.strip():
+                    out.append(line)
+
+    def _table(self, table, out: list[str]) -> None:
+        # A merged cell shows up once per spanned grid column (and, vertically, per row);
+        # keep the cell elements alive so `is` identity is meaningful for lxml proxies.
+        seen: list = []
+        for row in table.rows:
+            for cell in row.cells:
+                tc = cell._tc
+                if any(tc is s for s in seen):
+                    continue
+                seen.append(tc)
+                self._blocks(cell.iter_inner_content(), out)
+
+    def _paragraph(self, p) -> str:
+        parts: list[str] = []
+        in_textbox = p.find(f".//{_WTXBX}") is not None
+        for el in p.iter(_WT, _WTAB, _WBR, _WCR, _WFOOTREF, _WNBH):
+            if in_textbox and _inside(el, p, _WTXBX):
+                continue  # text boxes are floating shapes, not part of the line
+            tag = el.tag
+            if tag == _WT:
+                parts.append(el.text or "")
+            elif tag == _WTAB:
+                parts.append("\t")
+            elif tag in (_WBR, _WCR):
+                if el.get(f"{{{_W}}}type") in (None, "textWrapping"):
+                    parts.append("\n")
+            elif tag == _WNBH:
+                parts.append("-")
+            else:  # footnote reference: Word numbers footnotes in order of reference
+                fid = el.get(f"{{{_W}}}id")
+                mark = self.footnote_marks.setdefault(
+                    fid, str(len(self.footnote_marks) + 1).translate(_SUPERSCRIPT)
+                )
+                parts.append(mark)
+        text = "".join(parts)
+        prefix = self.numbering.label(p)
+        # An empty numbered paragraph (e.g. the "TT" column of a table) would become a
+        # lone "1." line that looks like a heading; its counter still advances.
+        if prefix and text.strip():
+            text = f"{prefix} {text.lstrip()}"
+        return text
+
+    def footnote_lines(self) -> list[str]:
+        if not self.footnote_marks:
+            return []
+        part = _related_part(self.document.part, "/footnotes")
+        if part is None:
+            return []
+        from lxml import etree
+
+        root = etree.fromstring(part.blob)
+        bodies = {fn.get(f"{{{_W}}}id"): fn for fn in root.iter(f"{{{_W}}}footnote")}
+        out = []
+        for fid, mark in self.footnote_marks.items():
+            fn = bodies.get(fid)
+            if fn is None:
+                continue
+            text = " ".join(
+                "".join(t.text or "" for t in p.iter(_WT)).strip() for p in fn.iter(_WP)
+            ).strip()
+            if text:
+                out.append(f"{mark} {text}")
+        return out
+
+
+def _inside(el, stop, tag: str) -> bool:
+    parent = el.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag == tag:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _related_part(part, reltype_suffix: str):
+    for rel in part.rels.values():
+        if rel.reltype.endswith(reltype_suffix) and not rel.is_external:
+            return rel.target_part
+    return None
+
+
+class _Numbering:
+    """Automatic list numbers (w:numPr) as Word shows them: "1.", "a)", "II.", "-".
+
+    Counters are kept per numId and level; using a level resets the deeper ones. Number
+    formats: decimal, decimalZero, lower/upperLetter, lower/upperRoman, bullet; others
+    fall back to decimal.
+    """
+
+    def __init__(self, document):
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text)
+        self.counters: dict[str, dict[int, int]] = {}
+        self.style_num: dict[str, tuple[str, int]] = {}
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for an in numbering.iterchildren(f"{{{_W}}}abstractNum"):
+            abstract[an.get(f"{{{_W}}}abstractNumId")] = {
+                int(lvl.get(f"{{{_W}}}ilvl", "0")): _level(lvl) for lvl in an.iterchildren(f"{{{_W}}}lvl")
+            }
+        for num in numbering.iterchildren(f"{{{_W}}}num"):
+            aid = num.find(f"{{{_W}}}abstractNumId")
+            if aid is None:
+                continue
+            levels = dict(abstract.get(aid.get(_WVAL), {}))
+            for override in num.iterchildren(f"{{{_W}}}lvlOverride"):
+                ilvl = int(override.get(f"{{{_W}}}ilvl", "0"))
+                lvl = override.find(f"{{{_W}}}lvl")
+                if lvl is not None:
+                    levels[ilvl] = _level(lvl)
+                start = override.find(f"{{{_W}}}startOverride")
+                if start is not None and ilvl in levels:
+                    _, fmt, text = levels[ilvl]
+                    levels[ilvl] = (int(start.get(_WVAL, "1")), fmt, text)
+            self.levels[num.get(f"{{{_W}}}numId")] = levels
+        self._style_numbering(document)
+
+    def _style_numbering(self, document) -> None:
+        """numPr inherited from paragraph styles (through basedOn)."""
+        styles = {}
+        for st in document.styles.element.iterchildren(f"{{{_W}}}style"):
+            styles[st.get(f"{{{_W}}}styleId")] = st
+        for sid in styles:
+            seen, cur = set(), sid
+            while cur and cur not in seen and cur in styles:
+                seen.add(cur)
+                st = styles[cur]
+                numpr = st.find(f"{{{_W}}}pPr/{{{_W}}}numPr")
+                if numpr is not None:
+                    num_id = numpr.find(f"{{{_W}}}numId")
+                    ilvl = numpr.find(f"{{{_W}}}ilvl")
+                    if num_id is not None:
+                        self.style_num[sid] = (
+                            num_id.get(_WVAL),
+                            int(ilvl.get(_WVAL)) if ilvl is not None else 0,
+                        )
+                    break
+                based = st.find(f"{{{_W}}}basedOn")
+                cur = based.get(_WVAL) if based is not None else None
+
+    def label(self, p) -> str:
+        if not self.levels:
+            return ""
+        ppr = p.pPr
+        num_id, ilvl = None, 0
+        if ppr is not None and ppr.numPr is not None:
+            numpr = ppr.numPr
+            num_id = numpr.numId.val if numpr.numId is not None else None
+            ilvl = numpr.ilvl.val if numpr.ilvl is not None else 0
+            num_id = str(num_id) if num_id is not None else None
+        elif ppr is not None and ppr.pStyle is not None:
+            num_id, ilvl = self.style_num.get(ppr.pStyle.val, (None, 0))
+        if not num_id or num_id == "0" or num_id not in self.levels:
+            return ""
+        levels = self.levels[num_id]
+        if ilvl not in levels:
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        start = levels[ilvl][0]
+        counters[ilvl] = counters.get(ilvl, start - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        _, fmt, text = levels[ilvl]
+        if fmt == "bullet":
+            return _bullet(text)
+        if fmt == "none":
+            return ""
+
+        def level_number(m: re.Match) -> str:
+            k = int(m.group(1)) - 1
+            if k not in levels:
+                return ""
+            value = counters.get(k, levels[k][0])
+            return _format_number(value, levels[k][1])
+
+        return re.sub(r"%(\d)", level_number, text).strip()
+
+
+def _level(lvl) -> tuple[int, str, str]:
+    start = lvl.find(f"{{{_W}}}start")
+    fmt = lvl.find(f"{{{_W}}}numFmt")
+    text = lvl.find(f"{{{_W}}}lvlText")
+    is_lgl = lvl.find(f"{{{_W}}}isLgl") is not None
+    fmt_val = fmt.get(_WVAL, "decimal") if fmt is not None else "decimal"
+    if is_lgl and fmt_val != "bullet":
+        fmt_val = "decimal"
+    return (
+        int(start.get(_WVAL, "1")) if start is not None else 1,
+        fmt_val,
+        text.get(_WVAL, "") if text is not None else "",
+    )
+
+
+_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+
+
+def _format_number(value: int, fmt: str) -> str:
+    if fmt in ("upperRoman", "lowerRoman") and value > 0:
+        out = ""
+        for n, sym in _ROMAN:
+            while value >= n:
+                out += sym
+                value -= n
+        return out if fmt == "upperRoman" else out.lower()
+    if fmt in ("lowerLetter", "upperLetter") and value > 0:
+        # Word: a..z, then aa..zz, aaa..
+        letter = "abcdefghijklmnopqrstuvwxyz"[(value - 1) % 26] * ((value - 1) // 26 + 1)
+        return letter if fmt == "lowerLetter" else letter.upper()
+    if fmt == "decimalZero":
+        return f"{value:02d}"
+    return str(value)
+
+
+def _bullet(text: str) -> str:
+    """A bullet's visible mark; Symbol/Wingdings private-use glyphs mapped to plain ones."""
+    text = text.strip()
+    if not text:
+        return "•"
+    c = text[0]
+    if "\uf000" <= c <= "\uf0ff":  # symbol fonts put their glyphs at U+F0xx
+        c = chr(ord(c) - 0xF000)
+    return c if c in "-–—+*•" else "•"
+
+
+# ---------------------------------------------------------------------------------------
+# DOC (Word 97) through LibreOffice
+
+_DOC_REFUSAL = "legacy Word .doc: install LibreOffice (apt-get install libreoffice-writer-nogui) or save it as .docx"
+
+
+def _read_doc(path: Path, data: bytes, info: SourceInfo) -> SourceText:
+    where = str(path)
+    if data.startswith(_ZIP_MAGIC):  # a .docx with a .doc name
+        return _read_docx(path, data, info)
+    if data.startswith(_RTF_MAGIC):
+        raise IngestError(where, "RTF file with a .doc name: save it as .docx")
+    if not data.startswith(_OLE_MAGIC):
+        raise IngestError(where, f"not a Word .doc file ({_describe_magic(data)})")
+    soffice = soffice_path()
+    if soffice is None:
+        raise IngestError(where, _DOC_REFUSAL)
+    with tempfile.TemporaryDirectory(prefix="vanban-doc-") as tmp:
+        src = Path(tmp) / "in.doc"
+        src.write_bytes(data)
+        cmd = [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+               "--convert-to", "docx", "--outdir", tmp, str(src)]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise IngestError(where, f"LibreOffice took over {SOFFICE_TIMEOUT_S} s to convert the .doc") from exc
+        out = Path(tmp) / "in.docx"
+        if not out.is_file():
+            raise IngestError(where, "LibreOffice could not convert the .doc (corrupt file?)")
+        converted = _read_docx(path, out.read_bytes(), info)
+    converted.info.format = "doc"
+    converted.info.converted_from = "doc"
+    return converted
+
+
+def soffice_path() -> str | None:
+    """The LibreOffice executable, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _describe_magic(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(_PDF_MAGIC):
+        return "it is a PDF"
+    if head.startswith(_ZIP_MAGIC):
+        return "it is a ZIP container"
+    if head.startswith(_OLE_MAGIC):
+        return "it is an OLE file such as Word 97 .doc"
+    if head.startswith(_RTF_MAGIC):
+        return "it is RTF"
+    return f"starts with {head[:4]!r}"
+
+
+_READERS = {".txt": _read_txt, ".pdf": _read_pdf, ".docx": _read_docx, ".doc": _read_doc}
+
+__all__ = ["ingest", "MAX_TEXT_BYTES", "soffice_path"]
