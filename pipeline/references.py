@@ -1,0 +1,805 @@
+"""Stage 5, references: every other document this one cites, canonicalised and resolved.
+
+What counts as a reference (rules/references.yaml, rules/laws.yaml):
+- a document-type word followed by a number, usually with a symbol: "Nghị quyết số
+  209/NQ-CP", "Chỉ thị số 31 CT/TW", "Đề án số 08";
+- a named law ("Luật An toàn, vệ sinh lao động ngày 25/6/2015", "Luật Xây dựng"), found
+  through the table of laws, or any "Luật <Name>" with its year or number;
+- a type word with a footnote marker ("Kế hoạch¹") whose footnote names the document
+  ("¹ Số 417-KH/TU ngày 20/01/2025.").
+A type word with no number ("Kế hoạch này", "Chương trình ATVSLĐ giai đoạn 2021-2025") is
+never a reference.
+
+Every finding is a *mention*; mentions of one document (full, short "Nghị quyết số
+209/NQ-CP", alias "(viết tắt Kế hoạch số 03-KH/TU)", footnote) merge into one `Reference`
+keyed by its canonical id. A mention with a number but no symbol ("Chỉ thị 11") joins the
+reference of that type and number, and stands alone only after "số" ("Đề án số 08").
+
+Relation: `implements` for the documents named at the head of the title or of an opening
+paragraph that starts with "Thực hiện / Triển khai thực hiện / Căn cứ" (and those listed
+with them: "... của Chính phủ và Kế hoạch số 417-KH/TU", "...; Nghị định số ..."), never
+for documents named inside another one's title ("... về thực hiện Chỉ thị số 31-CT/TW");
+`reports_on` for the head of a báo cáo's title; `cites` for everything else.
+
+All matching runs over `textkeys.search_key(doc.text)` (same length as the text), so
+offsets are valid in the text, and case, tone marks and OCR slips such as "Kể hoạch" or
+"Ban Bí thu" do not matter. Codes of a symbol are checked against the text itself.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from . import rules
+from .model import Document, Mention, Reference
+from .textkeys import search_key
+
+STAGE = "references"
+
+# search_key works character by character, so a translation table built from it (grown as
+# new characters appear) gives the same key at C speed.
+_KEY_TABLE: dict[int, str] = {}
+_KEY_KNOWN: set[str] = set()
+
+
+def _search_key_fast(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    for c in set(text) - _KEY_KNOWN:
+        _KEY_TABLE[ord(c)] = search_key(c)
+        if len(_KEY_KNOWN) < 65536:
+            _KEY_KNOWN.add(c)
+    return text.translate(_KEY_TABLE)
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def _flex(name: str) -> str:
+    """A search_key regex for a multi-word name: any run of spaces/commas/hyphens between words."""
+    words = re.findall(r"[0-9a-z]+", search_key(name))
+    return r"[\s,\-–]+".join(re.escape(w) for w in words)
+
+
+@dataclass
+class _Law:
+    name: str
+    kind: str  # luat | bo_luat
+    versions: list[dict[str, str]]  # {year, number, date}
+
+
+@dataclass
+class _Rules:
+    ref_re: re.Pattern  # type word + (footnote marker | number/symbol)
+    type_words: list[tuple[re.Pattern, dict]]  # type-word regex -> doc_types entry
+    numsym_re: re.Pattern  # number/symbol alone (footnote bodies "Số 417-KH/TU")
+    dates: list[re.Pattern]
+    year_re: re.Pattern
+    issuer_lead: re.Pattern
+    issuers: list[tuple[re.Pattern, dict]]
+    ministry_re: re.Pattern
+    place_stop: frozenset[str]
+    title_lead: re.Pattern
+    trigger: re.Pattern
+    title_trigger: re.Pattern
+    coordination: re.Pattern
+    alias: re.Pattern
+    report_line: re.Pattern
+    type_line: re.Pattern
+    heading: re.Pattern
+    marks: str
+    type_codes: dict[str, str]
+    code_casing: dict[str, str]
+    mixed_codes: frozenset[str]
+    issuer_codes: frozenset[str]
+    law_re: re.Pattern
+    law_by_group: dict[str, _Law]
+    law_by_number: dict[str, tuple[_Law, dict]]
+    law_number_re: re.Pattern
+    unlisted_law_re: re.Pattern
+    labels: dict[str, str]  # doc_type -> label for number-only canonical ids
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    r = rules.load("references")
+    lw = rules.load("laws")
+    numsym = r["number_symbol"]["pattern"]
+    marks = r["footnote_marks"]
+
+    # One group for the type word; the entry is found afterwards (a named group per type
+    # makes the scan three times slower).
+    entries = sorted(r["doc_types"], key=lambda e: -len(e["pattern"]))
+    type_words = [(re.compile(e["pattern"]), e) for e in entries]
+    alts = "|".join(e["pattern"] for e in entries)
+    ref_re = re.compile(
+        rf"(?<![\w/])(?P<tw>{alts})(?:(?P<mark>[{marks}]+)|\s{{0,3}}(?:{numsym}))"
+    )
+    type_line = re.compile(
+        r"^[\W_]*(?:" + "|".join(e["pattern"] for e in r["doc_types"]) + r")[\W_]*$"
+    )
+
+    issuers = [(re.compile(e["pattern"]), e) for e in r["issuers"]]
+    names = "|".join(_flex(n) for n in sorted(r["ministry_names"], key=len, reverse=True))
+    ministry_re = re.compile(r["ministry_pattern"]["template"].replace("NAMES", names) + r"\b")
+
+    laws: list[_Law] = []
+    for e in lw["laws"]:
+        versions = [
+            {"year": str(v["year"]), "number": v.get("number"), "date": str(v.get("date") or "")}
+            for v in e["versions"]
+        ]
+        laws.append(_Law(e["name"], e.get("kind", "luat"), versions))
+    law_by_group: dict[str, _Law] = {}
+    law_alts = []
+    for i, law in enumerate(sorted(laws, key=lambda x: -len(x.name))):
+        law_by_group[f"l{i}"] = law
+        law_alts.append(f"(?P<l{i}>{_flex(law.name)})")
+    # Patterns start with the literal "luat" (fast scan); the word boundary and a "bộ" before
+    # it are checked in code.
+    law_re = re.compile(r"luat\s+(?:" + "|".join(law_alts) + r")\b")
+    law_by_number = {
+        v["number"].lower(): (law, v) for law in laws for v in law.versions if v.get("number")
+    }
+    labels: dict[str, str] = {}
+    for e in r["doc_types"]:
+        if not e.get("generic"):
+            labels.setdefault(e["type"], e["label"])
+    return _Rules(
+        ref_re=ref_re,
+        type_words=type_words,
+        numsym_re=re.compile(numsym),
+        dates=[re.compile(d["pattern"]) for d in r["dates"]],
+        year_re=re.compile(r["year"]["pattern"]),
+        issuer_lead=re.compile(r["issuer_lead"]),
+        issuers=issuers,
+        ministry_re=ministry_re,
+        place_stop=frozenset(r["place_stopwords"]),
+        title_lead=re.compile(r["title_leads"]["pattern"]),
+        trigger=re.compile(r["implement_triggers"]["pattern"]),
+        title_trigger=re.compile(r["title_trigger"]["pattern"]),
+        coordination=re.compile(r["coordination"]["pattern"]),
+        alias=re.compile(r["alias"]["pattern"]),
+        report_line=re.compile(r["report_doc_line"]["pattern"]),
+        type_line=type_line,
+        heading=re.compile(r["section_heading"]["pattern"]),
+        marks=marks,
+        type_codes=dict(r["type_codes"]),
+        code_casing=dict(r["code_casing"]),
+        mixed_codes=frozenset(r["mixed_case_codes"]),
+        issuer_codes=frozenset(search_key(c).upper() for c in r["issuer_codes"]),
+        law_re=law_re,
+        law_by_group=law_by_group,
+        law_by_number=law_by_number,
+        law_number_re=re.compile(r"luat\s+(?:so\s+)?(?P<lnum>\d{1,3}/(?:19|20)\d\d/qh\d{1,2})\b"),
+        unlisted_law_re=re.compile(lw["unlisted_law"]["pattern"]),
+        labels=labels,
+    )
+
+
+# ----------------------------------------------------------------------------- mentions
+
+
+@dataclass
+class _Hit:
+    """One mention found in the text, before mentions are merged into references."""
+
+    start: int
+    end: int  # end of the citation proper: number/symbol, date and issuer
+    doc_type: str
+    number: str | None
+    symbol: str | None
+    canonical: str | None  # None: number only, resolved later
+    date: str | None = None
+    issuer: str | None = None
+    title: str | None = None
+    form: str = "full"
+    generic: bool = False  # the type word was "văn bản": trust the symbol's code
+    has_so: bool = False  # "số" before the number
+    caps: bool = False  # upper-case text (a title in capitals)
+    marker: str | None = None  # footnote marker after the type word
+    law: _Law | None = None
+    law_year: str | None = None  # year stated with a law
+    top: str | None = None  # implements | reports_on when at the head of the preamble
+
+
+def _iso_date(k: str, pos: int, R: _Rules) -> tuple[str | None, int] | None:
+    """A date right at `pos` ("ngày 28/10/2024"): (ISO or None if impossible, end)."""
+    m = re.compile(r"\s*,?\s*").match(k, pos)
+    p = m.end()
+    for rx in R.dates:
+        dm = rx.match(k, p)
+        if dm:
+            d, mo, y = int(dm["d"]), int(dm["m"]), int(dm["y"])
+            try:
+                return _dt.date(y, mo, d).isoformat(), dm.end()
+            except ValueError:
+                return None, dm.end()  # "ngày 31/02/2024": rejected, not emitted
+    return None
+
+
+def _place_tail(text: str, k: str, pos: int, caps: bool, R: _Rules) -> int:
+    """End of a proper name after an issuer head ("Tỉnh uỷ| Cao Bằng")."""
+    end = pos
+    for _ in range(4):
+        m = re.compile(r"[ ]+(?:[-–][ ]+)?([^\W\d_]+)").match(text, end)
+        if not m or not m.group(1)[0].isupper():
+            break
+        if caps and k[m.start(1):m.end(1)] in R.place_stop:
+            break
+        if not caps and m.group(1).isupper() and len(m.group(1)) > 1:
+            break  # an abbreviation, not a place name
+        end = m.end()
+    return end
+
+
+def _issuer_at(text: str, k: str, pos: int, R: _Rules) -> tuple[str, int] | None:
+    """An issuer phrase starting at `pos`: (name to report, end)."""
+    for rx, entry in R.issuers:
+        m = rx.match(k, pos)
+        if m and not k[m.end():m.end() + 1].isalnum():
+            end = m.end()
+            if entry.get("place"):
+                end = _place_tail(text, k, end, text[pos:end].isupper(), R)
+            return entry.get("name") or text[pos:end], end
+    m = R.ministry_re.match(k, pos)
+    if m:
+        return text[pos:m.end()], m.end()
+    return None
+
+
+def _tail(text: str, k: str, hit: _Hit, R: _Rules) -> None:
+    """Read the date, issuer and title after a mention; extend `hit.end` over date and issuer."""
+    pos = hit.end
+    for _ in range(2):  # date and issuer, in either order
+        if hit.date is None:
+            got = _iso_date(k, pos, R)
+            if got:
+                hit.date, pos = got
+                continue
+        if hit.issuer is None:
+            lead = R.issuer_lead.match(k, pos)
+            if lead:
+                got = _issuer_at(text, k, lead.end(), R)
+                if got:
+                    hit.issuer, pos = got
+                    continue
+        break
+    hit.end = pos
+    lead = R.title_lead.match(k, pos)
+    if lead:
+        hit.title = _title_text(text, lead.start("lead"))
+
+
+def _title_text(text: str, start: int) -> str | None:
+    """The clause from `start` to the end of the title: ";", "(", end of sentence or line.
+
+    A parenthesised abbreviation "(ATVSLĐ)" does not end it."""
+    i, n = start, min(len(text), start + 600)
+    while i < n:
+        c = text[i]
+        if c in ";\n":
+            break
+        if c == "(":
+            m = re.compile(r"\([^\s()]{1,15}\)").match(text, i)
+            if m:
+                i = m.end()
+                continue
+            break
+        if c == "." and (i + 1 >= len(text) or text[i + 1] in " \n"):
+            break
+        if c == "," and re.compile(r",\s+[A-ZĐÂĂÊÔƠƯ][^\W\d_]*\s").match(text, i) and not text[start:i].isupper():
+            break  # ", UBND tỉnh ... ban hành": the sentence goes on with its own subject
+        i += 1
+    title = text[start:i].strip(" ,")
+    return title or None
+
+
+def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
+    """("NĐ-CP", first code) from the symbol as written ("ND-CP", "KH- UBND"), or None.
+
+    Codes after the first one that are not written as codes (upper case) are dropped."""
+    parts = re.split(r"\s*([-/])\s*", raw.strip())
+    codes, seps = parts[0::2], parts[1::2]
+    out = ""
+    first = None
+    for i, c in enumerate(codes):
+        ok = (re.fullmatch(r"[A-ZĐ][A-ZĐ0-9]*", c) is not None) or c in R.mixed_codes
+        if not ok:
+            break
+        marker = re.fullmatch(r"(.*?[^\d])(\d{1,2})", c)
+        if marker and i == len(codes) - 1 and search_key(marker.group(1)).upper() in R.issuer_codes:
+            c = marker.group(1)  # "NĐ-CP2": a footnote marker glued to the symbol
+        canon = R.code_casing.get(search_key(c).upper(), c.upper() if c not in R.mixed_codes else c)
+        out += (seps[i - 1] if i else "") + canon
+        first = first or canon
+    return (out, first) if first else None
+
+
+def _type_from_code(code: str | None, R: _Rules) -> str | None:
+    if not code:
+        return None
+    if code in R.type_codes:
+        return R.type_codes[code]
+    folded = {search_key(c).upper(): t for c, t in R.type_codes.items()}
+    return folded.get(search_key(code).upper())
+
+
+def _numsym(text: str, m: re.Match, R: _Rules) -> tuple[str, str | None, str | None, str | None, int]:
+    """(number, symbol, canonical id, first code, end) from a number_symbol match."""
+    num = text[m.start("num"):m.end("num")]
+    for g in ("sym_a", "sym_b", "sym_c", "sym_d"):
+        if m.group(g) is None:
+            continue
+        got = _canonical_symbol(text[m.start(g):m.end(g)], R)
+        if not got:
+            break
+        sym, code = got
+        # How much of the symbol survived the case check decides where the mention ends.
+        end = _symbol_end(text, m.start(g), sym)
+        while end < m.end(g) and text[end].isdigit():
+            end += 1  # a footnote marker glued to the symbol ("NĐ-CP2") stays in the mention
+        if g == "sym_a":
+            symbol = f"{m['year']}/{sym}"
+            return num, symbol, f"{num}/{symbol}", code, end
+        sep = "-" if ("/" in sym and g in ("sym_c", "sym_d")) else ("-" if g == "sym_c" else "/")
+        return num, sym, f"{num}{sep}{sym}", code, end
+    return num, None, None, None, m.end("num")
+
+
+def _symbol_end(text: str, start: int, canon: str) -> int:
+    """End offset in `text` of the symbol starting at `start` whose canonical form is `canon`."""
+    want = len(re.sub(r"[-/]", "", canon))
+    seen, i = 0, start
+    while i < len(text) and seen < want:
+        if text[i] not in " -/":
+            seen += 1
+        i += 1
+    return i
+
+
+def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, _Hit]]:
+    """All mentions in reading order, and footnote bodies keyed by their marker."""
+    text = doc.text
+    footnotes: dict[str, _Hit] = {}
+    body_ranges: list[tuple[int, int]] = []
+    for lm in re.finditer(rf"(?m)^[\W_]*?(?P<mark>[{R.marks}]+)\s*(?P<body>.+)$", text):
+        body_start = lm.start("body")
+        hit = _first_hit_in(text, k, body_start, lm.end("body"), R)
+        if hit is None:
+            nm = R.numsym_re.match(k, body_start)
+            if nm and k.startswith("so", body_start) and (nm["sym_a"] or nm["sym_b"] or nm["sym_c"] or nm["sym_d"]):
+                num, sym, canon, code, end = _numsym(text, nm, R)
+                if canon:
+                    hit = _Hit(body_start, end, _type_from_code(code, R) or "other", num, sym, canon,
+                               has_so=True, generic=True)
+                    _tail(text, k, hit, R)
+        if hit is not None:
+            hit.form = "footnote"
+            footnotes[lm["mark"]] = hit
+            body_ranges.append((lm.start(), lm.end()))
+
+    def in_body(pos: int) -> bool:
+        return any(a <= pos < b for a, b in body_ranges)
+
+    hits: list[_Hit] = []
+    for m in R.ref_re.finditer(k):
+        if in_body(m.start()):
+            continue
+        hit = _hit_from_match(text, k, m, R)
+        if hit is not None:
+            hits.append(hit)
+    hits.extend(_law_hits(text, k, R, in_body))
+    hits.extend(h for h in footnotes.values())
+    hits.sort(key=lambda h: h.start)
+    return hits, footnotes
+
+
+def _first_hit_in(text: str, k: str, start: int, end: int, R: _Rules) -> _Hit | None:
+    for m in R.ref_re.finditer(k, start, end):
+        hit = _hit_from_match(text, k, m, R)
+        if hit is not None and hit.marker is None:
+            return hit
+    return None
+
+
+def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
+    group = "tw"
+    word = k[m.start(group):m.end(group)]
+    entry = next(e for rx, e in R.type_words if rx.fullmatch(word))
+    caps = text[m.start():m.end(group)].isupper()
+    if m["mark"]:
+        return _Hit(m.start(), m.end(), entry["type"], None, None, None, form="footnote",
+                    generic=bool(entry.get("generic")), marker=m["mark"], caps=caps)
+    if m["num"] is None:
+        return None
+    num, sym, canon, code, end = _numsym(text, m, R)
+    doc_type = entry["type"]
+    if entry.get("generic"):
+        doc_type = _type_from_code(code, R) or doc_type
+    hit = _Hit(m.start(), end, doc_type, num, sym, canon, generic=bool(entry.get("generic")),
+               has_so=bool(re.search(r"\bso\b", k[m.end(group):m.start("num")])), caps=caps)
+    _tail(text, k, hit, R)
+    return hit
+
+
+def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
+    """Named laws: from the table, by number ("Luật số 84/2015/QH13"), or unlisted with a year."""
+    out: list[_Hit] = []
+    taken: list[tuple[int, int]] = []
+
+    def capital_at(i: int) -> bool:
+        # "Luật" with a capital L, or "Bộ luật": "pháp luật an toàn" names no law.
+        return text[i].isupper() or k.startswith("bo ", max(0, i - 3))
+
+    for m in R.law_re.finditer(k):
+        lstart = m.start()
+        if lstart and k[lstart - 1].isalnum() or not capital_at(lstart) or in_body(lstart):
+            continue
+        start = lstart - 3 if k.startswith("bo ", max(0, lstart - 3)) else lstart
+        law = next(R.law_by_group[g] for g in R.law_by_group if m.group(g) is not None)
+        hit = _Hit(start, m.end(), "luat", None, None, None, law=law,
+                   caps=text[start:m.end()].isupper())
+        nm = re.compile(r"\s*,?\s*(?:\(\s*)?so\s+(\d{1,3}/(?:19|20)\d\d/qh\d{1,2})\)?").match(k, hit.end)
+        if nm:
+            hit.number = text[nm.start(1):nm.end(1)].upper()
+            hit.law_year = nm.group(1).split("/")[1]
+            hit.end = nm.end()
+        got = _iso_date(k, hit.end, R)
+        if got:
+            hit.date, hit.end = got
+            hit.law_year = hit.law_year or (hit.date or "")[:4] or None
+        else:
+            ym = re.compile(r"\s*,?\s*").match(k, hit.end)
+            y = R.year_re.match(k, ym.end())
+            if y:
+                hit.law_year, hit.end = y["y"], y.end()
+        out.append(hit)
+        taken.append((m.start(), hit.end))
+
+    def free(a: int) -> bool:
+        return not any(s <= a < e for s, e in taken)
+
+    for m in R.law_number_re.finditer(k):
+        if not free(m.start()) or not capital_at(m.start()) or m.start() and k[m.start() - 1].isalnum():
+            continue
+        found = R.law_by_number.get(m["lnum"])
+        if found:
+            law, v = found
+            out.append(_Hit(m.start(), m.end(), "luat", v["number"], None, None, law=law,
+                            law_year=v["year"]))
+            taken.append((m.start(), m.end()))
+    for m in R.unlisted_law_re.finditer(k):
+        if not free(m.start()) or in_body(m.start()) or m.start() and k[m.start() - 1].isalnum():
+            continue
+        name_start = m.start("name")
+        if not (capital_at(m.start()) and text[name_start].isupper()):
+            continue
+        name = text[name_start:m.end("name")].strip(" ,")
+        bo = k.startswith("bo ", max(0, m.start() - 3))
+        kind = "bo_luat" if bo else "luat"
+        hit = _Hit(m.start() - 3 if bo else m.start(), m.end("name"), "luat", None, None, None,
+                   law=_Law(name, kind, []))
+        if m["num"]:
+            hit.number = text[m.start("num"):m.end("num")].upper()
+            hit.law_year = m["numyear"]
+            hit.end = m.end("num")
+        else:
+            got = _iso_date(k, hit.end, R)
+            if got:
+                hit.date, hit.end = got
+                hit.law_year = (hit.date or "")[:4] or None
+            else:
+                y = R.year_re.search(k, hit.end, hit.end + 12)
+                if y:
+                    hit.law_year, hit.end = y["y"], y.end()
+        if hit.law_year:
+            out.append(hit)
+            taken.append((m.start(), hit.end))
+    return out
+
+
+def _law_canonical(hit: _Hit, doc_date: str | None) -> tuple[str, str | None]:
+    """("Luật <name> <year>", official number or None)."""
+    law = hit.law
+    assert law is not None
+    prefix = "Bộ luật" if law.kind == "bo_luat" else "Luật"
+    version = None
+    if hit.law_year:
+        version = next((v for v in law.versions if v["year"] == hit.law_year), None)
+        year = hit.law_year
+    else:
+        passed = [v for v in law.versions if not doc_date or v["date"] <= doc_date]
+        version = max(passed or law.versions, key=lambda v: v["date"]) if law.versions else None
+        year = version["year"] if version else None
+    number = hit.number or (version or {}).get("number")
+    return f"{prefix} {law.name} {year}".strip(), number
+
+
+# ----------------------------------------------------------------------------- relations
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+
+
+def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
+    """Mark the hits at the head of the title and opening paragraphs (`hit.top`)."""
+    text = doc.text
+    is_report = doc.metadata.doc_type == "bao_cao"
+    title_span = doc.metadata.spans.get("title") if doc.metadata.spans else None
+    after_type_line = False
+    seen_trigger = False
+    for a, b in _paragraphs(text):
+        line = k[a:b]
+        if R.heading.match(line):
+            break
+        if R.report_line.match(line):
+            is_report = True
+        if R.type_line.match(line):
+            after_type_line = True
+            continue
+        is_title = (title_span is not None and title_span.start < b and a < title_span.end) or (
+            title_span is None and after_type_line)
+        after_type_line = False
+        role = None
+        head = a
+        tm = R.trigger.match(line)
+        if is_title and is_report:
+            role = "reports_on"
+        elif tm:
+            role, head = "implements", a + tm.end()
+        if role is None:
+            if seen_trigger and b - a > 80:
+                break  # the opening is over: a body paragraph with no trigger
+            continue
+        seen_trigger = seen_trigger or role == "implements"
+        _mark_heads(k, [h for h in hits if head <= h.start < b], head, b, role, R)
+
+
+def _mark_heads(k: str, hits: list[_Hit], start: int, end: int, role: str, R: _Rules) -> None:
+    """Within one paragraph, mark the first reference of each ";" item and its coordinates."""
+    items, depth, s = [], 0, start
+    for i in range(start, end):
+        c = k[i]
+        depth += c == "("
+        depth -= c == ")" and depth > 0
+        if c == ";" and depth == 0:
+            items.append((s, i))
+            s = i + 1
+    items.append((s, end))
+    for n, (a, b) in enumerate(items):
+        inside = [h for h in hits if a <= h.start < b]
+        if not inside:
+            continue
+        first = inside[0]
+        lead = k[a:first.start]
+        if n > 0 and not re.fullmatch(
+                r"\s*(?:(?:va|cung)\s+)?(?:" + R.trigger.pattern.lstrip("^") + r")?\s*(?:cac\s+)?", lead):
+            continue
+        if _in_parens(k, a, first.start):
+            continue
+        first.top = first.top or role
+        prev = first
+        for h in inside[1:]:
+            if R.coordination.match(k[prev.end:h.start]):
+                h.top = h.top or role
+                prev = h
+            elif h.start >= prev.end:
+                break
+
+
+def _in_parens(k: str, a: int, pos: int) -> bool:
+    seg = k[a:pos]
+    return seg.count("(") > seg.count(")")
+
+
+# ----------------------------------------------------------------------------- merging
+
+
+@dataclass
+class _Ref:
+    canonical: str
+    hits: list[_Hit] = field(default_factory=list)
+
+
+def extract_references(doc: Document) -> None:
+    """Fill `doc.references` with one Reference per cited document, all mentions attached."""
+    R = _rules()
+    text = doc.text
+    if not text:
+        return
+    k = _search_key_fast(text)
+    hits, footnotes = _find_hits(doc, k, R)
+
+    for h in hits:
+        pre = k[max(0, h.start - 40):h.start]
+        if R.alias.search(pre) and "(" in pre:
+            h.form = "alias"
+        elif h.form == "full" and not (h.date or h.issuer):
+            h.form = "short"
+
+    # Footnote markers ("Kế hoạch¹") take the document of their footnote.
+    resolved: list[_Hit] = []
+    for h in hits:
+        if h.marker is not None:
+            body = footnotes.get(h.marker)
+            if body is None or body.canonical is None and body.number is None:
+                continue
+            h.number, h.symbol, h.canonical = body.number, body.symbol, body.canonical
+            h.date = body.date
+            if h.generic:
+                h.doc_type = body.doc_type if not body.generic else (body.doc_type or h.doc_type)
+            if body.generic:
+                body.doc_type = h.doc_type  # "¹ Số 417-KH/TU" typed by the word before the marker
+            h.issuer = _issuer_before(text, k, h.start, R)
+            h.title = _title_text(text, h.end + 1) if text[h.end:h.end + 1] == " " else None
+        resolved.append(h)
+    hits = resolved
+
+    # A document's own number is not a reference.
+    own = None
+    if doc.metadata.number and doc.metadata.symbol:
+        own = _key(f"{doc.metadata.number}/{doc.metadata.symbol}")
+
+    doc_date = doc.metadata.date or max((h.date for h in hits if h.date), default=None)
+    for h in hits:
+        if h.law is not None:
+            h.canonical, number = _law_canonical(h, doc_date)
+            h.number = number
+
+    _preamble_roles(doc, k, hits, R)
+
+    refs: dict[str, _Ref] = {}
+    pending: list[_Hit] = []
+    for h in hits:
+        if h.canonical is None:
+            pending.append(h)
+            continue
+        if own and _key(h.canonical) == own:
+            continue
+        refs.setdefault(h.canonical, _Ref(h.canonical)).hits.append(h)
+
+    # Number-only mentions ("Chỉ thị 11", "Đề án số 08"): join a reference of that number.
+    for h in pending:
+        target = _match_number(h, refs, hits)
+        if target is not None:
+            target.hits.append(h)
+        elif h.has_so or h.date:
+            label = R.labels.get(h.doc_type, "Văn bản")
+            canon = f"{label} số {h.number}"
+            refs.setdefault(canon, _Ref(canon)).hits.append(h)
+
+    out = []
+    for ref in refs.values():
+        ref.hits.sort(key=lambda x: x.start)
+        out.append(_to_reference(doc, ref))
+    out.sort(key=lambda r: r.span.start)
+    doc.references = out
+
+
+def _key(canonical: str) -> str:
+    return re.sub(r"[^0-9A-Z/]", "", search_key(canonical).upper())
+
+
+def _match_number(h: _Hit, refs: dict[str, _Ref], hits: list[_Hit]) -> _Ref | None:
+    same = [r for r in refs.values() if any(x.number == h.number for x in r.hits)]
+    typed = [r for r in same if any(x.doc_type == h.doc_type for x in r.hits)]
+    for group in (typed, same):
+        if len(group) == 1:
+            return group[0]
+    if h.form == "alias" and not same:
+        # "(viết tắt là Chỉ thị 11)" with no numbered match: the reference just before it.
+        before = [r for r in refs.values() if any(x.end <= h.start and h.start - x.end < 600 for x in r.hits)]
+        if before:
+            return max(before, key=lambda r: max(x.end for x in r.hits if x.end <= h.start))
+    return None
+
+
+def _issuer_before(text: str, k: str, pos: int, R: _Rules) -> str | None:
+    """"UBND tỉnh ban hành Kế hoạch²": the issuer that the sentence says issued it."""
+    start = max(k.rfind(". ", 0, pos), k.rfind("\n", 0, pos)) + 1
+    best = None
+    for m in re.finditer(r"(?<![\w])([^\W\d_])", k[start:pos]):
+        i = start + m.start()
+        got = _issuer_at(text, k, i, R)
+        if got and re.compile(r"\s+(?:da\s+)?(?:tham\s+muu\s+)?ban\s+hanh\b").match(k, got[1]):
+            best = got[0]
+    return best
+
+
+def _to_reference(doc: Document, ref: _Ref) -> Reference:
+    hits = ref.hits
+    full = [h for h in hits if h.form == "full"] or [h for h in hits if h.form != "footnote" or h.marker is None] or hits
+    first = full[0]
+
+    def pick(attr: str):
+        # Prefer mixed-case text for issuer and title; keep the first mention's otherwise.
+        # Inferred footnote issuers ("UBND tỉnh ban hành Kế hoạch²") come last.
+        ordered = sorted(hits, key=lambda h: (h.marker is not None, h.caps))
+        if attr == "date":
+            ordered = hits
+        return next((getattr(h, attr) for h in ordered if getattr(h, attr)), None)
+
+    rel = "cites"
+    tops = {h.top for h in hits}
+    if "reports_on" in tops:
+        rel = "reports_on"
+    elif "implements" in tops:
+        rel = "implements"
+
+    doc_type = next((h.doc_type for h in hits if not h.generic), None) or first.doc_type
+    number = next((h.number for h in hits if h.number), None)
+    symbol = next((h.symbol for h in hits if h.symbol), None)
+    mentions = [Mention(doc.text[h.start:h.end], doc.span(h.start, h.end), h.form) for h in hits]
+    date = pick("date") if first.law is None else first.date or pick("date")
+    return Reference(
+        id=ref.canonical,
+        canonical_id=ref.canonical,
+        doc_type=doc_type,
+        number=number,
+        symbol=symbol,
+        date=date,
+        issuer=pick("issuer"),
+        title=pick("title"),
+        relation=rel,
+        text=doc.text[first.start:first.end],
+        span=doc.span(first.start, first.end),
+        mentions=mentions,
+    )
+
+
+# ----------------------------------------------------------------------------- helpers for link
+
+
+def references_in(text: str) -> list[dict[str, Any]]:
+    """Citations in a free-standing string (a cited document's title), in order.
+
+    Each: {canonical_id, doc_type, implements}: `implements` is True for the head reference
+    of a title that says it carries it out ("ban hành Kế hoạch thực hiện Chỉ thị số 31-CT/TW",
+    "về thực hiện Chỉ thị ...") and for the references listed with it."""
+    R = _rules()
+    k = search_key(text)
+    doc = Document(id="", source=None, text=text)  # type: ignore[arg-type]
+    hits, _ = _find_hits(doc, k, R)
+    hits = [h for h in hits if h.marker is None]
+    for h in hits:
+        if h.law is not None:
+            h.canonical, h.number = _law_canonical(h, None)
+    hits = [h for h in hits if h.canonical]
+    if hits:
+        first = hits[0]
+        tm = None
+        for tm in R.title_trigger.finditer(k, 0, first.start):
+            pass
+        if tm is not None and re.fullmatch(r"[\s\w/]*", k[tm.end():first.start]) and \
+                len(k[tm.end():first.start].split()) <= 6:
+            _mark_heads(k, hits, first.start, len(k), "implements", R)
+    out, seen = [], set()
+    for h in hits:
+        if h.canonical in seen:
+            continue
+        seen.add(h.canonical)
+        out.append({"canonical_id": h.canonical, "doc_type": h.doc_type, "implements": h.top == "implements"})
+    return out
+
+
+def canonical_key(canonical: str | None) -> str:
+    """Comparison key of a canonical id: case, accents and separators ignored."""
+    return _key(canonical) if canonical else ""
+
+
+def canonical_symbol(number: str | None, symbol: str | None) -> str | None:
+    """The canonical id of a document from its own number and symbol (header fields)."""
+    if not number or not symbol:
+        return None
+    R = _rules()
+    got = _canonical_symbol(symbol, R)
+    if not got:
+        return None
+    sym = got[0]
+    sep = "-" if "/" in sym and not re.match(r"(?:19|20)\d\d/", sym) else "/"
+    return f"{number.strip()}{sep}{sym}"

@@ -1,0 +1,292 @@
+"""Stage 5, references: rules proven by their examples, behaviour on short corpus passages."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import parse_file, rules
+from pipeline.model import Document, Metadata
+from pipeline.references import extract_references, references_in
+from pipeline.textkeys import search_key
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+R = rules.load("references")
+LAWS = rules.load("laws")
+
+
+def refs_of(text: str, **meta) -> dict:
+    doc = Document(id="t", source=None, text=text, metadata=Metadata(**meta))  # type: ignore[arg-type]
+    extract_references(doc)
+    return {r.canonical_id: r for r in doc.references}
+
+
+# ------------------------------------------------------------------ rules are data, with examples
+
+
+def _examples():
+    yield "number_symbol", R["number_symbol"]["pattern"], R["number_symbol"]["examples"], 0
+    for e in R["doc_types"]:
+        yield f"doc_type {e['label']}", e["pattern"], e["examples"], 0
+    for i, e in enumerate(R["dates"]):
+        yield f"date {i}", e["pattern"], e["examples"], 0
+    yield "year", R["year"]["pattern"], R["year"]["examples"], 0
+    for e in R["issuers"]:
+        yield f"issuer {e['pattern']}", e["pattern"], e["examples"], 0
+    names = "|".join(
+        r"[\s,\-–]+".join(re.findall(r"[0-9a-z]+", search_key(n))) for n in R["ministry_names"])
+    yield "ministry", R["ministry_pattern"]["template"].replace("NAMES", names), R["ministry_pattern"]["examples"], 0
+    for name in ("title_leads", "implement_triggers", "title_trigger", "coordination", "alias",
+                 "report_doc_line", "section_heading"):
+        yield name, R[name]["pattern"], R[name]["examples"], 0
+    yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
+
+
+@pytest.mark.parametrize("name,pattern,examples,flags", list(_examples()), ids=lambda x: x if isinstance(x, str) and len(x) < 40 else None)
+def test_every_rule_matches_its_examples(name, pattern, examples, flags):
+    rx = re.compile(pattern, flags)
+    assert examples, f"{name} has no examples"
+    for ex in examples:
+        key = search_key(ex)
+        assert rx.search(key), f"{name}: {ex!r} does not match"
+
+
+def test_every_law_in_the_table_is_found_by_name():
+    for law in LAWS["laws"]:
+        prefix = "Bộ luật" if law.get("kind") == "bo_luat" else "Luật"
+        got = refs_of(f"theo quy định của {prefix} {law['name']}.", date="2030-01-01")
+        latest = max(law["versions"], key=lambda v: str(v["date"]))
+        assert f"{prefix} {law['name']} {latest['year']}" in got, law["name"]
+
+
+def test_fast_key_equals_search_key():
+    from pipeline.references import _search_key_fast
+    text = (CORPUS / "dak-lak_ke-hoach_2024-12.txt").read_text(encoding="utf-8") + "ĐẮK LẮK Ủy uỷ İ ß ﬁ"
+    assert _search_key_fast(text) == search_key(text)
+
+
+def test_code_casing_table_keys_are_folded_codes():
+    for key, canon in R["code_casing"].items():
+        assert search_key(canon).upper() == key
+
+
+# ------------------------------------------------------------------ canonical ids
+
+
+def test_party_symbol_with_a_space_gets_its_hyphen():
+    got = refs_of("thông tin, tuyên truyền các hoạt động thực hiện Chỉ thị số 31 CT/TW ngày 19/3/2024 "
+                  "của Ban Bí thư Trung ương Đảng khóa XIII về tiếp tục tăng cường sự lãnh đạo của Đảng.")
+    r = got["31-CT/TW"]
+    assert (r.doc_type, r.number, r.date, r.issuer) == ("chi_thi", "31", "2024-03-19", "Ban Bí thư")
+
+
+def test_stray_space_in_symbol_and_issuer_with_province_and_title():
+    got = refs_of("- Tiếp tục thực hiện có hiệu quả các nội dung tại Kế hoạch số 843/KH- UBND ngày 08/4/2022 "
+                  "của UBND tỉnh Cao Bằng về thực hiện Chương trình ATVSLĐ tỉnh Cao Bằng giai đoạn 2021-2025; "
+                  "Công văn số 1804/UBND-VX ngày 06/7/2023 của Chủ tịch UBND tỉnh về việc tăng cường triển khai.")
+    assert set(got) == {"843/KH-UBND", "1804/UBND-VX"}  # "Chương trình ... 2021-2025" has no number
+    r = got["843/KH-UBND"]
+    assert r.issuer == "UBND tỉnh Cao Bằng"
+    assert r.title == "về thực hiện Chương trình ATVSLĐ tỉnh Cao Bằng giai đoạn 2021-2025"
+    assert got["1804/UBND-VX"].doc_type == "cong_van"
+    assert got["1804/UBND-VX"].issuer == "Chủ tịch UBND tỉnh"
+
+
+def test_code_casing_nd_ttg_and_year_in_symbol():
+    got = refs_of("quy định tại Nghị định số 39/2016/ND-CP ngày 15/5/2016 của Chính Phủ; "
+                  "Chỉ thị số 01/CT-TTG ngày 03/01/2025 của Thủ tướng Chính phủ; "
+                  "Quyết định số 659/QĐ-TTg ngày 20/5/2020 của Thủ tướng Chính phủ.")
+    assert set(got) == {"39/2016/NĐ-CP", "01/CT-TTg", "659/QĐ-TTg"}
+    assert got["39/2016/NĐ-CP"].doc_type == "nghi_dinh"
+    assert got["39/2016/NĐ-CP"].issuer == "Chính phủ"
+    assert got["01/CT-TTg"].issuer == "Thủ tướng Chính phủ"
+
+
+def test_alphanumeric_number_and_union_issuer():
+    got = refs_of("tiếp tục đẩy mạnh thực hiện Kết luận số 08/KL-BCH ngày 11/01/2023 của Ban Chấp hành Tổng Liên "
+                  "đoàn Lao động Việt Nam về việc tiếp tục thực hiện Nghị quyết số 10c/NQ-BCH ngày 12/01/2017 về "
+                  "“Nâng cao hiệu quả công tác ATVSLĐ của tổ chức công đoàn trong tình hình mới”")
+    assert got["08/KL-BCH"].doc_type == "ket_luan"
+    assert got["08/KL-BCH"].issuer == "Ban Chấp hành Tổng Liên đoàn Lao động Việt Nam"
+    assert got["10c/NQ-BCH"].issuer is None  # not stated: never implied from the symbol
+    assert got["10c/NQ-BCH"].date == "2017-01-12"
+
+
+# ------------------------------------------------------------------ dates
+
+
+@pytest.mark.parametrize("written,iso", [
+    ("ngày 28/10/2024", "2024-10-28"),
+    ("ngày 28 tháng 10 năm 2024", "2024-10-28"),
+    ("28-10-2024", "2024-10-28"),
+    ("ngày 31/02/2024", None),  # impossible: rejected, not emitted
+])
+def test_date_forms(written, iso):
+    got = refs_of(f"Thực hiện Nghị quyết số 209/NQ-CP {written} của Chính phủ, UBND tỉnh ban hành.")
+    assert got["209/NQ-CP"].date == iso
+
+
+# ------------------------------------------------------------------ robustness
+
+
+def test_upper_case_title_and_ocr_slips():
+    got = refs_of("THỰC HIỆN NGHỊ QUYẾT SỐ 209/NQ-CP NGÀY 28/10/2024 CỦA CHÍNH PHỦ VÀ KẾ HOẠCH SỐ 417-KH/TU "
+                  "NGÀY 20/01/2025 CỦA TỈNH UỶ CAO BẰNG VỀ THỰC HIỆN CHỈ THỊ SỐ 31-CT/TW NGÀY 19/3/2024 CỦA BAN BÍ THƯ")
+    assert set(got) == {"209/NQ-CP", "417-KH/TU", "31-CT/TW"}
+    assert got["417-KH/TU"].issuer == "TỈNH UỶ CAO BẰNG"
+    got = refs_of("các mục tiêu, nhiệm vụ và giải pháp nêu tại Chỉ thị số 31-CT/TW ngày 19/3/2024 của Ban Bí thu "
+                  "Trung ương Đảng về tiếp tục tăng cường")
+    assert got["31-CT/TW"].issuer == "Ban Bí thư"
+
+
+def test_this_document_and_unnumbered_documents_are_not_references():
+    assert refs_of("a) Tổ chức triển khai thực hiện đầy đủ các nộỉ dung tại Kể hoạch này.") == {}
+    assert refs_of("các hoạt động triển khai Chương trình An toàn, vệ sinh lao động giai đoạn 2021-2025 trên "
+                   "địa bàn tỉnh; xây dựng Kế hoạch 5 năm; báo cáo 6 tháng đầu năm; tổng số 481 người") == {}
+    assert refs_of("phổ biến pháp luật an toàn, vệ sinh lao động cho người lao động") == {}
+
+
+def test_ocr_type_word_with_a_number_is_a_reference():
+    got = refs_of("tổ chức thực hiện Kể hoạch số 622/KH-UBND ngày 07/3/2025 của UBND tỉnh.")
+    assert got["622/KH-UBND"].doc_type == "ke_hoach"
+
+
+def test_number_without_symbol_is_kept_with_its_type():
+    got = refs_of("Triển khai các nhiệm vụ tại Đề án số 08 ngày 12/5/2023 của UBND tỉnh về phát triển.")
+    (r,) = got.values()
+    assert (r.doc_type, r.number, r.symbol, r.date) == ("de_an", "08", None, "2023-05-12")
+
+
+# ------------------------------------------------------------------ short forms, aliases, footnotes
+
+
+def test_alias_and_later_short_forms_join_one_reference():
+    text = ("Thực hiện Kế hoạch số 03-KH/TU ngày 03/10/2025 của Ban Thường vụ Tỉnh ủy về thực hiện Chỉ thị số "
+            "31-CT/TW ngày 19/3/2024 của Ban Bí thư Trung ương Đảng về tiếp tục tăng cường sự lãnh đạo của Đảng "
+            "(viết tắt Kế hoạch số 03-KH/TU); xét đề nghị của Sở Nội vụ tại Tờ trình số 3137/TTr-SNV ngày "
+            "30/10/2025, UBND tỉnh Thái Nguyên ban hành Kế hoạch triển khai thực hiện Kế hoạch số 03-KH/TU.\n"
+            "- Tổ chức nghiên cứu, quán triệt triển khai Chỉ thị số 31-CT/TW và Kế hoạch số 03-KH/TU nghiêm túc.")
+    got = refs_of(text)
+    assert set(got) == {"03-KH/TU", "31-CT/TW", "3137/TTr-SNV"}
+    forms = [m.form for m in got["03-KH/TU"].mentions]
+    assert forms == ["full", "alias", "short", "short"]
+    r = got["03-KH/TU"]
+    assert r.issuer == "Ban Thường vụ Tỉnh ủy" and r.text.startswith("Kế hoạch số 03-KH/TU ngày 03/10/2025")
+    for m in r.mentions:
+        assert text[m.span.start:m.span.end] == m.text
+
+
+def test_bare_number_alias_resolves_to_its_document():
+    got = refs_of("Thực hiện Chỉ thị số 11/CT-TTg ngày 04/3/2020 của Thủ tướng Chính phủ (sau đây viết tắt là "
+                  "Chỉ thị 11), UBND tỉnh ban hành Kế hoạch.\n- Quán triệt nội dung Chỉ thị 11 đến cán bộ.")
+    assert list(got) == ["11/CT-TTg"]
+    assert [m.form for m in got["11/CT-TTg"].mentions] == ["full", "alias", "short"]
+
+
+def test_footnote_markers_resolve_to_the_footnote_documents():
+    text = ("Thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ, UBND tỉnh đã tham mưu Tỉnh uỷ ban "
+            "hành Kế hoạch¹ thực hiện Chỉ thị số 31-CT/TW ngày 19/3/2024 của Ban Bí thư. UBND tỉnh ban hành "
+            "Kế hoạch² thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ; Kế hoạch³ triển khai Tháng "
+            "hành động về ATVSLĐ năm 2025; văn bản⁴ chỉ đạo tăng cường công tác đảm bảo ATVSLĐ.\n"
+            "¹ Số 417-KH/TU ngày 20/01/2025.\n² Số 664/KH-UBND ngày 10/3/2025.\n³ Số 622/KH-UBND ngày 07/3/2025.\n"
+            "⁴ Công văn số 2432/UBND-VX ngày 05/8/2025.")
+    got = refs_of(text)
+    assert set(got) == {"209/NQ-CP", "31-CT/TW", "417-KH/TU", "664/KH-UBND", "622/KH-UBND", "2432/UBND-VX"}
+    assert got["417-KH/TU"].doc_type == "ke_hoach" and got["417-KH/TU"].date == "2025-01-20"
+    assert got["2432/UBND-VX"].doc_type == "cong_van"
+    assert got["622/KH-UBND"].issuer == "UBND tỉnh"  # the sentence says who issued it
+    assert all(m.form == "footnote" for m in got["664/KH-UBND"].mentions)
+    assert [m.text for m in got["664/KH-UBND"].mentions] == ["Kế hoạch²", "Số 664/KH-UBND ngày 10/3/2025"]
+
+
+def test_footnote_marker_glued_to_a_symbol_is_not_part_of_it():
+    got = refs_of("Căn cứ Nghị định số 105/2025/NĐ-CP2 ngày 15/5/2025 của Chính phủ; Luật số 42/2024/QH15.")
+    assert set(got) == {"105/2025/NĐ-CP", "Luật Quản lý, sử dụng vũ khí, vật liệu nổ và công cụ hỗ trợ 2024"}
+    assert got["105/2025/NĐ-CP"].issuer == "Chính phủ"
+
+
+# ------------------------------------------------------------------ laws
+
+
+def test_law_with_date_and_laws_by_name_only():
+    got = refs_of("Thực hiện Luật An toàn, vệ sinh lao động ngày 25/6/2015; Nghị định số 39/2016/NĐ-CP ngày "
+                  "15/5/2016 của Chính phủ quy định chi tiết thi hành một số điều của Luật An toàn, vệ sinh lao động")
+    law = got["Luật An toàn, vệ sinh lao động 2015"]
+    assert (law.doc_type, law.date, law.number) == ("luat", "2015-06-25", "84/2015/QH13")
+    assert len(law.mentions) == 2
+    got = refs_of("theo quy định của Luật Xây dựng; áp dụng các tiêu chuẩn, quy chuẩn kỹ thuật theo quy định của "
+                  "Luật Tiêu chuẩn và Quy chuẩn kỹ thuật.", date="2025-11")
+    assert set(got) == {"Luật Xây dựng 2014", "Luật Tiêu chuẩn và Quy chuẩn kỹ thuật 2006"}
+    assert got["Luật Xây dựng 2014"].date is None
+
+
+def test_law_version_follows_the_citing_documents_date():
+    text = "bố trí kinh phí theo quy định Luật Ngân sách Nhà nước và các văn bản hướng dẫn hiện hành"
+    assert list(refs_of(text, date="2024-12")) == ["Luật Ngân sách nhà nước 2015"]
+    assert list(refs_of(text, date="2026-03")) == ["Luật Ngân sách nhà nước 2025"]
+
+
+# ------------------------------------------------------------------ relations
+
+
+def test_relations_in_a_plan_title_and_opening():
+    text = ("KẾ HOẠCH\nTHỰC HIỆN NGHỊ QUYẾT SỐ 209/NQ-CP NGÀY 28/10/2024 CỦA CHÍNH PHỦ VÀ KẾ HOẠCH SỐ 417-KH/TU "
+            "NGÀY 20/01/2025 CỦA TỈNH UỶ CAO BẰNG VỀ THỰC HIỆN CHỈ THỊ SỐ 31-CT/TW NGÀY 19/3/2024 CỦA BAN BÍ THƯ\n"
+            "Thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ ban hành Kế hoạch thực hiện Chỉ thị số "
+            "31-CT/TW ngày 19/3/2024 của Ban Bí thư (Nghị quyết số 209/NQ-CP) ; Kế hoạch số 417-KH/TU ngày "
+            "20/01/2025 của Tỉnh uỷ Cao Bằng thực hiện Chỉ thị số 31-CT/TW, UBND tỉnh xây dựng Kế hoạch như sau:\n"
+            "I. MỤC ĐÍCH, YÊU CẦU\n- Tiếp tục triển khai hiệu quả Quyết định số 659/QĐ-TTg ngày 20/5/2020.")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"209/NQ-CP": "implements", "417-KH/TU": "implements", "31-CT/TW": "cites",
+                   "659/QĐ-TTg": "cites"}
+
+
+def test_relations_in_a_letter_opening_list():
+    text = ("Kính gửi: Các Sở, Ban ngành\nThực hiện Luật An toàn, vệ sinh lao động ngày 25/6/2015; Nghị định số "
+            "39/2016/NĐ-CP ngày 15/5/2016 của Chính phủ quy định chi tiết; Công văn số 907/BNV-CVL ngày 02/4/2025 "
+            "của Bộ Nội vụ về việc tăng cường công tác đảm bảo an toàn, vệ sinh lao động (ATVSLĐ), Chủ tịch UBND "
+            "tỉnh chỉ đạo như sau:\n1. Thực hiện tốt Kế hoạch số 664/KH-UBND ngày 10/3/2025 của UBND tỉnh.")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"Luật An toàn, vệ sinh lao động 2015": "implements", "39/2016/NĐ-CP": "implements",
+                   "907/BNV-CVL": "implements", "664/KH-UBND": "cites"}
+
+
+def test_relations_in_a_report():
+    text = ("BÁO CÁO\nKết quả thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ ban hành Kế hoạch "
+            "thực hiện Chỉ thị số 31-CT/TW ngày 19/3/2024 của Ban Bí thư\nKính gửi: Bộ Nội vụ\n"
+            "Thực hiện Công văn số 11057/BNV-CVL ngày 24/11/2025 của Bộ Nội vụ về việc đề nghị báo cáo thực hiện "
+            "Kế hoạch theo Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ, UBND tỉnh báo cáo như sau:\n"
+            "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"209/NQ-CP": "reports_on", "31-CT/TW": "cites", "11057/BNV-CVL": "implements"}
+
+
+def test_xet_de_nghi_is_not_an_implemented_document():
+    text = ("Thực hiện Kế hoạch số 03-KH/TU ngày 03/10/2025 của Ban Thường vụ Tỉnh ủy; xét đề nghị của Sở Nội vụ "
+            "tại Tờ trình số 3137/TTr-SNV ngày 30/10/2025, UBND tỉnh ban hành Kế hoạch.\nI. MỤC ĐÍCH")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"03-KH/TU": "implements", "3137/TTr-SNV": "cites"}
+
+
+def test_references_in_a_title_for_linking():
+    got = references_in("ban hành Kế hoạch thực hiện Chỉ thị số 31-CT/TW ngày 19/3/2024 của Ban Bí thư")
+    assert got == [{"canonical_id": "31-CT/TW", "doc_type": "chi_thi", "implements": True}]
+    got = references_in("về tiếp tục tăng cường sự lãnh đạo của Đảng đối với công tác an toàn, vệ sinh lao động")
+    assert got == []
+
+
+# ------------------------------------------------------------------ the corpus
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.stem)
+def test_corpus_references_are_distinct_and_grounded(path):
+    doc = parse_file(path)
+    assert not [e for e in doc.errors if e.stage == "references"]
+    ids = [r.canonical_id for r in doc.references]
+    assert len(ids) == len(set(ids)) and ids
+    for r in doc.references:
+        assert doc.text[r.span.start:r.span.end] == r.text
+        assert r.relation in ("implements", "reports_on", "cites")
+        for m in r.mentions:
+            assert doc.text[m.span.start:m.span.end] == m.text
