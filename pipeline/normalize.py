@@ -22,7 +22,11 @@ import re
 import statistics
 import unicodedata
 
+from functools import lru_cache
+
 from .model import SourceMap, SourceText
+from .rules import load
+from .textkeys import search_key
 
 STAGE = "normalize"
 
@@ -56,26 +60,53 @@ _PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,3}[-–\s]*$|^Trang\s+\d+(?:\s*/\s*\d
 _SENTENCE_END = re.compile(r"(?:[.:;!?…]|\./\.)[*_)\"”’\s]*$")
 _NUMBER_WRAP = re.compile(r"(?:\d|[A-ZĐ]{1,8})[-/]$")
 _WORD_OR_DIGIT = re.compile(r"^[\w(]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+_BLANKS = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u3000\f\v"
+# A run that is not exactly one plain space: collapsed to one space.
+_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000\f\v]{2,}|[\t\u00a0\u2000-\u200b\u202f\u3000\f\v]")
 _NONSPACE = re.compile(r"[^ \t\u00a0\u2000-\u200b\u202f\u3000\r\n\f\v]+")
 
 
 class _Line:
-    __slots__ = ("text", "pieces")
+    """One non-blank source line: its text with space runs collapsed, and where it came from.
 
-    def __init__(self, pieces: list[tuple[int, str]]):
-        self.pieces = pieces  # (source offset, token) for each whitespace-free token
-        self.text = " ".join(tok for _, tok in pieces)
+    `segments` holds (offset in `text`, source offset) at each point where the text stops
+    being a one-for-one copy of the source (after a collapsed space run).
+    """
+
+    __slots__ = ("text", "segments", "src_end")
+
+    def __init__(self, text: str, segments: list[tuple[int, int]], src_end: int):
+        self.text = text
+        self.segments = segments
+        self.src_end = src_end  # source offset just after the last character
 
 
-def _split_lines(src: str) -> list[_Line | None]:
-    """Lines as token lists; None for a blank line."""
-    out: list[_Line | None] = []
+def _split_lines(src: str) -> list[_Line]:
+    """The non-blank lines of `src`, stripped, with space runs collapsed to one space."""
+    out: list[_Line] = []
     pos = 0
     for raw in src.splitlines(keepends=True):
-        pieces = [(pos + m.start(), m.group(0)) for m in _NONSPACE.finditer(raw)]
-        out.append(_Line(pieces) if pieces else None)
+        start = pos
         pos += len(raw)
+        body = raw.rstrip("\r\n")
+        stripped = body.strip(_BLANKS)
+        if not stripped:
+            continue
+        lead = len(body) - len(body.lstrip(_BLANKS))
+        src0 = start + lead
+        if not _SPACE_RUN.search(stripped):  # the common case: a verbatim copy
+            out.append(_Line(stripped, [(0, src0)], src0 + len(stripped)))
+            continue
+        parts, segments, n = [], [], 0
+        for m in _NONSPACE.finditer(stripped):
+            if parts:
+                parts.append(" ")
+                n += 1
+            if not segments or segments[-1][1] + (n - segments[-1][0]) != src0 + m.start():
+                segments.append((n, src0 + m.start()))
+            parts.append(m.group(0))
+            n += len(m.group(0))
+        out.append(_Line("".join(parts), segments, src0 + len(stripped)))
     return out
 
 
@@ -109,9 +140,18 @@ def _joins(prev: _Line, cur: _Line, width: float) -> str | None:
         return None
     if a.endswith(","):
         return " "
-    if _is_upper(a) != _is_upper(b):
+    if _is_upper(a) != _is_upper(b) or _opens_paragraph(b):
         return None
     return " " if len(a) >= 0.8 * width else None
+
+
+@lru_cache(maxsize=1)
+def _opener() -> re.Pattern[str]:
+    return re.compile(load("normalize")["paragraph_openers"]["pattern"])
+
+
+def _opens_paragraph(line: str) -> bool:
+    return bool(_opener().match(search_key(line[:40])))
 
 
 def normalize(source: SourceText) -> tuple[str, SourceMap]:
@@ -125,7 +165,7 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
     for m in re.finditer(r"\n", src):
         line_starts.append(m.end())
 
-    lines = [ln for ln in _split_lines(src) if ln is not None and not _PAGE_NUMBER.match(ln.text)]
+    lines = [ln for ln in _split_lines(src) if not _PAGE_NUMBER.match(ln.text)]
     width = _wrap_width(lines)
 
     out: list[str] = []
@@ -133,28 +173,25 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
     seg_src: list[int] = []
     pos = 0
 
-    def emit(src_offset: int, token: str) -> None:
-        nonlocal pos
-        if not seg_norm or seg_src[-1] + (pos - seg_norm[-1]) != src_offset:
-            seg_norm.append(pos)
+    def add_segment(norm: int, src_offset: int) -> None:
+        # Skip a segment that merely continues the previous one-for-one copy.
+        if not seg_norm or seg_src[-1] + (norm - seg_norm[-1]) != src_offset:
+            seg_norm.append(norm)
             seg_src.append(src_offset)
-        out.append(token)
-        pos += len(token)
 
     prev: _Line | None = None
     for line in lines:
         if prev is not None:
             glue = _joins(prev, line, width)
             sep = "\n" if glue is None else glue
-            if sep:
-                # A separator maps to the source offset just after the previous token.
-                last_off, last_tok = prev.pieces[-1]
-                emit(last_off + len(last_tok), sep)
-        for i, (off, tok) in enumerate(line.pieces):
-            if i:
-                prev_off, prev_tok = line.pieces[i - 1]
-                emit(prev_off + len(prev_tok), " ")
-            emit(off, tok)
+            if sep:  # a separator maps to the source just after the previous line
+                add_segment(pos, prev.src_end)
+                out.append(sep)
+                pos += len(sep)
+        for offset, src_offset in line.segments:
+            add_segment(pos + offset, src_offset)
+        out.append(line.text)
+        pos += len(line.text)
         prev = line
     text = "".join(out)
     smap = SourceMap(
