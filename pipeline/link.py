@@ -18,14 +18,12 @@ hiện Chỉ thị số 31-CT/TW").
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from .emit import write_json
 from .references import canonical_key, canonical_symbol, references_in
 from .textkeys import fold
 
@@ -271,18 +269,8 @@ def _topo(nodes: set[str], parents: dict[str, set[str]], dates: dict[str, str | 
     return out
 
 
-def write_links(out_dir: Path, docs: list[dict]) -> Path:
-    """Link `docs` and write out_dir/links.json atomically (temp file + os.replace)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    links = link_documents(docs)
-    fd, tmp = tempfile.mkstemp(prefix=".links.", suffix=".json", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(links, fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, out_dir / "links.json")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return out_dir / "links.json"
+def write_links(out_dir: Path, links: dict[str, Any]) -> Path:
+    """Write the result of `link_documents` to out_dir/links.json, atomically."""
+    path = Path(out_dir) / "links.json"
+    write_json(path, links)
+    return path

@@ -92,7 +92,7 @@ def corpus_docs():
 
 def test_corpus_links_recognise_plan_664_and_build_the_chain(corpus_docs, tmp_path):
     docs = json.loads(json.dumps(corpus_docs))
-    out = write_links(tmp_path, docs)
+    out = write_links(tmp_path, link_documents(docs))
     assert [p.name for p in tmp_path.iterdir()] == ["links.json"]  # no temp file left behind
     links = json.loads(out.read_text(encoding="utf-8"))
     jsonschema.validate(links, SCHEMA)
