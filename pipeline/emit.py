@@ -15,6 +15,16 @@ from typing import Any
 from .rules import SCHEMAS_DIR
 
 
+def _file_mode() -> int:
+    """The mode an ordinary new file gets under this process's umask (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -24,6 +34,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
