@@ -12,27 +12,29 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
-# In NFD, "oá" is o + a + U+0301. Old placement puts the tone on the first vowel. Only open
-# syllables ending in oa/oe/uy are written both ways; "qu" + y ("quý") is a consonant + y.
+
+
+def _tone_moves() -> dict[str, str]:
+    """'oá' -> 'óa', 'uỷ' -> 'ủy', ...: old placement puts the tone on the first vowel."""
+    moves = {}
+    for first in "ou":
+        for second in "aey":
+            for tone in _TONES:
+                toned = unicodedata.normalize("NFC", second + tone)
+                moved = unicodedata.normalize("NFC", first + tone) + second
+                moves[first + toned] = moved
+    return moves
+
+
+_MOVES = _tone_moves()
+# Only open syllables ending in oa/oe/uy are written both ways (hoá/hóa, uỷ/ủy, khoẻ/khỏe);
+# "qu" + y ("quý") is a consonant + y, and a following letter or combining mark means a
+# closed syllable ("hoàng", "hoặc") whose tone sits on the second vowel in both styles.
 _OPEN_DIPHTHONG = re.compile(
-    # Nothing may follow the tone: no letter, and no other combining mark (in NFD the dot
-    # below of "hoặc" comes before its breve, so "a + dot" alone is not a plain "ạ").
-    rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONES}])(?![^\W\d_]|[\u0300-\u036f])"
+    "(?<!q)(?:" + "|".join(sorted(_MOVES)) + r")(?![^\W\d_]|[\u0300-\u036f])"
 )
-
-
-@lru_cache(maxsize=65536)
-def _fold_word(word: str) -> str:
-    nfd = unicodedata.normalize("NFD", word)
-    moved = _OPEN_DIPHTHONG.sub(r"\1\3\2", nfd)
-    out = unicodedata.normalize("NFC", moved)
-    return out if len(out) == len(word) else word
-
-
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _lower_same_length(text: str) -> str:
@@ -45,7 +47,7 @@ def _lower_same_length(text: str) -> str:
 def match_key(text: str) -> str:
     """Lower case with a single tone-mark placement; same length as `text`."""
     low = _lower_same_length(text)
-    return _WORD.sub(lambda m: _fold_word(m.group(0)), low)
+    return _OPEN_DIPHTHONG.sub(lambda m: _MOVES[m.group(0)], low)
 
 
 def _strip_char(c: str) -> str:

@@ -1,0 +1,446 @@
+"""Agency names: gazetteer lookup, pattern fallback, and the splitting of agency lists.
+
+Used by the assignments stage; no stage of its own. The data is rules/agencies.yaml.
+
+Three ways a name is recognised at a position of the text, the longest wins (a gazetteer name
+wins a tie, so "Sở Văn hóa, Thể thao và Du lịch" is never cut at its comma):
+
+1. gazetteer: one big alternation regex over `match_key(text)`, longest form first, with an
+   optional level/province suffix ("Liên đoàn Lao động tỉnh", "Ban Quản lý các khu công nghiệp
+   tỉnh Thái Nguyên"). A regex rather than a spaCy PhraseMatcher: the forms are few (about 300),
+   the lists we parse are short spans we already located, and a regex over match_key gives
+   character offsets in the text with no tokenizer in the loop (notes/vietnamese-tooling.md).
+2. group addressees: a chain of generic collective nouns, "các sở, ban, ngành, cơ quan, đơn vị
+   liên quan" (one addressee), or "UBND các huyện, thị xã, thành phố".
+3. pattern: a head ("Sở", "Ban", "Hội", "Trung tâm", ...) followed by a capitalised word, marked
+   known: false.
+
+`parse_agency_list` reads "X, Y và Z" from a position: a name, a separator, a name, ... and stops
+at the first thing that is not a name (the verb of the task).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .rules import load
+from .textkeys import match_key
+
+
+@dataclass
+class AgencyMention:
+    raw: str  # verbatim
+    name: str  # as named, abbreviations expanded
+    start: int
+    end: int
+    id: str | None
+    known: bool
+    kind: str | None
+    province: str | None = None  # only when the name itself says it
+    successor: str | None = None
+    how: str = "gazetteer"  # gazetteer | group | pattern | distributed
+
+
+# ----------------------------------------------------------------------------- compile once
+
+
+def _form_regex(form: str, province_re: str) -> str:
+    """A gazetteer form as a regex over match_key text: flexible spaces around - & , ."""
+    key = match_key(form)
+    parts = re.split(r"(\{province\}|\s*[-&,]\s*|\s+)", key)
+    out = []
+    for p in parts:
+        if not p:
+            continue
+        if p == "{province}":
+            out.append(province_re)
+        elif p.isspace():
+            out.append(r"\s+")
+        elif p.strip() in "-&,":
+            out.append(r"\s*" + re.escape(p.strip()) + r"\s*")
+        else:
+            out.append(re.escape(p))
+    return "".join(out)
+
+
+def _strip_key(s: str) -> str:
+    return re.sub(r"[\W_]+", "", match_key(s))
+
+
+@dataclass
+class _Gazetteer:
+    entries: dict[str, dict]
+    form_entry: dict[str, tuple[str, bool]]  # stripped form key -> (entry id, is abbreviation)
+    known_re: re.Pattern
+    suffix_re: re.Pattern
+    province_re: re.Pattern
+    provinces: dict[str, str]  # stripped key -> province as written in the rules
+    successors: dict[str, dict]
+    noun_class: dict[str, str]
+    noun_re: re.Pattern
+    mod_re: re.Pattern
+    closing_re: re.Pattern
+    ubnd_group_re: re.Pattern
+    ubnd_named_re: re.Pattern
+    admin_re: re.Pattern
+    commune_words: frozenset[str]
+    head_re: re.Pattern
+    stop_re: re.Pattern
+    max_lower: int
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(_form_regex(w, "") for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> _Gazetteer:
+    data = load("agencies")
+    provinces = {_strip_key(p): p for p in data["provinces"]}
+    province_alt = r"(?<!\w)(?:" + _alternation(data["provinces"]) + r")(?!\w)"
+    forms: list[tuple[str, str, bool]] = []  # (form, entry id, is abbreviation)
+    entries = {}
+    for e in data["agencies"]:
+        entries[e["id"]] = e
+        core = e["name"]
+        for form, abbr in [(core, False)] + [(a, False) for a in e.get("aliases", [])] + [
+            (a, True) for a in e.get("abbreviations", [])
+        ]:
+            forms.append((form, e["id"], abbr))
+            # "Công an tỉnh" is also written "Công an" + a province suffix: match the core too.
+            if form.endswith(" tỉnh"):
+                forms.append((form[: -len(" tỉnh")], e["id"], abbr))
+    form_entry = {}
+    for form, eid, abbr in forms:
+        form_entry.setdefault(_strip_key(form.replace("{province}", "PROVINCE")), (eid, abbr))
+    ordered = sorted({f for f, _, _ in forms}, key=len, reverse=True)
+    known_re = re.compile(
+        r"(?<!\w)(?:" + "|".join(_form_regex(f, province_alt) for f in ordered) + r")(?!\w)"
+    )
+    suffix_re = re.compile(
+        r"(?:\s+(?:" + _alternation(data["name_suffixes"]) + r")(?:\s+" + province_alt + r")?"
+        r"|\s+" + province_alt + r")(?!\w)"
+    )
+    noun_class: dict[str, str] = {}
+    for cls, nouns in data["group_nouns"].items():
+        for n in nouns:
+            noun_class.setdefault(match_key(n), cls)
+    group_nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
+    noun_re = re.compile(r"(?:" + _alternation(group_nouns) + r")(?!\w)")
+    mods = data["group_modifiers"]
+    mod_re = re.compile(r"\s+(?:" + _alternation(mods["closing"] + mods["open"]) + r")(?!\w)")
+    closing_re = re.compile(r"(?:" + _alternation(mods["closing"]) + r")$")
+    admin = data["group_nouns"]["ubnd_cap_xa"] + data["group_nouns"]["ubnd_cap_huyen"] + ["tx", "tp"]
+    admin_alt = _alternation(admin)
+    ubnd = r"(?:ubnd|ủy\s+ban\s+nhân\s+dân)"
+    ubnd_group_re = re.compile(
+        ubnd + r"\s+(?:các\s+)?(?:cấp\s+)?(?:" + admin_alt + r")(?!\w)"
+        r"(?:\s*(?:,|\bvà\b)\s*(?:" + admin_alt + r")(?!\w))*"
+    )
+    ubnd_named_re = re.compile(
+        ubnd + r"\s+(?:" + admin_alt + r")\s+(?=\w)"
+    )
+    head_re = re.compile(r"(?<!\w)(?:" + _alternation(data["pattern_heads"]) + r")(?=\s)")
+    successors = {s["from"]: s for s in data.get("successors", [])}
+    return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
+                      successors, noun_class, noun_re, mod_re, closing_re, ubnd_group_re,
+                      ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
+                      frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
+                      re.compile(r"(?:" + _alternation(data["name_stop_words"]) + r")(?!\w)"),
+                      data["pattern_max_lower"])
+
+
+def successor_of(agency_id: str | None) -> str | None:
+    """The canonical id that took over after the 2025 restructuring, if any."""
+    s = gazetteer().successors.get(agency_id or "")
+    return s["to"] if s else None
+
+
+def province_in(text: str, key: str | None = None) -> str | None:
+    """The province a name states ("Báo Cao Bằng" -> "Cao Bằng"), as written in the rules."""
+    g = gazetteer()
+    m = g.province_re.search(key if key is not None else match_key(text))
+    return g.provinces.get(_strip_key(m.group(0))) if m else None
+
+
+# ----------------------------------------------------------------------------- one name at a position
+
+
+def _is_upper_word_at(text: str, pos: int) -> bool:
+    return pos < len(text) and text[pos].isupper()
+
+
+def _words_after(text: str, pos: int):
+    for m in re.finditer(r"\S+", text[pos:]):
+        yield pos + m.start(), pos + m.end(), m.group(0)
+
+
+def _known_at(text: str, key: str, pos: int, allow_bare: bool) -> AgencyMention | None:
+    g = gazetteer()
+    m = g.known_re.match(key, pos)
+    if not m or not _is_upper_word_at(text, pos):
+        return None
+    # A name may contain a province-like word ("... Hồ Chí Minh"): try it as written first.
+    hit = g.form_entry.get(_strip_key(m.group(0))) or g.form_entry.get(
+        _strip_key(g.province_re.sub("PROVINCE", m.group(0))))
+    if hit is None:
+        return None
+    eid, abbr = hit
+    entry = g.entries[eid]
+    end = m.end()
+    sm = g.suffix_re.match(key, end)
+    if sm:
+        end = sm.end()
+    elif entry.get("needs_suffix") and not allow_bare and not m.group(0).endswith("tỉnh"):
+        return None
+    raw = text[pos:end]
+    if abbr:  # expand: canonical name without its level word + the level/province as written
+        form_tinh = " tỉnh" if m.group(0).endswith("tỉnh") else ""
+        canon = entry["name"]
+        if "{province}" in canon:
+            prov = province_in(m.group(0))
+            canon = canon.replace(" {province}", f" {prov}" if prov else form_tinh)
+        else:
+            canon = canon.removesuffix(" tỉnh") + form_tinh
+        name = canon + text[m.end():end]
+    else:
+        name = raw
+    return AgencyMention(raw, name, pos, end, eid, True, entry["kind"], province_in(raw, key[pos:end]),
+                         successor_of(eid), "gazetteer")
+
+
+def _ubnd_group_at(text: str, key: str, pos: int) -> AgencyMention | None:
+    g = gazetteer()
+    m = g.ubnd_group_re.match(key, pos)
+    if not m:
+        return None
+    end = m.end()
+    # "UBND huyện Hòa An" names one committee: take the capitalised place name too.
+    nm = g.ubnd_named_re.match(key, pos)
+    if nm and nm.end() == m.end() + 1 and _is_upper_word_at(text, nm.end()):
+        end = _capitalised_run_end(text, nm.end())
+    # The class follows the first unit named: "UBND các xã, phường" is the commune level.
+    first_admin = g.admin_re.search(key, pos, m.end())
+    cls = "ubnd_cap_xa" if first_admin and first_admin.group(0) in g.commune_words else "ubnd_cap_huyen"
+    raw = text[pos:end]
+    return AgencyMention(raw, raw, pos, end, cls, True, cls, province_in(raw, key[pos:end]),
+                         successor_of(cls), "group")
+
+
+def _capitalised_run_end(text: str, pos: int) -> int:
+    end = pos
+    for s, e, w in _words_after(text, pos):
+        word = w.rstrip(",;:.)")
+        if not word or not word[0].isupper():
+            break
+        end = s + len(word)
+        if word != w:
+            break
+    return end
+
+
+_VERB_NOUNS = ("tổ chức",)  # group nouns that are also verbs ("tổ chức thực hiện")
+
+
+def _noun_not_verb(key: str, m: re.Match) -> bool:
+    """"tổ chức" is a noun only before a separator, another noun or a modifier."""
+    if m.group(0) not in _VERB_NOUNS:
+        return True
+    g, q = gazetteer(), m.end()
+    return bool(re.match(r"\s*(?:[,;:.)]|$)", key[q:q + 2]) or g.mod_re.match(key, q)
+                or g.noun_re.match(key, q + 1) or re.match(r"\s+và\b", key[q:q + 4]))
+
+
+def _group_at(text: str, key: str, pos: int) -> AgencyMention | None:
+    """A chain of generic collective nouns: "các sở, ban, ngành, cơ quan, đơn vị liên quan"."""
+    g = gazetteer()
+    p = pos
+    det = re.match(r"(?:các|những|mọi)\s+", key[p:p + 8])
+    if det:
+        p += det.end()
+    end, cls, closed = None, None, False
+    while True:
+        m = g.noun_re.match(key, p)
+        if not m:
+            break
+        noun = m.group(0)
+        # A capital after the noun starts a proper name ("Hội Nông dân"): not a group noun.
+        after = re.match(r"\s+(\S)", text[m.end():m.end() + 3])
+        if after and after.group(1).isupper() and not g.noun_re.match(key, m.end() + 1):
+            break
+        q = m.end()
+        if not _noun_not_verb(key, m):
+            break
+        while True:  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
+            n2 = g.noun_re.match(key, q + 1) if key[q:q + 1] == " " else None
+            if n2 is None or not _noun_not_verb(key, n2):
+                break
+            q = n2.end()
+        cls = cls or g.noun_class.get(noun)
+        while True:
+            mm = g.mod_re.match(key, q)
+            if not mm:
+                break
+            q = mm.end()
+            if g.closing_re.search(key[:q]):
+                closed = True
+        end = q
+        if closed:
+            break
+        sep = re.match(r"\s*,\s*", key[q:q + 4])
+        if not sep:
+            break
+        nxt = q + sep.end()
+        if key.startswith(("các ", "những "), nxt):
+            break
+        p = nxt
+    if end is None:
+        return None
+    raw = text[pos:end]
+    if "chính trị" in key[pos:end]:
+        cls = "doan_the_hoi"
+    if "báo chí" in key[pos:end]:
+        cls = "bao_chi"
+    gid = f"nhom_{cls}" if cls else None
+    return AgencyMention(raw, raw, pos, end, gid, True, "nhom", province_in(raw, key[pos:end]), None,
+                         "group")
+
+
+def _pattern_at(text: str, key: str, pos: int) -> AgencyMention | None:
+    """Head + capitalised words: a name the gazetteer does not know (known: false)."""
+    g = gazetteer()
+    m = g.head_re.match(key, pos)
+    if not m:
+        return None
+    s = m.end() + 1
+    if not _is_upper_word_at(text, s):
+        return None
+    end, lower_run = s, 0
+    for ws, we, w in _words_after(text, s):
+        if ws > end + 1:
+            break
+        word = w.rstrip(",;:.)")
+        if not word:
+            break
+        if word[0].isupper():
+            lower_run = 0
+        elif word in ("-", "&", "và"):
+            nxt = text[we:we + 2].strip()
+            if not nxt or not nxt[0].isupper():
+                break
+        elif lower_run < g.max_lower and not g.stop_re.match(key, ws) and not g.suffix_re.match(key, ws - 1):
+            lower_run += 1
+        else:
+            break
+        end = ws + len(word)
+        if word != w:
+            break
+    sm = g.suffix_re.match(key, end)
+    if sm:
+        end = sm.end()
+    raw = text[pos:end]
+    return AgencyMention(raw, raw, pos, end, None, False, None, province_in(raw, key[pos:end]), None,
+                         "pattern")
+
+
+def agency_at(text: str, pos: int, key: str | None = None, allow_bare: bool = False,
+              groups: bool = True) -> AgencyMention | None:
+    """The longest agency name starting exactly at `pos`, or None."""
+    key = key if key is not None else match_key(text)
+    cands = [_known_at(text, key, pos, allow_bare), _ubnd_group_at(text, key, pos)]
+    if groups:
+        cands.append(_group_at(text, key, pos))
+    cands.append(_pattern_at(text, key, pos))
+    best = None
+    for c in cands:  # order = preference on ties
+        if c and c.how != "gazetteer" and len(c.raw) > 8 and c.raw.isupper():
+            continue  # an upper-case heading ("TỔ CHỨC THỰC HIỆN") is not a group of "tổ chức"
+        if c and (best is None or c.end > best.end):
+            best = c
+    return best
+
+
+# ----------------------------------------------------------------------------- lists
+
+_SEP = re.compile(r"\s*(?:[,;]\s*(?:và\s+|cùng\s+)?|\s+và\s+|\s+cùng\s+)")
+_COLON_LIST = re.compile(r"\s*:\s*")
+
+
+def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str | None = None
+                      ) -> tuple[list[AgencyMention], int]:
+    """Read "X, Y và Z" from `pos`: the agencies and the offset where the list ends.
+
+    Commas inside one name never split it (the longest name wins at each position); "Các Sở,
+    ngành: Công Thương, Nội vụ, Công an tỉnh" distributes the shared head over the bare names.
+    """
+    key = key if key is not None else match_key(text)
+    end = len(text) if end is None else end
+    sub, subkey = text[:end], key[:end]
+    out: list[AgencyMention] = []
+    p = pos
+    while p < end:
+        a = agency_at(sub, p, subkey, allow_bare=bool(out))
+        if a is None:
+            break
+        dist = _distribute(sub, subkey, a) if a.how == "group" else None
+        if dist:
+            out.extend(dist)
+            p = dist[-1].end
+        else:
+            out.append(a)
+            p = a.end
+        sm = _SEP.match(subkey, p)
+        if not sm or sm.end() >= end or agency_at(sub, sm.end(), subkey, allow_bare=True) is None:
+            break
+        p = sm.end()
+    return out, p
+
+
+def _distribute(text: str, key: str, group: AgencyMention) -> list[AgencyMention] | None:
+    """"Các Sở, ngành: Công Thương, Nội vụ, Công an tỉnh" -> Sở Công Thương, Sở Nội vụ, Công an tỉnh."""
+    cm = _COLON_LIST.match(key, group.end)
+    if not cm or not _is_upper_word_at(text, cm.end()):
+        return None
+    head_word = re.match(r"(?:các\s+|những\s+)?(\w+)", key[group.start:group.end])
+    if not head_word or gazetteer().noun_class.get(head_word.group(1)) != "so_ban_nganh":
+        return None
+    head = text[group.start + head_word.start(1): group.start + head_word.end(1)]
+    head = head[0].upper() + head[1:]
+    out = []
+    p = cm.end()
+    while p < len(text):
+        a = agency_at(text, p, key, allow_bare=True, groups=False)
+        if a is not None:  # a full name of its own ("Công an tỉnh")
+            out.append(a)
+        else:  # a bare name under the shared head: "Nội vụ" -> "Sở Nội vụ"
+            item_end = p + re.search(r"[,;.\n]|\s+và\s+|$", text[p:]).start()
+            full = f"{head} {text[p:item_end]}"
+            k = agency_at(full, 0, allow_bare=True, groups=False)
+            if k is None:
+                break
+            n = k.end - len(head) - 1
+            item = text[p:p + n]
+            out.append(AgencyMention(item, f"{head} {item}", p, p + n, k.id, k.known, k.kind,
+                                     province_in(item), k.successor, "distributed"))
+        sm = _SEP.match(key, out[-1].end)
+        if not sm or not _is_upper_word_at(text, sm.end()):
+            break
+        p = sm.end()
+    return out or None
+
+
+def find_agencies(text: str) -> list[AgencyMention]:
+    """Every named agency in a text (gazetteer, UBND groups and pattern names; no loose groups)."""
+    key = match_key(text)
+    out, p = [], 0
+    g = gazetteer()
+    starts = sorted({m.start() for m in g.known_re.finditer(key)} | {m.start() for m in g.head_re.finditer(key)})
+    for s in starts:
+        if s < p:
+            continue
+        a = agency_at(text, s, key, groups=False)
+        if a:
+            out.append(a)
+            p = a.end
+    return out

@@ -1,0 +1,173 @@
+"""Agency names: gazetteer, abbreviations, pattern fallback and list splitting, on real passages."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.agencies import find_agencies, parse_agency_list, province_in, successor_of
+from pipeline.rules import load
+
+
+def names(text: str) -> list[str]:
+    found, _ = parse_agency_list(text)
+    return [a.name for a in found]
+
+
+def raws(text: str) -> list[str]:
+    found, _ = parse_agency_list(text)
+    return [a.raw for a in found]
+
+
+# --- splitting and joining (cao-bang 664 V.11, V.12; thai-nguyen IV.9, IV.12) -------------------
+
+def test_list_of_two_with_abbreviation_expanded():
+    found, end = parse_agency_list("Công an tỉnh, BCH Quân sự tỉnh:  Chỉ đạo tổ chức triển khai")
+    assert [a.raw for a in found] == ["Công an tỉnh", "BCH Quân sự tỉnh"]
+    assert [a.name for a in found] == ["Công an tỉnh", "Bộ Chỉ huy Quân sự tỉnh"]
+    assert [a.id for a in found] == ["cong_an_tinh", "bch_quan_su_tinh"]
+    assert "Công an tỉnh, BCH Quân sự tỉnh:  Chỉ đạo"[end:].startswith(":")
+
+
+def test_three_mass_organisations():
+    assert names("Liên đoàn Lao động tỉnh, Hội Nông dân tỉnh, Liên minh Hợp tác xã tỉnh") == [
+        "Liên đoàn Lao động tỉnh", "Hội Nông dân tỉnh", "Liên minh Hợp tác xã tỉnh"]
+
+
+def test_comma_inside_a_name_does_not_split_but_semicolon_list_does():
+    found, _ = parse_agency_list(
+        "Sở Văn hóa, Thể thao và Du lịch; Báo và phát thanh, truyền hình Thái Nguyên")
+    assert [a.raw for a in found] == ["Sở Văn hóa, Thể thao và Du lịch",
+                                      "Báo và phát thanh, truyền hình Thái Nguyên"]
+    assert found[1].province == "Thái Nguyên"
+
+
+def test_tone_placement_does_not_matter():
+    a, b = parse_agency_list("Sở Văn hoá, Thể thao và Du lịch")[0][0], \
+        parse_agency_list("Sở Văn hóa, Thể thao và Du lịch")[0][0]
+    assert a.id == b.id == "so_van_hoa_the_thao_du_lich"
+    assert a.raw == "Sở Văn hoá, Thể thao và Du lịch"  # as written
+
+
+def test_shared_head_distributes():
+    found, _ = parse_agency_list("Các Sở, ngành: Công Thương, Nội vụ, Công an tỉnh thực hiện")
+    assert [a.name for a in found] == ["Sở Công Thương", "Sở Nội vụ", "Công an tỉnh"]
+    assert [a.raw for a in found] == ["Công Thương", "Nội vụ", "Công an tỉnh"]
+    assert all(a.known for a in found)
+
+
+def test_group_addressees_are_agencies_as_written():
+    # cao-bang 664 V.1: three addressees; the list stops at the colon
+    assert raws("Các Sở, Ban ngành tỉnh, UBND các huyện, thành phố, đơn vị, doanh nghiệp:  Căn") == [
+        "Các Sở, Ban ngành tỉnh", "UBND các huyện, thành phố", "đơn vị, doanh nghiệp"]
+    # cao-bang công văn 1.: the list stops at the predicate
+    found, end = parse_agency_list(
+        "Các Sở, Ban ngành, đoàn thể tỉnh, UBND các xã, phường căn cứ chức năng, nhiệm vụ")
+    assert [a.raw for a in found] == ["Các Sở, Ban ngành, đoàn thể tỉnh", "UBND các xã, phường"]
+    assert [a.id for a in found] == ["nhom_so_ban_nganh", "ubnd_cap_xa"]
+
+
+def test_partner_list_stops_at_the_verb_even_when_it_is_a_group_noun():
+    # đắk lắk V.1.a: "tổ chức đoàn thể" is a group, "tổ chức thực hiện" is the verb
+    text = ("các sở, ban, ngành có liên quan, tổ chức đoàn thể, UBND các huyện, thị xã, thành phố và "
+            "các cơ quan, đơn vị, doanh nghiệp, cơ sở sản xuất kinh doanh tổ chức thực hiện tốt")
+    found, end = parse_agency_list(text)
+    assert [a.raw for a in found] == [
+        "các sở, ban, ngành có liên quan", "tổ chức đoàn thể", "UBND các huyện, thị xã, thành phố",
+        "các cơ quan, đơn vị, doanh nghiệp, cơ sở sản xuất kinh doanh"]
+    assert text[end:].strip().startswith("tổ chức thực hiện")
+
+
+def test_a_new_group_starts_at_cac_and_a_proper_name_ends_a_group():
+    # thái nguyên IV.1 and IV.15
+    assert raws("các sở, ban, ngành, cơ quan, đơn vị, các tổ chức chính trị - xã hội tỉnh, "
+                "UBND các xã, phường tổ chức triển khai") == [
+        "các sở, ban, ngành, cơ quan, đơn vị", "các tổ chức chính trị - xã hội tỉnh", "UBND các xã, phường"]
+    assert raws("các Hội, Hiệp hội doanh nghiệp tỉnh") == ["các Hội, Hiệp hội doanh nghiệp tỉnh"]
+    assert raws("các ngành liên quan, Công an, Viện Kiểm sát nhân dân trong công tác điều tra") == [
+        "các ngành liên quan", "Công an", "Viện Kiểm sát nhân dân"]
+
+
+def test_name_with_and_inside_then_and_between():
+    assert raws("Sở Lao động - Thương binh và Xã hội và các cơ quan, đơn vị, địa phương có liên quan "
+                "thông tin") == ["Sở Lao động - Thương binh và Xã hội",
+                                 "các cơ quan, đơn vị, địa phương có liên quan"]
+
+
+def test_press_bodies_with_location_modifier():
+    # đắk lắk V.10 "Đề nghị ..." paragraph
+    assert raws("các cơ quan báo chí địa phương và Văn phòng đại diện, phóng viên thường trú các cơ "
+                "quan báo chí Trung ương đóng trên địa bàn tỉnh thông tin, tuyên truyền") == [
+        "các cơ quan báo chí địa phương",
+        "Văn phòng đại diện, phóng viên thường trú các cơ quan báo chí Trung ương đóng trên địa bàn tỉnh"]
+
+
+# --- identity, province, successor --------------------------------------------------------------
+
+def test_province_is_not_part_of_identity():
+    cb = parse_agency_list("Báo Cao Bằng, Đài Phát thanh - Truyền hình Cao Bằng: Phối hợp")[0]
+    assert [(a.id, a.province) for a in cb] == [("bao_tinh", "Cao Bằng"), ("dai_pttth_tinh", "Cao Bằng")]
+    tn = parse_agency_list("Ban Quản lý các khu công nghiệp tỉnh Thái Nguyên")[0][0]
+    dl = parse_agency_list("Ban Quản lý các khu công nghiệp tỉnh")[0][0]
+    assert tn.id == dl.id == "bql_cac_khu_cong_nghiep"
+    assert (tn.province, dl.province) == ("Thái Nguyên", None)
+    assert province_in("Sở Y tế tỉnh Cao Bằng") == "Cao Bằng"
+
+
+def test_successors_of_2025():
+    assert successor_of("so_ldtbxh") == "so_noi_vu"
+    assert successor_of("so_ke_hoach_dau_tu") == "so_tai_chinh"
+    assert successor_of("so_tai_nguyen_moi_truong") == successor_of("so_nong_nghiep_ptnt") \
+        == "so_nong_nghiep_moi_truong"
+    assert successor_of("so_giao_thong_van_tai") == "so_xay_dung"
+    assert successor_of("so_thong_tin_truyen_thong") == "so_khoa_hoc_cong_nghe"
+    a = parse_agency_list("UBND các huyện, thị xã, thành phố")[0][0]
+    assert (a.id, a.successor) == ("ubnd_cap_huyen", "ubnd_cap_xa")
+    data = load("agencies")
+    assert {s["effective"] for s in data["successors"] if s["from"] == "ubnd_cap_huyen"} == {"2025-07-01"}
+
+
+@pytest.mark.parametrize("abbr,name", [
+    ("BHXH tỉnh", "Bảo hiểm xã hội tỉnh"),
+    ("Sở LĐTBXH", "Sở Lao động - Thương binh và Xã hội"),
+    ("Sở KH&ĐT", "Sở Kế hoạch và Đầu tư"),
+    ("Sở TN&MT", "Sở Tài nguyên và Môi trường"),
+    ("Sở NN&PTNT", "Sở Nông nghiệp và Phát triển nông thôn"),
+    ("Sở GTVT", "Sở Giao thông vận tải"),
+    ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
+    ("LĐLĐ tỉnh", "Liên đoàn Lao động tỉnh"),
+    ("Đài PT-TH tỉnh", "Đài Phát thanh - Truyền hình tỉnh"),
+    ("Ủy ban MTTQ Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh"),  # an alias: kept as written
+])
+def test_abbreviations_expand(abbr, name):
+    a = parse_agency_list(abbr)[0][0]
+    assert a.known and a.raw == abbr and a.name == name
+
+
+def test_every_gazetteer_name_and_alias_is_found_as_itself():
+    for e in load("agencies")["agencies"]:
+        for form in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]:
+            text = form.replace("{province}", "Cao Bằng")
+            if e.get("needs_suffix") and not text.endswith("tỉnh"):
+                text += " tỉnh"  # a bare "Công an" is a name only inside a list
+            found, end = parse_agency_list(text)
+            assert found and found[0].id == e["id"] and end == len(text), (form, found)
+
+
+# --- pattern fallback --------------------------------------------------------------------------
+
+def test_unknown_names_found_by_pattern_and_marked_unknown():
+    # lào cai KH 2242 III.1, QĐ 1050 Điều 5
+    a = parse_agency_list("phòng Quản lý Công nghiệp triển khai, thực hiện")[0][0]
+    assert (a.raw, a.known, a.id) == ("phòng Quản lý Công nghiệp", False, None)
+    found, _ = parse_agency_list("Chánh Văn phòng Sở, Trưởng phòng Quản lý công nghiệp, các tổ chức "
+                                 "cá nhân có liên quan và các ông/bà")
+    assert [x.raw for x in found] == ["Chánh Văn phòng Sở", "Trưởng phòng Quản lý công nghiệp",
+                                      "các tổ chức cá nhân có liên quan"]
+
+
+def test_upper_case_heading_is_not_a_group():
+    assert parse_agency_list("TỔ CHỨC THỰC HIỆN")[0] == []
+
+
+def test_find_agencies_in_running_text():
+    text = "Phối hợp với Sở Nội vụ, các đơn vị liên quan làm tốt công tác thông tin, tuyên truyền"
+    assert [a.raw for a in find_agencies(text)] == ["Sở Nội vụ"]

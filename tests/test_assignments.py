@@ -1,0 +1,273 @@
+"""The assignments stage on short real passages: one construction per test."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.assignments import (is_formula, partners_of, role_of, table_assignments, table_columns,
+                                  topics_of)
+from pipeline.model import SourceInfo, SourceText
+from pipeline.parse import parse_source
+from pipeline.rules import load
+from pipeline.textkeys import match_key
+
+REPO = Path(__file__).resolve().parent.parent
+FORMATS = Path(os.environ.get("VANBAN_FORMATS", REPO.parent / "shared" / "formats"))
+
+
+def parse_text(text: str, doc_id: str = "t"):
+    info = SourceInfo(doc_id + ".txt", doc_id + ".txt", "txt", "", len(text.encode()))
+    return parse_source(SourceText(text, info), doc_id)
+
+
+def assert_rows(doc, expected):
+    """(section, agency, role, first words of the task) for every assignment, in order."""
+    got = [(a.section, a.agency, a.role, a.task) for a in doc.assignments]
+    assert [g[:3] for g in got] == [e[:3] for e in expected]
+    for g, e in zip(got, expected):
+        assert g[3].startswith(e[3]), (g, e)
+
+
+PLAN_HEAD = "KẾ HOẠCH\nAn toàn, vệ sinh lao động\nI. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\n- Bảo đảm an toàn.\n"
+
+
+# --- the rules file: every pattern matches its examples ---------------------------------------
+
+def test_rule_examples_match():
+    data = load("assignments")
+    for name, rule in data.items():
+        if isinstance(rule, dict) and "pattern" in rule:
+            rx = re.compile(rule["pattern"])
+            for ex in rule.get("examples", []):
+                assert rx.search(match_key(ex)), (name, ex)
+    for role in ("lead", "support"):
+        for ex in data["roles"][role]["examples"]:
+            assert role_of(ex, False) == role, ex
+
+
+# --- roles and partners -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("task,role", [
+    ("Chủ trì, phối hợp với các đơn vị có liên quan triển khai kế hoạch chăm sóc", "lead"),
+    ("Phối hợp với Sở Nội vụ tiến hành thanh tra, kiểm tra", "support"),
+    ("Chủ động, phối hợp với các ngành liên quan, Công an, Viện Kiểm sát nhân dân", "support"),
+    ("Trên cơ sở khả năng cân đối vốn, phối hợp với Sở Tài chính và các đơn vị liên quan", "support"),
+    ("Tăng cường hướng dẫn, tuyên truyền công tác ATVSLĐ tại các doanh nghiệp", "responsible"),
+])
+def test_role_from_main_verb(task, role):
+    assert role_of(task, requested=False) == role
+    assert role_of(task, requested=True) == "requested"
+
+
+def test_partners_as_written_only_after_a_clause_opening_phoi_hop():
+    assert partners_of("Chủ trì, phối hợp với các Sở, Ban, ngành, UBND các huyện, thành phố và cơ quan "
+                       "có liên quan tổ chức triển khai thực hiện Kế hoạch") == [
+        "các Sở, Ban, ngành", "UBND các huyện, thành phố", "cơ quan có liên quan"]
+    assert partners_of("Tăng cường công tác thông tin, phổ biến pháp luật về an toàn, vệ sinh lao động; "
+                       "phối hợp với các sở, ban, ngành liên quan kiểm tra, giám sát") == [
+        "các sở, ban, ngành liên quan"]
+    # the partner of someone else (cao-bang 664 V.19): not the agency's partner
+    assert partners_of("chỉ đạo và hỗ trợ Công đoàn cơ sở phối hợp với người sử dụng lao động xây dựng") == []
+
+
+def test_topics_and_formulas():
+    assert topics_of("Tăng cường công tác thanh tra, kiểm tra các hoạt động thông tin, báo chí") == [
+        "tuyen_truyen", "thanh_tra_kiem_tra"]
+    assert is_formula(match_key("nghiêm túc tổ chức thực hiện./."))
+    assert is_formula(match_key("quan tâm, sớm xem xét, chỉ đạo giải quyết./."))
+    assert not is_formula(match_key("chủ động xây dựng kế hoạch triển khai thực hiện; định kỳ hằng năm"))
+
+
+# --- Tổ chức thực hiện: bullets, inline text, lists, requested --------------------------------
+
+CAO_BANG_V = PLAN_HEAD + """V. TỔ CHỨC THỰC HIỆN
+2. Sở Nội vụ
+- Chủ trì, phối hợp với các Sở, Ban, ngành, UBND các huyện, thành phố và cơ quan có liên quan tổ chức triển khai thực hiện Kế hoạch.
+- Định kỳ hằng năm hoặc đột xuất tổng hợp, báo cáo UBND tỉnh, Bộ Nội vụ về tình hình, kết quả thực hiện Kế hoạch.
+8. Sở Khoa học và Công nghệ:  Phối hợp với Sở Nội vụ và các đơn vị, doanh nghiệp liên quan triển khai các nhiệm vụ khoa học và công nghệ trong lĩnh vực ATVSLĐ trên địa bàn tỉnh.
+11. Công an tỉnh, BCH Quân sự tỉnh:  Chỉ đạo tổ chức triển khai thực hiện các hoạt động cải thiện điều kiện lao động.
+19. Đề nghị Liên đoàn Lao động tỉnh
+- Phối hợp với các cơ quan nhà nước trong thanh tra, kiểm tra, giám sát việc thực hiện chính sách.
+"""
+
+
+def test_plan_agency_items():
+    doc = parse_text(CAO_BANG_V)
+    assert_rows(doc, [
+        ("V.2", "Sở Nội vụ", "lead", "Chủ trì, phối hợp với"),
+        ("V.2", "Sở Nội vụ", "responsible", "Định kỳ hằng năm hoặc"),
+        ("V.8", "Sở Khoa học và Công nghệ", "support", "Phối hợp với Sở"),
+        ("V.11", "Công an tỉnh", "responsible", "Chỉ đạo tổ chức triển"),
+        ("V.11", "Bộ Chỉ huy Quân sự tỉnh", "responsible", "Chỉ đạo tổ chức triển"),
+        ("V.19", "Liên đoàn Lao động tỉnh", "requested", "Phối hợp với các cơ"),
+    ])
+    a = doc.assignments
+    assert a[0].partners == ["các Sở, Ban, ngành", "UBND các huyện, thành phố", "cơ quan có liên quan"]
+    assert a[2].partners == ["Sở Nội vụ", "các đơn vị, doanh nghiệp liên quan"]
+    assert a[4].agency_raw == "BCH Quân sự tỉnh" and a[4].agency_id == "bch_quan_su_tinh"
+    assert a[1].five_clear["thoi_gian"] and a[1].five_clear["ket_qua"]
+    assert not a[3].five_clear["thoi_gian"]
+    for x in a:  # span and verbatim text
+        assert doc.text[x.span.start:x.span.end] == x.task
+
+
+THAI_NGUYEN_IV = PLAN_HEAD + """IV. TỔ CHỨC THỰC HIỆN
+
+9. Sở Văn hóa, Thể thao và Du lịch; Báo và phát thanh, truyền hình Thái Nguyên
+
+Tăng cường công tác thông tin, tuyên truyền về an toàn, vệ sinh lao động.
+
+12. Đề nghị Liên đoàn Lao động tỉnh, Hội Nông dân tỉnh, Liên minh Hợp tác xã tỉnh
+
+Căn cứ chức năng, nhiệm vụ được giao chủ động phối hợp với các sở, ban, ngành liên quan chỉ đạo các đơn vị trực thuộc tăng cường tuyên truyền.
+
+Trên đây là Kế hoạch triển khai thực hiện Kế hoạch số 03-KH/TU; các sở, ban, ngành, cơ quan, đơn vị, địa phương căn cứ chức năng nhiệm vụ, tình hình thực tế chủ động xây dựng kế hoạch triển khai thực hiện; định kỳ hằng năm (trước ngày 10/12) hoặc đột xuất, báo cáo kết quả thực hiện gửi Sở Nội vụ. Trong quá trình tổ chức thực hiện, nếu có khó khăn kịp thời báo cáo UBND tỉnh./.
+"""
+
+
+def test_paragraph_tasks_lists_and_closing_paragraph():
+    doc = parse_text(THAI_NGUYEN_IV)
+    doc.metadata.province = doc.metadata.province or "Thái Nguyên"
+    assert_rows(doc, [
+        ("IV.9", "Sở Văn hóa, Thể thao và Du lịch", "responsible", "Tăng cường công tác thông"),
+        ("IV.9", "Báo và phát thanh, truyền hình Thái Nguyên", "responsible", "Tăng cường công tác thông"),
+        ("IV.12", "Liên đoàn Lao động tỉnh", "requested", "Căn cứ chức năng, nhiệm"),
+        ("IV.12", "Hội Nông dân tỉnh", "requested", "Căn cứ chức năng, nhiệm"),
+        ("IV.12", "Liên minh Hợp tác xã tỉnh", "requested", "Căn cứ chức năng, nhiệm"),
+        (None, "các sở, ban, ngành, cơ quan, đơn vị, địa phương", "responsible", "căn cứ chức năng nhiệm"),
+    ])
+    assert doc.assignments[2].partners == ["các sở, ban, ngành liên quan"]
+    closing = doc.assignments[-1]
+    assert closing.deadline is not None and "10/12" in closing.deadline.text
+    assert closing.deadline.who == closing.agency
+    assert "Trong quá trình" not in closing.task  # the sentence ends the task
+
+
+DAK_LAK_V = PLAN_HEAD + """V. TỔ CHỨC THỰC HIỆN
+10. Sở Thông tin và Truyền thông
+Phối hợp với Sở Lao động - Thương binh và Xã hội và các cơ quan, đơn vị, địa phương có liên quan thông tin, tuyên truyền nội dung Kế hoạch.
+Đề nghị các cơ quan báo chí địa phương và Văn phòng đại diện, phóng viên thường trú các cơ quan báo chí Trung ương đóng trên địa bàn tỉnh thông tin, tuyên truyền các hoạt động triển khai thực hiện Nghị quyết số 209/NQ-CP.
+15. Đề nghị Liên minh Hợp tác xã tỉnh và Hội Nông dân tỉnh
+a) Đề nghị Liên minh Hợp tác xã tỉnh chủ động phối hợp với sở, ban, ngành, UBND các huyện, thị xã, thành phố thực hiện các hoạt động tuyên truyền.
+b) Đề nghị Hội Nông dân tỉnh phối hợp với các sở, ban, ngành, UBND các huyện, thị xã, thành phố tổ chức triển khai tuyên truyền.
+18. Các đơn vị, doanh nghiệp, nguời sử dụng lao động trên địa bàn tỉnh
+a) Tổ chức triển khai thực hiện đầy đủ các nội dung tại Kế hoạch này.
+VI. CHẾ ĐỘ THÔNG TIN BÁO CÁO, GIÁM SÁT, ĐÁNH GIÁ
+2. Định kỳ hằng năm (trước ngày 15/12), các sở, ban, ngành, đơn vị, địa phương được phân công nhiệm vụ tại Kế hoạch này có trách nhiệm báo cáo kết quả triển khai thực hiện về Sở Lao động - Thương binh và Xã hội.
+"""
+
+
+def test_requested_paragraph_own_letters_name_continuation_and_reporting_subject():
+    doc = parse_text(DAK_LAK_V)
+    assert_rows(doc, [
+        ("V.10", "Sở Thông tin và Truyền thông", "support", "Phối hợp với Sở"),
+        ("V.10", "các cơ quan báo chí địa phương", "requested", "thông tin, tuyên truyền các"),
+        ("V.10", "Văn phòng đại diện, phóng viên thường trú các cơ quan báo chí Trung ương đóng trên "
+                 "địa bàn tỉnh", "requested", "thông tin, tuyên truyền các"),
+        ("V.15.a", "Liên minh Hợp tác xã tỉnh", "requested", "Đề nghị Liên minh Hợp"),
+        ("V.15.b", "Hội Nông dân tỉnh", "requested", "Đề nghị Hội Nông dân"),
+        ("V.18.a", "Các đơn vị, doanh nghiệp, nguời sử dụng lao động trên địa bàn tỉnh", "responsible",
+         "Tổ chức triển khai thực"),
+        ("VI.2", "các sở, ban, ngành, đơn vị, địa phương", "responsible", "có trách nhiệm báo cáo"),
+    ])
+    a = doc.assignments
+    assert a[0].agency_id == "so_thong_tin_truyen_thong" and a[0].successor == "so_khoa_hoc_cong_nghe"
+    assert a[4].partners == ["các sở, ban, ngành", "UBND các huyện, thị xã, thành phố"]
+    assert a[-1].deadline is not None and a[-1].deadline.date == "--12-15"
+
+
+CONG_VAN = """Kính gửi:
+- Các Sở, Ban ngành, đoàn thể tỉnh;
+- Ủy ban nhân dân các xã, phường.
+Chủ tịch Ủy ban nhân dân (UBND) tỉnh chỉ đạo như sau:
+1. Các Sở, Ban ngành, đoàn thể tỉnh, UBND các xã, phường căn cứ chức năng, nhiệm vụ, địa bàn quản lý:
+- Thực hiện tốt các mục tiêu, nhiệm vụ, giải pháp tại Kế hoạch số 664/KH-UBND ngày 10/3/2025.
+2. Sở Nội vụ:
+- Chủ trì, phối hợp thực hiện điều tra tai nạn lao động chết người hoặc bị thương nặng từ 02 người trở lên.
+Căn cứ nhiệm vụ giao, các cơ quan, đơn vị triển khai thực hiện./.
+"""
+
+
+def test_letter_items_preamble_and_formula_closing():
+    doc = parse_text(CONG_VAN)
+    assert_rows(doc, [
+        ("1", "Các Sở, Ban ngành, đoàn thể tỉnh", "responsible", "Thực hiện tốt các mục"),
+        ("1", "UBND các xã, phường", "responsible", "Thực hiện tốt các mục"),
+        ("2", "Sở Nội vụ", "lead", "Chủ trì, phối hợp thực"),
+    ])
+    assert doc.assignments[2].partners == []
+    assert doc.assignments[2].topics == ["dieu_tra_tnld"]
+
+
+LEAD_IN = """Kính gửi: Các tổ chức, cá nhân hoạt động vật liệu nổ công nghiệp trên địa bàn tỉnh Lào Cai
+Để hoạt động liên quan đến VLNCN bảo đảm theo quy định của pháp luật, Sở Công Thương yêu cầu các tổ chức, doanh nghiệp có hoạt động liên quan đến hoạt động VLNCN trên địa bàn thực hiện một số nội sau:
+1. Tăng cường cập nhật, nghiên cứu và tuyên truyền, phổ biến tới người lao động thuộc đơn vị mình.
+2. Thực hiện chế độ báo cáo định kỳ, đột xuất về VLNCN theo quy định hiện hành.
+Sở Công Thương yêu cầu các Tổ chức, cá nhân, doanh nghiệp liên quan đến hoạt động VLNCN, TCTN trên địa bàn nghiêm túc thực hiện./.
+"""
+
+
+def test_lead_in_sentence_assigns_the_following_items():
+    # lào cai công văn đôn đốc VLNCN (docx), body as text
+    doc = parse_text(LEAD_IN)
+    assert_rows(doc, [
+        ("1", "các tổ chức, doanh nghiệp", "responsible", "Tăng cường cập nhật, nghiên"),
+        ("2", "các tổ chức, doanh nghiệp", "responsible", "Thực hiện chế độ báo"),
+    ])
+
+
+# --- real files ----------------------------------------------------------------------------------
+
+def _formats(name: str) -> Path:
+    p = FORMATS / name
+    if not p.exists():
+        pytest.skip(f"third-party format file {p} not present (set VANBAN_FORMATS)")
+    return p
+
+
+def test_docx_plan_assigns_to_an_unknown_office():
+    from pipeline import parse_file
+
+    doc = parse_file(_formats("lao-cai_ke-hoach_2242-kiem-tra.docx"))
+    assert [(a.section, a.agency, a.known, a.role) for a in doc.assignments] == [
+        ("III.1", "phòng Quản lý Công nghiệp", False, "responsible")]
+
+
+def test_assignment_table_from_docx_cells():
+    """The annex table of KH 2242 ("TT | Nhiệm vụ thực hiện | Người thực hiện | Ghi chú"):
+    each person in the doer column gets the row's task."""
+    docx = pytest.importorskip("docx")
+    from pipeline import parse_file
+
+    path = _formats("lao-cai_ke-hoach_2242-kiem-tra.docx")
+    doc = parse_file(path)
+    table = docx.Document(str(path)).tables[-1]
+    text, cur, cells = doc.text, doc.text.find("Nhiệm vụ thực hiện") - 3, []
+    for r in table.rows:  # locate each cell's text in doc.text, in order
+        row = []
+        for c in r.cells:
+            t = c.text.strip()
+            s = text.find(t, cur) if t else cur
+            row.append((s, s + len(t)))
+            cur = s + len(t)
+        cells.append(row)
+    assert table_columns([text[s:e] for s, e in cells[0]]) == {1: "task", 2: "doer"}
+    before = len(doc.assignments)
+    table_assignments(doc, cells)
+    new = doc.assignments[before:]
+    assert [(a.agency, a.task) for a in new[:3]] == [
+        ("Đỗ Mạnh Cường", "Rà soát việc đáp ứng các điều kiện của học viên"),
+        ("Vũ Việt Linh", "Rà soát việc đáp ứng các điều kiện của học viên"),
+        ("Nguyễn Thị Loan", "Rà soát việc đáp ứng các điều kiện của học viên")]
+    assert all(a.role == "responsible" and not a.known for a in new)
+    assert len(new) == 16  # 9 rows, 16 (person, task) pairs
+
+
+def test_letter_to_a_ministry_items_are_not_tasks():
+    from pipeline import parse_file
+
+    doc = parse_file(_formats("lao-cai_cong-van_3686-pccc.pdf"))
+    assert doc.assignments == []  # "đề nghị Bộ Xây dựng nội dung như sau:" + topics, then a formula
