@@ -1,0 +1,752 @@
+"""`vanban diff A B [C …]`: compare plans across provinces, duty by duty.
+
+Given two or more documents (files, or document ids of a run), the diff lines up:
+- their top-level sections by canonical kind;
+- the directives each one implements (references with relation `implements`);
+- their agencies, through the canonical id and the 2025 successor map, so Đắk Lắk's
+  *Sở Lao động - Thương binh và Xã hội* (2024) meets Cao Bằng's *Sở Nội vụ* (2025), with a note
+  saying why;
+- for each agency that several plans task, its tasks aligned by meaning (`TextSimilarity`):
+  shared (near-identical wording), reworded (same duty, other words) or unique to one plan;
+- their targets side by side (indicator, direction, value, unit), and their deadlines.
+
+Text similarity: TF-IDF weighted cosine over the syllables and syllable pairs of the folded
+text (`textkeys.fold`), with the abbreviations each document defines ("bệnh nghề nghiệp (BNN)")
+expanded first, so "NLĐ" in one plan meets "người lao động" in another. The IDF comes from the
+paragraphs of the documents being compared: the words every duty of an OSH plan uses
+("người lao động", "phối hợp") weigh little, the words that name the duty weigh much.
+
+The result is a plain dict (schemas/diff.schema.json); `to_markdown` and `to_html` render it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .textkeys import fold
+
+DIFF_SCHEMA_VERSION = "1.0"
+
+# Similarity thresholds (TF-IDF cosine, 0..1). Measured on the corpus plans: the same duty
+# copied between provinces scores 0.8-1.0, the same duty reworded 0.3-0.6, two different
+# duties of one agency 0.05-0.25.
+SHARED_MIN = 0.8
+REWORDED_MIN = 0.3
+# Indicators are short noun phrases; they align on plain token overlap (see indicator_similarity).
+INDICATOR_MIN = 0.5
+
+SECTION_KIND_LABELS = {
+    "muc_dich_yeu_cau": "Mục đích, yêu cầu",
+    "muc_tieu": "Mục tiêu",
+    "nhiem_vu_giai_phap": "Nhiệm vụ, giải pháp",
+    "kinh_phi": "Kinh phí",
+    "to_chuc_thuc_hien": "Tổ chức thực hiện",
+    "che_do_bao_cao": "Chế độ báo cáo",
+    "tinh_hinh_thuc_hien": "Tình hình, kết quả thực hiện",
+    "danh_gia": "Đánh giá",
+    "kien_nghi_de_xuat": "Kiến nghị, đề xuất",
+    "phuong_huong": "Phương hướng",
+    "other": "Khác",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Loading documents
+
+
+def load_document(ref: str | Path, run_dir: Path | None = None) -> dict[str, Any]:
+    """A document dict from a file (parsed, or a JSON of a run) or from a document id of a run.
+
+    A bare id is looked up as `<run_dir>/<id>.json`; an unambiguous part of an id also works
+    ("dak-lak" finds "dak-lak_ke-hoach_2024-12").
+    """
+    path = Path(ref)
+    if path.is_file():
+        if path.suffix.lower() == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+        from .parse import parse_file
+
+        doc = parse_file(path)
+        if doc.status == "failed":
+            raise ValueError(f"{path}: " + "; ".join(e.message for e in doc.errors))
+        return doc.to_dict()
+    run_dir = Path(run_dir or "outputs")
+    exact = run_dir / f"{ref}.json"
+    if exact.is_file():
+        return json.loads(exact.read_text(encoding="utf-8"))
+    candidates = [p for p in run_documents_paths(run_dir) if str(ref) in p.stem]
+    if len(candidates) == 1:
+        return json.loads(candidates[0].read_text(encoding="utf-8"))
+    if candidates:
+        names = ", ".join(p.stem for p in candidates)
+        raise ValueError(f"{ref!r} is ambiguous in {run_dir}: {names}")
+    raise FileNotFoundError(f"{ref!r} is neither a file nor a document id of the run in {run_dir}")
+
+
+def run_documents_paths(run_dir: Path) -> list[Path]:
+    """The per-document JSON files of a run folder (not links.json, run-report.json, …)."""
+    if not run_dir.is_dir():
+        return []
+    out = []
+    for p in sorted(run_dir.glob("*.json")):
+        if p.stem in ("links", "run-report", "graph", "diff") or p.name.startswith("."):
+            continue
+        out.append(p)
+    return out
+
+
+def load_run(run_dir: Path) -> list[dict[str, Any]]:
+    """Every document of a run (files that are not document JSON are skipped)."""
+    docs = []
+    for p in run_documents_paths(run_dir):
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict) and "text" in data and "metadata" in data:
+            docs.append(data)
+    return docs
+
+
+# --------------------------------------------------------------------------------------------
+# Text keys and similarity
+
+# "bệnh nghề nghiệp (BNN)": an abbreviation in brackets right after the words it stands for.
+_ABBREVIATION = re.compile(r"\(([A-ZĐ][A-ZĐa-zđ&]{1,11})\)")
+
+
+def defined_abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations a document defines, folded: {"bnn": "benh nghe nghiep", …}.
+
+    Accepted only when the capitals of the abbreviation are the initials of the words just
+    before the bracket ("an toàn, vệ sinh lao động (ATVSLĐ)" → a t v s l đ), so a bracketed
+    code that names nothing ("(ODA)" after unrelated words) is not taken.
+    """
+    found: dict[str, str] = {}
+    for m in _ABBREVIATION.finditer(text):
+        letters = fold("".join(c for c in m.group(1) if c.isupper() or c == "Đ")).replace(" ", "")
+        words = fold(text[max(0, m.start() - 160):m.start()]).split()
+        n = len(letters)
+        if n < 2 or len(words) < n:
+            continue
+        if "".join(w[0] for w in words[-n:]) == letters:
+            found.setdefault(fold(m.group(1)).replace(" ", ""), " ".join(words[-n:]))
+    return found
+
+
+def tokens(text: str | None, abbreviations: dict[str, str] | None = None) -> list[str]:
+    """Folded syllables with the known abbreviations expanded."""
+    words = fold(text).split()
+    if not abbreviations:
+        return words
+    out: list[str] = []
+    for w in words:
+        out.extend(abbreviations.get(w, w).split())
+    return out
+
+
+def features(toks: list[str]) -> set[str]:
+    """Syllables and syllable pairs: Vietnamese words are mostly two syllables."""
+    return set(toks) | {f"{a}_{b}" for a, b in zip(toks, toks[1:])}
+
+
+class TextSimilarity:
+    """TF-IDF cosine between texts, fitted on the paragraphs of a set of documents."""
+
+    def __init__(self, docs: Iterable[dict[str, Any]]):
+        self.abbreviations: dict[str, str] = {}
+        paragraphs: list[str] = []
+        for doc in docs:
+            text = doc.get("text") or ""
+            for short, long in defined_abbreviations(text).items():
+                self.abbreviations.setdefault(short, long)
+            paragraphs.extend(line for line in text.split("\n") if len(line) > 20)
+        self.document_frequency: Counter[str] = Counter()
+        for p in paragraphs:
+            self.document_frequency.update(features(tokens(p, self.abbreviations)))
+        self.paragraph_count = len(paragraphs)
+        self._vectors: dict[str, dict[str, float]] = {}
+
+    def idf(self, feature: str) -> float:
+        return math.log((self.paragraph_count + 1) / (self.document_frequency.get(feature, 0) + 1)) + 1.0
+
+    def vector(self, text: str) -> dict[str, float]:
+        vec = self._vectors.get(text)
+        if vec is None:
+            vec = {f: self.idf(f) for f in features(tokens(text, self.abbreviations))}
+            self._vectors[text] = vec
+        return vec
+
+    def __call__(self, a: str, b: str) -> float:
+        x, y = self.vector(a), self.vector(b)
+        if not x or not y:
+            return 0.0
+        if len(x) > len(y):
+            x, y = y, x
+        dot = sum(w * y[f] for f, w in x.items() if f in y)
+        norm = math.sqrt(sum(w * w for w in x.values()) * sum(w * w for w in y.values()))
+        return round(dot / norm, 4) if norm else 0.0
+
+
+def indicator_similarity(a: str, b: str, abbreviations: dict[str, str] | None = None) -> float:
+    """Folded token overlap of two indicator phrases: mean of Jaccard and overlap coefficient.
+
+    Overlap (|A∩B| / min) lets a short indicator ("số người lao động được khám bệnh nghề
+    nghiệp") meet its longer form; Jaccard keeps two long phrases that share only their
+    common head ("số cơ sở …") apart.
+    """
+    x, y = set(tokens(a, abbreviations)), set(tokens(b, abbreviations))
+    if not x or not y:
+        return 0.0
+    common = len(x & y)
+    return round((common / len(x | y) + common / min(len(x), len(y))) / 2, 4)
+
+
+# --------------------------------------------------------------------------------------------
+# Grouping items of several documents
+
+
+def align(
+    items: list[tuple[str, int, str]],
+    similarity: Callable[[str, str], float],
+    threshold: float,
+) -> list[list[tuple[str, int, str]]]:
+    """Group (doc_id, index, text) items of different documents that say the same thing.
+
+    Greedy complete linkage over the cross-document pairs, best pair first: two groups merge
+    only when every pair across them reaches `threshold` (no chaining A~B~C with A far from C),
+    and a group never holds two items of one document, so it is at most one item per plan.
+    """
+    scores: dict[tuple[int, int], float] = {}
+    pairs = []
+    for i, (doc_a, _, text_a) in enumerate(items):
+        for j in range(i + 1, len(items)):
+            doc_b, _, text_b = items[j]
+            if doc_a == doc_b:
+                continue
+            score = scores[i, j] = similarity(text_a, text_b)
+            if score >= threshold:
+                pairs.append((score, i, j))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    group_of = list(range(len(items)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
+    for _, i, j in pairs:
+        gi, gj = group_of[i], group_of[j]
+        if gi == gj:
+            continue
+        docs_i = {items[k][0] for k in members[gi]}
+        if any(items[k][0] in docs_i for k in members[gj]):
+            continue
+        if any(scores.get((min(a, b), max(a, b)), 0.0) < threshold for a in members[gi] for b in members[gj]):
+            continue
+        for k in members[gj]:
+            group_of[k] = gi
+        members[gi].extend(members.pop(gj))
+    groups = [sorted(m) for m in members.values()]
+    groups.sort(key=lambda g: g[0])
+    return [[items[k] for k in g] for g in groups]
+
+
+def _pairwise_min(texts: list[str], similarity: Callable[[str, str], float]) -> float | None:
+    if len(texts) < 2:
+        return None
+    return min(similarity(a, b) for i, a in enumerate(texts) for b in texts[i + 1:])
+
+
+# --------------------------------------------------------------------------------------------
+# Agencies
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> dict[str, Any]:
+    """Names by folded spelling, canonical names and successors from rules/agencies.yaml."""
+    from .rules import load
+
+    data = load("agencies") or {}
+    by_spelling: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for entry in data.get("agencies") or []:
+        names[entry["id"]] = entry["name"]
+        spellings = [entry["name"], *(entry.get("aliases") or []), *(entry.get("abbreviations") or [])]
+        for s in spellings:
+            if "{province}" in s:
+                continue
+            by_spelling.setdefault(fold(s), entry["id"])
+    successors = {s["from"]: s for s in data.get("successors") or []}
+    provinces = sorted({fold(p) for p in data.get("provinces") or []}, key=len, reverse=True)
+    return {"by_spelling": by_spelling, "names": names, "successors": successors, "provinces": provinces}
+
+
+def _strip_place(folded: str, province: str | None) -> str:
+    """'so y te tinh cao bang' -> 'so y te': the province is not part of an agency's identity."""
+    gz = _gazetteer()
+    for p in ([fold(province)] if province else []) + gz["provinces"]:
+        if p and folded.endswith(" " + p):
+            folded = folded[: -len(p) - 1]
+            break
+    for suffix in (" tinh", " cap tinh"):
+        if folded.endswith(suffix):
+            folded = folded[: -len(suffix)]
+            break
+    return folded
+
+
+def agency_identity(assignment: dict[str, Any], province: str | None = None) -> tuple[str, str | None]:
+    """(alignment key, canonical id as named) of an assignment's agency.
+
+    The key is the successor when the agency was merged away in 2025, else its canonical id;
+    agencies the gazetteer does not know are keyed by their folded name without the province.
+    """
+    gz = _gazetteer()
+    agency_id = assignment.get("agency_id")
+    if not agency_id:
+        folded = _strip_place(fold(assignment.get("agency")), assignment.get("province") or province)
+        agency_id = gz["by_spelling"].get(folded) or gz["by_spelling"].get(folded + " tinh")
+    successor = assignment.get("successor")
+    if not successor and agency_id in gz["successors"]:
+        successor = gz["successors"][agency_id]["to"]
+    if successor:
+        return successor, agency_id
+    if agency_id:
+        return agency_id, agency_id
+    folded = _strip_place(fold(assignment.get("agency")), assignment.get("province") or province)
+    return "name:" + folded, None
+
+
+def successor_note(old_id: str, old_name: str, new_id: str) -> str:
+    gz = _gazetteer()
+    rule = gz["successors"].get(old_id) or {}
+    new_name = gz["names"].get(new_id, new_id)
+    note = f"{old_name} → {new_name}: merged in the 2025 restructuring"
+    if rule.get("effective"):
+        note += f" (effective {rule['effective']}"
+        scope = rule.get("scope")
+        note += f"; scope: {scope})" if scope and scope != "all" else ")"
+    return note
+
+
+# --------------------------------------------------------------------------------------------
+# The diff
+
+
+def _plan_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    md = doc.get("metadata") or {}
+    return {
+        "id": doc["id"],
+        "doc_type": md.get("doc_type"),
+        "number": md.get("number"),
+        "symbol": md.get("symbol"),
+        "issuer": md.get("issuer"),
+        "province": md.get("province"),
+        "date": md.get("date"),
+        "title": md.get("title"),
+        "counts": {k: len(doc.get(k) or []) for k in ("sections", "assignments", "targets", "deadlines", "references")},
+    }
+
+
+def _sections(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    kinds: list[str] = []
+    by_kind: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for doc in docs:
+        for s in doc.get("sections") or []:
+            if s.get("level") != 1:
+                continue
+            kind = s.get("kind") or "other"
+            if kind not in by_kind:
+                kinds.append(kind)
+                by_kind[kind] = {}
+            by_kind[kind].setdefault(doc["id"], []).append(
+                {"number": s.get("number"), "heading": s.get("heading") or "", "span": s.get("span")}
+            )
+    order = list(SECTION_KIND_LABELS)
+    kinds.sort(key=lambda k: order.index(k) if k in order else len(order))
+    return [
+        {"kind": k, "label": SECTION_KIND_LABELS.get(k, k), "plans": [d["id"] for d in docs if d["id"] in by_kind[k]],
+         "by_plan": by_kind[k]}
+        for k in kinds
+    ]
+
+
+def _directives(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for ref in doc.get("references") or []:
+            if ref.get("relation") != "implements":
+                continue
+            key = ref.get("canonical_id") or ref.get("text")
+            row = out.setdefault(key, {"canonical_id": key, "doc_type": ref.get("doc_type"),
+                                       "title": ref.get("title"), "issuer": ref.get("issuer"),
+                                       "plans": [], "mentions": {}})
+            if doc["id"] not in row["plans"]:
+                row["plans"].append(doc["id"])
+                row["mentions"][doc["id"]] = {"text": ref.get("text") or key, "span": ref.get("span")}
+    return sorted(out.values(), key=lambda r: (-len(r["plans"]), r["canonical_id"]))
+
+
+def _task_row(doc_id: str, a: dict[str, Any], similarity_to_group: float | None = None) -> dict[str, Any]:
+    dl = a.get("deadline") or None
+    return {
+        "plan": doc_id,
+        "agency": a.get("agency"),
+        "role": a.get("role"),
+        "section": a.get("section"),
+        "text": a.get("task") or "",
+        "span": a.get("span"),
+        "partners": list(a.get("partners") or []),
+        "deadline": ({"text": dl.get("text"), "date": dl.get("date"), "recurrence": dl.get("recurrence")}
+                     if dl else None),
+        "similarity_to_first": similarity_to_group,
+    }
+
+
+def _agencies(docs: list[dict[str, Any]], similarity: TextSimilarity) -> list[dict[str, Any]]:
+    gz = _gazetteer()
+    agencies: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    for doc in docs:
+        province = (doc.get("metadata") or {}).get("province")
+        for a in doc.get("assignments") or []:
+            key, named_id = agency_identity(a, province)
+            row = agencies.get(key)
+            if row is None:
+                name = gz["names"].get(key) if not key.startswith("name:") else None
+                if name and "{province}" in name:  # "Báo {province}": the plan's own spelling
+                    name = None
+                row = agencies[key] = {"key": key, "name": name or a.get("agency") or key, "plans": [],
+                                       "names": {}, "notes": [], "_tasks": {}}
+                order.append(key)
+            if doc["id"] not in row["plans"]:
+                row["plans"].append(doc["id"])
+            names = row["names"].setdefault(doc["id"], [])
+            if a.get("agency") and a["agency"] not in names:
+                names.append(a["agency"])
+            if named_id and named_id != key:
+                note = f"{doc['id']}: " + successor_note(named_id, a.get("agency") or named_id, key)
+                if note not in row["notes"]:
+                    row["notes"].append(note)
+            row["_tasks"].setdefault(doc["id"], []).append(a)
+
+    out = []
+    for key in order:
+        row = agencies[key]
+        tasks_by_plan = row.pop("_tasks")
+        items = [(doc_id, i, a.get("task") or "") for doc_id, rows in tasks_by_plan.items() for i, a in enumerate(rows)]
+        groups = []
+        for group in align(items, similarity, REWORDED_MIN):
+            plans = [doc_id for doc_id, _, _ in group]
+            score = _pairwise_min([text for _, _, text in group], similarity)
+            status = "unique" if len(group) == 1 else ("shared" if score is not None and score >= SHARED_MIN else "reworded")
+            groups.append({
+                "status": status,
+                "plans": plans,
+                "similarity": score,
+                "tasks": [_task_row(doc_id, tasks_by_plan[doc_id][i],
+                                    similarity(group[0][2], text) if k else None)
+                          for k, (doc_id, i, text) in enumerate(group)],
+            })
+        status_rank = {"shared": 0, "reworded": 1, "unique": 2}
+        groups.sort(key=lambda g: (status_rank[g["status"]], -len(g["plans"])))
+        row["tasks"] = groups
+        row["task_counts"] = {doc_id: len(rows) for doc_id, rows in tasks_by_plan.items()}
+        out.append(row)
+    out.sort(key=lambda r: (-len(r["plans"]), r["name"]))
+    return out
+
+
+def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[dict[str, Any]]:
+    items = [(doc["id"], i, t.get("indicator") or t.get("text") or "")
+             for doc in docs for i, t in enumerate(doc.get("targets") or [])]
+    by_id = {doc["id"]: doc for doc in docs}
+
+    def sim(a: str, b: str) -> float:
+        return indicator_similarity(a, b, abbreviations)
+
+    rows = []
+    for group in align(items, sim, INDICATOR_MIN):
+        by_plan = {}
+        for doc_id, i, _ in group:
+            t = by_id[doc_id]["targets"][i]
+            by_plan[doc_id] = {k: t.get(k) for k in ("indicator", "direction", "value", "unit", "qualifier", "period", "text", "span")}
+        plans = [doc_id for doc_id, _, _ in group]
+        values = {(r["direction"], r["value"], r["unit"]) for r in by_plan.values()}
+        rows.append({
+            "indicator": group[0][2],
+            "plans": plans,
+            "status": "unique" if len(plans) == 1 else ("same" if len(values) == 1 else "different"),
+            "similarity": _pairwise_min([text for _, _, text in group], sim),
+            "by_plan": by_plan,
+        })
+    rows.sort(key=lambda r: (-len(r["plans"]), [d["id"] for d in docs].index(r["plans"][0])))
+    return rows
+
+
+def _deadlines(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        rows = []
+        for d in doc.get("deadlines") or []:
+            rows.append({k: d.get(k) for k in ("text", "date", "recurrence", "who", "what", "span")})
+        out[doc["id"]] = rows
+    return out
+
+
+def diff_documents(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The diff of two or more documents (dicts shaped like schemas/document.schema.json)."""
+    if len(docs) < 2:
+        raise ValueError("a diff needs at least two documents")
+    ids = [d["id"] for d in docs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"the same document is given twice: {ids}")
+    similarity = TextSimilarity(docs)
+    agencies = _agencies(docs, similarity)
+    warnings = []
+    for doc in docs:
+        md = doc.get("metadata") or {}
+        if md.get("doc_type") not in (None, "ke_hoach"):
+            warnings.append(f"{doc['id']} is a {md.get('doc_type')}, not a plan (kế hoạch)")
+        for k in ("assignments", "targets"):
+            if not doc.get(k):
+                warnings.append(f"{doc['id']} has no {k}")
+    only_in = {doc_id: [a["name"] for a in agencies if a["plans"] == [doc_id]] for doc_id in ids}
+    return {
+        "schema_version": DIFF_SCHEMA_VERSION,
+        "plans": [_plan_summary(d) for d in docs],
+        "thresholds": {"shared": SHARED_MIN, "reworded": REWORDED_MIN, "indicator": INDICATOR_MIN},
+        "abbreviations": dict(sorted(similarity.abbreviations.items())),
+        "sections": _sections(docs),
+        "directives": _directives(docs),
+        "agencies": agencies,
+        "agencies_only_in": only_in,
+        "targets": _targets(docs, similarity.abbreviations),
+        "deadlines": _deadlines(docs),
+        "warnings": warnings,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _short(text: str | None, limit: int = 180) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _md_cell(text: Any) -> str:
+    return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
+
+
+def format_value(row: dict[str, Any] | None) -> str:
+    """'decrease 4 %/năm (at least)' for a target row."""
+    if not row:
+        return "—"
+    value = row.get("value")
+    value_text = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    sign = {"increase": "+", "decrease": "−"}.get(row.get("direction") or "", "")
+    out = f"{sign}{value_text} {row.get('unit') or ''}".strip()
+    if row.get("direction") == "reach":
+        out = "reach " + out
+    if row.get("qualifier"):
+        out += f" ({row['qualifier'].replace('_', ' ')})"
+    return out
+
+
+def _label(plan: dict[str, Any]) -> str:
+    bits = [plan.get("province") or plan["id"]]
+    if plan.get("number") or plan.get("symbol"):
+        bits.append(f"{plan.get('number') or '…'}/{plan.get('symbol') or ''}")
+    if plan.get("date"):
+        bits.append(plan["date"])
+    return " ".join(bits)
+
+
+def to_markdown(diff: dict[str, Any]) -> str:
+    plans = diff["plans"]
+    ids = [p["id"] for p in plans]
+    label = {p["id"]: _label(p) for p in plans}
+    lines = [f"# Plan diff: {' · '.join(label[i] for i in ids)}", ""]
+    lines += ["| plan | issuer | date | number | title |", "|---|---|---|---|---|"]
+    for p in plans:
+        number = f"{p.get('number') or '(blank)'}/{p.get('symbol') or ''}"
+        lines.append(f"| {p['id']} | {_md_cell(p.get('issuer'))} | {_md_cell(p.get('date'))} | {_md_cell(number)} | {_md_cell(_short(p.get('title'), 90))} |")
+    for w in diff["warnings"]:
+        lines.append(f"\n> warning: {w}")
+
+    lines += ["", "## Directives implemented", ""]
+    if not diff["directives"]:
+        lines.append("(no reference with relation `implements`)")
+    for d in diff["directives"]:
+        who = ", ".join(label[i] for i in d["plans"])
+        lines.append(f"- **{d['canonical_id']}** ({d.get('doc_type') or '?'}) — implemented by {who}")
+
+    lines += ["", "## Sections by kind", "", "| kind | " + " | ".join(label[i] for i in ids) + " |",
+              "|---|" + "---|" * len(ids)]
+    for s in diff["sections"]:
+        cells = ["; ".join(f"{x['number']}. {_short(x['heading'], 50)}" for x in s["by_plan"].get(i, [])) or "—" for i in ids]
+        lines.append(f"| {s['label']} | " + " | ".join(_md_cell(c) for c in cells) + " |")
+
+    lines += ["", "## Agencies", ""]
+    shared = [a for a in diff["agencies"] if len(a["plans"]) > 1]
+    lines.append(f"{len(shared)} agencies appear in more than one plan.")
+    for a in diff["agencies"]:
+        for note in a["notes"]:
+            lines.append(f"- aligned **{a['name']}**: {note}")
+    for doc_id, names in diff["agencies_only_in"].items():
+        lines.append("")
+        lines.append(f"### Only in {label[doc_id]} ({len(names)})")
+        lines += [f"- {n}" for n in names] or ["(none)"]
+
+    lines += ["", "## Tasks of the shared agencies", ""]
+    for a in shared:
+        counts = ", ".join(f"{label[i]}: {a['task_counts'].get(i, 0)}" for i in ids if i in a["plans"])
+        lines += [f"### {a['name']} ({counts})", ""]
+        for g in a["tasks"]:
+            where = ", ".join(label[t["plan"]] + (f" {t['section']}" if t.get("section") else "") for t in g["tasks"])
+            score = f", similarity {g['similarity']:.2f}" if g["similarity"] is not None else ""
+            head = {"shared": "shared", "reworded": "reworded", "unique": "only in"}[g["status"]]
+            lines.append(f"- **{head}** ({where}{score}): {_short(g['tasks'][0]['text'])}")
+            if g["status"] == "reworded":
+                for t in g["tasks"][1:]:
+                    lines.append(f"  - {label[t['plan']]} ({t['similarity_to_first']:.2f}): {_short(t['text'])}")
+        lines.append("")
+
+    lines += ["## Targets side by side", "", "| indicator | " + " | ".join(label[i] for i in ids) + " |",
+              "|---|" + "---|" * len(ids)]
+    for t in diff["targets"]:
+        cells = [format_value(t["by_plan"].get(i)) for i in ids]
+        lines.append(f"| {_md_cell(_short(t['indicator'], 90))} | " + " | ".join(_md_cell(c) for c in cells) + " |")
+    for doc_id in ids:
+        added = [t for t in diff["targets"] if t["plans"] == [doc_id]]
+        if added and len(ids) > 1:
+            lines += ["", f"Targets only {label[doc_id]} sets:"]
+            lines += [f"- {_short(t['by_plan'][doc_id]['text'] or t['indicator'])} ({format_value(t['by_plan'][doc_id])})" for t in added]
+
+    lines += ["", "## Deadlines", ""]
+    for doc_id in ids:
+        rows = diff["deadlines"].get(doc_id) or []
+        lines.append(f"- {label[doc_id]}: " + ("; ".join(_short(r["text"], 80) for r in rows) if rows else "(none stated)"))
+    return "\n".join(lines) + "\n"
+
+
+def to_html_fragment(diff: dict[str, Any]) -> str:
+    """The diff as an HTML fragment (every string escaped); used by `vanban report` too."""
+    from html import escape as e
+
+    plans = diff["plans"]
+    ids = [p["id"] for p in plans]
+    label = {p["id"]: _label(p) for p in plans}
+    head = "".join(f"<th>{e(label[i])}</th>" for i in ids)
+    out = [f'<div class="diff" data-plans="{e(" ".join(ids))}">']
+    out.append(f"<h3>Plans compared: {e(' · '.join(label[i] for i in ids))}</h3>")
+    out += [f'<p class="warning">{e(w)}</p>' for w in diff["warnings"]]
+
+    out.append("<h4>Directives implemented</h4><ul>")
+    for d in diff["directives"]:
+        out.append(f"<li><b>{e(d['canonical_id'])}</b> — {e(', '.join(label[i] for i in d['plans']))}</li>")
+    out.append("</ul>" if diff["directives"] else "<li>(none found)</li></ul>")
+
+    out.append(f'<h4>Sections by kind</h4><table class="grid"><tr><th>kind</th>{head}</tr>')
+    for s in diff["sections"]:
+        cells = "".join(
+            "<td>" + "<br>".join(e(f"{x['number']}. {_short(x['heading'], 60)}") for x in s["by_plan"].get(i, [])) + "</td>"
+            for i in ids)
+        out.append(f"<tr><th>{e(s['label'])}</th>{cells}</tr>")
+    out.append("</table>")
+
+    out.append('<h4>Agencies</h4><ul class="notes">')
+    for a in diff["agencies"]:
+        for note in a["notes"]:
+            out.append(f"<li>aligned <b>{e(a['name'])}</b>: {e(note)}</li>")
+    out.append("</ul>")
+    out.append(f'<table class="grid"><tr>{"".join(f"<th>only in {e(label[i])}</th>" for i in ids)}</tr><tr>')
+    for i in ids:
+        names = diff["agencies_only_in"].get(i) or []
+        out.append("<td>" + ("<br>".join(e(n) for n in names) or "—") + "</td>")
+    out.append("</tr></table>")
+
+    out.append("<h4>Tasks of the shared agencies</h4>")
+    for a in diff["agencies"]:
+        if len(a["plans"]) < 2:
+            continue
+        counts = ", ".join(f"{label[i]}: {a['task_counts'].get(i, 0)}" for i in a["plans"])
+        out.append(f'<details class="agency"><summary>{e(a["name"])} '
+                   f'<span class="muted">({e(counts)})</span></summary><ul>')
+        for g in a["tasks"]:
+            score = f" · {g['similarity']:.2f}" if g["similarity"] is not None else ""
+            out.append(f'<li class="task-group {e(g["status"])}"><span class="badge {e(g["status"])}">{e(g["status"])}</span>'
+                       f'<span class="muted">{e(", ".join(label[i] for i in g["plans"]))}{e(score)}</span><ul>')
+            for t in g["tasks"]:
+                sec = f" {t['section']}" if t.get("section") else ""
+                out.append(f"<li><i>{e(label[t['plan']] + sec)}</i>: {e(_short(t['text'], 400))}</li>")
+            out.append("</ul></li>")
+        out.append("</ul></details>")
+
+    out.append(f'<h4>Targets side by side</h4><table class="grid targets"><tr><th>indicator</th>{head}</tr>')
+    for t in diff["targets"]:
+        cls = ' class="added"' if len(t["plans"]) == 1 else ""
+        cells = "".join(f"<td>{e(format_value(t['by_plan'].get(i)))}</td>" for i in ids)
+        out.append(f"<tr{cls}><th>{e(_short(t['indicator'], 120))}</th>{cells}</tr>")
+    out.append("</table>")
+
+    out.append(f'<h4>Deadlines</h4><table class="grid"><tr>{head}</tr><tr>')
+    for i in ids:
+        rows = diff["deadlines"].get(i) or []
+        out.append("<td>" + ("<br>".join(e(_short(r["text"], 100)) for r in rows) or "—") + "</td>")
+    out.append("</tr></table></div>")
+    return "\n".join(out)
+
+
+def to_html(diff: dict[str, Any]) -> str:
+    from html import escape
+
+    from .report_assets import CSS
+
+    title = "Plan diff: " + " · ".join(_label(p) for p in diff["plans"])
+    return (f'<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{CSS}</style></head><body><main>{to_html_fragment(diff)}</main></body></html>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("documents", nargs="+", help="two or more plans: files (TXT/PDF/DOCX/JSON) or document ids of a run")
+    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder for document ids (default: outputs/)")
+    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+
+
+def main(args: argparse.Namespace) -> int:
+    if len(args.documents) < 2:
+        sys.stderr.write("vanban diff: give at least two documents\n")
+        return 2
+    try:
+        docs = [load_document(ref, args.run) for ref in args.documents]
+        diff = diff_documents(docs)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"vanban diff: {exc}\n")
+        return 1
+    if args.format == "json":
+        from .emit import dumps
+
+        text = dumps(diff) + "\n"
+    elif args.format == "html":
+        text = to_html(diff)
+    else:
+        text = to_markdown(diff)
+    if args.out:
+        from .emit import write_atomic
+
+        write_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0

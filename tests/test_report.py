@@ -1,0 +1,138 @@
+"""`vanban report`: a self-contained HTML page; every document string escaped."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pipeline.report import build_report, graph_edges, highlight, json_for_script, layered_layout
+
+REPO = Path(__file__).resolve().parents[1]
+LETTER = "Sở Y tế chủ trì <script>document.body.setAttribute('data-pwned','1')</script> kiểm tra & giám sát."
+
+
+def _span(start, end):
+    return {"start": start, "end": end, "page": None}
+
+
+def small_run() -> list[dict]:
+    """Two documents shaped like schemas/document.schema.json, one with markup in its text."""
+    text = "Thực hiện Nghị quyết số 209/NQ-CP.\n" + LETTER + "\nBáo cáo trước ngày 15/12 hằng năm."
+    start = text.index("Sở Y tế")
+    task = {"agency": "Sở Y tế", "agency_raw": "Sở Y tế", "agency_id": "so_y_te", "known": True, "agency_kind": "so_ban_nganh",
+            "successor": None, "province": "Cao Bằng", "role": "lead", "partners": ["các đơn vị liên quan"], "section": "V.3",
+            "task": text[start:text.index("\n", start)], "span": _span(start, text.index("\n", start)),
+            "deadline": {"text": "trước ngày 15/12 hằng năm", "span": _span(text.index("trước"), len(text) - 1),
+                         "date": "--12-15", "recurrence": "yearly", "who": None, "what": None},
+            "topics": ["thanh_tra_kiem_tra"], "five_clear": {"nguoi": True, "viec": True, "thoi_gian": False}}
+    ref = {"id": "209/NQ-CP", "canonical_id": "209/NQ-CP", "doc_type": "nghi_quyet", "number": "209", "symbol": "NQ-CP",
+           "date": None, "issuer": None, "title": None, "relation": "implements", "text": "Nghị quyết số 209/NQ-CP",
+           "span": _span(10, 33), "mentions": [{"text": "Nghị quyết số 209/NQ-CP", "span": _span(10, 33), "form": "full"}],
+           "resolved_to": None}
+    plan = {"id": "plan-<b>x</b>", "status": "ok", "text": text,
+            "metadata": {"doc_type": "ke_hoach", "issuer": "UBND tỉnh Cao Bằng", "date": "2025-03-10", "province": "Cao Bằng",
+                         "title": "Kế hoạch <i>thử</i>", "number": None, "symbol": "KH-UBND"},
+            "sections": [], "references": [ref], "assignments": [task], "targets": [], "results": [], "deadlines": [],
+            "warnings": [], "errors": []}
+    letter = {"id": "letter", "status": "ok", "text": "Thực hiện Kế hoạch số 664/KH-UBND.",
+              "metadata": {"doc_type": "cong_van", "issuer": "UBND tỉnh Cao Bằng", "date": "2025-08", "province": "Cao Bằng",
+                           "title": None, "number": None, "symbol": "UBND-VX"},
+              "sections": [], "references": [dict(ref, id="664/KH-UBND", canonical_id="664/KH-UBND", doc_type="ke_hoach",
+                                                  relation="implements", resolved_to="plan-<b>x</b>", span=_span(10, 33), mentions=[])],
+              "assignments": [dict(task, span=_span(0, 9), task="Thực hiện")], "targets": [], "results": [], "deadlines": [],
+              "warnings": [], "errors": []}
+    return [plan, letter]
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def test_document_text_is_escaped_and_items_are_marked():
+    page = build_report(small_run())
+    parser = _Collect()
+    parser.feed(page)
+    # Exactly our two scripts (item data and the page script); the document's <script> is text.
+    assert [t for t, _ in parser.tags].count("script") == 2
+    assert "&lt;script&gt;document.body.setAttribute(&#x27;data-pwned&#x27;,&#x27;1&#x27;)&lt;/script&gt;" in page
+    assert "<b>x</b>" not in page and "<i>thử</i>" not in page
+    assert "kiểm tra &amp; giám sát" in page
+    marks = [a for t, a in parser.tags if t == "mark"]
+    kinds = {a["class"] for a in marks}
+    assert {"k-assignment", "k-reference", "k-deadline"} <= kinds
+    # The item data is JSON whose '<' are escaped, so '</script>' cannot close the block.
+    data = json.loads(parser.scripts[0])
+    assert any(v["kind"] == "assignment" and v["data"]["five_clear"]["thoi_gian"] is False for v in data.values())
+    assert "</script>" not in json_for_script({"t": "</script>"})
+
+
+def test_highlight_splits_nested_items_and_keeps_the_text():
+    text = "a <Sở Y tế> b"
+    html = highlight(text, [("t1", "assignment", 0, 13), ("r1", "reference", 3, 10)], "d0")
+    assert re.sub(r"<[^>]+>", "", html) == "a &lt;Sở Y tế&gt; b"
+    inner = re.search(r'<mark id="m-r1" class="k-reference" data-doc="d0" data-i="r1 t1">', html)
+    assert inner, html
+    assert html.startswith('<mark id="m-t1" class="k-assignment"')
+
+
+def test_matrix_graph_and_chains_are_present():
+    docs = small_run()
+    links = {"documents": [], "external": [], "edges": [
+        {"from": "plan-<b>x</b>", "to": "209/NQ-CP", "relation": "implements", "resolved": False, "source": "text", "via": None},
+        {"from": "letter", "to": "plan-<b>x</b>", "relation": "implements", "resolved": True, "source": "text", "via": None}],
+        "chains": [["209/NQ-CP", "plan-<b>x</b>", "letter"]]}
+    page = build_report(docs, links)
+    parser = _Collect()
+    parser.feed(page)
+    cells = [a for t, a in parser.tags if t == "td" and "n" in (a.get("class") or "").split()]
+    assert len(cells) == 2 and all("lead" in c["class"] for c in cells)  # Sở Y tế in both documents
+    nodes = [a["data-node"] for t, a in parser.tags if t == "g" and "node" in a.get("class", "")]
+    assert sorted(nodes) == sorted(["plan-<b>x</b>", "letter", "209/NQ-CP"])
+    assert 'class="chain"' in page and "209/NQ-CP" in page
+
+
+def test_graph_from_documents_when_links_json_is_absent():
+    edges = graph_edges(small_run(), None)
+    assert ("letter", "plan-<b>x</b>", "implements") in edges  # resolved_to names the run document
+    layout = layered_layout(["letter", "plan-<b>x</b>", "209/NQ-CP"], edges)
+    assert layout["209/NQ-CP"][0] < layout["plan-<b>x</b>"][0] < layout["letter"][0]
+
+
+def test_layout_survives_a_citation_cycle():
+    layout = layered_layout(["a", "b"], [("a", "b", "cites"), ("b", "a", "cites")])
+    assert set(layout) == {"a", "b"}
+
+
+def test_cli_writes_the_report(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    for doc in small_run():
+        (run / f"{doc['id'].replace('<', '').replace('>', '').replace('/', '')}.json").write_text(
+            json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "--run", str(run)], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    empty = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "--run", str(tmp_path / "none")],
+                           capture_output=True, text=True, cwd=REPO)
+    assert empty.returncode == 1 and "no document JSON" in empty.stderr
