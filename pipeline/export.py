@@ -1,0 +1,142 @@
+"""`vanban export`: a run's documents as training or analysis data.
+
+- `spacy`: a spaCy DocBin (`.spacy`) of the normalized texts with the extracted items as span
+  groups — `doc.spans["agencies"]`, `["tasks"]`, `["references"]`, `["targets"]`,
+  `["results"]`, `["deadlines"]`, `["sections"]` — and the references and agencies also as
+  `doc.ents` where they do not overlap. It is the format spaCy trains from (`spacy train`)
+  and that a researcher can load back with `DocBin().from_disk(...).get_docs(nlp.vocab)`;
+  writing it through spaCy itself keeps our spans valid on spaCy's tokens.
+- `csv`: one row per assignment (agency, role, task, deadline, document, section), for a
+  spreadsheet.
+
+Tokenization uses spaCy's rule tokenizer for Vietnamese (syllables, punctuation split off,
+`10/3/2025` kept whole), not pyvi: pyvi's segmentation depends on context, so the same agency
+name gets different tokens in different sentences (notes/vietnamese-tooling.md §1).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+# The span groups we write, and how to read a label and a span from each item.
+_GROUPS: dict[str, tuple[str, str]] = {
+    # group: (key in the document JSON, label source)
+    "references": ("references", "doc_type"),
+    "tasks": ("assignments", "role"),
+    "targets": ("targets", "direction"),
+    "results": ("results", "unit"),
+    "deadlines": ("deadlines", "recurrence"),
+    "sections": ("sections", "kind"),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("format", choices=["spacy", "csv"], help="spacy: a DocBin of span groups; csv: one row per assignment")
+    p.add_argument("--run", type=Path, default=Path("outputs"), help="folder of a run's <id>.json (default: outputs/)")
+    p.add_argument("-o", "--out", default=None, help="output file (default: RUN/corpus.spacy, or stdout for csv)")
+
+
+def load_run(run: Path) -> list[dict[str, Any]]:
+    """The per-document JSONs of a run (not the corpus-level files), sorted by id."""
+    docs = []
+    for path in sorted(run.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "metadata" in data and "text" in data:
+            docs.append(data)
+    return docs
+
+
+def blank_vietnamese():
+    import spacy
+
+    return spacy.blank("vi", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}})
+
+
+def to_spacy_docs(documents: Iterable[dict[str, Any]], nlp=None) -> Iterator[Any]:
+    """spaCy Docs of the documents' normalized text, with their items as span groups."""
+    from spacy.util import filter_spans
+
+    nlp = nlp or blank_vietnamese()
+    for data in documents:
+        doc = nlp.make_doc(data["text"])
+        doc.user_data["vanban_id"] = data["id"]
+        doc.user_data["metadata"] = {k: v for k, v in data["metadata"].items() if k != "spans"}
+        for group, (key, label_key) in _GROUPS.items():
+            spans = []
+            for item in data.get(key, []):
+                span = item.get("span")
+                if not span:
+                    continue
+                s = doc.char_span(span["start"], span["end"], label=str(item.get(label_key) or key), alignment_mode="expand")
+                if s is not None:
+                    spans.append(s)
+            doc.spans[group] = spans
+        agencies = []
+        for item in data.get("assignments", []):
+            # The agency as named sits in the text of the task's heading or sentence; its span
+            # is the task's own when no separate agency span is recorded.
+            s = item.get("agency_span")
+            if s:
+                a = doc.char_span(s["start"], s["end"], label="AGENCY", alignment_mode="expand")
+                if a is not None:
+                    agencies.append(a)
+        doc.spans["agencies"] = agencies
+        doc.ents = filter_spans([*agencies, *(s for s in doc.spans["references"])])
+        yield doc
+
+
+def write_docbin(documents: Iterable[dict[str, Any]], path: Path) -> int:
+    from spacy.tokens import DocBin
+
+    docbin = DocBin(store_user_data=True)
+    n = 0
+    for doc in to_spacy_docs(documents):
+        docbin.add(doc)
+        n += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(path)
+    return n
+
+
+CSV_COLUMNS = ["document", "section", "agency", "agency_id", "successor", "province", "role", "partners", "task", "deadline", "topics"]
+
+
+def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, str]]:
+    for data in documents:
+        for a in data.get("assignments", []):
+            deadline = a.get("deadline") or {}
+            yield {
+                "document": data["id"], "section": a.get("section") or "", "agency": a["agency"],
+                "agency_id": a.get("agency_id") or "", "successor": a.get("successor") or "",
+                "province": a.get("province") or "", "role": a["role"], "partners": "; ".join(a.get("partners", [])),
+                "task": a["task"], "deadline": deadline.get("text", ""), "topics": "; ".join(a.get("topics", [])),
+            }
+
+
+def main(args: argparse.Namespace) -> int:
+    if not args.run.is_dir():
+        sys.stderr.write(f"vanban: {args.run}: not a folder (run `vanban run DIR --out {args.run}` first)\n")
+        return 2
+    documents = load_run(args.run)
+    if not documents:
+        sys.stderr.write(f"vanban: {args.run}: no document JSON found\n")
+        return 1
+    if args.format == "spacy":
+        out = Path(args.out) if args.out else args.run / "corpus.spacy"
+        n = write_docbin(documents, out)
+        sys.stderr.write(f"vanban export: {n} documents -> {out}\n")
+        return 0
+    handle = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="utf-8", newline="")
+    try:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(assignment_rows(documents))
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    return 0
