@@ -1,0 +1,858 @@
+"""`vanban run DIR`: every document of a folder tree to JSON, in parallel, incrementally.
+
+A run, step by step:
+
+1. **discover** the files under DIR: `.txt .pdf .docx .doc`, hidden files and folders
+   (`.name`), Office lock files (`~$name`) and our own output folders (OUT, or any folder
+   holding a `.vanban-state.json`) are skipped.
+2. **plan**: a document whose content hash (sha256 of the bytes) and pipeline version are
+   unchanged since its output JSON was written is *skipped*; `--force` redoes everything.
+   The truth is the output JSON itself (`source.sha256`, `pipeline_version`); the small
+   manifest `OUT/.vanban-state.json` only saves rereading it (and rehashing inputs whose
+   size and mtime are unchanged, as git and make do).
+3. **parse** the others in worker processes (`--jobs`, default all cores): each worker runs
+   `pipeline.parse.parse_file` and sends back the document's dict and its JSON text. A worker
+   that exceeds `--timeout` seconds on one document is killed and replaced: the document
+   is reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
+   reported at stage `crash`. Workers are recycled every MAX_TASKS_PER_WORKER documents so
+   their memory stays flat. `--engine dask` sends the same task to a Dask cluster instead.
+4. **write**, in the driver, one document at a time: the SQLite store first (it commits per
+   document), then `OUT/<id>.json` atomically (temporary file + rename). So an output JSON
+   exists only for a document that is complete everywhere, and a run killed at any moment
+   and started again redoes exactly the documents without output. A document that fails
+   gets no JSON (an older JSON of it is removed): the output folder never claims more
+   than the current files give.
+5. **finish**: `pipeline.corpus.finish_run` links references across all current documents
+   (processed and skipped, read back from their JSON), writes links.json and the graph.
+6. **report**: `OUT/run-report.json` (schemas/run-report.schema.json) and a summary on
+   stderr. Exit code 1 when a document failed or a stage raised on it (status `partial`),
+   or when the corpus step failed; 0 otherwise; 2 for usage errors.
+
+Document ids. The id is the file stem. Several files with the same stem *in one folder* are
+the same document in several formats (a TXT and its DOCX/PDF renderings): one is processed,
+by priority .txt > .docx > .pdf > .doc, and the others are listed in the run report as
+"alternate format of <id>". Files with the same stem in *different* folders are different
+documents (two provinces' `ke-hoach.pdf`): their ids are qualified by their folder relative
+to DIR, `<folder>__<sub>__<stem>`; only the colliding ones are qualified.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .emit import write_atomic, write_json
+
+SUFFIX_PRIORITY = {".txt": 0, ".docx": 1, ".pdf": 2, ".doc": 3}
+STATE_NAME = ".vanban-state.json"
+LOCK_NAME = ".vanban.lock"
+REPORT_NAME = "run-report.json"
+REPORT_VERSION = "1.0"
+MAX_TASKS_PER_WORKER = 500  # recycle a worker after this many documents (flat memory)
+STATE_SAVE_INTERVAL = 2.0  # seconds between manifest saves during a run
+
+
+class RunError(Exception):
+    """A run that cannot start (output folder locked, a module missing): exit code 2."""
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+@dataclass
+class Job:
+    """One document to consider: the file chosen for it and its alternate formats."""
+
+    id: str
+    path: Path
+    rel: str  # path relative to the input folder, for messages and the report
+    alternates: list[str] = field(default_factory=list)  # rel paths of the other formats
+    size: int = -1  # of the input, taken before it is parsed (a file edited meanwhile is redone)
+    mtime_ns: int = -1
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name.startswith("~$")
+
+
+def discover(root: Path, out_dir: Path | None = None) -> list[Path]:
+    """The input files under `root`, sorted; hidden files and output folders skipped."""
+    out_resolved = out_dir.resolve() if out_dir is not None else None
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if (STATE_NAME in filenames and here != root) or (out_resolved is not None and here.resolve() == out_resolved):
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+        for name in filenames:
+            if not _is_hidden(name) and Path(name).suffix.lower() in SUFFIX_PRIORITY:
+                found.append(here / name)
+    return sorted(found)
+
+
+def plan_jobs(files: Iterable[Path], root: Path) -> list[Job]:
+    """Group files into documents (same folder + same stem) and give each an id."""
+    groups: dict[tuple[Path, str], list[Path]] = {}
+    for path in files:
+        groups.setdefault((path.parent, path.stem), []).append(path)
+    jobs: list[Job] = []
+    for (_folder, stem), paths in groups.items():
+        paths.sort(key=lambda p: (SUFFIX_PRIORITY.get(p.suffix.lower(), 9), p.name))
+        chosen, others = paths[0], paths[1:]
+        jobs.append(Job(stem, chosen, _rel(chosen, root), [_rel(p, root) for p in others]))
+    # Same stem in different folders: different documents; qualify their ids by folder.
+    stems = Counter(job.id for job in jobs)
+    for job in jobs:
+        if stems[job.id] > 1:
+            folder = Path(job.rel).parent.parts
+            job.id = "__".join([*folder, job.id]) if folder else job.id
+    return sorted(jobs, key=lambda j: j.rel)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# ----------------------------------------------------------------------------- the worker task
+
+
+def parse_document(path: Path):
+    """The parse step of a worker (tests replace it to simulate a hanging stage)."""
+    from .parse import parse_file
+
+    return parse_file(path)
+
+
+def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None = None) -> dict[str, Any]:
+    """Parse one file and return what the driver needs: the JSON text, counts, timings.
+
+    Runs in a worker process (local pool or Dask). `want_doc` adds the document dict
+    (for the SQLite store); `source_path` overrides `source.path` when the worker parses a
+    copy of the file (Dask ships bytes, so no shared file system is needed).
+    """
+    import resource
+
+    from .emit import dumps
+
+    t0 = time.perf_counter()
+    try:
+        doc = parse_document(Path(path))
+    except Exception as exc:  # parse_file should not raise; if it does, isolate it here
+        from .parse import failed_document
+
+        doc = failed_document(Path(path), f"{type(exc).__name__}: {exc}", stage="internal")
+    doc.id = doc_id
+    if source_path is not None:
+        doc.source.path = source_path
+    data = doc.to_dict()
+    ok = doc.status != "failed"
+    return {
+        "id": doc_id,
+        "status": doc.status,
+        "format": doc.source.format,
+        "sha256": doc.source.sha256,
+        "errors": [{"stage": e.stage, "message": e.message} for e in doc.errors],
+        "warnings": len(doc.warnings),
+        "pages": len(doc.pages),
+        "references": len(doc.references),
+        "assignments": len(doc.assignments),
+        "text_bytes": len(doc.text.encode("utf-8")),
+        "timings": dict(doc.timings),
+        "json": dumps(data) + "\n" if ok else None,
+        "doc": data if ok and want_doc else None,
+        "seconds": time.perf_counter() - t0,
+        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "pid": os.getpid(),
+    }
+
+
+def _process_bytes(file_name: str, data: bytes, doc_id: str, want_doc: bool, source_path: str) -> dict[str, Any]:
+    """Dask task: write the shipped bytes to a private temporary file and parse it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="vanban-") as tmp:
+        path = Path(tmp) / file_name
+        path.write_bytes(data)
+        return process_one(str(path), doc_id, want_doc, source_path=source_path)
+
+
+def _failure(job: Job, stage: str, reason: str, seconds: float) -> dict[str, Any]:
+    """A result for a document whose worker never answered (timeout, crash)."""
+    return {
+        "id": job.id, "status": "failed", "format": job.path.suffix.lower().lstrip("."), "sha256": None,
+        "errors": [{"stage": stage, "message": reason}], "warnings": 0, "pages": 0, "references": 0,
+        "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "doc": None,
+        "seconds": seconds, "rss_kb": None, "pid": None,
+    }
+
+
+# ----------------------------------------------------------------------------- local engine
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose driver was killed stops within a second, even mid-document."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _worker_loop(conn, want_doc: bool) -> None:
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's business
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the driver is gone
+            return
+        if task is None:
+            return
+        result = process_one(task[0], task[1], want_doc)
+        try:
+            conn.send(result)
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, want_doc: bool):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_loop, args=(child, want_doc), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Job | None = None
+        self.started = 0.0
+        self.done = 0
+
+    def give(self, job: Job) -> None:
+        self.job, self.started = job, time.perf_counter()
+        self.conn.send((str(job.path), job.id))
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                self.proc.kill()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+WARM_UP_TEXT = """ỦY BAN NHÂN DÂN TỈNH CAO BẰNG
+Số: 12/KH-UBND
+Cao Bằng, ngày 10 tháng 3 năm 2025
+KẾ HOẠCH
+Thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ
+I. MỤC TIÊU
+1. Giảm ít nhất 4%/năm tần suất tai nạn lao động.
+II. TỔ CHỨC THỰC HIỆN
+1. Sở Nội vụ chủ trì, phối hợp với Sở Y tế báo cáo trước ngày 15/12 hằng năm.
+"""
+
+
+def _warm_up() -> None:
+    """Parse a tiny document in the driver before forking: the stages are imported and
+    their rules loaded and compiled once, and every worker starts warm."""
+    from .model import SourceInfo, SourceText
+    from .parse import parse_source
+
+    info = SourceInfo("warm-up.txt", "warm-up.txt", "txt", "", len(WARM_UP_TEXT.encode()), "utf-8")
+    parse_source(SourceText(WARM_UP_TEXT, info), "warm-up")  # a stage error here shows up again in the real run
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    # fork starts a worker in milliseconds with the rules already loaded; elsewhere spawn.
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: bool,
+              on_result: Callable[[Job, dict], None]) -> None:
+    """Parse `jobs` in a pool of worker processes with a per-document time limit."""
+    from multiprocessing.connection import wait
+
+    ctx = _mp_context()
+    if ctx.get_start_method() == "fork":
+        _warm_up()
+    pending = deque(jobs)
+    workers = [_Worker(ctx, want_doc) for _ in range(max(1, min(n_workers, len(jobs))))]
+    try:
+        while True:
+            for i, w in enumerate(workers):
+                if w.job is None and pending:
+                    if w.done >= MAX_TASKS_PER_WORKER:
+                        w.stop()
+                        workers[i] = w = _Worker(ctx, want_doc)
+                    w.give(pending.popleft())
+            busy = [w for w in workers if w.job is not None]
+            if not busy:
+                return
+            now = time.perf_counter()
+            wait_for = 1.0 if timeout is None else max(0.0, min(w.started + timeout for w in busy) - now)
+            wait([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=min(wait_for, 1.0))
+            for i, w in enumerate(workers):
+                job = w.job
+                if job is None:
+                    continue
+                elapsed = time.perf_counter() - w.started
+                result = None
+                if w.conn.poll():
+                    try:
+                        result = w.conn.recv()
+                    except (EOFError, OSError):
+                        result = _failure(job, "crash", f"worker process died (exit code {w.proc.exitcode})", elapsed)
+                elif not w.proc.is_alive():
+                    result = _failure(job, "crash", f"worker process died (exit code {w.proc.exitcode})", elapsed)
+                elif timeout is not None and elapsed > timeout:
+                    result = _failure(job, "timeout", f"no result after {timeout:g} s: worker killed", elapsed)
+                    w.proc.kill()
+                if result is None:
+                    continue
+                w.job, w.done = None, w.done + 1
+                if result["pid"] is None:  # the worker is dead or killed: replace it
+                    w.stop(kill=True)
+                    workers[i] = _Worker(ctx, want_doc)
+                on_result(job, result)
+    finally:
+        for w in workers:
+            w.stop(kill=w.job is not None)
+
+
+# ----------------------------------------------------------------------------- dask engine
+
+
+def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: float | None, want_doc: bool,
+             on_result: Callable[[Job, dict], None], log: Callable[[str], None]) -> None:
+    """Parse `jobs` on a Dask cluster; the driver (this process) writes every result.
+
+    The bytes of each file are shipped with its task, so workers need the `vanban` package
+    but no shared file system. At most one task per worker thread is in flight, so a task
+    starts as soon as it is submitted and its deadline can be counted from then; a task past
+    its deadline is cancelled and its worker restarted (Dask cannot stop a running thread).
+    """
+    from dask.distributed import Client, LocalCluster, wait
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=max(1, n_workers), threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
+        client = Client(cluster)
+    try:
+        slots = max(1, sum(client.nthreads().values()))
+        log(f"dask: {client.scheduler.address}, {len(client.nthreads())} workers, {slots} threads")
+        pending = deque(jobs)
+        inflight: dict[Any, tuple[Job, float]] = {}
+        while pending or inflight:
+            while pending and len(inflight) < slots:
+                job = pending.popleft()
+                fut = client.submit(_process_bytes, job.path.name, job.path.read_bytes(), job.id, want_doc,
+                                    str(job.path), pure=False, key=f"vanban-{job.id}-{time.monotonic_ns()}")
+                inflight[fut] = (job, time.perf_counter())
+            now = time.perf_counter()
+            wait_for = None if timeout is None else max(0.05, min(t + timeout for _, t in inflight.values()) - now)
+            try:
+                done, _ = wait(list(inflight), timeout=wait_for, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # older distributed raise instead of returning
+                done = set()
+            for fut in done:
+                job, t0 = inflight.pop(fut)
+                if fut.status == "finished":
+                    on_result(job, fut.result())
+                else:
+                    reason = f"{type(fut.exception()).__name__}: {fut.exception()}" if fut.status == "error" else fut.status
+                    on_result(job, _failure(job, "crash", reason, time.perf_counter() - t0))
+            if timeout is None:
+                continue
+            now = time.perf_counter()
+            for fut, (job, t0) in list(inflight.items()):
+                if now - t0 > timeout:
+                    del inflight[fut]
+                    _cancel_and_restart(client, fut)
+                    on_result(job, _failure(job, "timeout", f"no result after {timeout:g} s: task cancelled", now - t0))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _exit_process() -> None:
+    os._exit(1)
+
+
+def _cancel_and_restart(client, fut) -> None:
+    """Cancel `fut` and end the worker process stuck on it.
+
+    Dask cannot stop a running thread, and a graceful restart waits for it; the worker's
+    nanny (started by default by `dask worker`) replaces the process at once. The task is
+    cancelled first, so the scheduler does not hand it to another worker. Best effort: the
+    document is reported as timed out either way.
+    """
+    try:
+        busy = [w for w, keys in client.processing().items() if fut.key in keys]
+    except Exception:
+        busy = []
+    fut.cancel()
+    if busy:
+        try:
+            client.run(_exit_process, workers=busy, on_error="return")  # the call dies with the worker
+        except Exception:
+            pass
+
+
+# ----------------------------------------------------------------------------- state
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class State:
+    """OUT/.vanban-state.json: what each output JSON was made from (a cache, never the truth).
+
+    Entry per id: file, size, mtime_ns (of the input), sha256, pipeline_version, the
+    document's counts, and the size/mtime of the JSON it describes. An entry is trusted
+    only while the JSON on disk still has that size and mtime; otherwise the JSON is read.
+    """
+
+    def __init__(self, out: Path):
+        self.path = out / STATE_NAME
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.saved_at = time.perf_counter()
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == 1:
+                self.entries = data.get("documents", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def save(self) -> None:
+        write_atomic(self.path, json.dumps({"version": 1, "documents": self.entries}, ensure_ascii=False) + "\n")
+        self.saved_at = time.perf_counter()
+
+    def maybe_save(self) -> None:
+        if time.perf_counter() - self.saved_at > STATE_SAVE_INTERVAL:
+            self.save()
+
+
+def _json_stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _counts(doc: dict) -> dict[str, Any]:
+    return {
+        "status": doc.get("status"),
+        "format": doc.get("source", {}).get("format"),
+        "pages": len(doc.get("pages") or []),
+        "references": len(doc.get("references") or []),
+        "assignments": len(doc.get("assignments") or []),
+        "errors": [{"stage": e.get("stage"), "message": e.get("message")} for e in doc.get("errors") or []],
+        "warnings": len(doc.get("warnings") or []),
+        "text_bytes": len((doc.get("text") or "").encode("utf-8")),
+    }
+
+
+def unchanged_entry(job: Job, out: Path, state: State) -> dict[str, Any] | None:
+    """The state entry of `job` when its output is up to date, else None."""
+    json_path = out / f"{job.id}.json"
+    json_stat = _json_stat(json_path)
+    if json_stat is None:
+        return None
+    st = job.path.stat()
+    entry = state.entries.get(job.id)
+    fresh = entry is not None and tuple(entry.get("json_stat") or ()) == json_stat
+    if fresh and entry.get("file") == str(job.path.resolve()) and (entry["size"], entry["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
+        sha = entry["sha256"]  # input untouched since it was hashed: no need to reread it
+    else:
+        sha = sha256_file(job.path)
+    if not fresh:
+        try:
+            doc = json.loads(json_path.read_text(encoding="utf-8"))
+            entry = {"sha256": doc["source"]["sha256"], "pipeline_version": doc["pipeline_version"], **_counts(doc)}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    if entry.get("sha256") != sha or entry.get("pipeline_version") != __version__:
+        return None
+    entry.update(file=str(job.path.resolve()), size=st.st_size, mtime_ns=st.st_mtime_ns, json_stat=list(json_stat))
+    state.entries[job.id] = entry
+    return entry
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line bar on a terminal; one plain line per document otherwise."""
+
+    def __init__(self, total: int, quiet: bool, stream=None):
+        self.total, self.quiet, self.stream = total, quiet, stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.done, self.t0, self.drawn = 0, time.perf_counter(), 0.0
+
+    def update(self, rel: str, status: str, seconds: float) -> None:
+        self.done += 1
+        if self.quiet:
+            if status == "failed":
+                self.stream.write(f"vanban: {rel}: failed\n")
+            return
+        if not self.tty:
+            self.stream.write(f"[{self.done}/{self.total}] {rel} {status} {seconds:.2f}s\n")
+            self.stream.flush()
+            return
+        now = time.perf_counter()
+        if now - self.drawn < 0.1 and self.done < self.total:
+            return
+        self.drawn = now
+        rate = self.done / max(now - self.t0, 1e-9)
+        eta = (self.total - self.done) / rate if rate else 0
+        filled = int(30 * self.done / max(self.total, 1))
+        name = rel if len(rel) <= 40 else "…" + rel[-39:]
+        self.stream.write(f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                          f"{rate:.1f} doc/s ETA {int(eta) // 60}:{int(eta) % 60:02d} {name}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class RunOptions:
+    out: Path = Path("outputs")
+    jobs: int = 0  # 0 = all cores
+    force: bool = False
+    engine: str = "local"  # local | dask
+    scheduler: str | None = None
+    timeout: float | None = 120.0
+    db: Path | None = None  # None = no store
+    link: bool = True  # run pipeline.corpus.finish_run at the end
+    quiet: bool = False
+
+
+def _lock(out: Path):
+    """An exclusive lock on OUT, so two runs never write the same folder at once."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return None
+    fh = (out / LOCK_NAME).open("a")
+    try:
+        # lockf (POSIX record lock), not flock: it is not inherited by the forked workers,
+        # so a worker left running by a killed driver does not block the next run.
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise RunError(f"another vanban run is writing to {out}")
+    return fh
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Temporary files of a run that was killed while writing (never a finished output)."""
+    for tmp in out.glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[str, Any]:
+    """Process the documents under `root` (or exactly `files`); returns the run report."""
+    t_start = time.perf_counter()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = opts.out
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    log = (lambda _m: None) if opts.quiet else (lambda m: sys.stderr.write(f"vanban: {m}\n"))
+    try:
+        _remove_leftovers(out)
+        state = State(out)
+        jobs = plan_jobs(discover(root, out) if files is None else files, root)
+
+        store = None
+        db_is_new = False
+        if opts.db is not None:
+            try:
+                from .store import Store
+            except ImportError as exc:
+                raise RunError(f"the SQLite store is not available ({exc}); use --no-db") from exc
+            db_is_new = not opts.db.exists()
+            store = Store(opts.db)
+        finish_run = None
+        if opts.link:
+            try:
+                from .corpus import finish_run
+            except ImportError as exc:
+                raise RunError(f"the corpus step is not available ({exc}); use --no-link") from exc
+
+        records: dict[str, dict[str, Any]] = {}
+        todo: list[Job] = []
+        for job in jobs:
+            entry = None if opts.force else unchanged_entry(job, out, state)
+            if entry is None:
+                st = job.path.stat()
+                job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
+                todo.append(job)
+            else:
+                records[job.id] = _record(job, "skipped", entry)
+        n_workers = opts.jobs or os.cpu_count() or 1
+        log(f"{len(jobs)} documents in {root}: {len(jobs) - len(todo)} unchanged, {len(todo)} to process "
+            f"({opts.engine} engine, {n_workers if opts.engine == 'local' or not opts.scheduler else 'cluster'} workers)")
+
+        progress = Progress(len(todo), opts.quiet)
+        peak_rss: dict[int, int] = {}
+
+        def on_result(job: Job, result: dict[str, Any]) -> None:
+            json_path = out / f"{job.id}.json"
+            if result["json"] is not None and store is not None:
+                try:  # the store first: an output JSON always means "in the store too"
+                    store.upsert_document(result["doc"] if result["doc"] is not None else json.loads(result["json"]))
+                except Exception as exc:
+                    result = {**result, "status": "failed", "json": None,
+                              "errors": [{"stage": "store", "message": f"{type(exc).__name__}: {exc}"}, *result["errors"]]}
+            if result["json"] is not None:
+                write_atomic(json_path, result["json"])
+                state.entries[job.id] = {  # the input's size and mtime as they were before parsing
+                    "file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
+                    "sha256": result["sha256"], "pipeline_version": __version__,
+                    "json_stat": list(_json_stat(json_path) or ()),
+                    **{k: result[k] for k in ("status", "format", "pages", "references", "assignments",
+                                              "errors", "warnings", "text_bytes")},
+                }
+            else:  # failed: no output, and no stale output from an older version either
+                json_path.unlink(missing_ok=True)
+                state.entries.pop(job.id, None)
+            if result["pid"] is not None and result["rss_kb"]:
+                peak_rss[result["pid"]] = max(peak_rss.get(result["pid"], 0), result["rss_kb"])
+            records[job.id] = _record(job, "processed", result)
+            progress.update(job.rel, result["status"], result["seconds"])
+            state.maybe_save()
+
+        interrupted = True
+        t_parse = time.perf_counter()
+        try:
+            if todo and opts.engine == "dask":
+                run_dask(todo, n_workers, opts.scheduler, opts.timeout, store is not None, on_result, log)
+            elif todo:
+                run_local(todo, n_workers, opts.timeout, store is not None, on_result)
+            interrupted = False
+        finally:
+            state.save()
+            if store is not None and hasattr(store, "close"):
+                store.close()
+            if interrupted:
+                log("interrupted: finished documents are saved; run again to do the rest")
+        parse_seconds = time.perf_counter() - t_parse
+
+        corpus: dict[str, Any] | None = None
+        current = [j for j in jobs if records[j.id]["status"] != "failed"]
+        skipped = {j.id for j in current if records[j.id]["action"] == "skipped"}
+        if finish_run is not None or (db_is_new and store is not None and skipped):
+            documents = [json.loads((out / f"{j.id}.json").read_text(encoding="utf-8")) for j in current]
+            t_link = time.perf_counter()
+            try:
+                if db_is_new and store is not None and skipped:  # a new store gets the unchanged documents too
+                    store = Store(opts.db)
+                    for doc in documents:
+                        if doc["id"] in skipped:
+                            store.upsert_document(doc)
+                    if hasattr(store, "close"):
+                        store.close()
+                if finish_run is not None:
+                    corpus = dict(finish_run(out, documents, opts.db))
+                    corpus["seconds"] = round(time.perf_counter() - t_link, 3)
+            except Exception as exc:  # per-document outputs are safe; say what failed
+                import traceback
+
+                traceback.print_exc()
+                corpus = {"error": f"{type(exc).__name__}: {exc}"}
+            for doc_id, stat in ((j.id, _json_stat(out / f"{j.id}.json")) for j in current):
+                if doc_id in state.entries and stat is not None:  # finish_run may rewrite JSONs
+                    state.entries[doc_id]["json_stat"] = list(stat)
+            state.save()
+
+        current_ids = {j.id for j in jobs}
+        report = {
+            "report_version": REPORT_VERSION,
+            "pipeline_version": __version__,
+            "input": str(root),
+            "out": str(out),
+            "engine": opts.engine,
+            "workers": n_workers,
+            "forced": opts.force,
+            "started": started,
+            "seconds": round(time.perf_counter() - t_start, 3),
+            "summary": _summary(records, len(todo), parse_seconds, time.perf_counter() - t_start,
+                                max(peak_rss.values(), default=None)),
+            "documents": [records[j.id] for j in jobs],
+            "alternates": [{"file": alt, "id": j.id, "reason": f"alternate format of {j.id}"}
+                           for j in jobs for alt in j.alternates],
+            "stale": sorted(i for i in state.entries if i not in current_ids),
+            "corpus": corpus,
+        }
+        write_json(out / REPORT_NAME, report)
+        return report
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _record(job: Job, action: str, r: dict[str, Any]) -> dict[str, Any]:
+    """One document's line in the run report."""
+    rec: dict[str, Any] = {
+        "id": job.id, "file": job.rel, "format": r.get("format") or job.path.suffix.lower().lstrip("."),
+        "action": action, "status": r["status"],
+        "output": f"{job.id}.json" if r["status"] != "failed" else None,
+        "pages": r.get("pages", 0), "references": r.get("references", 0), "assignments": r.get("assignments", 0),
+        "text_bytes": r.get("text_bytes", 0), "warnings": r.get("warnings", 0), "errors": r.get("errors", []),
+    }
+    if r["status"] == "failed" and rec["errors"]:
+        rec["stage"], rec["reason"] = rec["errors"][0]["stage"], rec["errors"][0]["message"]
+    if job.alternates:
+        rec["alternates"] = list(job.alternates)
+    if action == "processed":
+        rec["seconds"] = round(r["seconds"], 4)
+        rec["timings"] = {k: round(v, 5) for k, v in r.get("timings", {}).items()}
+    return rec
+
+
+def _summary(records: dict[str, dict], processed: int, parse_seconds: float, seconds: float,
+             peak_rss_kb: int | None) -> dict[str, Any]:
+    recs = list(records.values())
+    done = [r for r in recs if r["action"] == "processed"]
+    stage_seconds: Counter[str] = Counter()
+    for r in done:
+        stage_seconds.update(r.get("timings", {}))
+    return {
+        "documents": len(recs),
+        "processed": processed,
+        "skipped": sum(r["action"] == "skipped" for r in recs),
+        "by_status": dict(Counter(r["status"] for r in recs)),
+        "pages": sum(r["pages"] for r in recs),
+        "references": sum(r["references"] for r in recs),
+        "assignments": sum(r["assignments"] for r in recs),
+        "errors": sum(len(r["errors"]) for r in recs),
+        "seconds": round(seconds, 3),
+        "parse_seconds": round(parse_seconds, 3),
+        "documents_per_second": round(processed / parse_seconds, 2) if processed and parse_seconds > 0 else None,
+        "megabytes_per_second": round(sum(r["text_bytes"] for r in done) / 1e6 / parse_seconds, 3)
+        if processed and parse_seconds > 0 else None,
+        "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+        "peak_worker_rss_mb": round(peak_rss_kb / 1024, 1) if peak_rss_kb else None,
+    }
+
+
+def print_summary(report: dict[str, Any], out=None) -> None:
+    out = out or sys.stderr
+    s = report["summary"]
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(s["by_status"].items())) or "none"
+    lines = [
+        f"vanban run: {s['documents']} documents ({s['processed']} processed, {s['skipped']} unchanged, "
+        f"{len(report['alternates'])} alternate formats)",
+        f"  status: {statuses}",
+        f"  pages {s['pages']}, references {s['references']}, assignments {s['assignments']}, errors {s['errors']}",
+        f"  time {s['seconds']:.2f} s" + (f", {s['documents_per_second']:.1f} documents/s, "
+                                           f"{s['megabytes_per_second']:.2f} MB/s of text"
+                                           if s["documents_per_second"] else ""),
+    ]
+    for r in report["documents"]:
+        if r["errors"]:
+            for e in r["errors"]:
+                lines.append(f"  {r['status']}: {r['file']} [{e['stage']}] {e['message']}")
+    corpus = report.get("corpus") or {}
+    if "error" in corpus:
+        lines.append(f"  corpus step failed: {corpus['error']}")
+    elif corpus:
+        lines.append("  corpus: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in corpus.items()
+                                               if isinstance(v, (int, float))))
+    lines.append(f"  report: {Path(report['out']) / REPORT_NAME}")
+    out.write("\n".join(lines) + "\n")
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    bad = any(r["status"] in ("failed", "partial") for r in report["documents"])
+    return 1 if bad or "error" in (report.get("corpus") or {}) else 0
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path, help="folder of documents (searched recursively)")
+    p.add_argument("--out", type=Path, default=Path("outputs"), help="output folder (default: outputs/)")
+    p.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="reprocess documents even when unchanged")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://host:8786 (default with --engine dask: a local cluster)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="time limit per document (default 120; 0 = none)")
+    db = p.add_mutually_exclusive_group()
+    db.add_argument("--db", type=Path, metavar="PATH", help="SQLite store (default: OUT/vanban.sqlite)")
+    db.add_argument("--no-db", action="store_true", help="do not write the SQLite store")
+    p.add_argument("--no-link", action="store_true",
+                   help="skip the corpus step (links, graph exports): per-document outputs only")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary; failures only")
+
+
+def main(args: argparse.Namespace) -> int:
+    if not args.input.is_dir():
+        sys.stderr.write(f"vanban: {args.input}: not a folder\n")
+        return 2
+    if args.jobs < 0 or args.timeout < 0:
+        sys.stderr.write("vanban: --jobs and --timeout must be >= 0\n")
+        return 2
+    if args.scheduler and args.engine != "dask":
+        sys.stderr.write("vanban: --scheduler needs --engine dask\n")
+        return 2
+    if args.engine == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            sys.stderr.write("vanban: --engine dask needs dask.distributed: pip install 'vanban[dask]'\n")
+            return 2
+    opts = RunOptions(
+        out=args.out, jobs=args.jobs, force=args.force, engine=args.engine, scheduler=args.scheduler,
+        timeout=args.timeout or None, db=None if args.no_db else (args.db or args.out / "vanban.sqlite"),
+        link=not args.no_link, quiet=args.quiet,
+    )
+    try:
+        report = run(args.input, opts)
+    except RunError as exc:
+        sys.stderr.write(f"vanban: {exc}\n")
+        return 2
+    if not args.quiet:
+        print_summary(report)
+    return exit_code(report)

@@ -1,0 +1,227 @@
+"""`vanban run`: parallel, incremental, resumable, isolated from bad files and hangs."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import batch
+from pipeline.cli import main as cli
+from pipeline.emit import schema_errors
+from pipeline.parse import parse_file
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS_TXT = sorted((REPO / "corpus").glob("*.txt"))
+IDS = sorted(p.stem for p in CORPUS_TXT)
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="the patched parse reaches the workers only through fork")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in CORPUS_TXT:
+        shutil.copyfile(p, folder / p.name)
+    return folder
+
+
+def vanban_run(folder: Path, out: Path, *extra: str) -> tuple[int, dict]:
+    code = cli(["run", str(folder), "--out", str(out), "--no-db", "--no-link", "--jobs", "2", *extra])
+    report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+    assert schema_errors(report, "run-report") == []
+    return code, report
+
+
+def outputs(out: Path) -> list[str]:
+    """Ids of the document JSONs in `out` (not the report, not hidden state files)."""
+    return sorted(p.stem for p in out.glob("*.json") if p.name != "run-report.json" and not p.name.startswith("."))
+
+
+def actions(report: dict) -> dict[str, str]:
+    return {d["id"]: d["action"] for d in report["documents"]}
+
+
+def test_run_writes_one_valid_json_per_document(corpus, tmp_path):
+    out = tmp_path / "out"
+    code, report = vanban_run(corpus, out)
+    assert code == 0
+    assert outputs(out) == IDS
+    for doc_id in IDS:
+        doc = json.loads((out / f"{doc_id}.json").read_text(encoding="utf-8"))
+        assert doc["id"] == doc_id and doc["status"] == "ok"
+        # the batch writes exactly what parsing the file alone gives
+        alone = parse_file(corpus / f"{doc_id}.txt").to_dict()
+        assert {**doc, "timings": None} == {**alone, "timings": None}
+    assert set(actions(report).values()) == {"processed"}
+    assert report["summary"]["by_status"] == {"ok": 5}
+    assert report["summary"]["documents_per_second"] > 0
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_second_run_skips_unchanged_and_force_redoes_all(corpus, tmp_path):
+    out = tmp_path / "out"
+    vanban_run(corpus, out)
+    _, again = vanban_run(corpus, out)
+    assert set(actions(again).values()) == {"skipped"} and again["summary"]["processed"] == 0
+
+    letter = corpus / "cao-bang_cong-van_2025-08.txt"
+    os.utime(letter, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same bytes: still unchanged
+    _, touched = vanban_run(corpus, out)
+    assert touched["summary"]["processed"] == 0
+
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nNơi nhận:\n- Như trên;\n", encoding="utf-8")
+    _, edited = vanban_run(corpus, out)
+    assert [i for i, a in actions(edited).items() if a == "processed"] == ["cao-bang_cong-van_2025-08"]
+
+    _, forced = vanban_run(corpus, out, "--force")
+    assert set(actions(forced).values()) == {"processed"}
+
+
+def test_skip_decision_reads_the_output_when_the_manifest_is_gone(corpus, tmp_path):
+    out = tmp_path / "out"
+    vanban_run(corpus, out)
+    (out / ".vanban-state.json").unlink()
+    _, report = vanban_run(corpus, out)
+    assert report["summary"]["processed"] == 0
+    # an output JSON that no longer matches its file (another content hash) is redone
+    plan = out / "dak-lak_ke-hoach_2024-12.json"
+    doc = json.loads(plan.read_text(encoding="utf-8"))
+    doc["source"]["sha256"] = "0" * 64
+    plan.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    _, report = vanban_run(corpus, out)
+    assert [i for i, a in actions(report).items() if a == "processed"] == ["dak-lak_ke-hoach_2024-12"]
+
+
+def test_bad_files_are_reported_and_do_not_stop_the_batch(corpus, tmp_path):
+    out = tmp_path / "out"
+    (corpus / "garbage.pdf").write_bytes(b"%PDF-1.4\n\x00\x01 not really a pdf \xff\xfe")
+    (corpus / "empty.txt").write_bytes(b"")
+    code, report = vanban_run(corpus, out)
+    assert code == 1
+    assert all((out / f"{i}.json").is_file() for i in IDS)
+    failed = {d["id"]: d for d in report["documents"] if d["status"] == "failed"}
+    assert sorted(failed) == ["empty", "garbage"]
+    for entry in failed.values():
+        assert entry["stage"] == "ingest" and entry["reason"] and entry["output"] is None
+        assert not (out / f"{entry['id']}.json").exists()
+    assert report["summary"]["by_status"] == {"ok": 5, "failed": 2}
+
+
+def test_a_document_that_now_fails_loses_its_old_output(corpus, tmp_path):
+    out = tmp_path / "out"
+    vanban_run(corpus, out)
+    (corpus / "cao-bang_cong-van_2025-08.txt").write_bytes(b"")
+    code, report = vanban_run(corpus, out)
+    assert code == 1 and not (out / "cao-bang_cong-van_2025-08.json").exists()
+
+
+def test_alternate_formats_hidden_files_and_folder_collisions(corpus, tmp_path):
+    # a DOCX beside its TXT is the same document in another format: the TXT is read
+    (corpus / "cao-bang_cong-van_2025-08.docx").write_bytes(b"not a docx: never opened")
+    (corpus / ".hidden.txt").write_text("Số: 1/KH-UBND\n", encoding="utf-8")
+    (corpus / "~$lock.docx").write_bytes(b"")
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "x.txt").write_text("Số: 1/KH-UBND\n", encoding="utf-8")
+    sub = corpus / "tinh-b"
+    sub.mkdir()
+    shutil.copyfile(CORPUS_TXT[0], sub / CORPUS_TXT[0].name)  # same stem, other folder: another document
+    out = corpus / "out"  # the output folder inside the input is not read back
+    code, report = vanban_run(corpus, out)
+    assert code == 0
+    vanban_run(corpus, out)  # outputs written inside the input are not picked up as input
+    ids = sorted(d["id"] for d in report["documents"])
+    stem = CORPUS_TXT[0].stem
+    assert ids == sorted([*IDS, f"tinh-b__{stem}"])
+    assert report["alternates"] == [{"file": "cao-bang_cong-van_2025-08.docx", "id": "cao-bang_cong-van_2025-08",
+                                     "reason": "alternate format of cao-bang_cong-van_2025-08"}]
+
+
+def _hang_on_slow(path: Path):
+    from pipeline.parse import parse_file
+
+    if "slow" in path.name:
+        time.sleep(60)
+    return parse_file(path)
+
+
+@needs_fork
+def test_a_hanging_document_is_cut_off_by_the_time_limit(corpus, tmp_path, monkeypatch):
+    shutil.copyfile(CORPUS_TXT[0], corpus / "slow.txt")
+    monkeypatch.setattr(batch, "parse_document", _hang_on_slow)
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    code, report = vanban_run(corpus, out, "--timeout", "1")
+    assert time.perf_counter() - t0 < 30  # the 60 s sleep was cut off (not a speed assertion)
+    assert code == 1
+    entry = next(d for d in report["documents"] if d["id"] == "slow")
+    assert (entry["status"], entry["stage"]) == ("failed", "timeout")
+    assert all((out / f"{i}.json").is_file() for i in IDS)
+
+
+SLOW_RUN = textwrap.dedent("""
+    import sys, time
+    from pipeline import batch
+    from pipeline.cli import main
+    from pipeline.parse import parse_file
+
+    def slow(path):
+        time.sleep(0.15)
+        return parse_file(path)
+
+    batch.parse_document = slow
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@needs_fork
+def test_resume_after_kill_redoes_only_unfinished_documents(corpus, tmp_path):
+    for i in range(1, 5):  # 25 documents
+        for p in CORPUS_TXT:
+            shutil.copyfile(p, corpus / f"{p.stem}-copy{i}.txt")
+    total = len(list(corpus.glob("*.txt")))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUN, "run", str(corpus), "--out", str(out), "--no-db",
+                             "--no-link", "--jobs", "1"], stderr=subprocess.DEVNULL, cwd=REPO)
+    deadline = time.time() + 30
+    while time.time() < deadline and not (out.is_dir() and outputs(out)):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = outputs(out)
+    assert 0 < len(done) < total and not (out / "run-report.json").exists()
+    for p in out.glob("*.json"):
+        json.loads(p.read_text(encoding="utf-8"))  # never half-written
+
+    code, report = vanban_run(corpus, out)
+    assert code == 0
+    acts = actions(report)
+    assert sorted(i for i, a in acts.items() if a == "skipped") == done
+    assert sum(a == "processed" for a in acts.values()) == total - len(done)
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert cli(["run", str(tmp_path / "missing")]) == 2
+    assert cli(["run", str(tmp_path), "--scheduler", "tcp://localhost:8786"]) == 2
+
+
+@pytest.mark.skipif(not all(importlib.util.find_spec(f"pipeline.{m}") for m in ("store", "corpus", "link", "graph")),
+                    reason="pipeline.store / corpus / link / graph are not all written yet")
+def test_default_run_fills_the_store_and_links_the_corpus(corpus, tmp_path):
+    out = tmp_path / "out"
+    code = cli(["run", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"])
+    report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+    assert schema_errors(report, "run-report") == []
+    assert report["corpus"] is not None and "error" not in report["corpus"], report["corpus"]
+    assert code == 0 and (out / "vanban.sqlite").is_file()
