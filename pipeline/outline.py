@@ -47,27 +47,73 @@ class _Open:
     children: int = 0  # bullets counted for "#n" ids
 
 
+@dataclass(frozen=True)
+class _KindRules:
+    quantifier: re.Pattern[str]
+    kinds: list[tuple[str, list[re.Pattern[str]]]]
+    agency_prefix: re.Pattern[str]
+    agency_kind: str
+    instruction: re.Pattern[str]
+    instruction_kind: str
+    body_end: re.Pattern[str]
+
+
 @lru_cache(maxsize=1)
-def _kind_rules() -> tuple[list[tuple[str, list[re.Pattern[str]]]], re.Pattern[str], str, re.Pattern[str]]:
-    rules = load("sections")
-    kinds = [(k["kind"], [re.compile(p) for p in k["patterns"]]) for k in rules["kinds"]]
-    agency = re.compile(rules["agency_heading"]["pattern"])
-    body_end = re.compile(rules["body_end"]["pattern"])
-    return kinds, agency, rules["agency_heading"]["kind"], body_end
+def _kind_rules() -> _KindRules:
+    r = load("sections")
+    return _KindRules(
+        quantifier=re.compile(r["quantifier"]),
+        kinds=[(k["kind"], [re.compile(p) for p in k["patterns"]]) for k in r["kinds"]],
+        agency_prefix=re.compile(r["agency_heading"]["prefix"]),
+        agency_kind=r["agency_heading"]["kind"],
+        instruction=re.compile(r["instruction_item"]["pattern"]),
+        instruction_kind=r["instruction_item"]["kind"],
+        body_end=re.compile(r["body_end"]["pattern"]),
+    )
+
+
+def _names_an_agency(heading: str, key: str) -> bool:
+    """Does the heading open with an agency name (of at least two words)?"""
+    from .agencies import agency_at
+
+    m = _kind_rules().agency_prefix.match(key)
+    pos = m.end() if m else 0
+    agency = agency_at(heading, pos)
+    return agency is not None and len(agency.raw.split()) >= 2
 
 
 def classify_heading(heading: str) -> str | None:
     """The canonical kind of a top-level heading, or None when no rule knows it."""
-    kinds, agency, agency_kind, _ = _kind_rules()
-    key = search_key(_LEADING_NOISE.sub("", heading)).strip()
+    rules = _kind_rules()
+    heading = _LEADING_NOISE.sub("", heading)
+    key = search_key(heading)
+    if _names_an_agency(heading, key):
+        return rules.agency_kind
     # Kind words sit in the heading itself, not in a long sentence that follows it.
-    head = re.split(r"[:.]\s", key, maxsplit=1)[0]
-    if agency.match(head):
-        return agency_kind
-    for kind, patterns in kinds:
-        if any(p.search(head) for p in patterns):
+    head = re.split(r"[:.;]\s|:$", key.strip(), maxsplit=1)[0]
+    q = rules.quantifier.match(head)
+    start = q.end() if q else 0
+    for kind, patterns in rules.kinds:
+        if any(p.match(head, start) for p in patterns):
             return kind
+    if rules.instruction.match(head):
+        return rules.instruction_kind
     return None
+
+
+# A report tells what was done, then assesses it, then proposes: an unknown section before
+# the assessment is part of the account.
+_REPORT_LATER_KINDS = {"danh_gia", "kien_nghi_de_xuat", "phuong_huong"}
+
+
+def _top_level_kind(doc: Document, heading: str, earlier: list[Section], section: Section) -> str:
+    kind = classify_heading(heading)
+    if kind is not None:
+        return kind
+    if doc.metadata.doc_type == "bao_cao" and not any(s.kind in _REPORT_LATER_KINDS for s in earlier):
+        return "tinh_hinh_thuc_hien"
+    doc.warn(STAGE, f"unknown kind of section {section.id} heading {heading[:60]!r}", section.heading_span)
+    return "other"
 
 
 def _match_marker(line: str) -> tuple[str, str | None, int] | None:
@@ -90,9 +136,8 @@ def _lines(text: str):
 
 
 def _is_closing(line: str) -> bool:
-    _, _, _, body_end = _kind_rules()
     key = search_key(_LEADING_NOISE.sub("", line))
-    return bool(body_end.match(key)) or line.rstrip("*_ ").endswith("./.")
+    return bool(_kind_rules().body_end.match(key)) or line.rstrip("*_ ").endswith("./.")
 
 
 def extract_outline(doc: Document) -> None:
@@ -162,11 +207,7 @@ def extract_outline(doc: Document) -> None:
             parent=parent.section.id if parent else None,
         )
         if level == 1:
-            kind = classify_heading(heading)
-            if kind is None:
-                kind = "other"
-                doc.warn(STAGE, f"unknown kind of section {sid} heading {heading[:60]!r}", section.heading_span)
-            section.kind = kind
+            section.kind = _top_level_kind(doc, heading, sections, section)
         sections.append(section)
         stack.append(_Open(marker, section))
     close_to(0, body_end)

@@ -72,3 +72,19 @@ def test_unknown_heading_is_other_with_a_warning():
     doc = _outline("I. LỜI NÓI ĐẦU\nNội dung.")
     assert doc.sections[0].kind == "other"
     assert any("unknown kind" in w.message for w in doc.warnings)
+
+
+def test_kind_words_deep_in_an_instruction_do_not_classify_it():
+    # A letter's numbered instruction mentions "tồn tại" (shortcomings) but is a task, and a
+    # report's "Các khó khăn ..." item opens with its kind word.
+    assert classify_heading("Rà soát, kiểm tra khắc phục ngay các tồn tại, thiếu sót trong quá trình bảo quản") == "nhiem_vu_giai_phap"
+    assert classify_heading("Các khó khăn, vướng mắc trong quá trình thực hiện quản lý vật liệu nổ công nghiệp") == "danh_gia"
+    assert classify_heading("Các tai nạn, sự cố liên quan đến vật liệu nổ công nghiệp") is None
+
+
+def test_unknown_report_sections_before_the_assessment_are_the_account():
+    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0),
+                   text="1. Tình hình quản lý\nNội dung.\n2. Các tai nạn, sự cố liên quan\nKhông có.\n3. Đề xuất, kiến nghị\nĐề nghị.\n4. Lời cảm ơn\nx")
+    doc.metadata.doc_type = "bao_cao"
+    extract_outline(doc)
+    assert [s.kind for s in doc.sections] == ["tinh_hinh_thuc_hien", "tinh_hinh_thuc_hien", "kien_nghi_de_xuat", "other"]
