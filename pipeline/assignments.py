@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .agencies import AgencyMention, parse_agency_list
-from .model import Assignment, Deadline, Document, Section
+from .model import Assignment, Deadline, Document, Section, Span, Table
 from .rules import load
 from .textkeys import match_key
 
@@ -213,7 +213,7 @@ class _Builder:
                              for m in r.topic_re.finditer(self.key)])
         from .measures import find_deadlines
 
-        self.deadlines = _Hits([(h.start, h.end, h) for h in find_deadlines(doc.text, 0)])
+        self.deadlines = _Hits([(h.start, h.end, h) for h in find_deadlines(doc.text, 0, key=self.key)])
         self.province = doc.metadata.province
         self.seen: set[tuple[str, int]] = set()
 
@@ -560,42 +560,90 @@ def table_columns(header: list[str]) -> dict[int, str]:
     return out
 
 
-def table_assignments(doc: Document, rows: list[list[tuple[int, int]]]) -> None:
+def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[list[Span]],
+                      section: str | None = None, b: _Builder | None = None) -> bool:
     """Assignments of a table whose cells are spans of doc.text (first row = header).
 
     The lead (or doer) of a row gets the task with the coordinating bodies as partners; each
-    coordinating body gets role support. A cell line naming no agency (a person in "Người thực
-    hiện") is an assignee as written, known: false.
+    coordinating body gets role support, with the lead as partner. The time column gives the
+    deadline when the task text states none. A cell line naming no agency (a person in "Người
+    thực hiện") is an assignee as written, known: false. A merged cell repeats its span in every
+    column it covers (model.Table), so a cell that repeats the task cell (a group heading row
+    merged across the table) is not an agency. Returns whether the header made it an
+    assignment table.
     """
     if not rows:
-        return
+        return False
+    cells = [[(c.start, c.end) if isinstance(c, Span) else tuple(c) for c in row] for row in rows]
     text = doc.text
-    cols = table_columns([text[s:e] for s, e in rows[0]])
-    if "task" not in cols.values() or not ({"lead", "doer"} & set(cols.values())):
-        return
-    b = _Builder(doc)
+    cols = table_columns([text[s:e] for s, e in cells[0]])
+    if not _assignment_header(cols):
+        return False
+    b = b or _Builder(doc)
     col = {role: i for i, role in cols.items()}
-    for row in rows[1:]:
-        cell = lambda role: row[col[role]] if role in col and col[role] < len(row) else None  # noqa: E731
-        task = cell("task")
+    who_role = "lead" if "lead" in col else "doer"
+    for row in cells[1:]:
+        task = row[col["task"]] if col["task"] < len(row) else None
         if task is None or not text[task[0]:task[1]].strip():
             continue
-        who_role = "lead" if "lead" in col else "doer"
+
+        def cell(role: str) -> tuple[int, int] | None:
+            c = row[col[role]] if role in col and col[role] < len(row) else None
+            return None if c == task else c
+
         leads = _cell_agencies(b, cell(who_role))
         supports = _cell_agencies(b, cell("support"))
-        partners = [a.raw for a in supports]
-        b.add(leads, task[0], task[1], None, False,
-              role="lead" if who_role == "lead" else "responsible", partners=partners)
-        b.add(supports, task[0], task[1], None, False, role="support", partners=[a.raw for a in leads])
+        before = len(doc.assignments)
+        b.add(leads, task[0], task[1], section, False,
+              role="lead" if who_role == "lead" else "responsible", partners=[a.raw for a in supports])
+        b.add(supports, task[0], task[1], section, False, role="support", partners=[a.raw for a in leads])
         dl = cell("deadline")
-        if dl and text[dl[0]:dl[1]].strip():
-            hits = _find_deadlines(doc, dl[0], dl[1])
-            for a in doc.assignments:
-                if a.span.start == _trim(text, *task)[0] and a.deadline is None and hits:
-                    h = hits[0]
-                    a.deadline = Deadline(h.text, h.span, h.date, h.recurrence, who=a.agency,
-                                          what=" ".join(a.task.split()[:12]))
-                    a.five_clear["thoi_gian"] = True
+        h = _time_cell(doc, *dl) if dl else None
+        if h is None:
+            continue
+        for a in doc.assignments[before:]:
+            if a.deadline is None:
+                a.deadline = Deadline(h.text, h.span, h.date, h.recurrence, who=a.agency,
+                                      what=" ".join(a.task.split()[:12]))
+                a.five_clear["thoi_gian"] = True
+    return True
+
+
+def _time_cell(doc: Document, start: int, end: int) -> Deadline | None:
+    """The deadline a time column states: a date bound found in it ("Trước ngày 15/12"), else
+    the whole cell as written ("Hằng năm", "Quý IV/2025"), with its recurrence when it names one."""
+    from .measures import _recurrence_of
+
+    start, end = _trim(doc.text, start, end)
+    if end <= start:
+        return None
+    hits = _find_deadlines(doc, start, end)
+    if hits:
+        return hits[0]
+    key = doc.match_text()[start:end]
+    recurrence = _recurrence_of(key) if rules().recurrence.search(key) else None
+    written = doc.text[start:end].rstrip(" .;,")
+    return Deadline(written, doc.span(start, start + len(written)), None, recurrence)
+
+
+def _assignment_header(cols: dict[int, str]) -> bool:
+    """A task column and a column of who does it."""
+    return "task" in cols.values() and bool({"lead", "doer"} & set(cols.values()))
+
+
+def _table_header(doc: Document, table: Table) -> dict[int, str]:
+    return table_columns([doc.text[c.start:c.end] for c in table.rows[0]])
+
+
+def _table_section(doc: Document, table: Table) -> str | None:
+    """The deepest numbered section holding the table (headings inside the table don't count).
+    None for a table outside every section, such as an annex after the signature."""
+    best = None
+    for s in doc.sections:
+        if (s.marker not in ("dash", "plus") and s.heading_span.start < table.span.start
+                and s.span.end >= table.span.start and (best is None or s.level > best.level)):
+            best = s
+    return best.id if best else None
 
 
 def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMention]:
@@ -636,7 +684,15 @@ def extract_assignments(doc: Document) -> None:
                 done.add(s.id)
     for st in stops:
         _subject_clause(b, st, _line_end(doc.text, st, len(doc.text)), None, True)
-    # Tables, once ingest exposes their cells as spans of doc.text (see the stage's notes).
-    for rows in getattr(doc, "tables", None) or []:
-        table_assignments(doc, rows)
+    # Assignment tables are read cell by cell; what the text rules found inside one (a cell
+    # line read as a paragraph) is dropped first.
+    for table in doc.tables:
+        if not table.rows or not _assignment_header(_table_header(doc, table)):
+            continue
+        inside = [a for a in doc.assignments if table.span.start <= a.span.start < table.span.end]
+        if inside:
+            dropped = {id(a) for a in inside}
+            doc.assignments = [a for a in doc.assignments if id(a) not in dropped]
+            b.seen -= {(a.agency, a.span.start) for a in inside}
+        table_assignments(doc, table.rows, _table_section(doc, table), b)
     doc.assignments.sort(key=lambda a: a.span.start)

@@ -16,7 +16,9 @@ Formats:
   Text that signed PDFs stamp into signature fields (the issued number and day) goes to
   `extra_layers`, as the header line it completes ("Số: 3686/UBND-XD").
 - `.docx`: python-docx, body in document order; tables row by row, each cell's
-  paragraphs on their own lines; automatic numbering made visible; footnotes appended.
+  paragraphs on their own lines (a merged cell once), and each cell's offsets in
+  `SourceText.tables`; automatic numbering made visible; footnotes appended. Its lines
+  are real paragraphs (`hard_wrapped=False`): normalize does not re-join them.
 - `.doc`: converted to .docx by LibreOffice when it is installed, else refused.
 
 The heavy libraries are imported inside the readers, so `import pipeline` stays cheap.
@@ -585,10 +587,18 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     reader = _DocxText(document)
     lines = reader.body_lines()
     lines.extend(reader.footnote_lines())
-    text = unicodedata.normalize("NFC", "\n".join(lines))
+    # NFC line by line (it never composes across "\n"), so line offsets are known.
+    lines = [unicodedata.normalize("NFC", line) for line in lines]
+    text = "\n".join(lines)
     if not text.strip():
         raise IngestError(where, "the document has no text")
-    return SourceText(text=text, info=info, warnings=reader.warnings)
+    return SourceText(
+        text=text,
+        info=info,
+        warnings=reader.warnings,
+        tables=reader.table_spans(lines),
+        hard_wrapped=False,  # Word paragraphs are real paragraphs, never visual wraps
+    )
 
 
 class _DocxText:
@@ -599,6 +609,9 @@ class _DocxText:
         self.numbering = _Numbering(document)
         self.footnote_marks: dict[str, str] = {}  # footnote id -> "¹"
         self.warnings: list[str] = []
+        # Each table as rows of grid cells, a cell being the range [first, end) of the output
+        # lines that hold its text (several grid positions share the range of a merged cell).
+        self.tables: list[list[list[tuple[int, int]]]] = []
 
     def body_lines(self) -> list[str]:
         out: list[str] = []
@@ -617,16 +630,49 @@ class _DocxText:
                     out.append(line)
 
     def _table(self, table, out: list[str]) -> None:
-        # A merged cell shows up once per spanned grid column (and, vertically, per row);
-        # keep the cell elements alive so `is` identity is meaningful for lxml proxies.
-        seen: list = []
+        # A merged cell shows up once per spanned grid column (and, vertically, per row):
+        # its text is written once, and every grid position it covers gets the same line
+        # range. Keep the cell elements alive so `is` identity is meaningful for lxml proxies.
+        rows: list[list[tuple[int, int]]] = []
+        self.tables.append(rows)  # before the cells, so an outer table precedes its nested ones
+        seen: list[tuple[object, tuple[int, int]]] = []
         for row in table.rows:
+            # a row that starts after the first grid column: empty cells keep columns aligned
+            cells = [(len(out), len(out))] * (getattr(row, "grid_cols_before", 0) or 0)
             for cell in row.cells:
                 tc = cell._tc
-                if any(tc is s for s in seen):
-                    continue
-                seen.append(tc)
-                self._blocks(cell.iter_inner_content(), out)
+                known = next((r for s, r in seen if s is tc), None)
+                if known is None:
+                    first = len(out)
+                    self._blocks(cell.iter_inner_content(), out)
+                    known = (first, len(out))
+                    seen.append((tc, known))
+                cells.append(known)
+            rows.append(cells)
+
+    def table_spans(self, lines: list[str]) -> list[list[list[tuple[int, int]]]]:
+        """Each table's cells as (start, end) offsets of "\n".join(lines), blanks trimmed.
+
+        An empty cell is a zero-length span at the start of the line that follows it.
+        """
+        starts, pos = [], 0
+        for line in lines:
+            starts.append(pos)
+            pos += len(line) + 1
+        starts.append(pos)  # one past the text, for a trailing empty cell
+        text_end = max(pos - 1, 0)
+
+        def span(first: int, end: int) -> tuple[int, int]:
+            if end <= first:
+                at = min(starts[first], text_end)
+                return (at, at)
+            s, e = starts[first], starts[end - 1] + len(lines[end - 1])
+            chunk = "\n".join(lines[first:end])
+            lead = len(chunk) - len(chunk.lstrip())
+            trail = len(chunk) - len(chunk.rstrip())
+            return (s + lead, max(s + lead, e - trail))
+
+        return [[[span(*cell) for cell in row] for row in rows] for rows in self.tables]
 
     def _paragraph(self, p) -> str:
         parts: list[str] = []

@@ -57,6 +57,13 @@ class SourceText:
     # annotations of digitally signed PDFs); the header stage reads it for number and date.
     extra_layers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Tables found by ingest: tables[t][row][col] = (start, end) of that cell's text in `text`,
+    # one entry per grid column (see `Table` for merged and empty cells).
+    tables: list[list[list[tuple[int, int]]]] = field(default_factory=list)
+    # True when a line break may be a visual wrap inside a paragraph (TXT, PDF), so normalize
+    # re-joins lines; False when every line is a real paragraph (DOCX), so it never joins
+    # them (which also keeps the cells of a table apart).
+    hard_wrapped: bool = True
 
 
 @dataclass
@@ -77,6 +84,23 @@ class SourceMap:
         i = bisect.bisect_right([s[0] for s in self.segments], offset) - 1
         norm_start, src_start = self.segments[max(i, 0)]
         return src_start + (offset - norm_start)
+
+    def to_norm(self, src_offset: int) -> int:
+        """The normalized offset of source offset `src_offset` (inverse of `to_source`).
+
+        A source offset inside text that normalize dropped (a collapsed space run, a page
+        number line) maps to the next normalized character after the gap.
+        """
+        if not self.segments:
+            return src_offset
+        i = bisect.bisect_right(self.segments, src_offset, key=lambda s: s[1]) - 1
+        if i < 0:
+            return self.segments[0][0]
+        norm_start, src_start = self.segments[i]
+        norm = norm_start + (src_offset - src_start)
+        if i + 1 < len(self.segments):
+            norm = min(norm, self.segments[i + 1][0])
+        return norm
 
     def source_line(self, offset: int) -> int:
         """1-based line of the source text that holds normalized `offset`."""
@@ -197,6 +221,20 @@ class Result:
 
 
 @dataclass
+class Table:
+    """A table of the source (DOCX; PDF later): each cell as a span of the normalized text.
+
+    `rows[r][c]` is the cell at grid row r, column c, so a column index means the same
+    column in every row. A merged cell is written once in the text and its span is repeated
+    at every grid position it covers (a lead agency merged down three rows leads all three).
+    An empty cell is a zero-length span where its text would be.
+    """
+
+    span: Span  # the whole table
+    rows: list[list[Span]] = field(default_factory=list)
+
+
+@dataclass
 class Document:
     id: str  # file stem
     source: SourceInfo
@@ -210,6 +248,7 @@ class Document:
     targets: list[Target] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
@@ -269,6 +308,6 @@ def span_from_dict(d: dict | None) -> Span | None:
 
 __all__ = [
     "Assignment", "Deadline", "Document", "Issue", "Mention", "Metadata", "Reference",
-    "Result", "Section", "SourceInfo", "SourceMap", "SourceText", "Span", "Target",
+    "Result", "Section", "SourceInfo", "SourceMap", "SourceText", "Span", "Table", "Target",
     "asdict", "SCHEMA_VERSION",
 ]

@@ -12,12 +12,19 @@ leave page numbers and stray indentation at page breaks. We rebuild paragraphs:
 - otherwise a line continues the previous one when that one does not end a sentence and
   reaches (nearly) the wrap width measured on this very document.
 
+A source whose lines are real paragraphs (`SourceText.hard_wrapped` False: DOCX) has no
+visual wraps, so there is no wrap width and no page number lines. Its lines are joined only
+where an author broke one sentence into two Word paragraphs: a line that starts in lower case
+(or the tail of a number cut at "-" or "/") after a line that is not a heading, and never
+inside a table, so the cells of a table stay apart.
+
 Runs of spaces inside a line collapse to one. Nothing else is rewritten: no tone-mark
 changes, no quote changes (see notes/vietnamese-tooling.md §3); matching uses
 `pipeline.textkeys`.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 import unicodedata
@@ -127,8 +134,11 @@ def _wrap_width(lines: list[_Line]) -> float:
     return statistics.median(sure)
 
 
-def _joins(prev: _Line, cur: _Line, width: float) -> str | None:
-    """How `cur` continues `prev`: " " or "" (joined), or None (new paragraph)."""
+def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
+    """How `cur` continues `prev`: " " or "" (joined), or None (new paragraph).
+
+    `width` None: the lines are real paragraphs (DOCX); only the sure continuations join.
+    """
     a, b = prev.text, cur.text
     if _MARKER.match(b) or _HEADER_START.match(b) or _DOC_TYPE_LINE.match(a):
         return None
@@ -136,6 +146,8 @@ def _joins(prev: _Line, cur: _Line, width: float) -> str | None:
         return ""
     if b[:1].islower():
         return " "
+    if width is None:
+        return None
     if _SENTENCE_END.search(a):
         return None
     if a.endswith(","):
@@ -165,8 +177,15 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
     for m in re.finditer(r"\n", src):
         line_starts.append(m.end())
 
-    lines = [ln for ln in _split_lines(src) if not _PAGE_NUMBER.match(ln.text)]
-    width = _wrap_width(lines)
+    lines = _split_lines(src)
+    if source.hard_wrapped:
+        lines = [ln for ln in lines if not _PAGE_NUMBER.match(ln.text)]
+        width: float | None = _wrap_width(lines)
+    else:
+        # Lines of a format without visual wraps (DOCX): no wrap width, and no page numbers
+        # in its body either (a lone "1" is a table's STT cell).
+        width = None
+    in_table = _table_lines(source, lines)
 
     out: list[str] = []
     seg_norm: list[int] = []
@@ -180,9 +199,9 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
             seg_src.append(src_offset)
 
     prev: _Line | None = None
-    for line in lines:
+    for i, line in enumerate(lines):
         if prev is not None:
-            glue = _joins(prev, line, width)
+            glue = None if in_table[i] or in_table[i - 1] else _joins(prev, line, width)
             sep = "\n" if glue is None else glue
             if sep:  # a separator maps to the source just after the previous line
                 add_segment(pos, prev.src_end)
@@ -200,6 +219,31 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
         page_starts=list(source.page_starts),
     )
     return text, smap
+
+
+def _table_lines(source: SourceText, lines: list[_Line]) -> list[bool]:
+    """For each line, whether it lies inside a table that ingest found (never joined)."""
+    ranges: list[tuple[int, int]] = []
+    for table in source.tables:
+        cells = [c for row in table for c in row]
+        if cells:
+            ranges.append((min(s for s, _ in cells), max(e for _, e in cells)))
+    if not ranges:
+        return [False] * len(lines)
+    merged: list[tuple[int, int]] = []  # a nested table lies inside its outer one
+    for s, e in sorted(ranges):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    ranges = merged
+    starts = [r[0] for r in ranges]
+    out = []
+    for line in lines:
+        src = line.segments[0][1]
+        i = bisect.bisect_right(starts, src) - 1
+        out.append(i >= 0 and src < ranges[i][1])
+    return out
 
 
 def page_spans(text: str, smap: SourceMap) -> list[tuple[int, int]]:

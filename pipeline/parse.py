@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import IngestError
-from .model import Document, Issue, SourceInfo, SourceText, Span
+from .model import Document, Issue, SourceInfo, SourceText, Span, Table
 from .normalize import normalize, page_spans
 
 Stage = Callable[[Document], None]
@@ -57,6 +57,7 @@ def parse_source(source: SourceText, doc_id: str) -> Document:
     t0 = time.perf_counter()
     doc.text, doc.source_map = normalize(source)
     doc.pages = [Span(s, e, i + 1) for i, (s, e) in enumerate(page_spans(doc.text, doc.source_map))]
+    doc.tables = [table_in_text(doc, rows) for rows in source.tables if rows]
     doc.timings["normalize"] = time.perf_counter() - t0
     doc.extra_layers = list(source.extra_layers)
     for name, stage in _stages():
@@ -68,6 +69,23 @@ def parse_source(source: SourceText, doc_id: str) -> Document:
             doc.status = "partial"
         doc.timings[name] = time.perf_counter() - t0
     return doc
+
+
+def table_in_text(doc: Document, rows: list[list[tuple[int, int]]]) -> Table:
+    """A table whose cells are source offsets, as spans of the normalized text."""
+    smap = doc.source_map
+
+    def span(start: int, end: int) -> Span:
+        s = smap.to_norm(start)
+        # map the last character, not the end: the end may sit on a dropped line break
+        e = smap.to_norm(end - 1) + 1 if end > start else s
+        return doc.span(s, max(s, e))
+
+    cells = [[span(s, e) for s, e in row] for row in rows]
+    spans = [c for row in cells for c in row]
+    first = min((c.start for c in spans), default=0)
+    last = max((c.end for c in spans), default=first)
+    return Table(doc.span(first, last), cells)
 
 
 def parse_file(path: str | Path) -> Document:
