@@ -30,12 +30,11 @@ def finish_run(out_dir: Path, documents: list[dict], db_path: Path | None) -> di
     if db_path is not None:
         from .store import Store
 
-        store = Store(db_path)
-        for doc in documents:
-            if doc["id"] in before and [r.get("resolved_to") for r in doc.get("references", [])] != before[doc["id"]]:
-                store.upsert_document(doc)
-        store.set_links(links)
-        store.close()
+        with Store(db_path) as store:
+            for doc in documents:
+                if [r.get("resolved_to") for r in doc.get("references", [])] != before[doc["id"]]:
+                    store.upsert_document(doc)
+            store.set_links(links)
     return {
         "linked_documents": rewritten,
         "chains": len(links.get("chains", [])),

@@ -1,0 +1,137 @@
+"""Benchmark of the SQLite store: build a store of N synthetic documents, time the queries.
+
+    python -m pipeline.bench_store --docs 10000 [--db PATH] [--repeat 20]
+
+The documents are the corpus's own pipeline output (corpus/*.txt parsed once), copied N times
+with perturbed names: each copy moves to another province (rules/provinces.yaml), swaps some
+agencies for others of the gazetteer (rules/agencies.yaml), renumbers the documents it cites
+(keeping the shared directives such as 209/NQ-CP, so they are cited by thousands), and adds a
+word to each task so the full-text index is not made of duplicates. Building from dicts skips
+parsing: this measures the store, not the stages (`vanban bench` measures those).
+
+Figures are printed, never asserted. Target: each query under 50 ms on 10,000 documents.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+# Directives every province implements: kept as they are, so `cites` has thousands of hits.
+SHARED_REFS = {"209/NQ-CP", "31-CT/TW", "39/2016/NĐ-CP", "44/2016/NĐ-CP"}
+EXTRA_WORDS = ("định kỳ", "hằng năm", "trên địa bàn", "kịp thời", "đột xuất", "chuyên sâu",
+               "khu công nghiệp", "làng nghề", "hợp tác xã", "mỏ khoáng sản", "xây dựng")
+
+
+def corpus_documents() -> list[dict[str, Any]]:
+    from . import parse_file
+
+    return [parse_file(p).to_dict() for p in sorted(CORPUS_DIR.glob("*.txt"))]
+
+
+def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
+    """Yield `n` document dicts, document i always the same for a given seed."""
+    from .rules import load
+
+    provinces = [p["name"] for p in load("provinces")["current"]]
+    agencies = [a for a in load("agencies")["agencies"] if a.get("kind") == "so_ban_nganh"]
+    for i in range(n):
+        rng = random.Random(f"{seed}:{i}")
+        doc = copy.deepcopy(templates[i % len(templates)])
+        doc["id"] = f"synth-{i:06d}"
+        province = provinces[rng.randrange(len(provinces))]
+        meta = doc["metadata"]
+        meta["province"] = province
+        if meta.get("issuer"):
+            meta["issuer"] = f"UBND tỉnh {province}"
+        if meta.get("symbol"):
+            meta["number"] = str(rng.randrange(1, 5000))
+        for r in doc["references"]:
+            if r["canonical_id"] not in SHARED_REFS and r.get("number"):
+                number = str(rng.randrange(1, 5000))
+                r["canonical_id"] = r["id"] = f"{number}/{r['symbol']}"
+                r["number"] = number
+            r["resolved_to"] = None
+        swap = {}
+        for a in doc["assignments"]:
+            a["province"] = province
+            if a.get("agency_kind") == "so_ban_nganh" and rng.random() < 0.3:
+                other = swap.setdefault(a["agency"], agencies[rng.randrange(len(agencies))])
+                a["agency"] = a["agency_raw"] = other["name"]
+                a["agency_id"] = other["id"]
+            a["task"] = f"{a['task']} {EXTRA_WORDS[rng.randrange(len(EXTRA_WORDS))]}"
+        yield doc
+
+
+def _median_ms(fn, repeat: int) -> tuple[float, int]:
+    times, rows = [], 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        rows = len(fn())
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .store import Store
+
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench_store", description=__doc__.split("\n\n")[0])
+    p.add_argument("--docs", type=int, default=10000, help="documents in the store (default 10000)")
+    p.add_argument("--db", type=Path, help="where to build it (default: a temporary folder)")
+    p.add_argument("--repeat", type=int, default=20, help="runs per query; the median is printed")
+    args = p.parse_args(argv)
+
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="vanban-bench-store-")
+        args.db = Path(tmp.name) / "vanban.sqlite"
+    templates = corpus_documents()
+    store = Store(args.db)
+    t0 = time.perf_counter()
+    for doc in synthesize(templates, args.docs):
+        store.upsert_document(doc)
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    unchanged = sum(store.upsert_document(d) for d in synthesize(templates, min(args.docs, 1000)))
+    rerun = time.perf_counter() - t0
+    size_mb = sum(f.stat().st_size for f in args.db.parent.glob(args.db.name + "*")) / 1e6
+    print(f"store: {args.docs} documents, {store.count('assignments')} assignments, "
+          f"{store.count('refs')} references, {size_mb:.0f} MB")
+    print(f"build: {build:.1f} s ({args.docs / build:.0f} documents/s, one transaction each); "
+          f"re-upsert of {min(args.docs, 1000)} unchanged: {rerun * 1000:.0f} ms, {unchanged} rewritten")
+
+    # a renumbered reference: cited by the one or two copies that drew its number
+    rare = store.db.execute("SELECT canonical_id FROM refs WHERE doc_id = 'synth-000000' AND "
+                            "relation = 'cites' ORDER BY idx DESC LIMIT 1").fetchone()[0]
+    queries = [
+        ("agency  Sở Y tế --province Cao Bằng", lambda: store.agency_duties("Sở Y tế", province="Cao Bằng")),
+        ("agency  Sở LĐTBXH --province Đắk Lắk", lambda: store.agency_duties("Sở LĐTBXH", province="Đắk Lắk")),
+        ("agency  Sở Y tế (all provinces)", lambda: store.agency_duties("Sở Y tế")),
+        ("duty    quan trắc môi trường lao động", lambda: store.duty_owners("quan trắc môi trường lao động")),
+        ("duty    dieu tra tai nan", lambda: store.duty_owners("dieu tra tai nan")),
+        (f"cites   {rare} (a few)", lambda: store.citing(rare)),
+        ("cites   209/NQ-CP (thousands)", lambda: store.citing("209/NQ-CP")),
+        ("gaps    --province Cao Bằng", lambda: store.gaps(province="Cao Bằng")),
+        ("gaps    first 100", lambda: store.gaps(limit=100)),
+        ("gaps    all", lambda: store.gaps()),
+    ]
+    print(f"\n{'query':<42} {'median ms':>10} {'rows':>8}  (target 50 ms)")
+    for name, fn in queries:
+        ms, rows = _median_ms(fn, args.repeat if "all" not in name else max(3, args.repeat // 5))
+        flag = "" if ms < 50 else "  over target"
+        print(f"{name:<42} {ms:>10.1f} {rows:>8}{flag}")
+    store.close()
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

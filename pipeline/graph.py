@@ -1,0 +1,239 @@
+"""The knowledge graph of a run: documents, agencies, tasks and targets, and how they connect.
+
+`build_graph(documents, links)` turns the per-document JSON dicts of a run (and the link
+stage's result) into a networkx MultiDiGraph; `export_graph(G, out_dir)` writes it as
+node-link JSON (schemas/graph.schema.json), GraphML (yEd, Gephi, Cytoscape) and GEXF (Gephi).
+
+Node ids are stable across runs, so two runs' graphs can be compared:
+  doc:<document id>                 a document of the run
+  ref:<canonical id>                a document only cited ("ref:209/NQ-CP")
+  agency:<agency id>@<province>     "agency:so_y_te@cao-bang"; unknown names use their folded form
+  task:<document id>:<start>-<end>  a task, by the span of its text (shared by co-assigned agencies)
+  target:<document id>:<start>-<end>
+Edges (attribute `relation`, also the GEXF label):
+  doc -issued_by-> agency           doc -cites|implements|reports_on-> ref|doc
+  ref -resolved_to-> doc            doc -has_task-> task
+  task -assigns-> agency            (attribute `role`: lead | support | responsible | requested)
+  agency -partners_with-> agency    (a partner named in the task; `task` says which)
+  doc -has_target-> target          agency -succeeded_by-> agency (the 2025 restructuring)
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from .store import agency_record, agency_node_id, document_canonical_id, task_node_id
+
+NODE_TYPES = ("document", "agency", "task", "target")
+RELATIONS = ("issued_by", "cites", "implements", "reports_on", "resolved_to", "has_task",
+             "assigns", "partners_with", "has_target", "succeeded_by")
+
+
+def build_graph(documents: list[dict[str, Any]], links: dict[str, Any] | None = None
+                ) -> nx.MultiDiGraph:
+    """The graph of a run. `documents`: `Document.to_dict()` dicts; `links`: pipeline.link's result."""
+    g = nx.MultiDiGraph(name="vanban")
+    run_ids = {d["id"] for d in documents}
+    own_ids: dict[str, str] = {}  # canonical id -> run document carrying it
+    for d in documents:
+        cid = document_canonical_id(d.get("metadata") or {})
+        if cid:
+            own_ids.setdefault(cid, d["id"])
+    for d in (links or {}).get("documents", []):  # numberless plans `recognised_as` a number
+        cid = (d.get("canonical_id") or d.get("recognised_as")) if isinstance(d, dict) else None
+        if cid and d.get("id") in run_ids:
+            own_ids.setdefault(cid, d["id"])
+
+    for doc in documents:
+        _add_document(g, doc, own_ids)
+    for cid, doc_id in own_ids.items():  # "664/KH-UBND" is the Cao Bằng plan
+        if f"ref:{cid}" in g:
+            _edge(g, f"ref:{cid}", f"doc:{doc_id}", "resolved_to")
+    for e in (links or {}).get("edges", []):
+        _add_link(g, e, run_ids)
+    _add_successors(g)
+    return g
+
+
+def _add_document(g: nx.MultiDiGraph, doc: dict[str, Any], own_ids: dict[str, str]) -> None:
+    meta = doc.get("metadata") or {}
+    doc_id, province = doc["id"], meta.get("province")
+    node = f"doc:{doc_id}"
+    cid = next((c for c, d in own_ids.items() if d == doc_id), None)
+    g.add_node(node, type="document", label=cid or doc_id, in_run=True, document=doc_id,
+               canonical_id=cid, doc_type=meta.get("doc_type"), province=province,
+               date=meta.get("date"), issuer=meta.get("issuer"), title=meta.get("title"),
+               status=doc.get("status"))
+    if meta.get("issuer"):
+        issuer = _agency(g, meta["issuer"], province)
+        _edge(g, node, issuer, "issued_by")
+
+    for r in doc.get("references", []):
+        ref = f"ref:{r['canonical_id']}"
+        if ref not in g:
+            g.add_node(ref, type="document", label=r["canonical_id"], in_run=False,
+                       canonical_id=r["canonical_id"], doc_type=r.get("doc_type"),
+                       date=r.get("date"), issuer=r.get("issuer"), title=r.get("title"))
+        _edge(g, node, ref, r.get("relation") or "cites", text=r.get("text"), **_span_attrs(r))
+        if r.get("resolved_to"):
+            _edge(g, ref, f"doc:{r['resolved_to']}", "resolved_to")
+
+    for i, a in enumerate(doc.get("assignments", [])):
+        task = task_node_id(doc_id, a.get("span"), i)
+        if task not in g:
+            text = a.get("task") or ""
+            deadline = (a.get("deadline") or {}).get("text")
+            g.add_node(task, type="task", label=_short(text), text=text, document=doc_id,
+                       section=a.get("section"), deadline=deadline, **_span_attrs(a))
+            _edge(g, node, task, "has_task")
+        a_prov = a.get("province") or province
+        agency = _agency(g, a["agency"], a_prov, a.get("agency_id"), a.get("agency_kind"),
+                         a.get("successor"), a.get("known"))
+        _edge(g, task, agency, "assigns", role=a.get("role"), document=doc_id,
+              section=a.get("section"))
+        for partner in a.get("partners") or []:
+            _edge(g, agency, _agency(g, partner, a_prov), "partners_with", task=task,
+                  document=doc_id)
+
+    for t in doc.get("targets", []):
+        sp = t.get("span") or {}
+        target = f"target:{doc_id}:{sp.get('start')}-{sp.get('end')}"
+        g.add_node(target, type="target", label=_short(t.get("indicator") or t.get("text") or ""),
+                   document=doc_id, indicator=t.get("indicator"), direction=t.get("direction"),
+                   value=t.get("value"), unit=t.get("unit"), text=t.get("text"), **_span_attrs(t))
+        _edge(g, node, target, "has_target")
+
+
+def _agency(g: nx.MultiDiGraph, name: str, province: str | None, agency_id: str | None = None,
+            kind: str | None = None, successor: str | None = None, known: bool | None = None
+            ) -> str:
+    """The agency node for a name in a province, added on first sight."""
+    if agency_id is None:
+        record = agency_record(name)
+        if record:
+            agency_id, kind = record["id"], kind or record.get("kind")
+            successor = successor or record.get("successor")
+            name, known = record.get("name") or name, True
+    node = agency_node_id(agency_id, name, province)
+    if node not in g:
+        g.add_node(node, type="agency", label=name, name=name, agency_id=agency_id,
+                   province=province, agency_kind=kind, successor=successor,
+                   known=bool(known) if known is not None else agency_id is not None)
+    return node
+
+
+def _add_link(g: nx.MultiDiGraph, e: dict[str, Any], run_ids: set[str]) -> None:
+    """An edge of the link stage, unless the documents' own references already gave it."""
+    # edges between two outside documents come from the titles ("417-KH/TU implements 31-CT/TW")
+    src, dst = (f"doc:{x}" if x in run_ids else f"ref:{x}" for x in (str(e["from"]), str(e["to"])))
+    relation = e.get("relation") or "cites"
+    for node in (src, dst):
+        if node not in g:
+            g.add_node(node, type="document", label=node.split(":", 1)[1], in_run=False,
+                       canonical_id=node.split(":", 1)[1])
+    already = g.get_edge_data(src, dst) or {}
+    if any(d.get("relation") == relation for d in already.values()):
+        return
+    # a resolved citation is already src -> ref -> doc
+    if dst.startswith("doc:") and any(
+            g.has_edge(src, ref) and any(d.get("relation") == relation for d in g[src][ref].values())
+            for ref, _ in g.in_edges(dst) if ref.startswith("ref:")):
+        return
+    _edge(g, src, dst, relation, resolved=bool(e.get("resolved")))
+
+
+def _add_successors(g: nx.MultiDiGraph) -> None:
+    """Sở LĐTBXH of Đắk Lắk -succeeded_by-> Sở Nội vụ of Đắk Lắk (added when absent)."""
+    for node, data in list(g.nodes(data=True)):
+        if data.get("type") == "agency" and data.get("successor"):
+            record = agency_record(data["successor"]) or {}
+            name = record.get("name") or data["successor"]
+            succ = _agency(g, name, data.get("province"), data["successor"], record.get("kind"))
+            if succ != node:
+                _edge(g, node, succ, "succeeded_by")
+
+
+def _edge(g: nx.MultiDiGraph, u: str, v: str, relation: str, **attrs: Any) -> None:
+    if relation in _ONCE and any(d["relation"] == relation
+                                 for d in (g.get_edge_data(u, v) or {}).values()):
+        return
+    g.add_edge(u, v, relation=relation, label=relation, **attrs)
+
+
+_ONCE = {"resolved_to", "issued_by", "has_task", "succeeded_by"}  # facts, not mentions
+
+
+def _span_attrs(item: dict[str, Any]) -> dict[str, Any]:
+    # not "start"/"end": GEXF reads those as time intervals
+    sp = item.get("span") or {}
+    return {"span_start": sp.get("start"), "span_end": sp.get("end")}
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ----------------------------------------------------------------------------- export
+
+def _flat(value: Any) -> str | int | float | bool:
+    """A value GraphML and GEXF readers accept: lists joined with "; ", dicts as JSON."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def plain_graph(g: nx.MultiDiGraph, flatten: bool = True) -> nx.MultiDiGraph:
+    """A copy with no None values (and, when `flatten`, only str/int/float/bool values)."""
+    def clean(data: dict[str, Any]) -> dict[str, Any]:
+        return {k: (_flat(v) if flatten else v) for k, v in data.items() if v is not None}
+
+    out = nx.MultiDiGraph(**clean(g.graph))
+    out.add_nodes_from((n, clean(d)) for n, d in g.nodes(data=True))
+    out.add_edges_from((u, v, k, clean(d)) for u, v, k, d in g.edges(keys=True, data=True))
+    if flatten:
+        _one_type_per_attribute([d for _, d in out.nodes(data=True)])
+        _one_type_per_attribute([d for *_, d in out.edges(data=True)])
+    return out
+
+
+def _one_type_per_attribute(items: list[dict[str, Any]]) -> None:
+    """GraphML and GEXF declare one type per attribute: ints mixed with floats become floats,
+    any other mix becomes strings."""
+    types: dict[str, set[type]] = {}
+    for d in items:
+        for k, v in d.items():
+            types.setdefault(k, set()).add(type(v))
+    for k, ts in types.items():
+        if len(ts) < 2:
+            continue
+        cast = float if ts <= {int, float} else str
+        for d in items:
+            if k in d:
+                d[k] = cast(d[k])
+
+
+def node_link(g: nx.MultiDiGraph) -> dict[str, Any]:
+    """The node-link JSON of schemas/graph.schema.json."""
+    data = nx.node_link_data(plain_graph(g, flatten=False), edges="edges")
+    data["schema_version"] = "1.0"
+    return data
+
+
+def export_graph(g: nx.MultiDiGraph, out_dir: str | Path) -> list[Path]:
+    """Write graph.json (node-link), graph.graphml and graph.gexf into `out_dir`."""
+    from .emit import write_atomic, write_json
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "graph.json", out_dir / "graph.graphml", out_dir / "graph.gexf"]
+    write_json(paths[0], node_link(g))
+    flat = plain_graph(g)
+    write_atomic(paths[1], "\n".join(nx.generate_graphml(flat, named_key_ids=True)) + "\n")
+    write_atomic(paths[2], "\n".join(nx.generate_gexf(flat)) + "\n")
+    return paths

@@ -1,0 +1,222 @@
+"""`vanban query`: ask the store of a run.
+
+    vanban query agency "Sở Y tế" [--province "Cao Bằng"]   every duty of one agency
+    vanban query duty "quan trắc môi trường lao động"      which agencies own a duty
+    vanban query cites 209/NQ-CP                           who implements or cites it, and the chain
+    vanban query gaps                                      tasks that are not "5 rõ"
+
+Common options: --db PATH (default outputs/vanban.sqlite), --format table|json|csv.
+Tables fit the terminal (80 columns when unknown): long task text wraps. Exit code 1 when
+nothing matches, 2 when the database is missing. The same answers in Python:
+`Store(path).agency_duties(name)`, `.duty_owners(text)`, `.citing(ref)`, `.chain(ref)`, `.gaps()`.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = Path("outputs/vanban.sqlite")
+FORMATS = ("table", "json", "csv")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    def common(parser: argparse.ArgumentParser, default: bool) -> None:
+        # given before or after the subcommand; the subcommand's copy only overrides when used
+        parser.add_argument("--db", type=Path, default=DEFAULT_DB if default else argparse.SUPPRESS,
+                            help="the SQLite store of a run (default: outputs/vanban.sqlite)")
+        parser.add_argument("--format", choices=FORMATS,
+                            default="table" if default else argparse.SUPPRESS,
+                            help="table (default), json or csv")
+
+    common(p, True)
+    sub = p.add_subparsers(dest="question", required=True, metavar="QUESTION")
+    a = sub.add_parser("agency", help="every duty of one agency across documents")
+    a.add_argument("name", help='agency name, alias or abbreviation ("Sở Y tế", "Sở LĐTBXH")')
+    a.add_argument("--province", help="only this province")
+    d = sub.add_parser("duty", help="which agencies own a duty, best match first")
+    d.add_argument("text", help="words of the duty, with or without diacritics")
+    d.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    c = sub.add_parser("cites", help="which documents implement or cite a reference, and the chain")
+    c.add_argument("ref", help='"209/NQ-CP", "NQ 209", "209 NQ-CP"')
+    g = sub.add_parser("gaps", help="tasks with no deadline, no lead or no measurable result")
+    g.add_argument("--province", help="only this province")
+    g.add_argument("--agency", help="only this agency (as named)")
+    for parser in (a, d, c, g):
+        common(parser, False)
+
+
+def main(args: argparse.Namespace) -> int:
+    from .store import Store
+
+    if not Path(args.db).is_file():
+        sys.stderr.write(f"vanban query: no store at {args.db} (run `vanban run DIR` first, "
+                         "or give --db PATH)\n")
+        return 2
+    with Store(args.db) as store:
+        answer = ANSWERS[args.question](store, args)
+    out = sys.stdout
+    if args.format == "json":
+        json.dump(answer, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    elif args.format == "csv":
+        write_csv(answer["rows"], out)
+    else:
+        out.write(answer_text(args.question, answer, width=_width()))
+    return 0 if answer["rows"] else 1
+
+
+# ----------------------------------------------------------------------------- answers
+
+def answer_agency(store, args) -> dict[str, Any]:
+    who = store.resolve_agency(args.name)
+    rows = store.agency_duties(args.name, province=args.province)
+    notes = sorted({r["via"] for r in rows if r["via"]})
+    return {"question": "agency", "query": args.name, "province": args.province,
+            "agency": {"name": who["name"], "agency_id": who["agency_id"],
+                       "successor": (who["successor"] or {}).get("name"),
+                       "predecessors": [p["name"] for p in who["predecessors"]]},
+            "notes": notes, "rows": rows}
+
+
+def answer_duty(store, args) -> dict[str, Any]:
+    return {"question": "duty", "query": args.text,
+            "rows": store.duty_owners(args.text, limit=args.limit)}
+
+
+def answer_cites(store, args) -> dict[str, Any]:
+    rows = store.citing(args.ref)
+    resolved = store.resolve_reference(args.ref)
+    return {"question": "cites", "query": args.ref, "reference": resolved,
+            "chain": store.chain(args.ref) if rows or resolved else [], "rows": rows}
+
+
+def answer_gaps(store, args) -> dict[str, Any]:
+    return {"question": "gaps", "rows": store.gaps(province=args.province, agency=args.agency)}
+
+
+ANSWERS = {"agency": answer_agency, "duty": answer_duty, "cites": answer_cites, "gaps": answer_gaps}
+
+
+# ----------------------------------------------------------------------------- output
+
+def write_csv(rows: list[dict[str, Any]], out) -> None:
+    if not rows:
+        return
+    fields = list(rows[0])
+    w = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()})
+
+
+def _width() -> int:
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
+
+
+def _where(r: dict[str, Any]) -> list[str]:
+    """["Cao Bằng, V.3", "664/KH-UBND"]: province and section, the document's number or id."""
+    return [", ".join(x for x in (r.get("province"), r.get("section")) if x),
+            r.get("document_id") or r["document"]]
+
+
+def _doc_header(r: dict[str, Any]) -> str:
+    bits = [r.get("document_id"), r.get("doc_type"), r.get("province"), r.get("date")]
+    return f"{r['document']} ({', '.join(b for b in bits if b)})"
+
+
+def table(rows: list[list[str]], headers: list[str], widths: list[int | None], width: int) -> str:
+    """A plain text table; the one column with width None takes what is left and wraps."""
+    fixed = sum(w for w in widths if w) + 2 * (len(widths) - 1)
+    flex = max(20, width - fixed)
+    widths = [w or flex for w in widths]
+    lines = ["  ".join(h[:w].ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in rows:
+        cells = [_wrap(c, w) for c, w in zip(row, widths)]
+        for i in range(max(len(c) for c in cells)):
+            lines.append("  ".join((c[i] if i < len(c) else "").ljust(w)
+                                   for c, w in zip(cells, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(cell: str | list[str], width: int) -> list[str]:
+    """Lines of a cell: each given line (a cell may be a list of lines) wrapped to `width`."""
+    lines = cell if isinstance(cell, list) else [cell]
+    out = [w for line in lines for w in textwrap.wrap(" ".join(str(line).split()), width,
+                                                       break_on_hyphens=False)]
+    return out or [""]
+
+
+def _clip(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _task(r: dict[str, Any], limit: int = 200) -> str:
+    text = " ".join(r["task"].split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    if r.get("deadline"):
+        text += f" [deadline: {r['deadline']}]"
+    return text
+
+
+def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
+    rows = answer["rows"]
+    out: list[str] = []
+    if question == "agency":
+        who = answer["agency"]
+        out.append(f"{who['name']}" + (f" [{who['agency_id']}]" if who["agency_id"] else "")
+                   + (f", {answer['province']}" if answer.get("province") else "")
+                   + f": {len(rows)} duties")
+        out.extend(f"  {n}" for n in answer["notes"])
+        for doc_rows in _by_document(rows):
+            out.append(f"\n{_doc_header(doc_rows[0])}")
+            # a duty found through the successor map names its agency: "[Sở Nội vụ] Chủ trì, …"
+            out.append(table([[r["section"] or "", r["role"],
+                               (f"[{r['agency']}] " if r["via"] else "") + _task(r, 160),
+                               "; ".join(r["partners"])] for r in doc_rows],
+                             ["Sec", "Role", "Task", "Partners"], [6, 11, None, 18],
+                             width).rstrip("\n"))
+    elif question == "duty":
+        out.append(f"Agencies owning \"{answer['query']}\": {len(rows)} tasks, best match first")
+        out.append(table([[[r["agency"], *_where(r)], r["role"], _task(r, 160)] for r in rows],
+                         ["Agency, where", "Role", "Task"], [26, 11, None], width).rstrip("\n"))
+    elif question == "cites":
+        ref = answer.get("reference") or {}
+        name = ref.get("canonical_id") or answer["query"]
+        carried = f" = {ref['document']}" if ref.get("document") else ""
+        out.append(f"{name}{carried}: cited by {len(rows)} documents")
+        if rows:
+            out.append(table([[r["relation"], r["document"], r.get("province") or "",
+                               r.get("date") or ""] for r in rows],
+                             ["Relation", "Document", "Province", "Date"], [11, None, 12, 10],
+                             width).rstrip("\n"))
+        if answer["chain"]:
+            out.append("\nChain (above: what it implements; below: what implements or cites it):")
+            base = min(c["level"] for c in answer["chain"])
+            for c in answer["chain"]:
+                mark = "  <== " if c["is_query"] else ""
+                line = f"{'  ' * (c['level'] - base)}{'└ ' if c['level'] > base else ''}{c['label']}{mark}"
+                out.append(_clip(line, width))
+    elif question == "gaps":
+        out.append(f"Tasks that are not \"5 rõ\": {len(rows)}")
+        for doc_rows in _by_document(rows):
+            out.append(f"\n{_doc_header(doc_rows[0])}")
+            out.append(table([[r["agency"], r["section"] or "", ", ".join(r["missing"]), _task(r, 120)]
+                              for r in doc_rows], ["Agency", "Sec", "Missing", "Task"],
+                             [20, 6, 10, None], width).rstrip("\n"))
+    if not rows:
+        out.append("nothing matches")
+    return "\n".join(out) + "\n"
+
+
+def _by_document(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["document"], []).append(r)
+    return list(groups.values())

@@ -1,0 +1,855 @@
+"""The SQLite store of a run: every document's JSON, flattened into tables you can query.
+
+One embedded database (default `outputs/vanban.sqlite`) that Datasette or any SQL client can
+open. `vanban run` calls `Store(db).upsert_document(doc_dict)` after each document and
+`Store(db).set_links(links)` once the corpus is linked; `vanban query` reads it back through
+the four query methods below (`agency_duties`, `duty_owners`, `citing`, `gaps`).
+
+Why the folded columns: FTS5's `remove_diacritics` keeps đ as đ, so "dieu tra" would not find
+"điều tra". Every searchable text is stored a second time as `pipeline.textkeys.fold` (no
+diacritics, đ -> d, lower case) and queries are folded the same way.
+
+Upserts are keyed by document id and a hash of the document's content (timings excluded, so
+re-running an unchanged file is a no-op). A changed document's rows are replaced in one
+transaction; each document is committed on its own, so a killed run loses at most one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .textkeys import fold, match_key
+
+DEFAULT_DB = Path("outputs/vanban.sqlite")
+
+# Roles in the order an answer lists them: who carries the duty first, helpers last.
+ROLE_ORDER = {"lead": 0, "responsible": 1, "requested": 2, "support": 3}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    file_name TEXT, source_sha256 TEXT, status TEXT,
+    doc_type TEXT, number TEXT, symbol TEXT,
+    canonical_id TEXT,            -- "664/KH-UBND": from the header, or from the link stage
+    issuer TEXT, province TEXT, province_key TEXT, date TEXT, title TEXT,
+    signer_name TEXT, signer_title TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_canonical ON documents(canonical_id);
+-- kept apart so the rows the queries join stay small
+CREATE TABLE IF NOT EXISTS document_json (
+    id TEXT PRIMARY KEY REFERENCES documents(id),
+    text TEXT,                    -- the normalized text every span points into
+    json TEXT NOT NULL            -- the document as emitted, without `text` and `timings`
+);
+CREATE TABLE IF NOT EXISTS sections (
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    section_id TEXT NOT NULL, number TEXT, marker TEXT, level INTEGER,
+    heading TEXT, kind TEXT, parent TEXT, span_start INTEGER, span_end INTEGER,
+    PRIMARY KEY (doc_id, section_id)
+);
+CREATE TABLE IF NOT EXISTS refs (
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    idx INTEGER NOT NULL,
+    canonical_id TEXT NOT NULL,
+    ref_key TEXT NOT NULL,        -- fold(canonical_id): "209 nq cp"
+    ref_number TEXT,              -- its first token: "209" (what `cites` looks up)
+    number TEXT, symbol TEXT, doc_type TEXT, date TEXT, issuer TEXT, title TEXT,
+    relation TEXT NOT NULL,       -- implements | reports_on | cites
+    text TEXT, span_start INTEGER, span_end INTEGER,
+    resolved_to TEXT,             -- a document id of the run
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE INDEX IF NOT EXISTS refs_number ON refs(ref_number);
+CREATE INDEX IF NOT EXISTS refs_resolved ON refs(resolved_to);
+CREATE TABLE IF NOT EXISTS agencies (
+    node_id TEXT PRIMARY KEY,     -- the graph's id: "agency:<agency id or folded name>@<province>"
+    agency_id TEXT, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    province TEXT, kind TEXT, successor TEXT, known INTEGER
+);
+CREATE INDEX IF NOT EXISTS agencies_id ON agencies(agency_id);
+CREATE INDEX IF NOT EXISTS agencies_key ON agencies(name_key);
+CREATE TABLE IF NOT EXISTS assignments (
+    rowid INTEGER PRIMARY KEY,    -- also the FTS rowid
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    idx INTEGER NOT NULL,
+    task_id TEXT NOT NULL,        -- the graph's task node: rows of one task share it
+    agency TEXT NOT NULL, agency_raw TEXT, agency_id TEXT, agency_key TEXT NOT NULL,
+    known INTEGER, agency_kind TEXT, successor TEXT,
+    province TEXT, province_key TEXT,
+    role TEXT NOT NULL, partners TEXT NOT NULL,   -- partners: JSON list, as written
+    section TEXT, task TEXT NOT NULL, span_start INTEGER, span_end INTEGER,
+    deadline TEXT, deadline_date TEXT, recurrence TEXT,
+    topics TEXT,                  -- JSON list
+    five_clear TEXT,              -- JSON object {nguoi, viec, trach_nhiem, thoi_gian, ket_qua}
+    missing_deadline INTEGER NOT NULL, missing_lead INTEGER NOT NULL,
+    missing_result INTEGER NOT NULL,
+    UNIQUE (doc_id, idx)
+);
+CREATE INDEX IF NOT EXISTS assignments_agency_id ON assignments(agency_id, province_key);
+CREATE INDEX IF NOT EXISTS assignments_agency_key ON assignments(agency_key, province_key);
+CREATE INDEX IF NOT EXISTS assignments_successor ON assignments(successor);
+CREATE INDEX IF NOT EXISTS assignments_gaps ON assignments(province_key, doc_id)
+    WHERE missing_deadline OR missing_lead OR missing_result;
+CREATE VIRTUAL TABLE IF NOT EXISTS assignments_fts USING fts5(
+    task, agency, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS targets (
+    doc_id TEXT NOT NULL REFERENCES documents(id), idx INTEGER NOT NULL,
+    indicator TEXT, direction TEXT, value REAL, unit TEXT, period TEXT, qualifier TEXT,
+    text TEXT, span_start INTEGER, span_end INTEGER,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS results (
+    doc_id TEXT NOT NULL REFERENCES documents(id), idx INTEGER NOT NULL,
+    indicator TEXT, value REAL, unit TEXT, compared_to TEXT, change REAL,
+    text TEXT, span_start INTEGER, span_end INTEGER,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS deadlines (
+    doc_id TEXT NOT NULL REFERENCES documents(id), idx INTEGER NOT NULL,
+    text TEXT, date TEXT, recurrence TEXT, who TEXT, what TEXT,
+    span_start INTEGER, span_end INTEGER,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS links (
+    from_id TEXT NOT NULL, to_id TEXT NOT NULL, relation TEXT NOT NULL,
+    resolved INTEGER NOT NULL, canonical_id TEXT,
+    PRIMARY KEY (from_id, to_id, relation)
+);
+CREATE INDEX IF NOT EXISTS links_to ON links(to_id);
+CREATE TABLE IF NOT EXISTS chains (
+    chain INTEGER NOT NULL, pos INTEGER NOT NULL, node TEXT NOT NULL,
+    PRIMARY KEY (chain, pos)
+);
+CREATE INDEX IF NOT EXISTS chains_node ON chains(node);
+"""
+
+_PER_DOCUMENT_TABLES = ("sections", "refs", "assignments", "targets", "results", "deadlines")
+_HASHED_OUT = ("text", "timings")  # text is stored (and hashed) on its own; timings vary per run
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def stable_json(doc: dict[str, Any]) -> str:
+    """The document as stored: sorted keys, without `text` (stored apart) and `timings`."""
+    stable = {k: v for k, v in doc.items() if k not in _HASHED_OUT}
+    return json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(doc: dict[str, Any], dumped: str | None = None) -> str:
+    """Hash of what the document says (its text and everything extracted), not of when."""
+    h = hashlib.sha256((dumped or stable_json(doc)).encode("utf-8"))
+    h.update((doc.get("text") or "").encode("utf-8"))
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _fold_name(name: str | None) -> str:
+    """fold() of agency and province names, which repeat across documents."""
+    return fold(name)
+
+
+def document_canonical_id(meta: dict[str, Any]) -> str | None:
+    """"664/KH-UBND" when the header states both number and symbol."""
+    number, symbol = meta.get("number"), meta.get("symbol")
+    return f"{number}/{symbol}" if number and symbol else None
+
+
+def agency_node_id(agency_id: str | None, name: str, province: str | None) -> str:
+    """Stable id of an agency node: the gazetteer id (else the folded name) and the province.
+
+    "Sở Y tế" of Cao Bằng and of Thái Nguyên are two agencies that share one agency id.
+    """
+    base = agency_id or fold(name).replace(" ", "-")
+    prov = fold(province).replace(" ", "-") if province else "-"
+    return f"agency:{base}@{prov}"
+
+
+def task_node_id(doc_id: str, span: dict[str, Any] | None, idx: int) -> str:
+    """Rows that assign one task to several agencies share its span, hence one task node."""
+    if span:
+        return f"task:{doc_id}:{span['start']}-{span['end']}"
+    return f"task:{doc_id}#{idx}"
+
+
+def _span(item: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    sp = (item or {}).get("span") or {}
+    return sp.get("start"), sp.get("end")
+
+
+def _gap_flags(rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """(missing_deadline, missing_lead, missing_result) for each assignment of one document.
+
+    The assignment stage's "5 rõ" verdict wins where it gave one; otherwise:
+    - deadline: the assignment carries none;
+    - lead: nobody carries the task alone: it is shared by several agencies none of which
+      leads (chủ trì), or every row of it is a supporting (phối hợp) role;
+    - result: only judged by the "5 rõ" verdict (ket_qua), never guessed.
+    """
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for a in rows:
+        by_task.setdefault(a["_task_id"], []).append(a)
+    flags = []
+    for a in rows:
+        five = a.get("five_clear") or {}
+        if "thoi_gian" in five:
+            no_deadline = not five["thoi_gian"]
+        else:
+            no_deadline = not a.get("deadline")
+        if "trach_nhiem" in five:
+            no_lead = not five["trach_nhiem"]
+        else:
+            roles = {r.get("role") for r in by_task[a["_task_id"]]}
+            agencies = {r.get("agency") for r in by_task[a["_task_id"]]}
+            no_lead = "lead" not in roles and (len(agencies) > 1 or roles <= {"support"})
+        no_result = five.get("ket_qua") is False
+        flags.append((int(no_deadline), int(no_lead), int(no_result)))
+    return flags
+
+
+_NUMBER = re.compile(r"^\d+[a-z]?$")
+# Words of a reference's document type, folded, and their abbreviations in symbols.
+_TYPE_WORDS = {
+    "nghi quyet": ("nq", "nghi_quyet"), "chi thi": ("ct", "chi_thi"),
+    "ke hoach": ("kh", "ke_hoach"), "quyet dinh": ("qd", "quyet_dinh"),
+    "nghi dinh": ("nd", "nghi_dinh"), "thong tu": ("tt", "thong_tu"),
+    "cong van": (None, "cong_van"), "ket luan": ("kl", "ket_luan"),
+    "to trinh": ("ttr", "to_trinh"), "bao cao": ("bc", "bao_cao"),
+}
+
+
+def parse_ref_query(text: str) -> tuple[str | None, set[str], str | None]:
+    """"209/NQ-CP", "NQ 209", "Nghị quyết 209" -> (number "209", other tokens {"nq", ...}, doc_type).
+
+    The number is the first token that is digits (with an optional letter, "10c"); the other
+    tokens must all appear in a reference's folded id for it to match.
+    """
+    key = fold(text)
+    doc_type = None
+    for words, (abbr, dtype) in _TYPE_WORDS.items():
+        if re.search(rf"\b{words}\b", key):
+            key = re.sub(rf"\b{words}\b", abbr or "", key)
+            doc_type = dtype
+    tokens = key.split()
+    number = next((t for t in tokens if _NUMBER.match(t)), None)
+    rest = {t for t in tokens if t != number and t not in ("so",)}
+    return number, rest, doc_type
+
+
+def _ref_matches(query: tuple[str | None, set[str], str | None], ref_key: str,
+                 doc_type: str | None) -> bool:
+    """Every word of the query is in the reference's id, and so is its number, in first place
+    when the id starts with one ("209 nq cp"; a law's id starts with "luat" and ends in its year)."""
+    number, rest, qtype = query
+    tokens = ref_key.split()
+    if not tokens or (qtype and doc_type and qtype != doc_type):
+        return False
+    if number is not None:
+        if _NUMBER.match(tokens[0]) and tokens[0] != number:
+            return False
+        if number not in tokens:
+            return False
+    return bool(number or rest) and rest <= set(tokens)
+
+
+# ----------------------------------------------------------------------------- the store
+
+class Store:
+    """An embedded SQLite database of a run. Open one per process; it is not thread-safe."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None)  # explicit transactions
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(_SCHEMA)
+
+    # context manager, so `with Store(p) as s:` closes it
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def upsert_document(self, doc: dict[str, Any]) -> bool:
+        """Store one document (a `Document.to_dict()`); True if anything changed.
+
+        Same id and same content: nothing is written. Changed content: the old rows are
+        deleted and the new ones inserted in one transaction.
+        """
+        dumped = stable_json(doc)
+        digest = content_hash(doc, dumped)
+        old = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
+                              (doc["id"],)).fetchone()
+        if old and old["content_hash"] == digest:
+            return False
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if old:
+                self._delete_rows(doc["id"])
+            self._insert(doc, digest, dumped)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return True
+
+    def upsert_many(self, docs: Iterable[dict[str, Any]]) -> int:
+        """Upsert documents one by one (one transaction each); returns how many changed."""
+        return sum(self.upsert_document(d) for d in docs)
+
+    def delete_document(self, doc_id: str) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._delete_rows(doc_id)
+            self.db.execute("DELETE FROM document_json WHERE id = ?", (doc_id,))
+            self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _delete_rows(self, doc_id: str) -> None:
+        self.db.execute(
+            "DELETE FROM assignments_fts WHERE rowid IN "
+            "(SELECT rowid FROM assignments WHERE doc_id = ?)", (doc_id,))
+        for table in _PER_DOCUMENT_TABLES:
+            self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+
+    def _insert(self, doc: dict[str, Any], digest: str, dumped: str) -> None:
+        doc_id = doc["id"]
+        meta = doc.get("metadata") or {}
+        source = doc.get("source") or {}
+        province = meta.get("province")
+        self.db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (doc_id, digest, source.get("file_name"), source.get("sha256"), doc.get("status"),
+             meta.get("doc_type"), meta.get("number"), meta.get("symbol"),
+             self._linked_canonical_id(doc_id) or document_canonical_id(meta),
+             meta.get("issuer"), province, fold(province), meta.get("date"), meta.get("title"),
+             meta.get("signer_name"), meta.get("signer_title")),
+        )
+        self.db.execute("INSERT OR REPLACE INTO document_json VALUES (?,?,?)",
+                        (doc_id, doc.get("text"), dumped))
+        self.db.executemany(
+            "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(doc_id, s["id"], s.get("number"), s.get("marker"), s.get("level"),
+              s.get("heading"), s.get("kind"), s.get("parent"), *_span(s))
+             for s in doc.get("sections", [])],
+        )
+        resolved = self._linked_resolutions(doc_id)
+        refs = []
+        for i, r in enumerate(doc.get("references", [])):
+            key = fold(r["canonical_id"])
+            refs.append((doc_id, i, r["canonical_id"], key, key.split(" ", 1)[0], r.get("number"),
+                         r.get("symbol"), r.get("doc_type"), r.get("date"), r.get("issuer"),
+                         r.get("title"), r.get("relation") or "cites", r.get("text"), *_span(r),
+                         r.get("resolved_to") or resolved.get(r["canonical_id"])))
+        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
+
+        rows = [dict(a, _task_id=task_node_id(doc_id, a.get("span"), i))
+                for i, a in enumerate(doc.get("assignments", []))]
+        # explicit rowids, so the assignments and their FTS rows go in as two batches
+        first = self.db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM assignments").fetchone()[0]
+        assignments, fts, agencies = [], [], {}
+        for i, (a, flags) in enumerate(zip(rows, _gap_flags(rows))):
+            a_prov = a.get("province") or province
+            deadline = a.get("deadline") or {}
+            agency_key = _fold_name(a["agency"])
+            assignments.append(
+                (first + i, doc_id, i, a["_task_id"], a["agency"], a.get("agency_raw"),
+                 a.get("agency_id"), agency_key, int(bool(a.get("known"))), a.get("agency_kind"),
+                 a.get("successor"), a_prov, _fold_name(a_prov), a.get("role") or "responsible",
+                 json.dumps(a.get("partners") or [], ensure_ascii=False), a.get("section"),
+                 a.get("task") or "", *_span(a), deadline.get("text"), deadline.get("date"),
+                 deadline.get("recurrence"), json.dumps(a.get("topics") or [], ensure_ascii=False),
+                 json.dumps(a.get("five_clear") or {}), *flags))
+            fts.append((first + i, fold(a.get("task")), agency_key))
+            node = agency_node_id(a.get("agency_id"), a["agency"], a_prov)
+            agencies[node] = (node, a.get("agency_id"), a["agency"], agency_key, a_prov,
+                              a.get("agency_kind"), a.get("successor"), int(bool(a.get("known"))))
+        self.db.executemany(
+            "INSERT INTO assignments VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", assignments)
+        self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)", fts)
+        self.db.executemany("INSERT OR IGNORE INTO agencies VALUES (?,?,?,?,?,?,?,?)",
+                            list(agencies.values()))
+        self.db.executemany(
+            "INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(doc_id, i, t.get("indicator"), t.get("direction"), t.get("value"), t.get("unit"),
+              t.get("period"), t.get("qualifier"), t.get("text"), *_span(t))
+             for i, t in enumerate(doc.get("targets", []))],
+        )
+        self.db.executemany(
+            "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(doc_id, i, r.get("indicator"), r.get("value"), r.get("unit"),
+              r.get("compared_to"), r.get("change"), r.get("text"), *_span(r))
+             for i, r in enumerate(doc.get("results", []))],
+        )
+        self.db.executemany(
+            "INSERT INTO deadlines VALUES (?,?,?,?,?,?,?,?,?)",
+            [(doc_id, i, d.get("text"), d.get("date"), d.get("recurrence"), d.get("who"),
+              d.get("what"), *_span(d))
+             for i, d in enumerate(doc.get("deadlines", []))],
+        )
+
+    def _linked_canonical_id(self, doc_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT canonical_id FROM links WHERE to_id = ? AND resolved AND canonical_id "
+            "IS NOT NULL LIMIT 1", (doc_id,)).fetchone()
+        return row["canonical_id"] if row else None
+
+    def _linked_resolutions(self, doc_id: str) -> dict[str, str]:
+        return {r["canonical_id"]: r["to_id"] for r in self.db.execute(
+            "SELECT canonical_id, to_id FROM links WHERE from_id = ? AND resolved "
+            "AND canonical_id IS NOT NULL", (doc_id,))}
+
+    def set_links(self, links: dict[str, Any]) -> None:
+        """Store the link stage's result (pipeline.link) and apply it to the stored documents.
+
+        `links["documents"]`: {"id", "canonical_id", "recognised_as"}; `links["edges"]`:
+        {"from", "to", "relation", "resolved"} between document ids or canonical ids (plus
+        "canonical_id" of the reference when given); `links["chains"]`: lists of ids (document
+        ids or canonical ids) from the top directive down.
+        Resolved edges fill `refs.resolved_to` and a document's `canonical_id` when its own
+        text has no number (the plan a later letter cites as 664/KH-UBND).
+        """
+        edges = [self._edge_row(e) for e in links.get("edges", [])]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM links")
+            self.db.execute("DELETE FROM chains")
+            self.db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?)", edges)
+            for n, chain in enumerate(links.get("chains", [])):
+                nodes = chain.get("nodes", chain.get("chain", [])) if isinstance(chain, dict) else chain
+                self.db.executemany(
+                    "INSERT INTO chains VALUES (?,?,?)",
+                    [(n, pos, _node_name(node)) for pos, node in enumerate(nodes)])
+            for d in links.get("documents", []):
+                # a numberless plan that later letters cite as 664/KH-UBND is `recognised_as` it
+                cid = d.get("canonical_id") or d.get("recognised_as") if isinstance(d, dict) else None
+                if cid and d.get("id"):
+                    self.db.execute("UPDATE documents SET canonical_id = ? WHERE id = ?",
+                                    (cid, d["id"]))
+            for from_id, to_id, _rel, resolved, canonical in edges:
+                if resolved and canonical:
+                    self.db.execute(
+                        "UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND canonical_id = ?",
+                        (to_id, from_id, canonical))
+                    self.db.execute(
+                        "UPDATE documents SET canonical_id = ? WHERE id = ? AND canonical_id IS NULL",
+                        (canonical, to_id))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _edge_row(self, e: dict[str, Any]) -> tuple[str, str, str, int, str | None]:
+        to_id = str(e["to"])
+        resolved = bool(e.get("resolved"))
+        canonical = e.get("canonical_id") or e.get("ref")
+        if canonical is None and not resolved:
+            canonical = to_id  # an unresolved edge points at the cited canonical id itself
+        return (str(e["from"]), to_id, e.get("relation") or "cites", int(resolved), canonical)
+
+    # ------------------------------------------------------------------ reading
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT id, doc_type, canonical_id, issuer, province, date, title, status "
+            "FROM documents ORDER BY id")]
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT text, json FROM document_json WHERE id = ?",
+                              (doc_id,)).fetchone()
+        return json.loads(row["json"]) | {"text": row["text"]} if row else None
+
+    def count(self, table: str) -> int:
+        if table not in (*_PER_DOCUMENT_TABLES, "documents", "document_json", "agencies", "links",
+                         "chains"):
+            raise ValueError(table)
+        return self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    # -- agency: every duty of one agency ------------------------------------------
+
+    def resolve_agency(self, name: str) -> dict[str, Any]:
+        """What a typed agency name stands for, and the bodies it replaced or was replaced by.
+
+        Returns {"name", "agency_id", "keys", "successor": {...} | None, "predecessors": [...]},
+        each related body as {"agency_id", "name", "keys"}; `keys` are the folded names
+        (name, aliases, abbreviations) that identify the body when an assignment has no id.
+        """
+        record = agency_record(name)
+        if record is None:  # unknown to the gazetteer: the id the pipeline gave this name, if one
+            ids = {r[0] for r in self.db.execute(
+                "SELECT DISTINCT agency_id FROM assignments WHERE agency_key = ? "
+                "AND agency_id IS NOT NULL", (fold(name),))}
+            record = _gazetteer_get(ids.pop()) if len(ids) == 1 else None
+        me = _body(record, name)
+        me["keys"] = sorted(set(me["keys"]) | {fold(name)})
+        successor_id = (record or {}).get("successor")
+        if successor_id is None and me["agency_id"]:
+            row = self.db.execute("SELECT successor FROM assignments WHERE agency_id = ? AND "
+                                  "successor IS NOT NULL LIMIT 1", (me["agency_id"],)).fetchone()
+            successor_id = row[0] if row else None
+        successor = None
+        if successor_id and successor_id != me["agency_id"]:
+            successor = _body(_gazetteer_get(successor_id), self._agency_name(successor_id),
+                              successor_id)
+        predecessors = []
+        if me["agency_id"]:
+            pred_ids = {r[0] for r in self.db.execute(
+                "SELECT DISTINCT agency_id FROM assignments WHERE successor = ? "
+                "AND agency_id IS NOT NULL", (me["agency_id"],))}
+            pred_ids |= {i for i, rec in _gazetteer_index()[1].items()
+                         if rec.get("successor") == me["agency_id"]}
+            pred_ids.discard(me["agency_id"])
+            predecessors = [_body(_gazetteer_get(i), self._agency_name(i), i)
+                            for i in sorted(pred_ids)]
+        return {**me, "successor": successor, "predecessors": predecessors}
+
+    def _agency_name(self, agency_id: str) -> str:
+        record = _gazetteer_get(agency_id)
+        if record and record.get("name"):
+            return record["name"]
+        row = self.db.execute("SELECT name FROM agencies WHERE agency_id = ? LIMIT 1",
+                              (agency_id,)).fetchone()
+        return row[0] if row else agency_id
+
+    def agency_duties(self, name: str, province: str | None = None) -> list[dict[str, Any]]:
+        """Every duty of one agency across documents.
+
+        The name matches through the gazetteer (aliases, abbreviations) and the successor map
+        both ways: "Sở LĐTBXH" also finds Sở Nội vụ's duties, "Sở Nội vụ" also finds the
+        duties older plans gave Sở LĐTBXH; each row's `via` says how it matched ("" = directly).
+        """
+        who = self.resolve_agency(name)
+        bodies = [(who, "")]
+        if who["successor"]:
+            s = who["successor"]
+            bodies.append((s, f"via successor: {who['name']} → {s['name']}"))
+        for p in who["predecessors"]:
+            bodies.append((p, f"via predecessor: {p['name']} → {who['name']}"))
+        ids = [b["agency_id"] for b, _ in bodies if b["agency_id"]]
+        keys = [k for b, _ in bodies for k in b["keys"]]
+        sql = (f"{_duty_select()} WHERE (a.agency_id IN ({','.join('?' * len(ids))}) "
+               f"OR a.agency_key IN ({','.join('?' * len(keys))}))")
+        params: list[Any] = [*ids, *keys]
+        if province:
+            sql += " AND a.province_key = ?"
+            params.append(fold(province))
+        sql += " ORDER BY d.province, d.date, a.doc_id, a.idx"
+        out = []
+        for r in self.db.execute(sql, params):
+            via = next((v for b, v in bodies if r["agency_id"] and r["agency_id"] == b["agency_id"]),
+                       None)
+            if via is None:
+                via = next((v for b, v in bodies if fold(r["agency"]) in b["keys"]), "")
+            out.append(_duty_row(r) | {"via": via})
+        out.sort(key=lambda d: d["via"] != "")  # stable: its own duties first, then via others
+        return out
+
+    # -- duty: which agencies own a duty -------------------------------------------
+
+    def duty_owners(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Agencies that own a duty described by `text`, best match first.
+
+        Ranking: tasks that contain the words as written (diacritics and all), then the folded
+        phrase, then all the words anywhere, then (only when nothing else matched) any word;
+        within each tier lead before responsible, requested and support; then FTS5 bm25.
+        """
+        words = fold(text).split()
+        if not words:
+            return []
+        quoted = [f'"{w}"' for w in words]
+        tiers = [f'task : "{" ".join(words)}"', "task : (" + " AND ".join(quoted) + ")"]
+        rows: dict[int, tuple] = {}
+        for tier, match in enumerate(tiers, start=1):
+            if len(rows) >= limit:  # the phrase alone filled the answer: skip the looser match
+                break
+            self._fts_rows(match, tier, rows, limit)
+        if not rows:
+            self._fts_rows("task : (" + " OR ".join(quoted) + ")", 3, rows, limit)
+        exact = match_key(" ".join(text.split()))
+        out = []
+        for rowid, (tier, score, r) in rows.items():
+            if tier == 1 and exact != fold(exact) and exact in match_key(" ".join(r["task"].split())):
+                tier = 0  # the user's own diacritics agree: the closest match
+            row = _duty_row(r)
+            row["score"] = round(-score, 3)
+            row["tier"] = tier
+            out.append(row)
+        out.sort(key=lambda d: (d["tier"], ROLE_ORDER.get(d["role"], 9), -d["score"]))
+        return out[:limit]
+
+    def _fts_rows(self, match: str, tier: int, rows: dict[int, tuple], limit: int) -> None:
+        sql = (f"{_duty_select('f.score, ')} JOIN (SELECT rowid AS fts_rowid, "
+               f"bm25(assignments_fts) AS score FROM assignments_fts "
+               f"WHERE assignments_fts MATCH ? ORDER BY score LIMIT ?) f ON f.fts_rowid = a.rowid")
+        for r in self.db.execute(sql, (match, limit)):
+            rows.setdefault(r["rowid"], (tier, r["score"], r))
+
+    # -- cites: which documents implement or cite a reference ----------------------
+
+    def citing(self, ref_id: str) -> list[dict[str, Any]]:
+        """Documents of the run that implement, report on or cite `ref_id` ("209/NQ-CP",
+        "NQ 209", "209 NQ-CP"), implementers first."""
+        query = parse_ref_query(ref_id)
+        # ids led by the query's number ("209 nq cp"), or by its first word ("luat an toan ...")
+        keys = {k for k in (query[0], *fold(ref_id).split()[:1]) if k}
+        if not keys:
+            return []
+        candidates = self.db.execute(
+            f"{_REF_SELECT} WHERE r.ref_number IN ({','.join('?' * len(keys))})", sorted(keys))
+        out = []
+        for r in candidates:
+            if _ref_matches(query, r["ref_key"], r["ref_doc_type"]):
+                out.append(dict(r) | {"rel_order": _REL_ORDER.get(r["relation"], 9)})
+        out.sort(key=lambda d: (d["rel_order"], d["province"] or "", d["date"] or "", d["document"]))
+        for d in out:
+            del d["rel_order"], d["ref_key"]
+        return out
+
+    def resolve_reference(self, ref_id: str) -> dict[str, Any] | None:
+        """The canonical id that `ref_id` stands for, and the run document carrying it."""
+        rows = self.citing(ref_id)
+        if rows:
+            canonical = rows[0]["canonical_id"]
+            resolved = next((r["resolved_to"] for r in rows if r["resolved_to"]), None)
+            if resolved is None:
+                row = self.db.execute("SELECT id FROM documents WHERE canonical_id = ? LIMIT 1",
+                                      (canonical,)).fetchone()
+                resolved = row[0] if row else None
+            return {"canonical_id": canonical, "document": resolved}
+        query = parse_ref_query(ref_id)  # a run document nobody cites
+        for r in self.db.execute("SELECT id, canonical_id, doc_type FROM documents "
+                                 "WHERE canonical_id IS NOT NULL"):
+            if _ref_matches(query, fold(r["canonical_id"]), r["doc_type"]):
+                return {"canonical_id": r["canonical_id"], "document": r["id"]}
+        return None
+
+    def chain(self, ref_id: str) -> list[dict[str, Any]]:
+        """The implementation chain through `ref_id`: what it carries out, and what carries it out.
+
+        Items {"node", "label", "document", "level", "parent", "is_query"}, in tree order:
+        level < 0 above the reference (the directives it implements), 0 the reference itself,
+        > 0 below (run documents that implement, report on or cite it, then theirs); `parent`
+        is the node one level up. Taken from the link stage's chains through the reference
+        (one per province, merged), completed from the stored references.
+        """
+        target = self.resolve_reference(ref_id)
+        if target is None:
+            return []
+        names = {target["canonical_id"]} | ({target["document"]} if target["document"] else set())
+        tree: dict[str, tuple[int, str | None]] = {}  # node -> (level, parent)
+        chain_ids = [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT chain FROM chains WHERE node IN ({','.join('?' * len(names))}) "
+            "ORDER BY chain", sorted(names))]
+        for cid in chain_ids:
+            nodes = [r[0] for r in self.db.execute(
+                "SELECT node FROM chains WHERE chain = ? ORDER BY pos", (cid,))]
+            here = next(i for i, n in enumerate(nodes) if n in names)
+            for i, n in enumerate(nodes):
+                if n not in tree:
+                    tree[n] = (i - here, nodes[i - 1] if i else None)
+        # documents that cite it but sit on no chain of the link stage still belong below it
+        for node, (level, parent) in self._built_chain(target).items():
+            tree.setdefault(node, (level, parent))
+        children: dict[str | None, list[str]] = {}
+        for node, (_, parent) in tree.items():
+            children.setdefault(parent if parent in tree else None, []).append(node)
+        ordered: list[str] = []
+
+        def walk(node: str) -> None:  # depth first, so each subtree prints under its parent
+            ordered.append(node)
+            for child in children.get(node, []):
+                walk(child)
+
+        for root in children.get(None, []):
+            walk(root)
+        return [self._chain_item(n, names) | {"level": tree[n][0], "parent": tree[n][1]}
+                for n in ordered]
+
+    def _built_chain(self, target: dict[str, Any]) -> dict[str, tuple[int, str | None]]:
+        tree: dict[str, tuple[int, str | None]] = {}
+        above = []
+        if target["document"]:
+            above = [r[0] for r in self.db.execute(
+                "SELECT canonical_id FROM refs WHERE doc_id = ? AND relation = 'implements' "
+                "ORDER BY idx", (target["document"],))]
+        for node in above:
+            tree.setdefault(node, (-1, None))
+        me = target["document"] or target["canonical_id"]
+        tree[me] = (0, above[0] if above else None)
+        frontier, depth = [(me, target)], 0
+        while frontier:  # breadth first down the implementation tree
+            depth += 1
+            nxt = []
+            for parent, t in frontier:
+                for r in self.citing(t["canonical_id"]):
+                    if r["document"] in tree:
+                        continue
+                    tree[r["document"]] = (depth, parent)
+                    if r["document_id"] and r["relation"] == "implements":
+                        nxt.append((r["document"], {"canonical_id": r["document_id"],
+                                                    "document": r["document"]}))
+            frontier = nxt
+        return tree
+
+    def _chain_item(self, node: str, names: set[str]) -> dict[str, Any]:
+        doc = self.db.execute("SELECT id, canonical_id, doc_type, province, date FROM documents "
+                              "WHERE id = ? OR canonical_id = ? LIMIT 1", (node, node)).fetchone()
+        if doc:
+            label = doc["canonical_id"] or doc["id"]
+            label += f" ({doc['doc_type'] or '?'}, {doc['province'] or '?'}, {doc['date'] or '?'})"
+            return {"node": node, "label": label, "document": doc["id"],
+                    "is_query": node in names or doc["id"] in names}
+        return {"node": node, "label": node, "document": None, "is_query": node in names}
+
+    # -- gaps: tasks that are not "5 rõ" ----------------------------------------------
+
+    def gaps(self, province: str | None = None, agency: str | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+        """Tasks with no deadline, no lead or no measurable result, by document and agency."""
+        sql = f"{_duty_select()} WHERE (a.missing_deadline OR a.missing_lead OR a.missing_result)"
+        params: list[Any] = []
+        if province:
+            sql += " AND a.province_key = ?"
+            params.append(fold(province))
+        if agency:
+            sql += " AND a.agency_key = ?"
+            params.append(fold(agency))
+        sql += " ORDER BY a.doc_id, a.agency, a.idx"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        out = []
+        for r in self.db.execute(sql, params):
+            row = _duty_row(r)
+            row["missing"] = [name for name, flag in (
+                ("deadline", r["missing_deadline"]), ("lead", r["missing_lead"]),
+                ("result", r["missing_result"])) if flag]
+            out.append(row)
+        return out
+
+
+def _duty_select(extra: str = "") -> str:
+    return _DUTY_SELECT.replace("SELECT ", f"SELECT {extra}", 1)
+
+
+_DUTY_SELECT = (
+    "SELECT a.rowid, a.doc_id, a.idx, a.agency, a.agency_id, a.role, a.partners, a.section, "
+    "a.task, a.span_start, a.span_end, a.deadline, a.province, a.missing_deadline, "
+    "a.missing_lead, a.missing_result, d.doc_type, d.canonical_id, d.date, s.heading "
+    "FROM assignments a JOIN documents d ON d.id = a.doc_id "
+    "LEFT JOIN sections s ON s.doc_id = a.doc_id AND s.section_id = a.section"
+)
+_REF_SELECT = (
+    "SELECT r.doc_id AS document, d.doc_type, d.canonical_id AS document_id, d.province, "
+    "d.date, d.title, r.relation, r.canonical_id, r.ref_key, r.doc_type AS ref_doc_type, "
+    "r.text, r.span_start, r.span_end, r.resolved_to "
+    "FROM refs r JOIN documents d ON d.id = r.doc_id"
+)
+_REL_ORDER = {"implements": 0, "reports_on": 1, "cites": 2}
+
+
+def _duty_row(r: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "agency": r["agency"], "agency_id": r["agency_id"], "role": r["role"],
+        "task": r["task"], "partners": json.loads(r["partners"]), "deadline": r["deadline"],
+        "document": r["doc_id"], "document_id": r["canonical_id"], "doc_type": r["doc_type"],
+        "province": r["province"], "date": r["date"], "section": r["section"],
+        "section_heading": r["heading"], "span": [r["span_start"], r["span_end"]],
+    }
+
+
+def _body(record: dict[str, Any] | None, name: str, agency_id: str | None = None) -> dict[str, Any]:
+    record = record or {}
+    names = [record.get("name") or name, *record.get("aliases", [])]
+    return {"agency_id": record.get("id") or agency_id, "name": record.get("name") or name,
+            "keys": sorted({fold(n) for n in names})}
+
+
+def _node_name(node: Any) -> str:
+    if isinstance(node, dict):
+        return str(node.get("id") or node.get("document") or node.get("canonical_id"))
+    return str(node)
+
+
+# ----------------------------------------------------------------------------- gazetteer
+
+def agency_record(name: str) -> dict[str, Any] | None:
+    """The gazetteer record for a name typed by a user: {"id", "name", "successor", "aliases"}.
+
+    First the folded name among the names, aliases and abbreviations of rules/agencies.yaml
+    (so "So LDTBXH" and "Sở LĐTBXH" both work); then the assignment stage's matcher
+    (pipeline.agencies.agency_at), which also reads "Sở Y tế tỉnh Cao Bằng".
+    """
+    by_key, by_id = _gazetteer_index()
+    key = fold(name)
+    if key in by_key:
+        return by_id[by_key[key]]
+    from . import agencies
+
+    mention = agencies.agency_at(name.strip(), 0, allow_bare=True)
+    if mention is not None and mention.id and mention.end >= len(name.strip()):
+        return by_id.get(mention.id) or {"id": mention.id, "name": mention.name}
+    return None
+
+
+def _gazetteer_get(agency_id: str | None) -> dict[str, Any] | None:
+    return _gazetteer_index()[1].get(agency_id or "")
+
+
+_GAZETTEER: tuple[dict[str, str], dict[str, dict[str, Any]]] | None = None
+
+
+def _gazetteer_index() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """(folded name/alias/abbreviation -> id, id -> record with its successor), built once."""
+    global _GAZETTEER
+    if _GAZETTEER is None:
+        from .rules import load
+
+        try:
+            data = load("agencies") or {}
+        except FileNotFoundError:
+            data = {}
+        successors = {s["from"]: s["to"] for s in data.get("successors", [])}
+        by_key: dict[str, str] = {}
+        by_id: dict[str, dict[str, Any]] = {}
+        for a in data.get("agencies", []):
+            names = [a["name"], *a.get("aliases", []), *a.get("abbreviations", [])]
+            by_id[a["id"]] = {"id": a["id"], "name": a["name"], "aliases": names[1:],
+                              "kind": a.get("kind"), "successor": successors.get(a["id"])}
+            for n in names:
+                by_key.setdefault(fold(n), a["id"])
+        _GAZETTEER = (by_key, by_id)
+    return _GAZETTEER
+
+
+def _as_dict(record: Any) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    if isinstance(record, dict):
+        return record
+    from dataclasses import asdict, is_dataclass
+    if is_dataclass(record):
+        return asdict(record)
+    return {k: getattr(record, k) for k in ("id", "name", "successor", "aliases", "kind")
+            if hasattr(record, k)}

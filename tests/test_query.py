@@ -1,0 +1,135 @@
+"""`vanban query` on the corpus, checked against the gold annotations (../shared/eval/gold)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.query import answer_text
+from pipeline.store import Store
+from test_store import GOLD, corpus_store, gold_rows, needs_gold  # noqa: F401
+
+pytestmark = needs_gold
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["query", *argv])
+    return code, capsys.readouterr().out
+
+
+def _json(capsys, db, *argv):
+    code, out = run(capsys, *argv, "--db", str(db), "--format", "json")
+    return code, json.loads(out)
+
+
+def gold_references(canonical_id: str) -> set[str]:
+    out = set()
+    for p in GOLD.glob("*.json"):
+        gold = json.loads(p.read_text(encoding="utf-8"))
+        if any(r["canonical_id"] == canonical_id for r in gold["references"]):
+            out.add(Path(gold["file"]).stem)
+    return out
+
+
+def test_agency_lists_duties_from_every_plan_that_names_it(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "agency", "Sở Y tế")
+    assert code == 0
+    expected = gold_rows(lambda a: a["agency"] == "Sở Y tế")  # Cao Bằng, Thái Nguyên, Đắk Lắk
+    assert {r["document"] for r in answer["rows"]} == expected
+    assert {r["agency"] for r in answer["rows"]} == {"Sở Y tế"}
+    for r in answer["rows"]:  # each duty says its role, section, task and where it is
+        assert r["role"] in ("lead", "support", "responsible", "requested")
+        assert r["section"] and r["task"] and r["span"][0] < r["span"][1]
+
+
+def test_agency_by_old_name_says_it_went_through_the_successor(capsys, corpus_store):
+    code, out = run(capsys, "agency", "Sở LĐTBXH", "--db", str(corpus_store))
+    assert code == 0
+    assert "via successor: Sở Lao động - Thương binh và Xã hội → Sở Nội vụ" in out
+    _, answer = _json(capsys, corpus_store, "agency", "Sở LĐTBXH")
+    via = {r["document"] for r in answer["rows"] if r["via"]}
+    assert via == gold_rows(lambda a: a["agency"] == "Sở Nội vụ")
+
+
+def test_agency_province_option(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "agency", "Sở Y tế", "--province", "Thai Nguyen")
+    assert code == 0 and {r["province"] for r in answer["rows"]} == {"Thái Nguyên"}
+
+
+def test_duty_names_the_owners_with_roles(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "duty", "quan trắc môi trường lao động")
+    assert code == 0
+    found = {(r["agency"], r["document"], r["section"]) for r in answer["rows"]}
+    for p in GOLD.glob("*.json"):  # the gold rows whose task is about it are all found
+        gold = json.loads(p.read_text(encoding="utf-8"))
+        for a in gold["assignments"]:
+            if "quan trắc môi trường lao động" in a["task_start"]:
+                assert (a["agency"], Path(gold["file"]).stem, a["section"]) in found
+    assert answer["rows"][0]["role"] == "lead"
+
+
+def test_duty_without_diacritics_gives_the_same_owners(capsys, corpus_store):
+    _, with_marks = _json(capsys, corpus_store, "duty", "điều tra tai nạn")
+    _, without = _json(capsys, corpus_store, "duty", "dieu tra tai nan")
+    assert with_marks["rows"]
+    assert {r["task"] for r in with_marks["rows"]} == {r["task"] for r in without["rows"]}
+
+
+def test_cites_lists_the_documents_and_the_chain(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "cites", "209/NQ-CP")
+    assert code == 0
+    assert {r["document"] for r in answer["rows"]} == gold_references("209/NQ-CP")
+    nodes = {c["node"]: c for c in answer["chain"]}
+    assert nodes["209/NQ-CP"]["is_query"] and nodes["209/NQ-CP"]["level"] == 0
+    below = {c["document"] for c in answer["chain"] if c["level"] > 0}
+    assert gold_references("209/NQ-CP") <= below
+    # loose spellings find the same documents
+    for loose in ("NQ 209", "209 NQ-CP"):
+        _, again = _json(capsys, corpus_store, "cites", loose)
+        assert {r["document"] for r in again["rows"]} == gold_references("209/NQ-CP")
+
+
+def test_gaps_list_the_tasks_with_no_deadline(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "gaps")
+    assert code == 0
+    listed = {(r["document"], r["span"][0], r["agency"]) for r in answer["rows"]
+              if "deadline" in r["missing"]}
+    with Store(corpus_store) as s:
+        for doc in (s.document(d["id"]) for d in s.documents()):
+            for a in doc["assignments"]:
+                key = (doc["id"], a["span"]["start"], a["agency"])
+                no_deadline = not a["five_clear"].get("thoi_gian", a["deadline"] is not None)
+                assert (key in listed) == no_deadline, key
+
+
+def test_nothing_matches_exits_1(capsys, corpus_store):
+    code, out = run(capsys, "cites", "9999/NQ-CP", "--db", str(corpus_store))
+    assert code == 1 and "nothing matches" in out
+    code, _ = run(capsys, "agency", "Sở Không Có", "--db", str(corpus_store))
+    assert code == 1
+
+
+def test_missing_database_is_a_usage_error(capsys, tmp_path):
+    code = main(["query", "--db", str(tmp_path / "none.sqlite"), "gaps"])
+    assert code == 2
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_csv_has_one_row_per_duty(capsys, corpus_store):
+    _, answer = _json(capsys, corpus_store, "agency", "Sở Y tế")
+    code, out = run(capsys, "agency", "Sở Y tế", "--db", str(corpus_store), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == len(answer["rows"])
+    assert rows[0]["partners"] == "; ".join(answer["rows"][0]["partners"])
+
+
+@pytest.mark.parametrize("argv", [("agency", "Sở Y tế"), ("duty", "quan trắc môi trường lao động"),
+                                  ("cites", "209/NQ-CP"), ("gaps",)])
+def test_tables_fit_80_columns(capsys, corpus_store, argv):
+    _, answer = _json(capsys, corpus_store, *argv)
+    text = answer_text(argv[0], answer, width=80)
+    assert answer["rows"] and max(len(line) for line in text.splitlines()) <= 80
