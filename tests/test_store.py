@@ -401,3 +401,10 @@ def test_five_clear_verdict_wins(tmp_path):
     with Store(tmp_path / "db.sqlite") as s:
         s.upsert_document(doc)
         assert [r["missing"] for r in s.gaps()] == [["result"]]
+
+
+def test_duty_query_keeps_the_syllables_of_a_word_together():
+    from pipeline.store import _word_phrases
+
+    assert _word_phrases("quan trắc môi trường lao động") == ["quan trac", "moi truong", "lao dong"]
+    assert _word_phrases("điều tra tai nạn") == ["dieu tra", "tai nan"]
