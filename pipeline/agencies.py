@@ -81,6 +81,8 @@ class _Gazetteer:
     noun_re: re.Pattern
     mod_re: re.Pattern
     closing_re: re.Pattern
+    closing_window: int  # how far back a closing modifier can start (see _closing_ends_at)
+    closing_space: re.Pattern  # a run of spaces long enough to stretch one past the window
     ubnd_group_re: re.Pattern
     ubnd_named_re: re.Pattern
     admin_re: re.Pattern
@@ -131,6 +133,13 @@ def gazetteer() -> _Gazetteer:
     mods = data["group_modifiers"]
     mod_re = re.compile(r"\s+(?:" + _alternation(mods["closing"] + mods["open"]) + r")(?!\w)")
     closing_re = re.compile(r"(?:" + _alternation(mods["closing"]) + r")$")
+    # A closing modifier is its letters plus runs of spaces (\s+ / \s* in its regex). If no run
+    # in the window is as long as `space_run`, a match is at most letters + runs * (space_run - 1)
+    # long, so the window below holds all of it.
+    space_run = 8
+    letters = max(len(re.sub(r"\s+", "", match_key(w))) for w in mods["closing"])
+    runs = max(_form_regex(w, "").count("\\s") for w in mods["closing"])
+    closing_window = letters + runs * (space_run - 1) + 2
     admin = data["group_nouns"]["ubnd_cap_xa"] + data["group_nouns"]["ubnd_cap_huyen"] + ["tx", "tp"]
     admin_alt = _alternation(admin)
     ubnd = r"(?:ubnd|ủy\s+ban\s+nhân\s+dân)"
@@ -144,7 +153,8 @@ def gazetteer() -> _Gazetteer:
     head_re = re.compile(r"(?<!\w)(?:" + _alternation(data["pattern_heads"]) + r")(?=\s)")
     successors = {s["from"]: s for s in data.get("successors", [])}
     return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
-                      successors, noun_class, noun_re, mod_re, closing_re, ubnd_group_re,
+                      successors, noun_class, noun_re, mod_re, closing_re, closing_window,
+                      re.compile(r"\s{%d}" % space_run), ubnd_group_re,
                       ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
                       frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
                       re.compile(r"(?:" + _alternation(data["name_stop_words"]) + r")(?!\w)"),
@@ -159,27 +169,40 @@ def successor_of(agency_id: str | None) -> str | None:
 
 def province_in(text: str, key: str | None = None) -> str | None:
     """The province a name states ("Báo Cao Bằng" -> "Cao Bằng"), as written in the rules."""
+    return _province_of_key(key if key is not None else match_key(text))
+
+
+@lru_cache(maxsize=4096)
+def _province_of_key(key: str) -> str | None:
     g = gazetteer()
-    m = g.province_re.search(key if key is not None else match_key(text))
+    m = g.province_re.search(key)
     return g.provinces.get(_strip_key(m.group(0))) if m else None
 
 
 # ----------------------------------------------------------------------------- one name at a position
 
 
-def _is_upper_word_at(text: str, pos: int) -> bool:
-    return pos < len(text) and text[pos].isupper()
+# Every reader below takes `lim`: the text is read as if it ended there (regexes get it as
+# `endpos`, which makes a pattern see the same string as a slice would), so a list inside a
+# long document is read without copying the document up to its end for every name.
 
 
-def _words_after(text: str, pos: int):
-    for m in re.finditer(r"\S+", text[pos:]):
-        yield pos + m.start(), pos + m.end(), m.group(0)
+def _is_upper_word_at(text: str, pos: int, lim: int | None = None) -> bool:
+    return pos < (len(text) if lim is None else lim) and text[pos].isupper()
 
 
-def _known_at(text: str, key: str, pos: int, allow_bare: bool) -> AgencyMention | None:
+_NONSPACE = re.compile(r"\S+")
+
+
+def _words_after(text: str, pos: int, lim: int):
+    for m in _NONSPACE.finditer(text, pos, lim):
+        yield m.start(), m.end(), m.group(0)
+
+
+def _known_at(text: str, key: str, pos: int, allow_bare: bool, lim: int) -> AgencyMention | None:
     g = gazetteer()
-    m = g.known_re.match(key, pos)
-    if not m or not _is_upper_word_at(text, pos):
+    m = g.known_re.match(key, pos, lim)
+    if not m or not _is_upper_word_at(text, pos, lim):
         return None
     # A name may contain a province-like word ("... Hồ Chí Minh"): try it as written first.
     hit = g.form_entry.get(_strip_key(m.group(0))) or g.form_entry.get(
@@ -189,7 +212,7 @@ def _known_at(text: str, key: str, pos: int, allow_bare: bool) -> AgencyMention 
     eid, abbr = hit
     entry = g.entries[eid]
     end = m.end()
-    sm = g.suffix_re.match(key, end)
+    sm = g.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
     elif entry.get("needs_suffix") and not allow_bare and not m.group(0).endswith("tỉnh"):
@@ -210,16 +233,16 @@ def _known_at(text: str, key: str, pos: int, allow_bare: bool) -> AgencyMention 
                          successor_of(eid), "gazetteer")
 
 
-def _ubnd_group_at(text: str, key: str, pos: int) -> AgencyMention | None:
+def _ubnd_group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     g = gazetteer()
-    m = g.ubnd_group_re.match(key, pos)
+    m = g.ubnd_group_re.match(key, pos, lim)
     if not m:
         return None
     end = m.end()
     # "UBND huyện Hòa An" names one committee: take the capitalised place name too.
-    nm = g.ubnd_named_re.match(key, pos)
-    if nm and nm.end() == m.end() + 1 and _is_upper_word_at(text, nm.end()):
-        end = _capitalised_run_end(text, nm.end())
+    nm = g.ubnd_named_re.match(key, pos, lim)
+    if nm and nm.end() == m.end() + 1 and _is_upper_word_at(text, nm.end(), lim):
+        end = _capitalised_run_end(text, nm.end(), lim)
     # The class follows the first unit named: "UBND các xã, phường" is the commune level.
     first_admin = g.admin_re.search(key, pos, m.end())
     cls = "ubnd_cap_xa" if first_admin and first_admin.group(0) in g.commune_words else "ubnd_cap_huyen"
@@ -228,9 +251,9 @@ def _ubnd_group_at(text: str, key: str, pos: int) -> AgencyMention | None:
                          successor_of(cls), "group")
 
 
-def _capitalised_run_end(text: str, pos: int) -> int:
+def _capitalised_run_end(text: str, pos: int, lim: int) -> int:
     end = pos
-    for s, e, w in _words_after(text, pos):
+    for s, e, w in _words_after(text, pos, lim):
         word = w.rstrip(",;:.)")
         if not word or not word[0].isupper():
             break
@@ -241,58 +264,77 @@ def _capitalised_run_end(text: str, pos: int) -> int:
 
 
 _VERB_NOUNS = ("tổ chức",)  # group nouns that are also verbs ("tổ chức thực hiện")
+_PUNCT_OR_END = re.compile(r"\s*(?:[,;:.)]|$)")
+_AND_WORD = re.compile(r"\s+và\b")
+_DETERMINER = re.compile(r"(?:các|những|mọi)\s+")
+_SPACE_THEN_CHAR = re.compile(r"\s+(\S)")
+_COMMA = re.compile(r"\s*,\s*")
 
 
-def _noun_not_verb(key: str, m: re.Match) -> bool:
+def _noun_not_verb(key: str, m: re.Match, lim: int) -> bool:
     """"tổ chức" is a noun only before a separator, another noun or a modifier."""
     if m.group(0) not in _VERB_NOUNS:
         return True
     g, q = gazetteer(), m.end()
-    return bool(re.match(r"\s*(?:[,;:.)]|$)", key[q:q + 2]) or g.mod_re.match(key, q)
-                or g.noun_re.match(key, q + 1) or re.match(r"\s+và\b", key[q:q + 4]))
+    return bool(_PUNCT_OR_END.match(key, q, min(q + 2, lim)) or g.mod_re.match(key, q, lim)
+                or g.noun_re.match(key, q + 1, lim) or _AND_WORD.match(key, q, min(q + 4, lim)))
 
 
-def _group_at(text: str, key: str, pos: int) -> AgencyMention | None:
+def _closing_ends_at(key: str, q: int) -> bool:
+    """`closing_re.search(key[:q])`: a closing modifier ("liên quan") ends at `q`.
+
+    Searched in a window before `q`: a match that starts before the window would need a run
+    of spaces longer than any in the window (see gazetteer: closing_window, closing_space)."""
+    g = gazetteer()
+    lo = max(0, q - g.closing_window)
+    if g.closing_re.search(key, lo, q):
+        return True
+    if lo and g.closing_space.search(key, lo, q):
+        return g.closing_re.search(key, 0, q) is not None
+    return False
+
+
+def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """A chain of generic collective nouns: "các sở, ban, ngành, cơ quan, đơn vị liên quan"."""
     g = gazetteer()
     p = pos
-    det = re.match(r"(?:các|những|mọi)\s+", key[p:p + 8])
+    det = _DETERMINER.match(key, p, min(p + 8, lim))
     if det:
-        p += det.end()
+        p = det.end()
     end, cls, closed = None, None, False
     while True:
-        m = g.noun_re.match(key, p)
+        m = g.noun_re.match(key, p, lim)
         if not m:
             break
         noun = m.group(0)
         # A capital after the noun starts a proper name ("Hội Nông dân"): not a group noun.
-        after = re.match(r"\s+(\S)", text[m.end():m.end() + 3])
-        if after and after.group(1).isupper() and not g.noun_re.match(key, m.end() + 1):
+        after = _SPACE_THEN_CHAR.match(text, m.end(), min(m.end() + 3, lim))
+        if after and after.group(1).isupper() and not g.noun_re.match(key, m.end() + 1, lim):
             break
         q = m.end()
-        if not _noun_not_verb(key, m):
+        if not _noun_not_verb(key, m, lim):
             break
         while True:  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
-            n2 = g.noun_re.match(key, q + 1) if key[q:q + 1] == " " else None
-            if n2 is None or not _noun_not_verb(key, n2):
+            n2 = g.noun_re.match(key, q + 1, lim) if q < lim and key[q] == " " else None
+            if n2 is None or not _noun_not_verb(key, n2, lim):
                 break
             q = n2.end()
         cls = cls or g.noun_class.get(noun)
         while True:
-            mm = g.mod_re.match(key, q)
+            mm = g.mod_re.match(key, q, lim)
             if not mm:
                 break
             q = mm.end()
-            if g.closing_re.search(key[:q]):
+            if _closing_ends_at(key, q):
                 closed = True
         end = q
         if closed:
             break
-        sep = re.match(r"\s*,\s*", key[q:q + 4])
+        sep = _COMMA.match(key, q, min(q + 4, lim))
         if not sep:
             break
-        nxt = q + sep.end()
-        if key.startswith(("các ", "những "), nxt):
+        nxt = sep.end()
+        if key.startswith(("các ", "những "), nxt, lim):
             break
         p = nxt
     if end is None:
@@ -307,17 +349,17 @@ def _group_at(text: str, key: str, pos: int) -> AgencyMention | None:
                          "group")
 
 
-def _pattern_at(text: str, key: str, pos: int) -> AgencyMention | None:
+def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """Head + capitalised words: a name the gazetteer does not know (known: false)."""
     g = gazetteer()
-    m = g.head_re.match(key, pos)
+    m = g.head_re.match(key, pos, lim)
     if not m:
         return None
     s = m.end() + 1
-    if not _is_upper_word_at(text, s):
+    if not _is_upper_word_at(text, s, lim):
         return None
     end, lower_run = s, 0
-    for ws, we, w in _words_after(text, s):
+    for ws, we, w in _words_after(text, s, lim):
         if ws > end + 1:
             break
         word = w.rstrip(",;:.)")
@@ -326,17 +368,17 @@ def _pattern_at(text: str, key: str, pos: int) -> AgencyMention | None:
         if word[0].isupper():
             lower_run = 0
         elif word in ("-", "&", "và"):
-            nxt = text[we:we + 2].strip()
+            nxt = text[we:min(we + 2, lim)].strip()
             if not nxt or not nxt[0].isupper():
                 break
-        elif lower_run < g.max_lower and not g.stop_re.match(key, ws) and not g.suffix_re.match(key, ws - 1):
+        elif lower_run < g.max_lower and not g.stop_re.match(key, ws, lim) and not g.suffix_re.match(key, ws - 1, lim):
             lower_run += 1
         else:
             break
         end = ws + len(word)
         if word != w:
             break
-    sm = g.suffix_re.match(key, end)
+    sm = g.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
     raw = text[pos:end]
@@ -348,10 +390,16 @@ def agency_at(text: str, pos: int, key: str | None = None, allow_bare: bool = Fa
               groups: bool = True) -> AgencyMention | None:
     """The longest agency name starting exactly at `pos`, or None."""
     key = key if key is not None else match_key(text)
-    cands = [_known_at(text, key, pos, allow_bare), _ubnd_group_at(text, key, pos)]
+    return _agency_at(text, key, pos, len(text), allow_bare, groups)
+
+
+def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
+               groups: bool = True) -> AgencyMention | None:
+    """`agency_at` over text[:lim]."""
+    cands = [_known_at(text, key, pos, allow_bare, lim), _ubnd_group_at(text, key, pos, lim)]
     if groups:
-        cands.append(_group_at(text, key, pos))
-    cands.append(_pattern_at(text, key, pos))
+        cands.append(_group_at(text, key, pos, lim))
+    cands.append(_pattern_at(text, key, pos, lim))
     best = None
     for c in cands:  # order = preference on ties
         if c and c.how != "gazetteer" and len(c.raw) > 8 and c.raw.isupper():
@@ -376,31 +424,35 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     """
     key = key if key is not None else match_key(text)
     end = len(text) if end is None else end
-    sub, subkey = text[:end], key[:end]
+    # The list is read within text[:end], without copying it: `lim` is that slice's length.
+    lim = min(end, len(text)) if end >= 0 else max(0, len(text) + end)
     out: list[AgencyMention] = []
     p = pos
     while p < end:
-        a = agency_at(sub, p, subkey, allow_bare=bool(out))
+        a = _agency_at(text, key, p, lim, allow_bare=bool(out))
         if a is None:
             break
-        dist = _distribute(sub, subkey, a) if a.how == "group" else None
+        dist = _distribute(text, key, a, lim) if a.how == "group" else None
         if dist:
             out.extend(dist)
             p = dist[-1].end
         else:
             out.append(a)
             p = a.end
-        sm = _SEP.match(subkey, p)
-        if not sm or sm.end() >= end or agency_at(sub, sm.end(), subkey, allow_bare=True) is None:
+        sm = _SEP.match(key, p, lim)
+        if not sm or sm.end() >= end or _agency_at(text, key, sm.end(), lim, allow_bare=True) is None:
             break
         p = sm.end()
     return out, p
 
 
-def _distribute(text: str, key: str, group: AgencyMention) -> list[AgencyMention] | None:
+_ITEM_END = re.compile(r"[,;.\n]|\s+và\s+|$")
+
+
+def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[AgencyMention] | None:
     """"Các Sở, ngành: Công Thương, Nội vụ, Công an tỉnh" -> Sở Công Thương, Sở Nội vụ, Công an tỉnh."""
-    cm = _COLON_LIST.match(key, group.end)
-    if not cm or not _is_upper_word_at(text, cm.end()):
+    cm = _COLON_LIST.match(key, group.end, lim)
+    if not cm or not _is_upper_word_at(text, cm.end(), lim):
         return None
     head_word = re.match(r"(?:các\s+|những\s+)?(\w+)", key[group.start:group.end])
     if not head_word or gazetteer().noun_class.get(head_word.group(1)) != "so_ban_nganh":
@@ -409,12 +461,12 @@ def _distribute(text: str, key: str, group: AgencyMention) -> list[AgencyMention
     head = head[0].upper() + head[1:]
     out = []
     p = cm.end()
-    while p < len(text):
-        a = agency_at(text, p, key, allow_bare=True, groups=False)
+    while p < lim:
+        a = _agency_at(text, key, p, lim, allow_bare=True, groups=False)
         if a is not None:  # a full name of its own ("Công an tỉnh")
             out.append(a)
         else:  # a bare name under the shared head: "Nội vụ" -> "Sở Nội vụ"
-            item_end = p + re.search(r"[,;.\n]|\s+và\s+|$", text[p:]).start()
+            item_end = _ITEM_END.search(text, p, lim).start()
             full = f"{head} {text[p:item_end]}"
             k = agency_at(full, 0, allow_bare=True, groups=False)
             if k is None:
@@ -423,8 +475,8 @@ def _distribute(text: str, key: str, group: AgencyMention) -> list[AgencyMention
             item = text[p:p + n]
             out.append(AgencyMention(item, f"{head} {item}", p, p + n, k.id, k.known, k.kind,
                                      province_in(item), k.successor, "distributed"))
-        sm = _SEP.match(key, out[-1].end)
-        if not sm or not _is_upper_word_at(text, sm.end()):
+        sm = _SEP.match(key, out[-1].end, lim)
+        if not sm or not _is_upper_word_at(text, sm.end(), lim):
             break
         p = sm.end()
     return out or None

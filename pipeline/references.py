@@ -39,22 +39,6 @@ from .textkeys import search_key
 
 STAGE = "references"
 
-# search_key works character by character, so a translation table built from it (grown as
-# new characters appear) gives the same key at C speed.
-_KEY_TABLE: dict[int, str] = {}
-_KEY_KNOWN: set[str] = set()
-
-
-def _search_key_fast(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    for c in set(text) - _KEY_KNOWN:
-        _KEY_TABLE[ord(c)] = search_key(c)
-        if len(_KEY_KNOWN) < 65536:
-            _KEY_KNOWN.add(c)
-    return text.translate(_KEY_TABLE)
-
-
 # ----------------------------------------------------------------------------- rules
 
 
@@ -74,6 +58,7 @@ class _Law:
 @dataclass
 class _Rules:
     ref_re: re.Pattern  # type word + (footnote marker | number/symbol)
+    ref_scan: re.Pattern  # ref_re without its leading look-behind (see _ref_matches)
     type_words: list[tuple[re.Pattern, dict]]  # type-word regex -> doc_types entry
     numsym_re: re.Pattern  # number/symbol alone (footnote bodies "Số 417-KH/TU")
     dates: list[re.Pattern]
@@ -115,9 +100,8 @@ def _rules() -> _Rules:
     entries = sorted(r["doc_types"], key=lambda e: -len(e["pattern"]))
     type_words = [(re.compile(e["pattern"]), e) for e in entries]
     alts = "|".join(e["pattern"] for e in entries)
-    ref_re = re.compile(
-        rf"(?<![\w/])(?P<tw>{alts})(?:(?P<mark>[{marks}]+)|\s{{0,3}}(?:{numsym}))"
-    )
+    ref_body = rf"(?P<tw>{alts})(?:(?P<mark>[{marks}]+)|\s{{0,3}}(?:{numsym}))"
+    ref_re = re.compile(r"(?<![\w/])" + ref_body)
     type_line = re.compile(
         r"^[\W_]*(?:" + "|".join(e["pattern"] for e in r["doc_types"]) + r")[\W_]*$"
     )
@@ -150,6 +134,7 @@ def _rules() -> _Rules:
             labels.setdefault(e["type"], e["label"])
     return _Rules(
         ref_re=ref_re,
+        ref_scan=re.compile(ref_body),
         type_words=type_words,
         numsym_re=re.compile(numsym),
         dates=[re.compile(d["pattern"]) for d in r["dates"]],
@@ -208,7 +193,7 @@ class _Hit:
 
 def _iso_date(k: str, pos: int, R: _Rules) -> tuple[str | None, int] | None:
     """A date right at `pos` ("ngày 28/10/2024"): (ISO or None if impossible, end)."""
-    m = re.compile(r"\s*,?\s*").match(k, pos)
+    m = _GAP.match(k, pos)
     p = m.end()
     for rx in R.dates:
         dm = rx.match(k, p)
@@ -225,7 +210,7 @@ def _place_tail(text: str, k: str, pos: int, caps: bool, R: _Rules) -> int:
     """End of a proper name after an issuer head ("Tỉnh uỷ| Cao Bằng")."""
     end = pos
     for _ in range(4):
-        m = re.compile(r"[ ]+(?:[-–][ ]+)?([^\W\d_]+)").match(text, end)
+        m = _PLACE_WORD.match(text, end)
         if not m or not m.group(1)[0].isupper():
             break
         if caps and k[m.start(1):m.end(1)] in R.place_stop:
@@ -274,24 +259,36 @@ def _tail(text: str, k: str, hit: _Hit, R: _Rules) -> None:
         hit.title = _title_text(text, lead.start("lead"))
 
 
+_TITLE_STOP_CHAR = re.compile(r"[;\n(.,]")
+_ABBREV_PARENS = re.compile(r"\([^\s()]{1,15}\)")
+_COMMA_SUBJECT = re.compile(r",\s+[A-ZĐÂĂÊÔƠƯ][^\W\d_]*\s")
+_GAP = re.compile(r"\s*,?\s*")
+_PLACE_WORD = re.compile(r"[ ]+(?:[-–][ ]+)?([^\W\d_]+)")
+
+
 def _title_text(text: str, start: int) -> str | None:
     """The clause from `start` to the end of the title: ";", "(", end of sentence or line.
 
     A parenthesised abbreviation "(ATVSLĐ)" does not end it."""
     i, n = start, min(len(text), start + 600)
     while i < n:
+        stop = _TITLE_STOP_CHAR.search(text, i, n)  # only these characters can end it
+        if stop is None:
+            i = n
+            break
+        i = stop.start()
         c = text[i]
         if c in ";\n":
             break
         if c == "(":
-            m = re.compile(r"\([^\s()]{1,15}\)").match(text, i)
+            m = _ABBREV_PARENS.match(text, i)
             if m:
                 i = m.end()
                 continue
             break
         if c == "." and (i + 1 >= len(text) or text[i + 1] in " \n"):
             break
-        if c == "," and re.compile(r",\s+[A-ZĐÂĂÊÔƠƯ][^\W\d_]*\s").match(text, i) and not text[start:i].isupper():
+        if c == "," and _COMMA_SUBJECT.match(text, i) and not text[start:i].isupper():
             break  # ", UBND tỉnh ... ban hành": the sentence goes on with its own subject
         i += 1
     title = text[start:i].strip(" ,")
@@ -386,7 +383,7 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
         return any(a <= pos < b for a, b in body_ranges)
 
     hits: list[_Hit] = []
-    for m in R.ref_re.finditer(k):
+    for m in _ref_matches(k, R):
         if in_body(m.start()):
             continue
         hit = _hit_from_match(text, k, m, R)
@@ -396,6 +393,26 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
     hits.extend(h for h in footnotes.values())
     hits.sort(key=lambda h: h.start)
     return hits, footnotes
+
+
+def _ref_matches(k: str, R: _Rules):
+    """The matches of `R.ref_re.finditer(k)`, found faster.
+
+    A pattern that opens with a look-behind gets no fast scan for its first letters, so the
+    scan runs without it and a match preceded by a word character or "/" is dropped, the
+    search resuming one character later: the same matches as the full pattern."""
+    search = R.ref_scan.search
+    pos = 0
+    while (m := search(k, pos)) is not None:
+        start = m.start()
+        if start and (k[start - 1] == "/" or _WORD_CHAR.match(k, start - 1)):
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end()
+
+
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _first_hit_in(text: str, k: str, start: int, end: int, R: _Rules) -> _Hit | None:
@@ -453,7 +470,7 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
             hit.date, hit.end = got
             hit.law_year = hit.law_year or (hit.date or "")[:4] or None
         else:
-            ym = re.compile(r"\s*,?\s*").match(k, hit.end)
+            ym = _GAP.match(k, hit.end)
             y = R.year_re.match(k, ym.end())
             if y:
                 hit.law_year, hit.end = y["y"], y.end()
@@ -612,7 +629,7 @@ def extract_references(doc: Document) -> None:
     text = doc.text
     if not text:
         return
-    k = _search_key_fast(text)
+    k = doc.search_text()
     hits, footnotes = _find_hits(doc, k, R)
 
     for h in hits:

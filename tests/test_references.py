@@ -60,12 +60,6 @@ def test_every_law_in_the_table_is_found_by_name():
         assert f"{prefix} {law['name']} {latest['year']}" in got, law["name"]
 
 
-def test_fast_key_equals_search_key():
-    from pipeline.references import _search_key_fast
-    text = (CORPUS / "dak-lak_ke-hoach_2024-12.txt").read_text(encoding="utf-8") + "ĐẮK LẮK Ủy uỷ İ ß ﬁ"
-    assert _search_key_fast(text) == search_key(text)
-
-
 def test_code_casing_table_keys_are_folded_codes():
     for key, canon in R["code_casing"].items():
         assert search_key(canon).upper() == key

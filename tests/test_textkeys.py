@@ -37,3 +37,14 @@ def test_keys_keep_length(text):
 def test_search_key_drops_diacritics_and_folds_d():
     assert search_key("Điều tra tai nạn, quan trắc môi trường") == "dieu tra tai nan, quan trac moi truong"
     assert fold("Sở Lao động - Thương binh và Xã hội") == "so lao dong thuong binh va xa hoi"
+
+
+def test_search_key_table_agrees_with_the_per_character_definition():
+    from pathlib import Path
+
+    from pipeline.textkeys import _lower_same_length, _strip_char
+
+    text = (Path(__file__).resolve().parent.parent / "corpus" / "dak-lak_ke-hoach_2024-12.txt").read_text(encoding="utf-8")
+    text += "ĐẮK LẮK Ủy uỷ İ ß ﬁ ¹²"
+    expected = "".join(_strip_char(c) if not c.isascii() else c for c in _lower_same_length(text))
+    assert search_key(text) == expected
