@@ -14,7 +14,10 @@ Formats:
 - `.pdf`: page text with pypdfium2. A PDF with no text layer, or whose text layer is
   mostly unmapped glyphs (fonts without a Unicode map), is refused as "needs OCR".
   Text that signed PDFs stamp into signature fields (the issued number and day) goes to
-  `extra_layers`, as the header line it completes ("Số: 3686/UBND-XD").
+  `extra_layers`, as the header line it completes ("Số: 3686/UBND-XD"). On a page whose
+  text shows an assignment table header (gate in rules/ingest.yaml), pdfplumber finds the
+  table's cells from its ruling lines; each cell's text is found in the page text and its
+  offsets go to `SourceText.tables` (a cell's visual line breaks become spaces there).
 - `.docx`: python-docx, body in document order; tables row by row, each cell's
   paragraphs on their own lines (a merged cell once), and each cell's offsets in
   `SourceText.tables`; automatic numbering made visible; footnotes appended. Its lines
@@ -25,6 +28,7 @@ The heavy libraries are imported inside the readers, so `import pipeline` stays 
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import shutil
@@ -32,6 +36,7 @@ import subprocess
 import tempfile
 import unicodedata
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import IngestError
@@ -237,10 +242,12 @@ def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     warnings: list[str] = []
     if b"%%EOF" not in data[-2048:]:
         warnings.append("the PDF has no end-of-file marker: it may be truncated")
+    tables = _PdfTables(data, warnings)
     try:
-        pages, extra_layers, unreadable, chars = _pdf_pages(pdf, warnings)
+        pages, extra_layers, unreadable, chars = _pdf_pages(pdf, warnings, tables)
     finally:
         pdf.close()
+        tables.close()
     n_pages = len(pages)
     if n_pages == 0:
         raise IngestError(where, "corrupt or truncated PDF: no pages")
@@ -269,11 +276,16 @@ def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         page_starts=page_starts,
         extra_layers=extra_layers,
         warnings=warnings,
+        tables=[[[(page_starts[pg] + s, page_starts[pg] + e) for pg, s, e in row] for row in table]
+                for table in tables.found],
     )
 
 
-def _pdf_pages(pdf, warnings: list[str]) -> tuple[list[str], list[str], float, int]:
-    """Page texts (NFC), extra layers, estimated unreadable chars, non-space chars."""
+def _pdf_pages(pdf, warnings: list[str], tables: _PdfTables) -> tuple[list[str], list[str], float, int]:
+    """Page texts (NFC), extra layers, estimated unreadable chars, non-space chars.
+
+    Assignment tables on the pages go to `tables` (which may turn a cell's visual line
+    breaks into spaces in the page text it returns)."""
     import pypdfium2.raw as pdfium_c
 
     pages: list[str] = []
@@ -293,6 +305,7 @@ def _pdf_pages(pdf, warnings: list[str]) -> tuple[list[str], list[str], float, i
             raw_text = raw
         text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-")
         text = unicodedata.normalize("NFC", text)
+        text = tables.read_page(index, text)
         non_space = len("".join(text.split()))
         bad = len(_UNREADABLE.findall(text))
         n = textpage.count_chars()
@@ -554,6 +567,230 @@ def _pdf_date(raw: str) -> str:
         elif sign and th:
             iso += f"{sign}{th}:{tm or '00'}"
     return iso
+
+
+# PDF assignment tables: cells from pdfplumber, offsets in the pypdfium2 text
+
+# A table that ends this low on its page (share of the page height, from the top) and a
+# table that starts this high on the next page with as many columns are one table.
+_TABLE_ENDS_LOW = 0.80
+_TABLE_STARTS_HIGH = 0.25
+# A line holding only a short number; normalize drops such lines as page numbers, so a cell
+# alone on its line in this shape (an STT "1") is put on the line of its neighbour cell.
+_NUMBER_LINE = re.compile(r"[-–\s]*\d{1,3}[-–\s]*")
+_LINE_BREAK_HYPHEN = re.compile(r"[-\u00ad][ \t]*(?=\n)")
+
+
+@lru_cache(maxsize=1)
+def _pdf_table_rules() -> dict:
+    from .rules import load
+
+    rules = load("ingest")
+    gate = rules["pdf_table_gate"]
+    return {
+        "who": re.compile(gate["who"]["pattern"]),
+        "before": re.compile(gate["before"]["pattern"]),
+        "after": re.compile(gate["after"]["pattern"]),
+        "window": int(gate["window"]),
+        "cell_paragraph": re.compile(rules["pdf_cell_paragraph"]["pattern"]),
+    }
+
+
+def pdf_page_may_hold_table(page_text: str) -> bool:
+    """Whether a page's text shows the header row of an assignment table (rules/ingest.yaml):
+    a "who" column name with a task column name just before it or a partner/time one after."""
+    rules = _pdf_table_rules()
+    low, window = page_text.lower(), rules["window"]
+    for m in rules["who"].finditer(low):
+        if (rules["before"].search(low, max(0, m.start() - window), m.start())
+                or rules["after"].match(low[m.end():m.end() + window])):
+            return True
+    return False
+
+
+def _compare_key(text: str, base: int = 0) -> tuple[str, list[int]]:
+    """`text` without white space or line-end hyphens, and each kept character's offset.
+
+    pdfplumber and pypdfium2 agree on the characters of a cell but not on its spaces and
+    line breaks, nor on whether a hyphen at a line end is kept."""
+    text = _LINE_BREAK_HYPHEN.sub(lambda m: " " * len(m.group(0)), text)
+    chars, offsets = [], []
+    for i, c in enumerate(text):
+        if not c.isspace():
+            chars.append(c)
+            offsets.append(base + i)
+    return "".join(chars), offsets
+
+
+class _PdfTables:
+    """Assignment tables of one PDF, read page by page as pypdfium2's text comes in.
+
+    pdfplumber's table finder (cells from ruling lines) costs far more than the page text, so
+    it runs only on a page whose text shows an assignment table header, and on the page after
+    a table that reaches the foot of its page (the table goes on). Each cell's text is found
+    in the page text; a table whose cells cannot all be found, in reading order, is left out
+    with a warning. `found` holds the tables: rows of (page index, start, end) per grid column.
+    """
+
+    def __init__(self, data: bytes, warnings: list[str]):
+        self.data = data
+        self.warnings = warnings
+        self.found: list[list[list[tuple[int, int, int]]]] = []
+        self._plumber = None
+        self._open_ends_page: int | None = None  # page whose last table reaches its foot
+        self._last_header: list[str] = []  # header row text of the last table in `found`
+
+    def close(self) -> None:
+        if self._plumber is not None:
+            self._plumber.close()
+            self._plumber = None
+
+    def read_page(self, index: int, text: str) -> str:
+        """The page text, with the visual line breaks inside table cells made spaces."""
+        goes_on = self._open_ends_page == index - 1
+        self._open_ends_page = None
+        if not (goes_on or pdf_page_may_hold_table(text)):
+            return text
+        if self._plumber is None:
+            import io
+
+            import pdfplumber
+
+            self._plumber = pdfplumber.open(io.BytesIO(self.data))
+        page = self._plumber.pages[index]
+        try:
+            found = page.find_tables()
+        except Exception as exc:  # a page pdfplumber cannot read keeps its text
+            self.warnings.append(f"page {index + 1}: tables not read ({type(exc).__name__})")
+            return text
+        found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+        edits: dict[int, str] = {}  # offset of a "\n" in `text` -> " " or "" (hyphen wrap)
+        cells_of: list[tuple[list[list[tuple[int, int]]], object]] = []
+        cursor = 0
+        for table in found:
+            rows = self._locate(table, text, cursor, index)
+            if rows is None:
+                continue
+            cursor = max(e for row in rows for _, e in row)
+            self._wraps(text, rows, edits)
+            cells_of.append((rows, table))
+        if not cells_of:
+            return text
+        # Apply the edits; a deleted "\n" shifts every later offset back by one.
+        deleted = sorted(i for i, c in edits.items() if c == "")
+        out = "".join(edits.get(i, c) if c == "\n" else c for i, c in enumerate(text))
+
+        def shift(offset: int) -> int:
+            return offset - bisect.bisect_left(deleted, offset)
+
+        for n, (rows, table) in enumerate(cells_of):
+            grid = [[(index, shift(s), shift(e)) for s, e in row] for row in rows]
+            if n == 0 and goes_on and self._continues(grid, table, page, out):
+                continue
+            self.found.append(grid)
+            self._last_header = [out[s:e] for _, s, e in grid[0]]
+        last = cells_of[-1][1]
+        if last.bbox[3] >= _TABLE_ENDS_LOW * float(page.height):
+            self._open_ends_page = index
+        return out
+
+    def _continues(self, grid, table, page, text: str) -> bool:
+        """Append `grid` to the previous page's last table when it goes on from it."""
+        if not self.found or table.bbox[1] > _TABLE_STARTS_HIGH * float(page.height):
+            return False
+        previous = self.found[-1]
+        if len(grid[0]) != len(previous[0]):
+            return False
+        if [text[s:e] for _, s, e in grid[0]] == self._last_header:
+            grid = grid[1:]  # the header row repeated on the new page
+        previous.extend(grid)
+        return True
+
+    def _locate(self, table, text: str, cursor: int, index: int) -> list[list[tuple[int, int]]] | None:
+        """Rows of (start, end) in `text` per grid column; None (with a warning) when a cell's
+        text cannot be found where the reading order puts it."""
+        cell_text = table.extract()
+        grid = [row.cells for row in table.rows]
+        if not grid or not any(any(c is not None for c in row) for row in grid):
+            return None
+        key, offsets = _compare_key(text[cursor:], cursor)
+        table_key, cell_ends = [], []
+        for r, row in enumerate(grid):
+            for c, bbox in enumerate(row):
+                if bbox is not None:
+                    ck, _ = _compare_key(unicodedata.normalize("NFC", cell_text[r][c] or ""))
+                    table_key.append(ck)
+                    cell_ends.append((r, c, len(ck)))
+        if not "".join(table_key):
+            return None  # ruling lines with no text: nothing to point at
+        where = key.find("".join(table_key))
+        if where < 0:
+            self.warnings.append(
+                f"page {index + 1}: a table's cells were not found in the page text in reading "
+                "order; the table is left out")
+            return None
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        pos = where
+        last_end = offsets[where] if where < len(offsets) else cursor
+        for r, c, n in cell_ends:
+            if n:
+                start, end = offsets[pos], offsets[pos + n - 1] + 1
+                last_end = end
+            else:  # an empty cell: a zero-length span after the previous cell
+                start = end = last_end
+            spans[(r, c)] = (start, end)
+            pos += n
+        # Merged cells: pdfplumber gives None at the grid positions a cell covers; such a
+        # position repeats the span of the cell whose box holds its centre.
+        col_x = sorted({bbox[0] for row in grid for bbox in row if bbox is not None}) + [table.bbox[2]]
+        row_y = [row.bbox[1] for row in table.rows] + [table.bbox[3]]
+        boxes = [(grid[r][c], (r, c)) for r, c in spans]
+        rows: list[list[tuple[int, int]]] = []
+        n_cols = max(len(row) for row in grid)
+        for r in range(len(grid)):
+            out_row = []
+            for c in range(n_cols):
+                if (r, c) in spans:
+                    out_row.append(spans[(r, c)])
+                    continue
+                x = (col_x[min(c, len(col_x) - 2)] + col_x[min(c + 1, len(col_x) - 1)]) / 2
+                y = (row_y[r] + row_y[r + 1]) / 2
+                cover = next((rc for b, rc in boxes if b[0] <= x <= b[2] and b[1] <= y <= b[3]), None)
+                if cover is None:
+                    self.warnings.append(f"page {index + 1}: a table's merged cells could not be "
+                                         "resolved; the table is left out")
+                    return None
+                out_row.append(spans[cover])
+            rows.append(out_row)
+        return rows
+
+    @staticmethod
+    def _wraps(text: str, rows: list[list[tuple[int, int]]], edits: dict[int, str]) -> None:
+        """Line breaks inside cells: a visual wrap becomes a space, a wrap after a hyphen is
+        joined, a break before a list item ("- Sở Y tế") stays. A cell alone on its line that
+        looks like a page number joins the line of the next cell."""
+        paragraph = _pdf_table_rules()["cell_paragraph"]
+        cells = sorted({c for row in rows for c in row})
+        for start, end in cells:
+            for i in range(start, end):
+                if text[i] != "\n":
+                    continue
+                if paragraph.match(text[i + 1:end].lstrip(" \t")):
+                    continue
+                before = text[start:i].rstrip(" \t")
+                hyphen = before.endswith("-") and len(before) > 1 and not before[-2].isspace()
+                edits[i] = "" if hyphen else " "
+        for n, (start, end) in enumerate(cells):
+            if start == end:
+                continue
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", end)
+            if line_end < 0 or not _NUMBER_LINE.fullmatch(text[line_start:line_end]):
+                continue
+            if n + 1 < len(cells) and cells[n + 1][0] > line_end:
+                edits[line_end] = " "
+            elif line_start > 0 and n > 0:
+                edits[line_start - 1] = " "
 
 
 # ---------------------------------------------------------------------------------------
