@@ -90,6 +90,13 @@ class _Gazetteer:
     head_re: re.Pattern
     stop_re: re.Pattern
     max_lower: int
+    company_heads: dict[str, str | None]  # head (match_key) -> written-out head (abbreviations only)
+    # The words (match_key) each reader's names can start with: a cheap test before running it.
+    first_words: frozenset[str]  # any reader
+    known_first: frozenset[str]
+    ubnd_first: frozenset[str]
+    group_first: frozenset[str]
+    head_first: frozenset[str]
 
 
 def _alternation(words: list[str]) -> str:
@@ -150,7 +157,11 @@ def gazetteer() -> _Gazetteer:
     ubnd_named_re = re.compile(
         ubnd + r"\s+(?:" + admin_alt + r")\s+(?=\w)"
     )
-    head_re = re.compile(r"(?<!\w)(?:" + _alternation(data["pattern_heads"]) + r")(?=\s)")
+    abbreviated = data["company_head_abbreviations"]
+    company_heads = {match_key(h): None for h in data["company_heads"]}
+    company_heads.update({match_key(a): full for a, full in abbreviated.items()})
+    heads = data["pattern_heads"] + data["company_heads"] + list(abbreviated)
+    head_re = re.compile(r"(?<!\w)(?:" + _alternation(heads) + r")(?=\s)")
     successors = {s["from"]: s for s in data.get("successors", [])}
     return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
                       successors, noun_class, noun_re, mod_re, closing_re, closing_window,
@@ -158,7 +169,27 @@ def gazetteer() -> _Gazetteer:
                       ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
                       frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
                       re.compile(r"(?:" + _alternation(data["name_stop_words"]) + r")(?!\w)"),
-                      data["pattern_max_lower"])
+                      data["pattern_max_lower"], company_heads, *_reader_first_words(
+                          [f for f, _, _ in forms], ["ubnd", "ủy ban"], ["các", "những", "mọi"] + group_nouns,
+                          heads))
+
+
+def _reader_first_words(*names_by_reader: list[str]) -> list[frozenset[str]]:
+    """[any reader's first words, then each reader's] (see _Gazetteer.first_words)."""
+    each = [_first_words(names) for names in names_by_reader]
+    return [frozenset().union(*each)] + each
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _first_words(names: list[str]) -> frozenset[str]:
+    out = set()
+    for n in names:
+        m = _WORD.match(match_key(n))
+        if m:
+            out.add(m.group(0))
+    return frozenset(out)
 
 
 def successor_of(agency_id: str | None) -> str | None:
@@ -363,7 +394,7 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
         if ws > end + 1:
             break
         word = w.rstrip(",;:.)")
-        if not word:
+        if not word or word[0] == "(":  # "Công ty cổ phần Lào Cai (IC14)": a label, not the name
             break
         if word[0].isupper():
             lower_run = 0
@@ -381,8 +412,12 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
     sm = g.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
-    raw = text[pos:end]
-    return AgencyMention(raw, raw, pos, end, None, False, None, province_in(raw, key[pos:end]), None,
+    raw, name, kind = text[pos:end], text[pos:end], None
+    head = " ".join(m.group(0).split())
+    if head in g.company_heads:  # "DNTN Thành Hương Nghĩa Lộ" -> "Doanh nghiệp tư nhân Thành ..."
+        kind = "doanh_nghiep_to_chuc"
+        name = (g.company_heads[head] or text[pos:m.end()]) + text[m.end():end]
+    return AgencyMention(raw, name, pos, end, None, False, kind, province_in(raw, key[pos:end]), None,
                          "pattern")
 
 
@@ -396,10 +431,17 @@ def agency_at(text: str, pos: int, key: str | None = None, allow_bare: bool = Fa
 def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
                groups: bool = True) -> AgencyMention | None:
     """`agency_at` over text[:lim]."""
-    cands = [_known_at(text, key, pos, allow_bare, lim), _ubnd_group_at(text, key, pos, lim)]
-    if groups:
+    g = gazetteer()
+    w = _WORD.match(key, pos, lim)
+    first = w.group(0) if w else None
+    if first not in g.first_words:
+        return None  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
+    cands = [_known_at(text, key, pos, allow_bare, lim) if first in g.known_first else None,
+             _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first else None]
+    if groups and first in g.group_first:
         cands.append(_group_at(text, key, pos, lim))
-    cands.append(_pattern_at(text, key, pos, lim))
+    if first in g.head_first:
+        cands.append(_pattern_at(text, key, pos, lim))
     best = None
     for c in cands:  # order = preference on ties
         if c and c.how != "gazetteer" and len(c.raw) > 8 and c.raw.isupper():
@@ -428,8 +470,9 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     lim = min(end, len(text)) if end >= 0 else max(0, len(text) + end)
     out: list[AgencyMention] = []
     p = pos
+    nxt = None  # the name after a separator, read already to decide whether the list goes on
     while p < end:
-        a = _agency_at(text, key, p, lim, allow_bare=bool(out))
+        a = nxt or _agency_at(text, key, p, lim, allow_bare=bool(out))
         if a is None:
             break
         dist = _distribute(text, key, a, lim) if a.how == "group" else None
@@ -440,7 +483,8 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
             out.append(a)
             p = a.end
         sm = _SEP.match(key, p, lim)
-        if not sm or sm.end() >= end or _agency_at(text, key, sm.end(), lim, allow_bare=True) is None:
+        nxt = _agency_at(text, key, sm.end(), lim, allow_bare=True) if sm and sm.end() < end else None
+        if nxt is None:
             break
         p = sm.end()
     return out, p

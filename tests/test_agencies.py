@@ -164,6 +164,23 @@ def test_unknown_names_found_by_pattern_and_marked_unknown():
                                       "các tổ chức cá nhân có liên quan"]
 
 
+def test_company_names_by_head_with_abbreviated_head_written_out():
+    # lào cai CV 4280: the lead-in, the contract with the supplier; QĐ 1050 annex; CV 3686 Nơi nhận
+    a = parse_agency_list("DNTN Thành Hương Nghĩa Lộ rà soát, hoàn thiện các nội dung sau:")[0][0]
+    assert (a.raw, a.name, a.kind, a.known) == (
+        "DNTN Thành Hương Nghĩa Lộ", "Doanh nghiệp tư nhân Thành Hương Nghĩa Lộ", "doanh_nghiep_to_chuc", False)
+    assert [(x.raw, x.kind) for x in parse_agency_list(
+        "Tổng công ty Kinh tế Kỹ thuật Công nghiệp quốc phòng kèm theo hồ sơ")[0]] == [
+        ("Tổng công ty Kinh tế Kỹ thuật Công nghiệp quốc phòng", "doanh_nghiep_to_chuc")]
+    # a bracketed label after the name is not part of it
+    assert raws("Công ty cổ phần Lào Cai (IC14) đoạn thi công") == ["Công ty cổ phần Lào Cai"]
+    assert names("Cty CN Hoá chất mỏ Tây Bắc;") == ["Công ty CN Hoá chất mỏ Tây Bắc"]
+    # the collective noun stays a group; the federation stays the gazetteer's
+    assert [(x.raw, x.how) for x in parse_agency_list("các doanh nghiệp, hợp tác xã thực hiện")[0]] == [
+        ("các doanh nghiệp, hợp tác xã", "group")]
+    assert parse_agency_list("Liên minh Hợp tác xã tỉnh chủ động")[0][0].id == "lien_minh_htx_tinh"
+
+
 def test_upper_case_heading_is_not_a_group():
     assert parse_agency_list("TỔ CHỨC THỰC HIỆN")[0] == []
 

@@ -81,6 +81,27 @@ def test_topics_and_formulas():
     assert not is_formula(match_key("chủ động xây dựng kế hoạch triển khai thực hiện; định kỳ hằng năm"))
 
 
+def test_word_start_scans_find_what_the_patterns_find():
+    # the fast scans (a boundary character, then the pattern) against the patterns themselves,
+    # over a real plan and a line with a character the scans do not list ("§")
+    from pipeline.assignments import rules
+
+    r = rules()
+    text = (REPO / "corpus" / "dak-lak_ke-hoach_2024-12.txt").read_text(encoding="utf-8")
+    key = match_key("(tuyên truyền) đầu dòng\n" + text + "\n§tuyên truyền, định kỳ hằng năm báo cáo kết quả 100%")
+    lines, p = [], 0
+    while p < len(key):
+        e = key.find("\n", p)
+        e = len(key) if e < 0 else e
+        lines.append((p, e))
+        p = e + 1
+    for rx, scan in [(r.result, r.result_scan), (r.recurrence, r.recurrence_scan), (r.topic_re, r.topic_scan)]:
+        assert all(scan(key, s, e) == [m.span() for m in rx.finditer(key, s, e)] for s, e in lines)
+        assert scan(key, 0, len(key)) == [m.span() for m in rx.finditer(key)]
+    assert r.topic_scan(key, 0, 14) == [(1, 13)]  # "tuyên truyền" after "("
+    assert len(r.topic_scan(key, lines[-1][0], lines[-1][1])) == 2
+
+
 # --- Tổ chức thực hiện: bullets, inline text, lists, requested --------------------------------
 
 CAO_BANG_V = PLAN_HEAD + """V. TỔ CHỨC THỰC HIỆN
@@ -219,6 +240,86 @@ def test_lead_in_sentence_assigns_the_following_items():
     ])
 
 
+LEAD_IN_ITEM = PLAN_HEAD + """III. TỔ CHỨC THỰC HIỆN
+1. Giao phòng Quản lý Công nghiệp triển khai, thực hiện các công việc liên quan:
+2. Tổ chức kiểm tra kỹ thuật an toàn cho các đối tượng liên quan đến hoạt động VLNCN phù hợp với nội dung kiểm tra quy định tại Điều 9, Nghị định số 181/2024/NĐ-CP ngày 31/12/2024 của Chính phủ.
+3. Chuẩn bị các điều kiện cần thiết khác để tổ chức kiểm tra kỹ thuật an toàn cho các đối tượng liên quan đến hoạt động VLNCN.
+4. Sở Nội vụ:
+- Chủ trì, phối hợp thực hiện điều tra tai nạn lao động chết người hoặc bị thương nặng từ 02 người trở lên.
+"""
+
+
+def test_lead_in_item_hands_its_agency_to_the_sibling_items_after_it():
+    # lào cai KH 2242 III (Word numbered the sub-items at the item's level); the agency item 4
+    # (cao-bang CV 08) ends the run
+    doc = parse_text(LEAD_IN_ITEM)
+    assert_rows(doc, [
+        ("III.2", "phòng Quản lý Công nghiệp", "responsible", "Tổ chức kiểm tra kỹ thuật"),
+        ("III.3", "phòng Quản lý Công nghiệp", "responsible", "Chuẩn bị các điều kiện"),
+        ("III.4", "Sở Nội vụ", "lead", "Chủ trì, phối hợp thực"),
+    ])
+    # with no item after it, the lead-in is the task
+    alone = parse_text(LEAD_IN_ITEM.split("\n2. ")[0] + "\n")
+    assert_rows(alone, [("III.1", "phòng Quản lý Công nghiệp", "responsible", "triển khai, thực hiện")])
+
+
+LETTER_TO_A_COMPANY = """SỞ CÔNG THƯƠNG
+Số: /SCT - CN
+V/v hoàn thiện hồ sơ đề nghị cấp Giấy phép sử dụng vật liệu nổ công nghiệp
+Kính gửi: Doanh nghiệp tư nhân Thành Hương Nghĩa Lộ
+Qua rà soát, thẩm định, hồ sơ của doanh nghiệp chưa bảo đảm điều kiện để thẩm định, trình cấp phép. Để có cơ sở giải quyết, Sở Công Thương đề nghị DNTN Thành Hương Nghĩa Lộ rà soát, hoàn thiện các nội dung sau:
+1. Về Giấy đề nghị cấp phép
+a) Chỉnh sửa Giấy đề nghị: ghi đúng đơn vị tính của kíp nổ là cái (bản hiện tại ghi kg).
+b) Rà soát, thống nhất số định danh cá nhân của người đại diện theo pháp luật giữa Giấy đề nghị.
+2. Về thiết kế khai thác mỏ
+Bổ sung Quyết định phê duyệt Báo cáo kinh tế - kỹ thuật đầu tư xây dựng (điều chỉnh) của chủ đầu tư.
+3. Về Phương án nổ mìn
+d) Bổ sung biện pháp che chắn chống đá văng bắt buộc khi nổ mìn.
+Do đó, Sở Công Thương Lào Cai dừng giải quyết thủ tục hành chính và trả lại hồ sơ nêu trên.
+Sở Công Thương Lào Cai thông báo để Doanh nghiệp tư nhân Thành Hương Nghĩa Lộ biết và thực hiện./.
+"""
+
+
+def test_letter_lead_in_to_a_company_assigns_each_item_and_sub_item():
+    # lào cai CV 4280 (pdf), shortened: sub-items are tasks; a heading that only names a topic
+    # ("2. Về thiết kế khai thác mỏ") gives its paragraph; the letter's own closing text is no task
+    doc = parse_text(LETTER_TO_A_COMPANY)
+    who = "Doanh nghiệp tư nhân Thành Hương Nghĩa Lộ"
+    assert_rows(doc, [
+        ("1.a", who, "requested", "Chỉnh sửa Giấy đề nghị"),
+        ("1.b", who, "requested", "Rà soát, thống nhất số"),
+        ("2", who, "requested", "Bổ sung Quyết định phê"),
+        ("3.d", who, "requested", "Bổ sung biện pháp che"),
+    ])
+    assert {(a.agency_raw, a.agency_kind, a.known) for a in doc.assignments} == {
+        ("DNTN Thành Hương Nghĩa Lộ", "doanh_nghiep_to_chuc", False)}
+    assert "Do đó" not in doc.assignments[-1].task
+
+
+def test_request_paragraph_after_the_last_item_is_its_own_task():
+    # lào cai CV đôn đốc VLNCN: "Ngoài việc ..." follows item 7 with no blank line or marker
+    doc = parse_text("SỞ CÔNG THƯƠNG\nSố: /SCT-CN\nV/v đôn đốc\n" + LEAD_IN.replace(
+        "\nSở Công Thương yêu cầu các Tổ chức", "\nNgoài việc thực hiện các nội dung trên, yêu cầu các tổ "
+        "chức, cá nhân, doanh nghiệp thực hiện các nội dung tại Văn bản số 193/UBND-KT ngày 10/01/2026 "
+        "của Ủy ban nhân dân tỉnh Lào Cai.\nSở Công Thương yêu cầu các Tổ chức"))
+    assert_rows(doc, [
+        ("1", "các tổ chức, doanh nghiệp", "responsible", "Tăng cường cập nhật, nghiên"),
+        ("2", "các tổ chức, doanh nghiệp", "responsible", "Thực hiện chế độ báo"),
+        (None, "các tổ chức, cá nhân, doanh nghiệp", "responsible", "thực hiện các nội dung tại Văn bản"),
+    ])
+    assert doc.assignments[1].task.endswith("theo quy định hiện hành.")
+
+
+def test_a_request_to_a_ministry_is_a_proposal_not_an_assignment():
+    # lào cai CV 3686 (iii), as a paragraph of a letter: "đề nghị Bộ Xây dựng có ý kiến chỉ đạo ..."
+    doc = parse_text("UBND TỈNH LÀO CAI\nSố: /UBND-XD\nV/v đề xuất sớm tháo gỡ khó khăn\n"
+                     "Kính gửi: Bộ Xây dựng\nTrong thời gian chờ các văn bản quy phạm pháp luật được sửa "
+                     "đổi, bổ sung, đề nghị Bộ Xây dựng có ý kiến chỉ đạo Cục Đăng kiểm Việt Nam tổ chức "
+                     "kiểm tra và cấp Biên bản xác nhận điều kiện an toàn về PCCC.\n")
+    assert doc.metadata.doc_type == "cong_van"
+    assert doc.assignments == []
+
+
 # --- real files ----------------------------------------------------------------------------------
 
 def _formats(name: str) -> Path:
@@ -234,7 +335,8 @@ def test_docx_plan_assigns_to_an_unknown_office():
     doc = parse_file(_formats("lao-cai_ke-hoach_2242-kiem-tra.docx"))
     text_found = [a for a in doc.assignments if a.section is not None]  # the annex has none
     assert [(a.section, a.agency, a.known, a.role) for a in text_found] == [
-        ("III.1", "phòng Quản lý Công nghiệp", False, "responsible")]
+        ("III.2", "phòng Quản lý Công nghiệp", False, "responsible"),
+        ("III.3", "phòng Quản lý Công nghiệp", False, "responsible")]
 
 
 def test_assignment_table_from_docx_cells():
@@ -252,6 +354,17 @@ def test_assignment_table_from_docx_cells():
         ("Nguyễn Thị Loan", "Rà soát việc đáp ứng các điều kiện của học viên")]
     assert all(a.role == "responsible" and not a.known and a.section is None for a in new)
     assert len(new) == 16  # 9 rows, 16 (person, task) pairs
+
+
+def test_letter_to_a_company_from_pdf():
+    from pipeline import parse_file
+
+    doc = parse_file(_formats("lao-cai_cong-van_4280.pdf"))
+    assert [a.section for a in doc.assignments] == [
+        "1.a", "1.b", "2", "3", "3", "4.a", "4.b", "4.c", "4.d", "4.đ"]
+    assert {(a.agency, a.role) for a in doc.assignments} == {
+        ("Doanh nghiệp tư nhân Thành Hương Nghĩa Lộ", "requested")}
+    assert "Do đó" not in doc.assignments[-1].task
 
 
 def test_letter_to_a_ministry_items_are_not_tasks():
