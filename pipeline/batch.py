@@ -172,7 +172,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
         "assignments": len(doc.assignments),
         "text_bytes": len(doc.text.encode("utf-8")),
         "timings": dict(doc.timings),
-        "json": dumps(data) + "\n" if ok else None,
+        "json": dumps(data, pretty=False) + "\n" if ok else None,
         "doc": data if ok and want_doc else None,
         "seconds": time.perf_counter() - t0,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

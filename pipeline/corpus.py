@@ -22,7 +22,7 @@ def finish_run(out_dir: Path, documents: list[dict], db_path: Path | None) -> di
     for doc in documents:
         after = [r.get("resolved_to") for r in doc.get("references", [])]
         if after != before[doc["id"]]:
-            write_json(out_dir / f"{doc['id']}.json", doc)
+            write_json(out_dir / f"{doc['id']}.json", doc, pretty=False)
             rewritten += 1
     write_links(out_dir, links)
     graph = build_graph(documents, links)

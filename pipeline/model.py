@@ -78,10 +78,16 @@ class SourceMap:
     source_line_starts: list[int] = field(default_factory=list)
     page_starts: list[int] = field(default_factory=list)  # in source offsets
 
+    def _norm_starts(self) -> list[int]:
+        # Built once: a span is made for every extracted item, each asking for its page.
+        if len(getattr(self, "_starts_cache", ())) != len(self.segments):
+            self._starts_cache = [s[0] for s in self.segments]
+        return self._starts_cache
+
     def to_source(self, offset: int) -> int:
         if not self.segments:
             return offset
-        i = bisect.bisect_right([s[0] for s in self.segments], offset) - 1
+        i = bisect.bisect_right(self._norm_starts(), offset) - 1
         norm_start, src_start = self.segments[max(i, 0)]
         return src_start + (offset - norm_start)
 
@@ -288,16 +294,28 @@ class Document:
         return _plain(self)
 
 
+_SERIALISED: dict[type, tuple[str, ...]] = {}
+
+
+def _serialised_fields(cls: type) -> tuple[str, ...]:
+    """Names of a data class's fields that go into the JSON (cached: asked once per item)."""
+    names = _SERIALISED.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.metadata.get("serialize", True))
+        _SERIALISED[cls] = names
+    return names
+
+
 def _plain(obj: Any) -> Any:
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
     if is_dataclass(obj):
-        return {
-            f.name: _plain(getattr(obj, f.name))
-            for f in fields(obj)
-            if f.metadata.get("serialize", True)
-        }
+        return {name: _plain(getattr(obj, name)) for name in _serialised_fields(type(obj))}
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, tuple):
         return [_plain(v) for v in obj]
     return obj
 

@@ -118,8 +118,8 @@ def _split_lines(src: str) -> list[_Line]:
 
 
 def _is_upper(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    """All letters upper case, and at least two of them (a heading, not "I" or "A)")."""
+    return s.isupper() and sum(c.isalpha() for c in s) >= 2
 
 
 def _wrap_width(lines: list[_Line]) -> float:

@@ -34,5 +34,5 @@ def main(args: argparse.Namespace) -> int:
         if to_stdout:
             sys.stdout.write(dumps(data) + "\n" if len(args.files) == 1 else json.dumps(data, ensure_ascii=False) + "\n")
         else:
-            write_json(Path(args.out) / f"{doc.id}.json", data)
+            write_json(Path(args.out) / f"{doc.id}.json", data, pretty=False)
     return 1 if failed else 0
