@@ -188,3 +188,27 @@ def test_upper_case_heading_is_not_a_group():
 def test_find_agencies_in_running_text():
     text = "Phối hợp với Sở Nội vụ, các đơn vị liên quan làm tốt công tác thông tin, tuyên truyền"
     assert [a.raw for a in find_agencies(text)] == ["Sở Nội vụ"]
+
+
+def test_every_gazetteer_name_starts_like_a_name():
+    """A comma left unquoted in a YAML flow list splits one name in two ("Sở LĐ,TB&XH" became
+    "Sở LĐ" and "TB&XH"; "Hội đồng an toàn, vệ sinh lao động" lost its tail): every name,
+    alias and abbreviation must be a whole name, starting with a capital."""
+    import yaml
+
+    from pipeline.rules import RULES_DIR
+
+    data = yaml.safe_load((RULES_DIR / "agencies.yaml").read_text(encoding="utf-8"))
+    for body in data["agencies"]:
+        for name in [body["name"], *body.get("aliases", []), *body.get("abbreviations", [])]:
+            assert isinstance(name, str) and (name[0].isupper() or name[0].isdigit()), (body["id"], name)
+
+
+def test_bodies_set_up_for_one_task_are_agencies():
+    from pipeline.agencies import agency_at
+
+    for text, name in [("Đoàn kiểm tra thực hiện nhiệm vụ và quyền hạn", "Đoàn kiểm tra"),
+                       ("Tổ công tác tự giải thể sau khi hoàn thành nhiệm vụ", "Tổ công tác"),
+                       ("Hội đồng an toàn, vệ sinh lao động tỉnh, trong đó", "Hội đồng an toàn, vệ sinh lao động tỉnh")]:
+        found = agency_at(text, 0)
+        assert found is not None and found.raw == name and found.known
