@@ -64,8 +64,11 @@ def _form_regex(form: str, province_re: str) -> str:
     return "".join(out)
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _strip_key(s: str) -> str:
-    return re.sub(r"[\W_]+", "", match_key(s))
+    return _NOT_ALNUM.sub("", match_key(s))
 
 
 @dataclass

@@ -656,7 +656,15 @@ def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[D
     for m in R.periodic.finditer(key):
         period = m.group("period") or m.group("period2")
         periodic.append((m.start(), m.end(), _recurrence_of(period), bool(m.group("adhoc"))))
-    for ls, le in _lines(key, 0, len(key)):
+    # A clause can only open with the recurrence on a line that holds one somewhere (the
+    # pattern has no anchors or look-arounds, so each such line holds a match of one pass
+    # over the key); most lines don't, so only those lines are read clause by clause.
+    candidates = sorted({key.rfind("\n", 0, m.start()) + 1 for m in R.clause_periodic.finditer(key)})
+    for ls in candidates:
+        nl = key.find("\n", ls)
+        le = len(key) if nl < 0 else nl
+        if not R.clause_periodic.search(key, ls, le):
+            continue
         for cs, ce in _clauses(text, ls, le):
             s = _BULLET.match(key, cs).end()
             m = R.clause_periodic.match(key, s, ce)

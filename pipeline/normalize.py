@@ -92,6 +92,10 @@ def _split_lines(src: str) -> list[_Line]:
     """The non-blank lines of `src`, stripped, with space runs collapsed to one space."""
     out: list[_Line] = []
     pos = 0
+    # Where space runs start, found in one pass. A run inside a stripped line is bounded by
+    # non-blank characters of that line, so it is the same run in `src`: a line needs
+    # collapsing exactly when one of these starts inside it.
+    runs = [m.start() for m in _SPACE_RUN.finditer(src)]
     for raw in src.splitlines(keepends=True):
         start = pos
         pos += len(raw)
@@ -101,7 +105,8 @@ def _split_lines(src: str) -> list[_Line]:
             continue
         lead = len(body) - len(body.lstrip(_BLANKS))
         src0 = start + lead
-        if not _SPACE_RUN.search(stripped):  # the common case: a verbatim copy
+        i = bisect.bisect_left(runs, src0) if runs else 0
+        if i == len(runs) or runs[i] >= src0 + len(stripped):  # the common case: a verbatim copy
             out.append(_Line(stripped, [(0, src0)], src0 + len(stripped)))
             continue
         parts, segments, n = [], [], 0
@@ -140,11 +145,15 @@ def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
     `width` None: the lines are real paragraphs (DOCX); only the sure continuations join.
     """
     a, b = prev.text, cur.text
-    if _MARKER.match(b) or _HEADER_START.match(b) or _DOC_TYPE_LINE.match(a):
+    lower = b[:1].islower()
+    # Every _HEADER_START phrase opens with a capital, "*", "_" or a space: a line in lower
+    # case cannot match it, and matches _MARKER only as "a)", which needs a ")".
+    if ((not lower or ")" in b) and _MARKER.match(b)) or (not lower and _HEADER_START.match(b)) \
+            or _DOC_TYPE_LINE.match(a):
         return None
     if _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):
         return ""
-    if b[:1].islower():
+    if lower:
         return " "
     if width is None:
         return None

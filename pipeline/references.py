@@ -66,6 +66,7 @@ class _Rules:
     issuer_lead: re.Pattern
     issuers: list[tuple[re.Pattern, dict]]
     ministry_re: re.Pattern
+    any_issuer: re.Pattern  # matches where some issuer pattern or ministry_re does (a cheap pre-check)
     place_stop: frozenset[str]
     title_lead: re.Pattern
     trigger: re.Pattern
@@ -142,6 +143,7 @@ def _rules() -> _Rules:
         issuer_lead=re.compile(r["issuer_lead"]),
         issuers=issuers,
         ministry_re=ministry_re,
+        any_issuer=re.compile("|".join([f"(?:{rx.pattern})" for rx, _ in issuers] + [f"(?:{ministry_re.pattern})"])),
         place_stop=frozenset(r["place_stopwords"]),
         title_lead=re.compile(r["title_leads"]["pattern"]),
         trigger=re.compile(r["implement_triggers"]["pattern"]),
@@ -223,6 +225,8 @@ def _place_tail(text: str, k: str, pos: int, caps: bool, R: _Rules) -> int:
 
 def _issuer_at(text: str, k: str, pos: int, R: _Rules) -> tuple[str, int] | None:
     """An issuer phrase starting at `pos`: (name to report, end)."""
+    if not R.any_issuer.match(k, pos):
+        return None
     for rx, entry in R.issuers:
         m = rx.match(k, pos)
         if m and not k[m.end():m.end() + 1].isalnum():
@@ -295,19 +299,24 @@ def _title_text(text: str, start: int) -> str | None:
     return title or None
 
 
+_SYMBOL_SPLIT = re.compile(r"\s*([-/])\s*")
+_UPPER_CODE = re.compile(r"[A-ZĐ][A-ZĐ0-9]*")
+_GLUED_MARKER = re.compile(r"(.*?[^\d])(\d{1,2})")
+
+
 def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
     """("NĐ-CP", first code) from the symbol as written ("ND-CP", "KH- UBND"), or None.
 
     Codes after the first one that are not written as codes (upper case) are dropped."""
-    parts = re.split(r"\s*([-/])\s*", raw.strip())
+    parts = _SYMBOL_SPLIT.split(raw.strip())
     codes, seps = parts[0::2], parts[1::2]
     out = ""
     first = None
     for i, c in enumerate(codes):
-        ok = (re.fullmatch(r"[A-ZĐ][A-ZĐ0-9]*", c) is not None) or c in R.mixed_codes
+        ok = (_UPPER_CODE.fullmatch(c) is not None) or c in R.mixed_codes
         if not ok:
             break
-        marker = re.fullmatch(r"(.*?[^\d])(\d{1,2})", c)
+        marker = _GLUED_MARKER.fullmatch(c)
         if marker and i == len(codes) - 1 and search_key(marker.group(1)).upper() in R.issuer_codes:
             c = marker.group(1)  # "NĐ-CP2": a footnote marker glued to the symbol
         canon = R.code_casing.get(search_key(c).upper(), c.upper() if c not in R.mixed_codes else c)
@@ -349,7 +358,7 @@ def _numsym(text: str, m: re.Match, R: _Rules) -> tuple[str, str | None, str | N
 
 def _symbol_end(text: str, start: int, canon: str) -> int:
     """End offset in `text` of the symbol starting at `start` whose canonical form is `canon`."""
-    want = len(re.sub(r"[-/]", "", canon))
+    want = len(canon) - canon.count("-") - canon.count("/")
     seen, i = 0, start
     while i < len(text) and seen < want:
         if text[i] not in " -/":
@@ -423,10 +432,22 @@ def _first_hit_in(text: str, k: str, start: int, end: int, R: _Rules) -> _Hit | 
     return None
 
 
+_SO_WORD = re.compile(r"\bso\b")
+_TYPE_ENTRY: dict[str, dict] = {}  # type word as matched -> its doc_types entry (rules load once)
+
+
+def _type_entry(word: str, R: _Rules) -> dict:
+    """The doc_types entry whose pattern matches the whole type word (the first, longest first)."""
+    entry = _TYPE_ENTRY.get(word)
+    if entry is None:
+        entry = _TYPE_ENTRY[word] = next(e for rx, e in R.type_words if rx.fullmatch(word))
+    return entry
+
+
 def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
     group = "tw"
     word = k[m.start(group):m.end(group)]
-    entry = next(e for rx, e in R.type_words if rx.fullmatch(word))
+    entry = _type_entry(word, R)
     caps = text[m.start():m.end(group)].isupper()
     if m["mark"]:
         return _Hit(m.start(), m.end(), entry["type"], None, None, None, form="footnote",
@@ -438,7 +459,7 @@ def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
     if entry.get("generic"):
         doc_type = _type_from_code(code, R) or doc_type
     hit = _Hit(m.start(), end, doc_type, num, sym, canon, generic=bool(entry.get("generic")),
-               has_so=bool(re.search(r"\bso\b", k[m.end(group):m.start("num")])), caps=caps)
+               has_so=bool(_SO_WORD.search(k[m.end(group):m.start("num")])), caps=caps)
     _tail(text, k, hit, R)
     return hit
 
@@ -716,14 +737,19 @@ def _match_number(h: _Hit, refs: dict[str, _Ref], hits: list[_Hit]) -> _Ref | No
     return None
 
 
+_WORD_START = re.compile(r"(?<![\w])([^\W\d_])")
+_ISSUED = re.compile(r"\s+(?:da\s+)?(?:tham\s+muu\s+)?ban\s+hanh\b")
+
+
 def _issuer_before(text: str, k: str, pos: int, R: _Rules) -> str | None:
     """"UBND tỉnh ban hành Kế hoạch²": the issuer that the sentence says issued it."""
     start = max(k.rfind(". ", 0, pos), k.rfind("\n", 0, pos)) + 1
     best = None
-    for m in re.finditer(r"(?<![\w])([^\W\d_])", k[start:pos]):
-        i = start + m.start()
-        got = _issuer_at(text, k, i, R)
-        if got and re.compile(r"\s+(?:da\s+)?(?:tham\s+muu\s+)?ban\s+hanh\b").match(k, got[1]):
+    # k[start - 1] is "." or a line break (or start is 0): the look-behind sees the same
+    # as on the slice k[start:pos].
+    for m in _WORD_START.finditer(k, start, pos):
+        got = _issuer_at(text, k, m.start(), R)
+        if got and _ISSUED.match(k, got[1]):
             best = got[0]
     return best
 
