@@ -628,6 +628,37 @@ def _lead_ins(b: _Builder, doc: Document, kids: dict[str | None, list[Section]],
                 b.add(agencies, pstart, pe, None, requested)
 
 
+def _subject_lead_ins(b: _Builder, doc: Document, kids: dict[str | None, list[Section]], stops: list[int],
+                      done: set[str]) -> None:
+    """"Điều 3. Nhiệm vụ và quyền hạn của Đoàn kiểm tra / Đoàn kiểm tra thực hiện nhiệm vụ ...,
+    trong đó tập trung: / 1. Xây dựng ... / 2. Yêu cầu ...": in a section of any kind, a body
+    paragraph that opens with an agency as its subject and ends with ":" gives that agency the
+    items that follow it, up to the first item that names an agency of its own. (Items that
+    name no agency in a section with no such lead-in stay unassigned, as the gold has it.)"""
+    text, r = doc.text, rules()
+    for s in doc.sections:
+        children = [c for c in kids.get(s.id, []) if c.marker not in ("dash", "plus")]
+        if s.marker in ("dash", "plus") or s.id in done or not children:
+            continue
+        hs = _heading_start(text, s)
+        he = _line_end(text, hs, s.span.end)
+        for ps, pe in _paragraphs(text, he + 1, _heading_start(text, children[0])):
+            if not text[ps:pe].rstrip().endswith(":"):
+                continue
+            agencies, lend = parse_agency_list(text, ps, pe, b.key)
+            if (not agencies or len(agencies[0].raw.split()) < 2
+                    or not _NAME_THEN_WORD.match(b.key, lend, min(lend + 2, pe))
+                    or not r.action_verb_anywhere.search(b.key, lend, pe)):
+                continue
+            requested = bool(r.requested.match(b.key, ps, pe))
+            for c in children:
+                if c.id in done or b.agency_heading(_heading_start(text, c), c.heading_span.end)[0]:
+                    break
+                _lead_in_item(b, c, kids, stops, agencies, requested)
+                done.add(c.id)
+            break
+
+
 def _lead_in_item(b: _Builder, s: Section, kids: dict[str | None, list[Section]], stops: list[int],
                   agencies: list[AgencyMention], requested: bool) -> list[int]:
     """The tasks of one item after a lead-in: its sub-items ("1. Về Giấy đề nghị cấp phép" +
@@ -803,6 +834,7 @@ def extract_assignments(doc: Document) -> None:
     kinds = rules().assigning_kinds
     done: set[str] = set()  # items whose tasks are emitted (their sub-items with them)
     _lead_ins(b, doc, kids, stops, done)
+    _subject_lead_ins(b, doc, kids, stops, done)
 
     def covered(s: Section) -> bool:
         return s.id in done or (s.parent is not None and covered(by_id[s.parent]))

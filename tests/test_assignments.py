@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.assignments import (is_formula, partners_of, role_of, table_columns,
                                   topics_of)
+from pipeline import parse_file
 from pipeline.model import SourceInfo, SourceText
 from pipeline.parse import parse_source
 from pipeline.rules import load
@@ -372,3 +373,29 @@ def test_letter_to_a_ministry_items_are_not_tasks():
 
     doc = parse_file(_formats("lao-cai_cong-van_3686-pccc.pdf"))
     assert doc.assignments == []  # "đề nghị Bộ Xây dựng nội dung như sau:" + topics, then a formula
+
+
+def test_a_lead_in_paragraph_naming_its_subject_gives_it_the_items_that_follow():
+    from pipeline.model import Document, SourceInfo
+    from pipeline.outline import extract_outline
+    from pipeline.assignments import extract_assignments
+
+    text = ("Điều 3. Nhiệm vụ và quyền hạn của Tổ công tác\n"
+            "Tổ công tác thực hiện nhiệm vụ theo quy định, trong đó tập trung:\n"
+            "1. Xây dựng kế hoạch kiểm tra chi tiết.\n"
+            "2. Lập biên bản kiểm tra các cơ sở.\n"
+            "3. Sở Tài chính bảo đảm kinh phí hoạt động.\n"
+            "Điều 4. Hiệu lực thi hành\nQuyết định này có hiệu lực kể từ ngày ký./.")
+    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0), text=text)
+    extract_outline(doc)
+    extract_assignments(doc)
+    got = [(a.section, a.agency, a.role, a.task) for a in doc.assignments if a.agency == "Tổ công tác"]
+    assert got == [("3.1", "Tổ công tác", "responsible", "Xây dựng kế hoạch kiểm tra chi tiết."),
+                   ("3.2", "Tổ công tác", "responsible", "Lập biên bản kiểm tra các cơ sở.")]
+
+
+def test_decision_gives_the_inspection_team_its_duties(formats_dir):
+    doc = parse_file(formats_dir / "lao-cai_quyet-dinh_1050-ocr.txt")
+    team = [a for a in doc.assignments if a.agency == "Đoàn kiểm tra" and a.section.startswith("3.")]
+    assert [a.section for a in team] == ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6"]
+    assert all(doc.text[a.span.start:a.span.end] == a.task for a in team)
