@@ -11,11 +11,14 @@ A run, step by step:
    manifest `OUT/.vanban-state.json` only saves rereading it (and rehashing inputs whose
    size and mtime are unchanged, as git and make do).
 3. **parse** the others in worker processes (`--jobs`, default all cores): each worker runs
-   `pipeline.parse.parse_file` and sends back the document's dict and its JSON text. A worker
-   that exceeds `--timeout` seconds on one document is killed and replaced: the document
-   is reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
-   reported at stage `crash`. Workers are recycled every MAX_TASKS_PER_WORKER documents so
-   their memory stays flat. `--engine dask` sends the same task to a Dask cluster instead.
+   `pipeline.parse.parse_file` and sends back the document's JSON text (and its dict when
+   the store needs it). Each worker has the next document waiting in its pipe, so it never
+   idles while the driver writes. A worker that exceeds `--timeout` seconds on one document
+   (counted from when it starts that document) is killed and replaced: the document is
+   reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
+   reported at stage `crash`. The documents waiting in a killed worker's pipe are sent
+   again. Workers are recycled every MAX_TASKS_PER_WORKER documents so their memory
+   stays flat. `--engine dask` sends the same task to a Dask cluster instead.
 4. **write**, in the driver, one document at a time: the SQLite store first (it commits per
    document), then `OUT/<id>.json` atomically (temporary file + rename). So an output JSON
    exists only for a document that is complete everywhere, and a run killed at any moment
@@ -50,7 +53,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .version import pipeline_version
 from .emit import write_atomic, write_json
 
 SUFFIX_PRIORITY = {".txt": 0, ".docx": 1, ".pdf": 2, ".doc": 3}
@@ -211,6 +214,12 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _worker_loop(conn, want_doc: bool) -> None:
+    """Parse the documents the driver sends, one at a time, in the order sent.
+
+    Two messages per document: ("started", id) just before parsing it, then ("done",
+    result). The driver queues the next document in the pipe while this one is parsed (the
+    worker never waits for it), so it counts the time limit from "started", not from sending.
+    """
     import signal
     import threading
 
@@ -219,30 +228,53 @@ def _worker_loop(conn, want_doc: bool) -> None:
     while True:
         try:
             task = conn.recv()
+            if task is None:
+                return
+            path, doc_id = task
+            conn.send(("started", doc_id))
+            conn.send(("done", process_one(path, doc_id, want_doc)))
         except (EOFError, OSError):  # the driver is gone
             return
-        if task is None:
-            return
-        result = process_one(task[0], task[1], want_doc)
-        try:
-            conn.send(result)
-        except (BrokenPipeError, OSError):
-            return
+
+
+PREFETCH = 2  # documents sent to a worker ahead of its answers: the one it parses and the next
 
 
 class _Worker:
+    """A worker process and the documents sent to it, oldest first."""
+
     def __init__(self, ctx, want_doc: bool):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_loop, args=(child, want_doc), daemon=True)
         self.proc.start()
         child.close()
-        self.job: Job | None = None
-        self.started = 0.0
-        self.done = 0
+        self.queue: deque[Job] = deque()  # sent, not answered yet; queue[0] is parsed first
+        self.started: float | None = None  # when the worker said it started queue[0]
+        self.sent = 0  # documents sent over its lifetime (recycled at MAX_TASKS_PER_WORKER)
+        self.done = 0  # documents it answered
 
     def give(self, job: Job) -> None:
-        self.job, self.started = job, time.perf_counter()
-        self.conn.send((str(job.path), job.id))
+        self.queue.append(job)
+        self.sent += 1
+        try:
+            self.conn.send((str(job.path), job.id))
+        except OSError:  # it died: the driver sees that and sends the job elsewhere
+            pass
+
+    def receive(self) -> list[tuple[Job, dict]]:
+        """Read every message already in the pipe; the results it holds, in order."""
+        results = []
+        while self.queue and self.conn.poll():
+            try:
+                kind, payload = self.conn.recv()
+            except (EOFError, OSError):  # it died; the caller finds out from the process
+                break
+            if kind == "started":
+                self.started = time.perf_counter()
+            else:
+                results.append((self.queue.popleft(), payload))
+                self.started, self.done = None, self.done + 1
+        return results
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -290,7 +322,13 @@ def _mp_context():
 
 def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: bool,
               on_result: Callable[[Job, dict], None]) -> None:
-    """Parse `jobs` in a pool of worker processes with a per-document time limit."""
+    """Parse `jobs` in a pool of worker processes with a per-document time limit.
+
+    Each worker has up to PREFETCH documents sent ahead, so it starts the next one while the
+    driver writes the last result. When a worker is killed (time limit) or dies, only the
+    document it had started is reported; the ones still waiting in its pipe go to the front
+    of the queue and are sent to its replacement.
+    """
     from multiprocessing.connection import wait
 
     ctx = _mp_context()
@@ -301,43 +339,43 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
     try:
         while True:
             for i, w in enumerate(workers):
-                if w.job is None and pending:
-                    if w.done >= MAX_TASKS_PER_WORKER:
-                        w.stop()
-                        workers[i] = w = _Worker(ctx, want_doc)
+                if w.sent >= MAX_TASKS_PER_WORKER and not w.queue and pending:  # recycle it
+                    w.stop()
+                    workers[i] = w = _Worker(ctx, want_doc)
+                while pending and len(w.queue) < PREFETCH and w.sent < MAX_TASKS_PER_WORKER:
                     w.give(pending.popleft())
-            busy = [w for w in workers if w.job is not None]
+            busy = [w for w in workers if w.queue]
             if not busy:
                 return
-            now = time.perf_counter()
-            wait_for = 1.0 if timeout is None else max(0.0, min(w.started + timeout for w in busy) - now)
+            deadlines = [w.started + timeout for w in busy if timeout is not None and w.started is not None]
+            wait_for = max(0.0, min(deadlines) - time.perf_counter()) if deadlines else 1.0
             wait([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=min(wait_for, 1.0))
             for i, w in enumerate(workers):
-                job = w.job
-                if job is None:
+                if not w.queue:
                     continue
-                elapsed = time.perf_counter() - w.started
-                result = None
-                if w.conn.poll():
-                    try:
-                        result = w.conn.recv()
-                    except (EOFError, OSError):
-                        result = _failure(job, "crash", f"worker process died (exit code {w.proc.exitcode})", elapsed)
-                elif not w.proc.is_alive():
-                    result = _failure(job, "crash", f"worker process died (exit code {w.proc.exitcode})", elapsed)
-                elif timeout is not None and elapsed > timeout:
-                    result = _failure(job, "timeout", f"no result after {timeout:g} s: worker killed", elapsed)
-                    w.proc.kill()
-                if result is None:
+                for job, result in w.receive():
+                    on_result(job, result)
+                if not w.queue:
                     continue
-                w.job, w.done = None, w.done + 1
-                if result["pid"] is None:  # the worker is dead or killed: replace it
-                    w.stop(kill=True)
-                    workers[i] = _Worker(ctx, want_doc)
-                on_result(job, result)
+                elapsed = 0.0 if w.started is None else time.perf_counter() - w.started
+                if not w.proc.is_alive():
+                    stage, reason = "crash", f"worker process died (exit code {w.proc.exitcode})"
+                elif timeout is not None and w.started is not None and elapsed > timeout:
+                    stage, reason = "timeout", f"no result after {timeout:g} s: worker killed"
+                else:
+                    continue
+                # Blame the document it was parsing. A worker that died between documents
+                # blames none, unless it never finished one (then the first is the cause:
+                # this way every replacement makes progress).
+                blamed = w.queue.popleft() if w.started is not None or w.done == 0 else None
+                w.stop(kill=True)
+                pending.extendleft(reversed(w.queue))  # never started: redone elsewhere, once
+                workers[i] = _Worker(ctx, want_doc)
+                if blamed is not None:
+                    on_result(blamed, _failure(blamed, stage, reason, elapsed))
     finally:
         for w in workers:
-            w.stop(kill=w.job is not None)
+            w.stop(kill=bool(w.queue))
 
 
 # ----------------------------------------------------------------------------- dask engine
@@ -446,6 +484,7 @@ class State:
         self.path = out / STATE_NAME
         self.entries: dict[str, dict[str, Any]] = {}
         self.saved_at = time.perf_counter()
+        self.save_seconds = 0.0  # how long the last save took
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") == 1:
@@ -454,11 +493,15 @@ class State:
             pass
 
     def save(self) -> None:
+        t0 = time.perf_counter()
         write_atomic(self.path, json.dumps({"version": 1, "documents": self.entries}, ensure_ascii=False) + "\n")
         self.saved_at = time.perf_counter()
+        self.save_seconds = self.saved_at - t0
 
     def maybe_save(self) -> None:
-        if time.perf_counter() - self.saved_at > STATE_SAVE_INTERVAL:
+        # The whole manifest is rewritten each time: on a big corpus, save less often so
+        # saving stays under 2 % of the run (it is only a cache; the JSONs are the truth).
+        if time.perf_counter() - self.saved_at > max(STATE_SAVE_INTERVAL, 50 * self.save_seconds):
             self.save()
 
 
@@ -502,7 +545,7 @@ def unchanged_entry(job: Job, out: Path, state: State) -> dict[str, Any] | None:
             entry = {"sha256": doc["source"]["sha256"], "pipeline_version": doc["pipeline_version"], **_counts(doc)}
         except (OSError, ValueError, KeyError, TypeError):
             return None
-    if entry.get("sha256") != sha or entry.get("pipeline_version") != __version__:
+    if entry.get("sha256") != sha or entry.get("pipeline_version") != pipeline_version():
         return None
     entry.update(file=str(job.path.resolve()), size=st.st_size, mtime_ns=st.st_mtime_ns, json_stat=list(json_stat))
     state.entries[job.id] = entry
@@ -645,7 +688,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 write_atomic(json_path, result["json"])
                 state.entries[job.id] = {  # the input's size and mtime as they were before parsing
                     "file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
-                    "sha256": result["sha256"], "pipeline_version": __version__,
+                    "sha256": result["sha256"], "pipeline_version": pipeline_version(),
                     "json_stat": list(_json_stat(json_path) or ()),
                     **{k: result[k] for k in ("status", "format", "pages", "references", "assignments",
                                               "errors", "warnings", "text_bytes")},
@@ -705,7 +748,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         current_ids = {j.id for j in jobs}
         report = {
             "report_version": REPORT_VERSION,
-            "pipeline_version": __version__,
+            "pipeline_version": pipeline_version(),
             "input": str(root),
             "out": str(out),
             "engine": opts.engine,

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from .version import pipeline_version
 from .errors import IngestError
 from .model import Document, Issue, SourceInfo, SourceText, Span, Table
 from .normalize import normalize, page_spans
@@ -44,14 +44,14 @@ def failed_document(path: Path, reason: str, stage: str = "ingest") -> Document:
     except OSError:
         sha, size = "", 0
     info = SourceInfo(str(path), path.name, path.suffix.lower().lstrip("."), sha, size)
-    doc = Document(id=path.stem, source=info, status="failed", pipeline_version=__version__)
+    doc = Document(id=path.stem, source=info, status="failed", pipeline_version=pipeline_version())
     doc.errors.append(Issue(stage, reason))
     return doc
 
 
 def parse_source(source: SourceText, doc_id: str) -> Document:
     """Run normalize and every extraction stage over ingested text."""
-    doc = Document(id=doc_id, source=source.info, pipeline_version=__version__)
+    doc = Document(id=doc_id, source=source.info, pipeline_version=pipeline_version())
     for w in source.warnings:
         doc.warn("ingest", w)
     t0 = time.perf_counter()

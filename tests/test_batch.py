@@ -225,3 +225,75 @@ def test_default_run_fills_the_store_and_links_the_corpus(corpus, tmp_path):
     assert schema_errors(report, "run-report") == []
     assert report["corpus"] is not None and "error" not in report["corpus"], report["corpus"]
     assert code == 0 and (out / "vanban.sqlite").is_file()
+
+
+# --- the local engine itself: each worker has the next document waiting in its pipe
+
+
+def _engine(folder: Path, n_workers: int, timeout: float | None) -> list[tuple[str, dict]]:
+    """Run the local engine on every TXT of `folder`; (id, result) in the order they came."""
+    jobs = batch.plan_jobs(sorted(folder.glob("*.txt")), folder)
+    results: list[tuple[str, dict]] = []
+    batch.run_local(jobs, n_workers, timeout, False, lambda job, result: results.append((job.id, result)))
+    return results
+
+
+def _slow_everywhere(path: Path):
+    from pipeline.parse import parse_file
+
+    time.sleep(0.7)
+    return parse_file(path)
+
+
+@needs_fork
+def test_the_time_limit_counts_from_when_the_worker_starts_the_document(corpus, monkeypatch):
+    # every document takes ~0.7 s, under the 1 s limit; the second one has waited in the
+    # pipe for the first, so counting from when it was sent would give ~1.4 s and kill it
+    for p in CORPUS_TXT[2:]:
+        (corpus / p.name).unlink()
+    monkeypatch.setattr(batch, "parse_document", _slow_everywhere)
+    results = _engine(corpus, 1, 1.0)
+    assert sorted(i for i, _ in results) == IDS[:2]
+    assert [r["status"] for _, r in results] == ["ok", "ok"]
+
+
+def _crash_on_bad(path: Path):
+    from pipeline.parse import parse_file
+
+    if "crash" in path.name:
+        os._exit(3)  # like a segfault: no exception, no answer
+    return parse_file(path)
+
+
+@needs_fork
+def test_a_crashing_worker_loses_no_queued_document_and_counts_none_twice(corpus, monkeypatch):
+    shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-crash.txt")  # sorted second: one done before it, one waiting behind
+    monkeypatch.setattr(batch, "parse_document", _crash_on_bad)
+    results = _engine(corpus, 1, None)
+    assert sorted(i for i, _ in results) == sorted([*IDS, "cao-bang_c-crash"])  # each exactly once
+    by_id = dict(results)
+    assert by_id["cao-bang_c-crash"]["status"] == "failed"
+    assert by_id["cao-bang_c-crash"]["errors"][0]["stage"] == "crash"
+    assert "exit code 3" in by_id["cao-bang_c-crash"]["errors"][0]["message"]
+    assert all(by_id[i]["status"] == "ok" for i in IDS)
+
+
+@needs_fork
+def test_a_worker_killed_at_the_time_limit_hands_its_queue_on(corpus, monkeypatch):
+    shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-slow.txt")
+    monkeypatch.setattr(batch, "parse_document", _hang_on_slow)
+    results = _engine(corpus, 1, 1.0)
+    assert sorted(i for i, _ in results) == sorted([*IDS, "cao-bang_c-slow"])
+    by_id = dict(results)
+    assert by_id["cao-bang_c-slow"]["errors"][0]["stage"] == "timeout"
+    assert all(by_id[i]["status"] == "ok" for i in IDS)
+
+
+@needs_fork
+def test_workers_are_recycled_after_max_tasks(corpus, monkeypatch):
+    monkeypatch.setattr(batch, "MAX_TASKS_PER_WORKER", 2)
+    results = _engine(corpus, 1, None)
+    assert sorted(i for i, _ in results) == IDS
+    pids = [r["pid"] for _, r in results]
+    # 5 documents, 2 per worker: three processes, each used for consecutive documents
+    assert len(set(pids)) == 3 and [pids.count(p) for p in dict.fromkeys(pids)] == [2, 2, 1]
