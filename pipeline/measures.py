@@ -464,6 +464,53 @@ def _extract_results(doc: Document, key: str) -> list[Result]:
     return results
 
 
+def _table_results(doc: Document) -> list[Result]:
+    """Figures in a report's tables: each number cell, with the row's label and the column's
+    header ("Số lượng tổ chức (Thi công công trình)": 21 tổ chức). Header rows are the rows
+    above the first one that holds a number; a header merged over several columns ("Cơ quan
+    cấp phép") is joined with the one below it ("Cơ quan cấp phép - Bộ Công Thương")."""
+    r = load("measures")
+    number = re.compile(r["table_number"]["pattern"])
+    prefixes = [match_key(p) + " " for p in sorted(r["table_count_prefixes"], key=len, reverse=True)]
+    out: list[Result] = []
+    for table in doc.tables:
+        cells = [[doc.text[c.start:c.end].strip() for c in row] for row in table.rows]
+        numeric = [any(number.match(c) for c in row[1:]) for row in cells]
+        if not any(numeric) or numeric[0]:
+            continue
+        n_head = numeric.index(True)
+        headers = []
+        for j in range(max(len(row) for row in cells)):
+            parts: list[str] = []
+            for row in cells[:n_head]:
+                if j < len(row) and row[j] and row[j] not in parts:
+                    parts.append(row[j])
+            headers.append(" - ".join(parts))
+        seen: set[tuple[int, int]] = set()
+        for i in range(n_head, len(cells)):
+            row, spans = cells[i], table.rows[i]
+            label_j = next((j for j, c in enumerate(row) if c and not number.match(c)), None)
+            if label_j is None:
+                continue
+            for j, cell in enumerate(row):
+                span = spans[j]
+                if j == label_j or not number.match(cell) or not headers[j] or (span.start, span.end) in seen:
+                    continue
+                if j == 0 and len(headers[j].split()) <= 1:  # the STT column
+                    continue
+                seen.add((span.start, span.end))
+                value = parse_number(cell)
+                if value == 0:  # an empty category ("Bộ Quốc phòng: 0") reports nothing
+                    continue
+                head_key = match_key(headers[j])
+                unit = next((headers[j][len(p):] for p in prefixes if head_key.startswith(p)), None)
+                if unit and len(unit.split()) > 3:
+                    unit = None
+                out.append(Result(indicator=f"{headers[j]} ({row[label_j]})", value=value,
+                                  unit=unit, text=cell, span=doc.span(span.start, span.end)))
+    return out
+
+
 def _label_before(text: str, key: str, prev_clause_s: int, cs: int, last_end: int) -> tuple[int, int] | None:
     """The label that a colon puts before a clause: "- Dây nổ: 429.095 mét" → "Dây nổ"."""
     if cs == 0 or text[cs - 1] != ":":
@@ -808,7 +855,8 @@ def extract_measures(doc: Document) -> None:
     key = doc.match_text()
     kind = _doc_kind(doc)
     if kind == "bao_cao":
-        doc.results = _extract_results(doc, key)
+        doc.results = _extract_results(doc, key) + _table_results(doc)
+        doc.results.sort(key=lambda res: res.span.start)
     else:
         doc.targets = _extract_targets(doc, key)
     doc.deadlines = _extract_deadlines(doc, key)

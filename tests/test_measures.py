@@ -310,3 +310,35 @@ def test_month_and_monthly_bounds():
     assert (h.date, h.recurrence) == ("---20", "monthly")
     [h] = find_deadlines("Hoàn thành việc rà soát trong tháng 12/2025.")
     assert (h.date, h.recurrence) == ("2025-12", "once")
+
+
+def test_report_tables_give_one_result_per_figure(tmp_path):
+    import docx
+
+    from pipeline import parse_file
+
+    d = docx.Document()
+    for line in ["ỦY BAN NHÂN DÂN", "TỈNH LÀO CAI", "Số: /BC-UBND", "BÁO CÁO",
+                 "Tình hình hoạt động vật liệu nổ công nghiệp năm 2025",
+                 "1. Tình hình quản lý, sử dụng", "a) Số lượng tổ chức hoạt động"]:
+        d.add_paragraph(line)
+    rows = [["TT", "Loại hình hoạt động", "Số lượng tổ chức", "Số lượng Giấy phép", "Cơ quan cấp phép", ""],
+            ["", "", "", "", "Bộ Công Thương", "UBND tỉnh"],
+            ["1", "Thi công công trình", "21", "21", "0", "21"],
+            ["2", "Dịch vụ nổ mìn", "6", "06", "5", "1"]]
+    table = d.add_table(rows=len(rows), cols=len(rows[0]))
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if value:
+                table.cell(i, j).text = value
+    table.cell(0, 4).merge(table.cell(0, 5))
+    d.add_paragraph("2. Đánh giá chung")
+    path = tmp_path / "bao-cao.docx"
+    d.save(path)
+    doc = parse_file(path)
+    got = [(r.indicator, r.value, r.unit) for r in doc.results]
+    assert ("Số lượng tổ chức (Thi công công trình)", 21, "tổ chức") in got
+    assert ("Số lượng Giấy phép (Dịch vụ nổ mìn)", 6, "Giấy phép") in got
+    assert ("Cơ quan cấp phép - Bộ Công Thương (Dịch vụ nổ mìn)", 5, None) in got
+    assert not any(r.value == 0 for r in doc.results)  # an empty category is no result
+    assert all(doc.text[r.span.start:r.span.end] == r.text for r in doc.results)
