@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .version import pipeline_version
 from .errors import IngestError
 from .model import Document, Issue, SourceInfo, SourceText, Span, Table
 from .normalize import normalize, page_spans
+from .version import pipeline_version
 
 Stage = Callable[[Document], None]
 
