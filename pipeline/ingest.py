@@ -18,7 +18,8 @@ Formats:
   text shows an assignment table header (gate in rules/ingest.yaml), pdfplumber finds the
   table's cells from its ruling lines; each cell's text is found in the page text and its
   offsets go to `SourceText.tables` (a cell's visual line breaks become spaces there).
-- `.docx`: python-docx, body in document order; tables row by row, each cell's
+- `.docx`: word/document.xml read with lxml (python-docx opens irregular packages and
+  lays out table grids), body in document order; tables row by row, each cell's
   paragraphs on their own lines (a merged cell once), and each cell's offsets in
   `SourceText.tables`; automatic numbering made visible; footnotes appended. Its lines
   are real paragraphs (`hard_wrapped=False`): normalize does not re-join them.
@@ -30,12 +31,15 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import posixpath
 import re
 import shutil
 import subprocess
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -799,9 +803,32 @@ class _PdfTables:
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _WT, _WTAB, _WBR, _WCR = f"{{{_W}}}t", f"{{{_W}}}tab", f"{{{_W}}}br", f"{{{_W}}}cr"
 _WFOOTREF, _WNBH, _WP = f"{{{_W}}}footnoteReference", f"{{{_W}}}noBreakHyphen", f"{{{_W}}}p"
-_WTXBX = f"{{{_W}}}txbxContent"
+_WTBL, _WBODY, _WTXBX = f"{{{_W}}}tbl", f"{{{_W}}}body", f"{{{_W}}}txbxContent"
+_WPPR, _WNUMPR, _WPSTYLE = f"{{{_W}}}pPr", f"{{{_W}}}numPr", f"{{{_W}}}pStyle"
+_WNUMID, _WILVL = f"{{{_W}}}numId", f"{{{_W}}}ilvl"
 _WVAL = f"{{{_W}}}val"
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+# The OPC package parts the fast reader looks up (the names python-docx uses).
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_CT_WML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+_CT_MAIN, _CT_NUMBERING = _CT_WML + "document.main+xml", _CT_WML + "numbering+xml"
+
+
+class _IrregularPackage(Exception):
+    """The fast reader met something unusual; python-docx reads (or refuses) the file."""
+
+
+@dataclass
+class _DocxParts:
+    """The XML a DOCX's text comes from. `styles` and `footnotes` are loaded on first use."""
+
+    body: object  # the w:body element, parsed by python-docx's parser (its table classes)
+    numbering: object | None  # the w:numbering element, None when there is no numbering part
+    styles: Callable[[], object]  # -> the w:styles element
+    footnotes: Callable[[], bytes | None]  # -> the footnotes part's XML, None when there is none
 
 
 def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
@@ -810,20 +837,19 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         if data.startswith(_OLE_MAGIC):
             return _read_doc(path, data, info)  # a Word 97 file with a .docx name
         raise IngestError(where, f"not a valid .docx (not a ZIP container: {_describe_magic(data)})")
-    import io
-
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
+    # python-docx's `Document()` parses every part up front (the styles alone are ~350 KB
+    # in Word's template) and reads paragraphs through proxy objects: two thirds of the
+    # time of a typical document. The hot path therefore opens the package with zipfile
+    # and reads word/document.xml with lxml (styles only when a paragraph style may carry
+    # a list number). Anything unusual on the way (missing or duplicated parts, XML
+    # errors, a part that is not a Word document) sends the file through python-docx,
+    # which reads it as before or refuses it with the same diagnosis as always.
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
-        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # lxml syntax errors and the like inside the package
-        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}") from exc
-    reader = _DocxText(document)
-    lines = reader.body_lines()
-    lines.extend(reader.footnote_lines())
+        reader = _DocxText(_docx_parts_fast(data))
+        lines = reader.lines()
+    except Exception:
+        reader = _DocxText(_docx_parts_python_docx(where, data))
+        lines = reader.lines()
     # NFC line by line (it never composes across "\n"), so line offsets are known.
     lines = [unicodedata.normalize("NFC", line) for line in lines]
     text = "\n".join(lines)
@@ -838,42 +864,148 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     )
 
 
-class _DocxText:
-    """Text of a python-docx Document: paragraphs and tables in order, numbering, footnotes."""
+def _docx_parts_python_docx(where: str, data: bytes) -> _DocxParts:
+    """Open the package with python-docx: the reference reader, and its refusals."""
+    import io
 
-    def __init__(self, document):
-        self.document = document
-        self.numbering = _Numbering(document)
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # lxml syntax errors and the like inside the package
+        raise IngestError(where, f"corrupt .docx: {type(exc).__name__}") from exc
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError, AttributeError):
+        numbering = None
+
+    def footnotes() -> bytes | None:
+        part = _related_part(document.part, "/footnotes")
+        return part.blob if part is not None else None
+
+    return _DocxParts(document.element.body, numbering, lambda: document.styles.element, footnotes)
+
+
+def _docx_parts_fast(data: bytes) -> _DocxParts:
+    """Open the package with zipfile and lxml, following the OPC rules python-docx follows.
+
+    Raises `_IrregularPackage` (or any other exception) where python-docx would refuse the
+    file or take a path of its own; the caller then hands the file to python-docx.
+    """
+    import io
+
+    from docx.oxml.parser import parse_xml  # python-docx's parser: its element classes
+    from lxml import etree
+
+    package = zipfile.ZipFile(io.BytesIO(data))
+    members = set(package.namelist())
+    types = etree.fromstring(package.read("[Content_Types].xml"))
+    overrides = {o.get("PartName").lower(): o.get("ContentType")
+                 for o in types.iterchildren(f"{{{_CT_NS}}}Override")}
+    defaults = {d.get("Extension").lower(): d.get("ContentType")
+                for d in types.iterchildren(f"{{{_CT_NS}}}Default")}
+
+    def content_type(partname: str) -> str:
+        found = overrides.get(partname.lower())
+        if found is None:
+            found = defaults.get(posixpath.splitext(partname)[1][1:].lower())
+        if found is None:
+            raise _IrregularPackage(f"no content type for {partname}")
+        return found
+
+    def relationships(partname: str) -> list[tuple[str, str]]:
+        """(type, target partname) of the part's internal relationships, in file order."""
+        base, name = posixpath.split(partname)
+        rels_name = posixpath.join(base, "_rels", f"{name}.rels")[1:]
+        if rels_name not in members:
+            return []
+        out = []
+        for rel in etree.fromstring(package.read(rels_name)).iterchildren(f"{{{_RELS_NS}}}Relationship"):
+            if rel.get("TargetMode", "Internal") == "External":
+                continue
+            target = posixpath.abspath(posixpath.join(base or "/", rel.get("Target")))
+            if target[1:] not in members:
+                raise _IrregularPackage(f"missing part {target}")  # python-docx refuses it
+            out.append((rel.get("Type"), target))
+        return out
+
+    def only(rels: list[tuple[str, str]], reltype: str) -> str | None:
+        targets = [target for rtype, target in rels if rtype == reltype]
+        if len(targets) > 1:
+            raise _IrregularPackage(f"several {reltype} parts")
+        return targets[0] if targets else None
+
+    main = only(relationships("/"), _RT + "officeDocument")
+    if main is None or content_type(main) != _CT_MAIN:
+        raise _IrregularPackage("no Word main document part")
+    body = parse_xml(package.read(main[1:])).find(_WBODY)
+    if body is None:
+        raise _IrregularPackage("no w:body")
+    rels = relationships(main)
+    numbering = None
+    numbering_name = only(rels, _RT + "numbering")
+    if numbering_name is not None:
+        if content_type(numbering_name) != _CT_NUMBERING:
+            raise _IrregularPackage("numbering part of another type")
+        numbering = etree.fromstring(package.read(numbering_name[1:]))
+
+    def styles():
+        name = only(rels, _RT + "styles")
+        if name is None:
+            raise _IrregularPackage("no styles part")  # python-docx supplies default styles
+        return etree.fromstring(package.read(name[1:]))
+
+    def footnotes() -> bytes | None:
+        name = next((target for rtype, target in rels if rtype.endswith("/footnotes")), None)
+        return package.read(name[1:]) if name is not None else None
+
+    return _DocxParts(body, numbering, styles, footnotes)
+
+
+class _DocxText:
+    """Text of a DOCX body: paragraphs and tables in order, numbering, footnotes."""
+
+    def __init__(self, parts: _DocxParts):
+        self.parts = parts
+        self.numbering = _Numbering(parts.numbering, parts.styles)
         self.footnote_marks: dict[str, str] = {}  # footnote id -> "¹"
         self.warnings: list[str] = []
         # Each table as rows of grid cells, a cell being the range [first, end) of the output
         # lines that hold its text (several grid positions share the range of a merged cell).
         self.tables: list[list[list[tuple[int, int]]]] = []
 
-    def body_lines(self) -> list[str]:
+    def lines(self) -> list[str]:
+        """The body's lines, then the footnotes."""
         out: list[str] = []
-        self._blocks(self.document.iter_inner_content(), out)
+        self._blocks(self.parts.body, out)
+        out.extend(self.footnote_lines())
         return out
 
-    def _blocks(self, blocks, out: list[str]) -> None:
-        from docx.table import Table
-
-        for block in blocks:
-            if isinstance(block, Table):
-                self._table(block, out)
-            else:
-                line = self._paragraph(block._p)
+    def _blocks(self, container, out: list[str]) -> None:
+        # The direct w:p and w:tbl children, in order (python-docx's `iter_inner_content`).
+        for block in container:
+            tag = block.tag
+            if tag == _WP:
+                line = self._paragraph(block)
                 if line.strip():
                     out.append(line)
+            elif tag == _WTBL:
+                self._table(block, out)
 
-    def _table(self, table, out: list[str]) -> None:
+    def _table(self, tbl, out: list[str]) -> None:
+        # python-docx's Table lays the cells on the grid (gridSpan, vMerge, gridBefore).
         # A merged cell shows up once per spanned grid column (and, vertically, per row):
         # its text is written once, and every grid position it covers gets the same line
         # range. Keep the cell elements alive so `is` identity is meaningful for lxml proxies.
+        from docx.table import Table
+
         rows: list[list[tuple[int, int]]] = []
         self.tables.append(rows)  # before the cells, so an outer table precedes its nested ones
         seen: list[tuple[object, tuple[int, int]]] = []
-        for row in table.rows:
+        for row in Table(tbl, None).rows:
             # a row that starts after the first grid column: empty cells keep columns aligned
             cells = [(len(out), len(out))] * (getattr(row, "grid_cols_before", 0) or 0)
             for cell in row.cells:
@@ -881,7 +1013,7 @@ class _DocxText:
                 known = next((r for s, r in seen if s is tc), None)
                 if known is None:
                     first = len(out)
-                    self._blocks(cell.iter_inner_content(), out)
+                    self._blocks(tc, out)
                     known = (first, len(out))
                     seen.append((tc, known))
                 cells.append(known)
@@ -944,12 +1076,12 @@ class _DocxText:
     def footnote_lines(self) -> list[str]:
         if not self.footnote_marks:
             return []
-        part = _related_part(self.document.part, "/footnotes")
-        if part is None:
+        blob = self.parts.footnotes()
+        if blob is None:
             return []
         from lxml import etree
 
-        root = etree.fromstring(part.blob)
+        root = etree.fromstring(blob)
         bodies = {fn.get(f"{{{_W}}}id"): fn for fn in root.iter(f"{{{_W}}}footnote")}
         out = []
         for fid, mark in self.footnote_marks.items():
@@ -988,13 +1120,12 @@ class _Numbering:
     fall back to decimal.
     """
 
-    def __init__(self, document):
+    def __init__(self, numbering, styles: Callable[[], object]):
         self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text)
         self.counters: dict[str, dict[int, int]] = {}
-        self.style_num: dict[str, tuple[str, int]] = {}
-        try:
-            numbering = document.part.numbering_part.element
-        except (KeyError, NotImplementedError, AttributeError):
+        self._styles = styles
+        self._style_num: dict[str, tuple[str, int]] | None = None  # built on first use
+        if numbering is None:
             return
         abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
         for an in numbering.iterchildren(f"{{{_W}}}abstractNum"):
@@ -1016,12 +1147,19 @@ class _Numbering:
                     _, fmt, text = levels[ilvl]
                     levels[ilvl] = (int(start.get(_WVAL, "1")), fmt, text)
             self.levels[num.get(f"{{{_W}}}numId")] = levels
-        self._style_numbering(document)
 
-    def _style_numbering(self, document) -> None:
-        """numPr inherited from paragraph styles (through basedOn)."""
+    @property
+    def style_num(self) -> dict[str, tuple[str, int]]:
+        """numPr inherited from paragraph styles (through basedOn): styleId -> (numId, ilvl).
+
+        Built when a paragraph first names a style: the styles part is the largest part of
+        most documents, and most paragraphs never need it.
+        """
+        if self._style_num is not None:
+            return self._style_num
+        style_num: dict[str, tuple[str, int]] = {}
         styles = {}
-        for st in document.styles.element.iterchildren(f"{{{_W}}}style"):
+        for st in self._styles().iterchildren(f"{{{_W}}}style"):
             styles[st.get(f"{{{_W}}}styleId")] = st
         for sid in styles:
             seen, cur = set(), sid
@@ -1033,26 +1171,30 @@ class _Numbering:
                     num_id = numpr.find(f"{{{_W}}}numId")
                     ilvl = numpr.find(f"{{{_W}}}ilvl")
                     if num_id is not None:
-                        self.style_num[sid] = (
+                        style_num[sid] = (
                             num_id.get(_WVAL),
                             int(ilvl.get(_WVAL)) if ilvl is not None else 0,
                         )
                     break
                 based = st.find(f"{{{_W}}}basedOn")
                 cur = based.get(_WVAL) if based is not None else None
+        self._style_num = style_num
+        return style_num
 
     def label(self, p) -> str:
         if not self.levels:
             return ""
-        ppr = p.pPr
+        ppr = p.find(_WPPR)
         num_id, ilvl = None, 0
-        if ppr is not None and ppr.numPr is not None:
-            numpr = ppr.numPr
-            num_id = numpr.numId.val if numpr.numId is not None else None
-            ilvl = numpr.ilvl.val if numpr.ilvl is not None else 0
-            num_id = str(num_id) if num_id is not None else None
-        elif ppr is not None and ppr.pStyle is not None:
-            num_id, ilvl = self.style_num.get(ppr.pStyle.val, (None, 0))
+        numpr = ppr.find(_WNUMPR) if ppr is not None else None
+        if numpr is not None:
+            num = numpr.find(_WNUMID)
+            lvl = numpr.find(_WILVL)
+            # w:val is a decimal number: "03" names numId "3" (as python-docx reads it)
+            num_id = str(int(num.get(_WVAL))) if num is not None else None
+            ilvl = int(lvl.get(_WVAL)) if lvl is not None else 0
+        elif ppr is not None and (style := ppr.find(_WPSTYLE)) is not None:
+            num_id, ilvl = self.style_num.get(style.get(_WVAL), (None, 0))
         if not num_id or num_id == "0" or num_id not in self.levels:
             return ""
         levels = self.levels[num_id]

@@ -503,6 +503,80 @@ def test_docx_truncated_is_corrupt(tmp_path):
     assert _reason(_write(tmp_path, "a.docx", data[: len(data) // 2])).startswith("corrupt .docx")
 
 
+def _docx_read_both_ways(where: str, data: bytes):
+    """(lines, tables) from the fast zipfile+lxml opening and from python-docx's."""
+    out = []
+    for parts in (ingest_module._docx_parts_fast(data),
+                  ingest_module._docx_parts_python_docx(where, data)):
+        reader = ingest_module._DocxText(parts)
+        lines = reader.lines()
+        out.append((lines, reader.table_spans(lines)))
+    return out
+
+
+def test_docx_fast_reader_matches_python_docx_on_real_files(corpus_dir, formats_dir):
+    # The corpus renderings (header tables) and the third-party files (merged cells, list
+    # numbering, paragraph styles) read the same through both openings of the package.
+    paths = sorted(corpus_dir.glob("*.docx")) + sorted(formats_dir.glob("*.docx"))
+    assert paths
+    for path in paths:
+        fast, reference = _docx_read_both_ways(str(path), path.read_bytes())
+        assert fast == reference, path.name
+
+
+def test_docx_fast_reader_matches_python_docx_on_numbering_and_merged_cells(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Mục đích", style="List Number")  # numbering through the style
+    num_id = _add_numbering(d, [("upperRoman", "%1."), ("decimal", "%2.")])
+    _numbered(d, "MỤC ĐÍCH, YÊU CẦU", num_id, 0)
+    _numbered(d, "Mục đích", "0" + num_id, 1)  # "090" names numId 90, as Word reads it
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(1, 0)).text = "TT"
+    table.cell(0, 1).text = "Nội dung"
+    data = _save(d, tmp_path).read_bytes()
+    fast, reference = _docx_read_both_ways("a.docx", data)
+    assert fast == reference
+    assert fast[0][:3] == ["1. Mục đích", "I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích"]
+
+
+def _rewrite_part(data: bytes, name: str, edit) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            blob = src.read(item.filename)
+            dst.writestr(item, edit(blob) if item.filename == name else blob)
+    return out.getvalue()
+
+
+def test_docx_whose_main_part_is_not_a_word_document_is_refused(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(BODY)
+    data = _rewrite_part(  # a macro-enabled document (.docm) renamed .docx
+        _save(d, tmp_path, "full.docx").read_bytes(), "[Content_Types].xml",
+        lambda xml: xml.replace(b"document.main+xml", b"document.macroEnabled.main+xml"),
+    )
+    reason = _reason(_write(tmp_path, "a.docx", data))
+    assert reason.startswith("corrupt .docx: ValueError") and "is not a Word file" in reason
+
+
+def test_docx_with_broken_styles_is_refused_when_a_style_numbers_a_paragraph(tmp_path):
+    # The styles part is read only when a paragraph's style may carry a list number; when
+    # it is, a broken styles part is refused as python-docx refuses it.
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Mục đích", style="List Number")
+    data = _rewrite_part(_save(d, tmp_path, "full.docx").read_bytes(), "word/styles.xml",
+                         lambda xml: xml[: len(xml) // 2])
+    assert _reason(_write(tmp_path, "a.docx", data)) == "corrupt .docx: XMLSyntaxError"
+
+
 # --- DOC ------------------------------------------------------------------------------
 
 
