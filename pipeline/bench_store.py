@@ -1,6 +1,6 @@
 """Benchmark of the SQLite store: build a store of N synthetic documents, time the queries.
 
-    python -m pipeline.bench_store --docs 10000 [--db PATH] [--repeat 20]
+    python -m pipeline.bench_store --docs 10000 [--db PATH [--reuse]] [--repeat 20]
 
 The documents are the corpus's own pipeline output (corpus/*.txt parsed once), copied N times
 with perturbed names: each copy moves to another province (rules/provinces.yaml), swaps some
@@ -9,7 +9,10 @@ agencies for others of the gazetteer (rules/agencies.yaml), renumbers the docume
 word to each task so the full-text index is not made of duplicates. Building from dicts skips
 parsing: this measures the store, not the stages (`vanban bench` measures those).
 
-Figures are printed, never asserted. Target: each query under 50 ms on 10,000 documents.
+Two tables: what `vanban query` does by default (a page of 50 rows, the total counted in SQL,
+the terminal table drawn; the interpreter's start-up excluded), then the Python API's unlimited
+answers for reference. Figures are printed, never asserted. Target: each `vanban query` under
+50 ms on 10,000 documents.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
 
     provinces = [p["name"] for p in load("provinces")["current"]]
     agencies = [a for a in load("agencies")["agencies"] if a.get("kind") == "so_ban_nganh"]
+    successors = {s["from"]: s["to"] for s in load("agencies").get("successors", [])}
     for i in range(n):
         rng = random.Random(f"{seed}:{i}")
         doc = copy.deepcopy(templates[i % len(templates)])
@@ -66,17 +70,34 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
                 other = swap.setdefault(a["agency"], agencies[rng.randrange(len(agencies))])
                 a["agency"] = a["agency_raw"] = other["name"]
                 a["agency_id"] = other["id"]
+                a["successor"] = successors.get(other["id"])  # the swapped agency's, not the old one's
             a["task"] = f"{a['task']} {EXTRA_WORDS[rng.randrange(len(EXTRA_WORDS))]}"
         yield doc
 
 
-def _median_ms(fn, repeat: int) -> tuple[float, int]:
-    times, rows = [], 0
+def _median_ms(fn, repeat: int) -> tuple[float, Any]:
+    times, result = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        rows = len(fn())
+        result = fn()
         times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), rows
+    return statistics.median(times), result
+
+
+def _cli(store, question: str, **options: Any):
+    """What `vanban query QUESTION ...` runs with its defaults: the answer and its table."""
+    from argparse import Namespace
+
+    from .query import ANSWERS, DEFAULT_LIMIT, answer_text
+
+    args = Namespace(**({"question": question, "limit": DEFAULT_LIMIT, "province": None,
+                         "agency": None} | options))
+
+    def run() -> dict[str, Any]:
+        answer = ANSWERS[question](store, args)
+        answer_text(question, answer, width=80)
+        return answer
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,47 +107,68 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=int, default=10000, help="documents in the store (default 10000)")
     p.add_argument("--db", type=Path, help="where to build it (default: a temporary folder)")
     p.add_argument("--repeat", type=int, default=20, help="runs per query; the median is printed")
+    p.add_argument("--reuse", action="store_true",
+                   help="with --db: query the store already there if it holds --docs documents")
     args = p.parse_args(argv)
 
     tmp = None
     if args.db is None:
         tmp = tempfile.TemporaryDirectory(prefix="vanban-bench-store-")
         args.db = Path(tmp.name) / "vanban.sqlite"
-    templates = corpus_documents()
     store = Store(args.db)
-    t0 = time.perf_counter()
-    for doc in synthesize(templates, args.docs):
-        store.upsert_document(doc)
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    unchanged = sum(store.upsert_document(d) for d in synthesize(templates, min(args.docs, 1000)))
-    rerun = time.perf_counter() - t0
+    if args.reuse and store.count("documents") == args.docs:
+        print(f"store: reusing {args.db}")
+    else:
+        templates = corpus_documents()
+        t0 = time.perf_counter()
+        for doc in synthesize(templates, args.docs):
+            store.upsert_document(doc)
+        build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        unchanged = sum(store.upsert_document(d) for d in synthesize(templates, min(args.docs, 1000)))
+        rerun = time.perf_counter() - t0
+        print(f"build: {build:.1f} s ({args.docs / build:.0f} documents/s, one transaction each); "
+              f"re-upsert of {min(args.docs, 1000)} unchanged: {rerun * 1000:.0f} ms, "
+              f"{unchanged} rewritten")
     size_mb = sum(f.stat().st_size for f in args.db.parent.glob(args.db.name + "*")) / 1e6
-    print(f"store: {args.docs} documents, {store.count('assignments')} assignments, "
+    print(f"store: {store.count('documents')} documents, {store.count('assignments')} assignments, "
           f"{store.count('refs')} references, {size_mb:.0f} MB")
-    print(f"build: {build:.1f} s ({args.docs / build:.0f} documents/s, one transaction each); "
-          f"re-upsert of {min(args.docs, 1000)} unchanged: {rerun * 1000:.0f} ms, {unchanged} rewritten")
 
     # a renumbered reference: cited by the one or two copies that drew its number
     rare = store.db.execute("SELECT canonical_id FROM refs WHERE doc_id = 'synth-000000' AND "
                             "relation = 'cites' ORDER BY idx DESC LIMIT 1").fetchone()[0]
-    queries = [
-        ("agency  Sở Y tế --province Cao Bằng", lambda: store.agency_duties("Sở Y tế", province="Cao Bằng")),
-        ("agency  Sở LĐTBXH --province Đắk Lắk", lambda: store.agency_duties("Sở LĐTBXH", province="Đắk Lắk")),
-        ("agency  Sở Y tế (all provinces)", lambda: store.agency_duties("Sở Y tế")),
-        ("duty    quan trắc môi trường lao động", lambda: store.duty_owners("quan trắc môi trường lao động")),
-        ("duty    dieu tra tai nan", lambda: store.duty_owners("dieu tra tai nan")),
-        (f"cites   {rare} (a few)", lambda: store.citing(rare)),
-        ("cites   209/NQ-CP (thousands)", lambda: store.citing("209/NQ-CP")),
-        ("gaps    --province Cao Bằng", lambda: store.gaps(province="Cao Bằng")),
-        ("gaps    first 100", lambda: store.gaps(limit=100)),
-        ("gaps    all", lambda: store.gaps()),
+    cli = [
+        ("agency  Sở Y tế --province Cao Bằng", _cli(store, "agency", name="Sở Y tế",
+                                                     province="Cao Bằng")),
+        ("agency  Sở LĐTBXH --province Đắk Lắk", _cli(store, "agency", name="Sở LĐTBXH",
+                                                      province="Đắk Lắk")),
+        ("agency  Sở Y tế", _cli(store, "agency", name="Sở Y tế")),
+        ("duty    quan trắc môi trường lao động", _cli(store, "duty",
+                                                       text="quan trắc môi trường lao động")),
+        ("duty    dieu tra tai nan", _cli(store, "duty", text="dieu tra tai nan")),
+        (f"cites   {rare} (a few)", _cli(store, "cites", ref=rare)),
+        ("cites   209/NQ-CP (thousands)", _cli(store, "cites", ref="209/NQ-CP")),
+        ("gaps    --province Cao Bằng", _cli(store, "gaps", province="Cao Bằng")),
+        ("gaps", _cli(store, "gaps")),
     ]
-    print(f"\n{'query':<42} {'median ms':>10} {'rows':>8}  (target 50 ms)")
-    for name, fn in queries:
-        ms, rows = _median_ms(fn, args.repeat if "all" not in name else max(3, args.repeat // 5))
+    print(f"\n{'`vanban query`, defaults (--limit 50)':<42} {'median ms':>10} {'shown':>6} "
+          f"{'of':>8}  (target 50 ms)")
+    for name, fn in cli:
+        ms, answer = _median_ms(fn, args.repeat)
         flag = "" if ms < 50 else "  over target"
-        print(f"{name:<42} {ms:>10.1f} {rows:>8}{flag}")
+        print(f"{name:<42} {ms:>10.1f} {len(answer['rows']):>6} {answer['total']:>8}{flag}")
+
+    api = [
+        ("agency_duties(Sở Y tế)", lambda: store.agency_duties("Sở Y tế")),
+        ("duty_owners(quan trắc…, limit=200)", lambda: store.duty_owners("quan trắc môi trường lao động")),
+        ("citing(209/NQ-CP)", lambda: store.citing("209/NQ-CP")),
+        ("chain(209/NQ-CP, limit=50)", lambda: store.chain("209/NQ-CP", limit=50)),
+        ("gaps()", lambda: store.gaps()),
+    ]
+    print(f"\n{'for reference: the Python API, unlimited':<42} {'median ms':>10} {'rows':>8}")
+    for name, fn in api:
+        ms, rows = _median_ms(fn, max(3, args.repeat // 5))
+        print(f"{name:<42} {ms:>10.1f} {len(rows):>8}")
     store.close()
     if tmp is not None:
         tmp.cleanup()

@@ -5,10 +5,13 @@
     vanban query cites 209/NQ-CP                           who implements or cites it, and the chain
     vanban query gaps                                      tasks that are not "5 rõ"
 
-Common options: --db PATH (default outputs/vanban.sqlite), --format table|json|csv.
-Tables fit the terminal (80 columns when unknown): long task text wraps. Exit code 1 when
-nothing matches, 2 when the database is missing. The same answers in Python:
-`Store(path).agency_duties(name)`, `.duty_owners(text)`, `.citing(ref)`, `.chain(ref)`, `.gaps()`.
+Common options: --db PATH (default outputs/vanban.sqlite), --format table|json|csv,
+--limit N (a page of the first N rows, 50 by default; 0 = all): the answer says how many
+match in all ("showing 50 of 24,285"). Tables fit the terminal (80 columns when unknown): long
+task text wraps. Exit code 1 when nothing matches, 2 when the database is missing. The same
+answers in Python: `Store(path).agency_duties(name, limit=None)`, `.duty_owners(text)`,
+`.citing(ref)`, `.chain(ref)`, `.gaps()`, and `.count_agency_duties(name)`, `.count_citing(ref)`,
+`.count_gaps()` for the totals.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from typing import Any
 
 DEFAULT_DB = Path("outputs/vanban.sqlite")
 FORMATS = ("table", "json", "csv")
+DEFAULT_LIMIT = 50
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,7 +45,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--province", help="only this province")
     d = sub.add_parser("duty", help="which agencies own a duty, best match first")
     d.add_argument("text", help="words of the duty, with or without diacritics")
-    d.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
     c = sub.add_parser("cites", help="which documents implement or cite a reference, and the chain")
     c.add_argument("ref", help='"209/NQ-CP", "NQ 209", "209 NQ-CP"')
     g = sub.add_parser("gaps", help="tasks with no deadline, no lead or no measurable result")
@@ -49,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--agency", help="only this agency (as named)")
     for parser in (a, d, c, g):
         common(parser, False)
+        parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
+                            help=f"show the first N rows (default {DEFAULT_LIMIT}; 0 = all)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -66,6 +71,8 @@ def main(args: argparse.Namespace) -> int:
         out.write("\n")
     elif args.format == "csv":
         write_csv(answer["rows"], out)
+        if len(answer["rows"]) < answer["total"]:  # the pipe gets rows only; say so aside
+            sys.stderr.write(f"vanban query: {_showing(answer)}\n")
     else:
         out.write(answer_text(args.question, answer, width=_width()))
     return 0 if answer["rows"] else 1
@@ -73,31 +80,46 @@ def main(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- answers
 
+def _limit(args) -> int | None:
+    """--limit 0 (or less) means everything: the API's None."""
+    return args.limit if args.limit and args.limit > 0 else None
+
+
 def answer_agency(store, args) -> dict[str, Any]:
     who = store.resolve_agency(args.name)
-    rows = store.agency_duties(args.name, province=args.province)
-    notes = sorted({r["via"] for r in rows if r["via"]})
+    rows = store.agency_duties(args.name, province=args.province, limit=_limit(args))
+    counts = store.agency_duty_counts(args.name, province=args.province)
     return {"question": "agency", "query": args.name, "province": args.province,
             "agency": {"name": who["name"], "agency_id": who["agency_id"],
                        "successor": (who["successor"] or {}).get("name"),
                        "predecessors": [p["name"] for p in who["predecessors"]]},
-            "notes": notes, "rows": rows}
+            "notes": sorted(v for v in counts if v), "total": sum(counts.values()),
+            "limit": _limit(args), "rows": rows}
 
 
 def answer_duty(store, args) -> dict[str, Any]:
-    return {"question": "duty", "query": args.text,
-            "rows": store.duty_owners(args.text, limit=args.limit)}
+    # ranked by relevance: the page is all there is (no total: the loosest tiers match a lot)
+    rows = store.duty_owners(args.text, limit=_limit(args) or 1_000_000)
+    return {"question": "duty", "query": args.text, "total": len(rows), "limit": _limit(args),
+            "rows": rows}
 
 
 def answer_cites(store, args) -> dict[str, Any]:
-    rows = store.citing(args.ref)
+    limit = _limit(args)
+    rows = store.citing(args.ref, limit=limit)
     resolved = store.resolve_reference(args.ref)
+    chain, complete = store.chain_page(args.ref, limit) if rows or resolved else ([], True)
     return {"question": "cites", "query": args.ref, "reference": resolved,
-            "chain": store.chain(args.ref) if rows or resolved else [], "rows": rows}
+            "chain": chain, "chain_complete": complete, "total": store.count_citing(args.ref),
+            "limit": limit, "rows": rows}
 
 
 def answer_gaps(store, args) -> dict[str, Any]:
-    return {"question": "gaps", "rows": store.gaps(province=args.province, agency=args.agency)}
+    limit = _limit(args)
+    return {"question": "gaps", "province": args.province, "agency": args.agency,
+            "total": store.count_gaps(province=args.province, agency=args.agency),
+            "limit": limit,
+            "rows": store.gaps(province=args.province, agency=args.agency, limit=limit)}
 
 
 ANSWERS = {"agency": answer_agency, "duty": answer_duty, "cites": answer_cites, "gaps": answer_gaps}
@@ -172,7 +194,7 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
         who = answer["agency"]
         out.append(f"{who['name']}" + (f" [{who['agency_id']}]" if who["agency_id"] else "")
                    + (f", {answer['province']}" if answer.get("province") else "")
-                   + f": {len(rows)} duties")
+                   + f": {answer['total']:,} duties")
         out.extend(f"  {n}" for n in answer["notes"])
         for doc_rows in _by_document(rows):
             out.append(f"\n{_doc_header(doc_rows[0])}")
@@ -183,14 +205,16 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
                              ["Sec", "Role", "Task", "Partners"], [6, 11, None, 18],
                              width).rstrip("\n"))
     elif question == "duty":
-        out.append(f"Agencies owning \"{answer['query']}\": {len(rows)} tasks, best match first")
+        out.append(f"Agencies owning \"{answer['query']}\": {len(rows)} tasks, best match first"
+                   + (f" (the first {answer['limit']}; --limit 0 for all)"
+                      if answer.get("limit") and len(rows) >= answer["limit"] else ""))
         out.append(table([[[r["agency"], *_where(r)], r["role"], _task(r, 160)] for r in rows],
                          ["Agency, where", "Role", "Task"], [26, 11, None], width).rstrip("\n"))
     elif question == "cites":
         ref = answer.get("reference") or {}
         name = ref.get("canonical_id") or answer["query"]
         carried = f" = {ref['document']}" if ref.get("document") else ""
-        out.append(f"{name}{carried}: cited by {len(rows)} documents")
+        out.append(f"{name}{carried}: cited {answer['total']:,} times")
         if rows:
             out.append(table([[r["relation"], r["document"], r.get("province") or "",
                                r.get("date") or ""] for r in rows],
@@ -203,8 +227,10 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
                 mark = "  <== " if c["is_query"] else ""
                 line = f"{'  ' * (c['level'] - base)}{'└ ' if c['level'] > base else ''}{c['label']}{mark}"
                 out.append(_clip(line, width))
+            if not answer.get("chain_complete", True):
+                out.append(f"… chain cut at {answer['limit']} nodes below it; --limit 0 for all")
     elif question == "gaps":
-        out.append(f"Tasks that are not \"5 rõ\": {len(rows)}")
+        out.append(f"Tasks that are not \"5 rõ\": {answer['total']:,}")
         for doc_rows in _by_document(rows):
             out.append(f"\n{_doc_header(doc_rows[0])}")
             out.append(table([[r["agency"], r["section"] or "", ", ".join(r["missing"]), _task(r, 120)]
@@ -212,7 +238,13 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
                              [20, 6, 10, None], width).rstrip("\n"))
     if not rows:
         out.append("nothing matches")
+    elif question != "duty" and len(rows) < answer["total"]:
+        out.append(f"\n{_showing(answer)}")
     return "\n".join(out) + "\n"
+
+
+def _showing(answer: dict[str, Any]) -> str:
+    return f"showing {len(answer['rows']):,} of {answer['total']:,}; --limit 0 for all"
 
 
 def _by_document(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

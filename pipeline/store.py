@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS documents (
     signer_name TEXT, signer_title TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_canonical ON documents(canonical_id);
+-- the sort keys of `agency` and `cites` (province, date), read without the row
+CREATE INDEX IF NOT EXISTS documents_order ON documents(id, province, date);
 -- kept apart so the rows the queries join stay small
 CREATE TABLE IF NOT EXISTS document_json (
     id TEXT PRIMARY KEY REFERENCES documents(id),
@@ -66,7 +68,10 @@ CREATE TABLE IF NOT EXISTS refs (
     resolved_to TEXT,             -- a document id of the run
     PRIMARY KEY (doc_id, idx)
 );
-CREATE INDEX IF NOT EXISTS refs_number ON refs(ref_number);
+-- `cites` looks up by number and filters on the folded id and type without reading the rows
+DROP INDEX IF EXISTS refs_number;
+CREATE INDEX IF NOT EXISTS refs_lookup
+    ON refs(ref_number, ref_key, doc_type, relation, doc_id, idx, resolved_to);
 CREATE INDEX IF NOT EXISTS refs_resolved ON refs(resolved_to);
 CREATE TABLE IF NOT EXISTS agencies (
     node_id TEXT PRIMARY KEY,     -- the graph's id: "agency:<agency id or folded name>@<province>"
@@ -92,10 +97,29 @@ CREATE TABLE IF NOT EXISTS assignments (
     missing_result INTEGER NOT NULL,
     UNIQUE (doc_id, idx)
 );
-CREATE INDEX IF NOT EXISTS assignments_agency_id ON assignments(agency_id, province_key);
-CREATE INDEX IF NOT EXISTS assignments_agency_key ON assignments(agency_key, province_key);
+-- The queries' indexes carry the columns they filter, sort and count on, so a page of an
+-- answer and its total are read from the index: the table's rows (task text, JSON) are wide.
+-- `agency`: by id or folded name, optionally a province; sorted by document and position;
+-- the successor for `resolve_agency`.
+DROP INDEX IF EXISTS assignments_agency_id;
+DROP INDEX IF EXISTS assignments_agency_key;
+CREATE INDEX IF NOT EXISTS assignments_by_agency_id
+    ON assignments(agency_id, province_key, agency_key, doc_id, idx, successor);
+CREATE INDEX IF NOT EXISTS assignments_by_agency_key
+    ON assignments(agency_key, province_key, agency_id, doc_id, idx);
 CREATE INDEX IF NOT EXISTS assignments_successor ON assignments(successor);
-CREATE INDEX IF NOT EXISTS assignments_gaps ON assignments(province_key, doc_id)
+-- `gaps`: in its order (document, agency, row), so a page of it stops early, with or without
+-- a province; the flags themselves, so counting them reads nothing else
+DROP INDEX IF EXISTS assignments_gaps;
+CREATE INDEX IF NOT EXISTS assignments_gaps_all
+    ON assignments(doc_id, agency, idx, missing_deadline, missing_lead, missing_result)
+    WHERE missing_deadline OR missing_lead OR missing_result;
+CREATE INDEX IF NOT EXISTS assignments_gaps_province
+    ON assignments(province_key, doc_id, agency, idx, missing_deadline, missing_lead,
+                   missing_result)
+    WHERE missing_deadline OR missing_lead OR missing_result;
+CREATE INDEX IF NOT EXISTS assignments_gaps_count
+    ON assignments(province_key, agency_key, missing_deadline, missing_lead, missing_result)
     WHERE missing_deadline OR missing_lead OR missing_result;
 CREATE VIRTUAL TABLE IF NOT EXISTS assignments_fts USING fts5(
     task, agency, tokenize = 'unicode61 remove_diacritics 2'
@@ -532,13 +556,60 @@ class Store:
                               (agency_id,)).fetchone()
         return row[0] if row else agency_id
 
-    def agency_duties(self, name: str, province: str | None = None) -> list[dict[str, Any]]:
-        """Every duty of one agency across documents.
+    def agency_duties(self, name: str, province: str | None = None,
+                      limit: int | None = None) -> list[dict[str, Any]]:
+        """Every duty of one agency across documents (the first `limit` of them if given).
 
         The name matches through the gazetteer (aliases, abbreviations) and the successor map
         both ways: "Sở LĐTBXH" also finds Sở Nội vụ's duties, "Sở Nội vụ" also finds the
         duties older plans gave Sở LĐTBXH; each row's `via` says how it matched ("" = directly).
+        Order: its own duties first, then those found via others; each by province, date,
+        document and position. `count_agency_duties` gives the total.
         """
+        bodies, where, params = self._agency_filter(name, province)
+        own_ids = [b["agency_id"] for b, v in bodies if v == "" and b["agency_id"]]
+        other_ids = [b["agency_id"] for b, v in bodies if v and b["agency_id"]]
+        own_keys = [k for b, v in bodies if v == "" for k in b["keys"]]
+        # 0 = its own duty, 1 = found via a successor or predecessor: the rule of `_via` below
+        via_rank = (f"CASE WHEN a.agency_id IN ({_marks(own_ids)}) THEN 0 "
+                    f"WHEN a.agency_id IN ({_marks(other_ids)}) THEN 1 "
+                    f"WHEN a.agency_key IN ({_marks(own_keys)}) THEN 0 ELSE 1 END")
+        page = (f"SELECT a.rowid AS rid, {via_rank} AS k1, d.province AS k2, d.date AS k3, "
+                f"a.doc_id AS k4, a.idx AS k5 FROM assignments a "
+                # the sort keys from the narrow index, not the documents' rows
+                f"JOIN documents d INDEXED BY documents_order ON d.id = a.doc_id "
+                f"WHERE {where} ORDER BY k1, k2, k3, k4, k5 LIMIT ?")
+        rows = self._page(page, [*own_ids, *other_ids, *own_keys, *params, _sql_limit(limit)], 5)
+        return [_duty_row(r) | {"via": _via(r["agency_id"], fold(r["agency"]), bodies)}
+                for r in rows]
+
+    def count_agency_duties(self, name: str, province: str | None = None) -> int:
+        """How many rows `agency_duties(name, province)` returns, counted in SQL."""
+        return sum(self.agency_duty_counts(name, province).values())
+
+    def agency_duty_counts(self, name: str, province: str | None = None) -> dict[str, int]:
+        """How many duties `agency_duties` finds by each way of matching: {"": its own,
+        "via successor: … → …": n, ...}; ways that find nothing are left out."""
+        bodies, where, params = self._agency_filter(name, province)
+        # which body each row matched, as `_via` decides: by agency id first, else by name
+        ids = [(i, b["agency_id"]) for i, (b, _) in enumerate(bodies) if b["agency_id"]]
+        keys = [(i, k) for i, (b, _) in enumerate(bodies) for k in b["keys"]]
+        body = ("CASE " + " ".join(["WHEN a.agency_id = ? THEN ?"] * len(ids)
+                                   + ["WHEN a.agency_key = ? THEN ?"] * len(keys)) + " END")
+        body_params = [v for i, x in (*ids, *keys) for v in (x, i)]
+        # one pass of sums rather than a GROUP BY: no sort
+        sums = ", ".join(f"sum(b = {i})" for i in range(len(bodies)))
+        row = self.db.execute(f"SELECT {sums} FROM (SELECT {body} AS b FROM assignments a "
+                              f"WHERE {where})", [*body_params, *params]).fetchone()
+        counts: dict[str, int] = {}
+        for (_, via), n in zip(bodies, row):
+            if n:
+                counts[via] = counts.get(via, 0) + n
+        return counts
+
+    def _agency_filter(self, name: str, province: str | None
+                       ) -> tuple[list[tuple[dict[str, Any], str]], str, list[Any]]:
+        """(bodies with the `via` note of each, WHERE over `assignments a`, its parameters)."""
         who = self.resolve_agency(name)
         bodies = [(who, "")]
         if who["successor"]:
@@ -548,22 +619,21 @@ class Store:
             bodies.append((p, f"via predecessor: {p['name']} → {who['name']}"))
         ids = [b["agency_id"] for b, _ in bodies if b["agency_id"]]
         keys = [k for b, _ in bodies for k in b["keys"]]
-        sql = (f"{_duty_select()} WHERE (a.agency_id IN ({','.join('?' * len(ids))}) "
-               f"OR a.agency_key IN ({','.join('?' * len(keys))}))")
+        where = f"(a.agency_id IN ({_marks(ids)}) OR a.agency_key IN ({_marks(keys)}))"
         params: list[Any] = [*ids, *keys]
         if province:
-            sql += " AND a.province_key = ?"
+            where += " AND a.province_key = ?"
             params.append(fold(province))
-        sql += " ORDER BY d.province, d.date, a.doc_id, a.idx"
-        out = []
-        for r in self.db.execute(sql, params):
-            via = next((v for b, v in bodies if r["agency_id"] and r["agency_id"] == b["agency_id"]),
-                       None)
-            if via is None:
-                via = next((v for b, v in bodies if fold(r["agency"]) in b["keys"]), "")
-            out.append(_duty_row(r) | {"via": via})
-        out.sort(key=lambda d: d["via"] != "")  # stable: its own duties first, then via others
-        return out
+        return bodies, where, params
+
+    def _page(self, page_sql: str, params: list[Any], n_keys: int) -> list[sqlite3.Row]:
+        """The assignment rows of a page, in full. `page_sql` picks and orders them on narrow
+        rows (`rid` = assignment rowid, sort keys k1..k<n_keys>), so the sort carries no task
+        text and only the page's rows are read whole."""
+        keys = ", ".join(f"p.k{i}" for i in range(1, n_keys + 1))
+        return self.db.execute(
+            f"SELECT {_DUTY_COLUMNS} FROM ({page_sql}) p JOIN assignments a ON a.rowid = p.rid "
+            f"{_DUTY_JOINS} ORDER BY {keys}", params).fetchall()
 
     # -- duty: which agencies own a duty -------------------------------------------
 
@@ -581,18 +651,23 @@ class Store:
         if not words:
             return []
         quoted = [f'"{w}"' for w in words]
-        tiers = [f'task : "{" ".join(words)}"']
-        phrases = _word_phrases(text)
-        if 1 < len(phrases) < len(words):
-            tiers.append("task : (" + " AND ".join(f'"{p}"' for p in phrases) + ")")
-        tiers.append("task : (" + " AND ".join(quoted) + ")")
+
+        def tiers():  # built as needed: the word segmenter only runs when the phrase falls short
+            yield f'task : "{" ".join(words)}"'
+            phrases = _word_phrases(text)
+            if 1 < len(phrases) < len(words):
+                yield "task : (" + " AND ".join(f'"{p}"' for p in phrases) + ")"
+            yield "task : (" + " AND ".join(quoted) + ")"
+
         rows: dict[int, tuple] = {}
-        for tier, match in enumerate(tiers, start=1):
+        n_tiers = 0
+        for tier, match in enumerate(tiers(), start=1):
+            n_tiers = tier
             if len(rows) >= limit:  # the phrase alone filled the answer: skip the looser match
                 break
             self._fts_rows(match, tier, rows, limit)
         if not rows:
-            self._fts_rows("task : (" + " OR ".join(quoted) + ")", len(tiers) + 1, rows, limit)
+            self._fts_rows("task : (" + " OR ".join(quoted) + ")", n_tiers + 1, rows, limit)
         exact = match_key(" ".join(text.split()))
         out = []
         for rowid, (tier, score, r) in rows.items():
@@ -606,44 +681,80 @@ class Store:
         return out[:limit]
 
     def _fts_rows(self, match: str, tier: int, rows: dict[int, tuple], limit: int) -> None:
-        sql = (f"{_duty_select('f.score, ')} JOIN (SELECT rowid AS fts_rowid, "
+        """The `limit` best matches of `match` by bm25, scored among the first
+        `_fts_pool(limit)` matches: scoring every match of a phrase that thousands of tasks
+        share costs more than the answer is worth (12,000 matches: ~50 ms)."""
+        sql = (f"{_duty_select('f.score, ')} JOIN (SELECT * FROM (SELECT rowid AS fts_rowid, "
                f"bm25(assignments_fts) AS score FROM assignments_fts "
-               f"WHERE assignments_fts MATCH ? ORDER BY score LIMIT ?) f ON f.fts_rowid = a.rowid")
-        for r in self.db.execute(sql, (match, limit)):
+               f"WHERE assignments_fts MATCH ? LIMIT ?) ORDER BY score LIMIT ?) f "
+               f"ON f.fts_rowid = a.rowid")
+        for r in self.db.execute(sql, (match, _fts_pool(limit), limit)):
             rows.setdefault(r["rowid"], (tier, r["score"], r))
 
     # -- cites: which documents implement or cite a reference ----------------------
 
-    def citing(self, ref_id: str) -> list[dict[str, Any]]:
+    def citing(self, ref_id: str, limit: int | None = None,
+               offset: int = 0) -> list[dict[str, Any]]:
         """Documents of the run that implement, report on or cite `ref_id` ("209/NQ-CP",
-        "NQ 209", "209 NQ-CP"), implementers first."""
+        "NQ 209", "209 NQ-CP"): implementers first, then those reporting on it, then the
+        others; each by province, date and document. The first `limit` if given (after
+        `offset`); `count_citing` gives the total."""
+        match = self._citing_filter(ref_id)
+        if match is None:
+            return []
+        where, params = match
+        rel_rank = " ".join(f"WHEN '{rel}' THEN {n}" for rel, n in _REL_ORDER.items())
+        rows = self.db.execute(
+            f"SELECT {_REF_COLUMNS} FROM (SELECT r.rowid AS rid, "
+            f"CASE r.relation {rel_rank} ELSE 9 END AS k1, coalesce(d.province, '') AS k2, "
+            f"coalesce(d.date, '') AS k3, r.doc_id AS k4, r.idx AS k5 "
+            f"FROM refs r JOIN documents d INDEXED BY documents_order ON d.id = r.doc_id "
+            f"WHERE {where} "
+            f"ORDER BY k1, k2, k3, k4, k5 LIMIT ? OFFSET ?) p "
+            f"JOIN refs r ON r.rowid = p.rid JOIN documents d ON d.id = r.doc_id "
+            f"ORDER BY p.k1, p.k2, p.k3, p.k4, p.k5", [*params, _sql_limit(limit), offset])
+        return [dict(r) for r in rows]
+
+    def count_citing(self, ref_id: str) -> int:
+        """How many rows `citing(ref_id)` returns, counted in SQL (on the index alone)."""
+        match = self._citing_filter(ref_id)
+        if match is None:
+            return 0
+        where, params = match
+        return self.db.execute(f"SELECT count(*) FROM refs r WHERE {where}", params).fetchone()[0]
+
+    def _citing_filter(self, ref_id: str) -> tuple[str, list[Any]] | None:
+        """WHERE over `refs r` for the references `ref_id` stands for; None when none does.
+
+        The loose reading (`_ref_matches`) runs in Python once per distinct folded id and type
+        among the references that share the query's number, not once per citing row."""
         query = parse_ref_query(ref_id)
         # ids led by the query's number ("209 nq cp"), or by its first word ("luat an toan ...")
-        keys = {k for k in (query[0], *fold(ref_id).split()[:1]) if k}
-        if not keys:
-            return []
-        candidates = self.db.execute(
-            f"{_REF_SELECT} WHERE r.ref_number IN ({','.join('?' * len(keys))})", sorted(keys))
-        out = []
-        for r in candidates:
-            if _ref_matches(query, r["ref_key"], r["ref_doc_type"]):
-                out.append(dict(r) | {"rel_order": _REL_ORDER.get(r["relation"], 9)})
-        out.sort(key=lambda d: (d["rel_order"], d["province"] or "", d["date"] or "", d["document"]))
-        for d in out:
-            del d["rel_order"], d["ref_key"]
-        return out
+        numbers = sorted({k for k in (query[0], *fold(ref_id).split()[:1]) if k})
+        if not numbers:
+            return None
+        where = f"r.ref_number IN ({_marks(numbers)})"
+        matching = [(key, dtype) for key, dtype in self.db.execute(
+            f"SELECT DISTINCT ref_key, doc_type FROM refs r WHERE {where}", numbers)
+            if _ref_matches(query, key, dtype)]
+        if not matching:
+            return None
+        where += " AND (" + " OR ".join(["(r.ref_key = ? AND r.doc_type IS ?)"] * len(matching)) + ")"
+        return where, [*numbers, *(v for pair in matching for v in pair)]
 
     def resolve_reference(self, ref_id: str) -> dict[str, Any] | None:
         """The canonical id that `ref_id` stands for, and the run document carrying it."""
-        rows = self.citing(ref_id)
-        if rows:
-            canonical = rows[0]["canonical_id"]
-            resolved = next((r["resolved_to"] for r in rows if r["resolved_to"]), None)
-            if resolved is None:
+        match = self._citing_filter(ref_id)
+        if match is not None:
+            where, params = match
+            first = self.citing(ref_id, limit=1)[0]
+            canonical = first["canonical_id"]
+            row = self.db.execute(f"SELECT r.resolved_to FROM refs r WHERE {where} "
+                                  "AND r.resolved_to IS NOT NULL LIMIT 1", params).fetchone()
+            if row is None:
                 row = self.db.execute("SELECT id FROM documents WHERE canonical_id = ? LIMIT 1",
                                       (canonical,)).fetchone()
-                resolved = row[0] if row else None
-            return {"canonical_id": canonical, "document": resolved}
+            return {"canonical_id": canonical, "document": row[0] if row else None}
         query = parse_ref_query(ref_id)  # a run document nobody cites
         for r in self.db.execute("SELECT id, canonical_id, doc_type FROM documents "
                                  "WHERE canonical_id IS NOT NULL"):
@@ -651,20 +762,29 @@ class Store:
                 return {"canonical_id": r["canonical_id"], "document": r["id"]}
         return None
 
-    def chain(self, ref_id: str) -> list[dict[str, Any]]:
+    def chain(self, ref_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The implementation chain through `ref_id`: what it carries out, and what carries it out.
 
         Items {"node", "label", "document", "level", "parent", "is_query"}, in tree order:
         level < 0 above the reference (the directives it implements), 0 the reference itself,
         > 0 below (run documents that implement, report on or cite it, then theirs); `parent`
         is the node one level up. Taken from the link stage's chains through the reference
-        (one per province, merged), completed from the stored references.
+        (one per province, merged), completed from the stored references. With `limit`, at
+        most that many nodes below the reference, nearest first (`chain_page` says whether
+        some were left out).
         """
+        return self.chain_page(ref_id, limit)[0]
+
+    def chain_page(self, ref_id: str, limit: int | None = None
+                   ) -> tuple[list[dict[str, Any]], bool]:
+        """`chain(ref_id, limit)` and whether it is complete (False: nodes were left out)."""
         target = self.resolve_reference(ref_id)
         if target is None:
-            return []
+            return [], True
+        cap = limit if limit and limit > 0 else None
         names = {target["canonical_id"]} | ({target["document"]} if target["document"] else set())
         tree: dict[str, tuple[int, str | None]] = {}  # node -> (level, parent)
+        complete = True
         chain_ids = [r[0] for r in self.db.execute(
             f"SELECT DISTINCT chain FROM chains WHERE node IN ({','.join('?' * len(names))}) "
             "ORDER BY chain", sorted(names))]
@@ -673,10 +793,17 @@ class Store:
                 "SELECT node FROM chains WHERE chain = ? ORDER BY pos", (cid,))]
             here = next(i for i, n in enumerate(nodes) if n in names)
             for i, n in enumerate(nodes):
-                if n not in tree:
-                    tree[n] = (i - here, nodes[i - 1] if i else None)
+                if n in tree:
+                    continue
+                if i > here and cap is not None and _below(tree) >= cap:
+                    complete = False
+                    break
+                tree[n] = (i - here, nodes[i - 1] if i else None)
         # documents that cite it but sit on no chain of the link stage still belong below it
-        for node, (level, parent) in self._built_chain(target).items():
+        room = None if cap is None else cap - _below(tree)
+        built, built_complete = self._built_chain(target, set(tree), room)
+        complete = complete and built_complete
+        for node, (level, parent) in built.items():
             tree.setdefault(node, (level, parent))
         children: dict[str | None, list[str]] = {}
         for node, (_, parent) in tree.items():
@@ -690,10 +817,13 @@ class Store:
 
         for root in children.get(None, []):
             walk(root)
-        return [self._chain_item(n, names) | {"level": tree[n][0], "parent": tree[n][1]}
-                for n in ordered]
+        items = self._chain_items(ordered, names)
+        return [items[n] | {"level": tree[n][0], "parent": tree[n][1]} for n in ordered], complete
 
-    def _built_chain(self, target: dict[str, Any]) -> dict[str, tuple[int, str | None]]:
+    def _built_chain(self, target: dict[str, Any], known: set[str], room: int | None
+                     ) -> tuple[dict[str, tuple[int, str | None]], bool]:
+        """The chain from the stored references, breadth first; at most `room` nodes below the
+        reference that are not in `known` already. Returns (node -> (level, parent), complete)."""
         tree: dict[str, tuple[int, str | None]] = {}
         above = []
         if target["document"]:
@@ -704,24 +834,52 @@ class Store:
             tree.setdefault(node, (-1, None))
         me = target["document"] or target["canonical_id"]
         tree[me] = (0, above[0] if above else None)
+        added = 0
         frontier, depth = [(me, target)], 0
         while frontier:  # breadth first down the implementation tree
             depth += 1
             nxt = []
             for parent, t in frontier:
-                for r in self.citing(t["canonical_id"]):
+                for r in self._iter_citing(t["canonical_id"], page=(room or 200) + 1):
                     if r["document"] in tree:
                         continue
+                    if room is not None and r["document"] not in known:
+                        if added >= room:
+                            return tree, False
+                        added += 1
                     tree[r["document"]] = (depth, parent)
                     if r["document_id"] and r["relation"] == "implements":
                         nxt.append((r["document"], {"canonical_id": r["document_id"],
                                                     "document": r["document"]}))
             frontier = nxt
-        return tree
+        return tree, True
 
-    def _chain_item(self, node: str, names: set[str]) -> dict[str, Any]:
-        doc = self.db.execute("SELECT id, canonical_id, doc_type, province, date FROM documents "
-                              "WHERE id = ? OR canonical_id = ? LIMIT 1", (node, node)).fetchone()
+    def _iter_citing(self, ref_id: str, page: int):
+        """`citing(ref_id)` read a page at a time, so a caller that stops early reads little."""
+        offset = 0
+        while True:
+            rows = self.citing(ref_id, limit=page, offset=offset)
+            yield from rows
+            if len(rows) < page:
+                return
+            offset += page
+
+    def _chain_items(self, nodes: list[str], names: set[str]) -> dict[str, dict[str, Any]]:
+        """Label of each node: a run document (by id or canonical id), else the id as cited."""
+        docs: dict[str, sqlite3.Row] = {}
+        for i in range(0, len(nodes), 400):  # within SQLite's parameter limit
+            part = nodes[i:i + 400]
+            for doc in self.db.execute(
+                    "SELECT id, canonical_id, doc_type, province, date FROM documents "
+                    f"WHERE id IN ({_marks(part)}) OR canonical_id IN ({_marks(part)}) "
+                    "ORDER BY rowid", [*part, *part]):
+                docs.setdefault(doc["id"], doc)
+                if doc["canonical_id"]:
+                    docs.setdefault(doc["canonical_id"], doc)
+        return {n: self._chain_item(n, names, docs.get(n)) for n in nodes}
+
+    @staticmethod
+    def _chain_item(node: str, names: set[str], doc: sqlite3.Row | None) -> dict[str, Any]:
         if doc:
             label = doc["canonical_id"] or doc["id"]
             label += f" ({doc['doc_type'] or '?'}, {doc['province'] or '?'}, {doc['date'] or '?'})"
@@ -733,27 +891,38 @@ class Store:
 
     def gaps(self, province: str | None = None, agency: str | None = None,
              limit: int | None = None) -> list[dict[str, Any]]:
-        """Tasks with no deadline, no lead or no measurable result, by document and agency."""
-        sql = f"{_duty_select()} WHERE (a.missing_deadline OR a.missing_lead OR a.missing_result)"
-        params: list[Any] = []
-        if province:
-            sql += " AND a.province_key = ?"
-            params.append(fold(province))
-        if agency:
-            sql += " AND a.agency_key = ?"
-            params.append(fold(agency))
-        sql += " ORDER BY a.doc_id, a.agency, a.idx"
-        if limit:
-            sql += " LIMIT ?"
-            params.append(limit)
+        """Tasks with no deadline, no lead or no measurable result, by document and agency
+        (the first `limit` if given; `count_gaps` gives the total)."""
+        where, params = _gaps_filter(province, agency)
+        page = (f"SELECT a.rowid AS rid, a.doc_id AS k1, a.agency AS k2, a.idx AS k3 "
+                f"FROM assignments a WHERE {where} ORDER BY k1, k2, k3 LIMIT ?")
         out = []
-        for r in self.db.execute(sql, params):
+        for r in self._page(page, [*params, _sql_limit(limit)], 3):
             row = _duty_row(r)
             row["missing"] = [name for name, flag in (
                 ("deadline", r["missing_deadline"]), ("lead", r["missing_lead"]),
                 ("result", r["missing_result"])) if flag]
             out.append(row)
         return out
+
+    def count_gaps(self, province: str | None = None, agency: str | None = None) -> int:
+        """How many rows `gaps(province, agency)` returns, counted in SQL."""
+        where, params = _gaps_filter(province, agency)
+        return self.db.execute(f"SELECT count(*) FROM assignments a WHERE {where}",
+                               params).fetchone()[0]
+
+
+def _gaps_filter(province: str | None, agency: str | None) -> tuple[str, list[Any]]:
+    # written as the partial indexes' WHERE, so SQLite uses them
+    where = "(a.missing_deadline OR a.missing_lead OR a.missing_result)"
+    params: list[Any] = []
+    if province:
+        where += " AND a.province_key = ?"
+        params.append(fold(province))
+    if agency:
+        where += " AND a.agency_key = ?"
+        params.append(fold(agency))
+    return where, params
 
 
 def _word_phrases(text: str) -> list[str]:
@@ -775,20 +944,47 @@ def _duty_select(extra: str = "") -> str:
     return _DUTY_SELECT.replace("SELECT ", f"SELECT {extra}", 1)
 
 
-_DUTY_SELECT = (
-    "SELECT a.rowid, a.doc_id, a.idx, a.agency, a.agency_id, a.role, a.partners, a.section, "
+_DUTY_COLUMNS = (
+    "a.rowid, a.doc_id, a.idx, a.agency, a.agency_id, a.role, a.partners, a.section, "
     "a.task, a.span_start, a.span_end, a.deadline, a.province, a.missing_deadline, "
-    "a.missing_lead, a.missing_result, d.doc_type, d.canonical_id, d.date, s.heading "
-    "FROM assignments a JOIN documents d ON d.id = a.doc_id "
-    "LEFT JOIN sections s ON s.doc_id = a.doc_id AND s.section_id = a.section"
+    "a.missing_lead, a.missing_result, d.doc_type, d.canonical_id, d.date, s.heading"
 )
-_REF_SELECT = (
-    "SELECT r.doc_id AS document, d.doc_type, d.canonical_id AS document_id, d.province, "
-    "d.date, d.title, r.relation, r.canonical_id, r.ref_key, r.doc_type AS ref_doc_type, "
-    "r.text, r.span_start, r.span_end, r.resolved_to "
-    "FROM refs r JOIN documents d ON d.id = r.doc_id"
+_DUTY_JOINS = ("JOIN documents d ON d.id = a.doc_id "
+               "LEFT JOIN sections s ON s.doc_id = a.doc_id AND s.section_id = a.section")
+_DUTY_SELECT = f"SELECT {_DUTY_COLUMNS} FROM assignments a {_DUTY_JOINS}"
+_REF_COLUMNS = (
+    "r.doc_id AS document, d.doc_type, d.canonical_id AS document_id, d.province, "
+    "d.date, d.title, r.relation, r.canonical_id, r.doc_type AS ref_doc_type, "
+    "r.text, r.span_start, r.span_end, r.resolved_to"
 )
 _REL_ORDER = {"implements": 0, "reports_on": 1, "cites": 2}
+
+
+def _below(tree: dict[str, tuple[int, str | None]]) -> int:
+    return sum(1 for level, _ in tree.values() if level > 0)
+
+
+def _fts_pool(limit: int) -> int:
+    """How many full-text matches `duty_owners` scores to pick its best `limit`."""
+    return max(2000, 20 * limit)
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _sql_limit(limit: int | None) -> int:
+    """None or 0 (everything) is SQLite's LIMIT -1."""
+    return limit if limit and limit > 0 else -1
+
+
+def _via(agency_id: str | None, agency_key: str,
+         bodies: list[tuple[dict[str, Any], str]]) -> str:
+    """How a row of `agency_duties` matched: by agency id first, else by folded name."""
+    via = next((v for b, v in bodies if agency_id and agency_id == b["agency_id"]), None)
+    if via is None:
+        via = next((v for b, v in bodies if agency_key in b["keys"]), "")
+    return via
 
 
 def _duty_row(r: sqlite3.Row) -> dict[str, Any]:

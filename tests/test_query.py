@@ -94,7 +94,7 @@ def test_cites_lists_the_documents_and_the_chain(capsys, corpus_store):
 
 
 def test_gaps_list_the_tasks_with_no_deadline(capsys, corpus_store):
-    code, answer = _json(capsys, corpus_store, "gaps")
+    code, answer = _json(capsys, corpus_store, "gaps", "--limit", "0")
     assert code == 0
     listed = {(r["document"], r["span"][0], r["agency"]) for r in answer["rows"]
               if "deadline" in r["missing"]}
@@ -133,3 +133,38 @@ def test_tables_fit_80_columns(capsys, corpus_store, argv):
     _, answer = _json(capsys, corpus_store, *argv)
     text = answer_text(argv[0], answer, width=80)
     assert answer["rows"] and max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("argv", [("agency", "Sở Y tế"), ("cites", "209/NQ-CP"), ("gaps",)])
+def test_limit_gives_a_page_and_the_total(capsys, corpus_store, argv):
+    _, everything = _json(capsys, corpus_store, *argv, "--limit", "0")
+    total = len(everything["rows"])
+    assert total > 2 and everything["total"] == total
+    code, page = _json(capsys, corpus_store, *argv, "--limit", "2")
+    assert code == 0 and page["total"] == total
+    assert page["rows"] == everything["rows"][:2]  # the same order, cut
+    code, out = run(capsys, *argv, "--limit", "2", "--db", str(corpus_store))
+    assert code == 0 and f"showing 2 of {total}; --limit 0 for all" in out
+    code, out = run(capsys, *argv, "--limit", "0", "--db", str(corpus_store))
+    assert code == 0 and "showing" not in out
+
+
+def test_default_limit_is_a_page(capsys, corpus_store):
+    from pipeline.query import DEFAULT_LIMIT
+
+    _, answer = _json(capsys, corpus_store, "gaps")
+    assert answer["total"] > DEFAULT_LIMIT and len(answer["rows"]) == DEFAULT_LIMIT
+
+
+def test_csv_page_says_what_is_left_out_on_stderr(capsys, corpus_store):
+    code = main(["query", "gaps", "--limit", "3", "--db", str(corpus_store), "--format", "csv"])
+    captured = capsys.readouterr()
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(captured.out)))) == 3
+    assert "showing 3 of" in captured.err
+
+
+def test_nothing_matches_exits_1_with_a_limit(capsys, corpus_store):
+    code, answer = _json(capsys, corpus_store, "gaps", "--province", "Không Có", "--limit", "5")
+    assert code == 1 and answer["rows"] == [] and answer["total"] == 0
+    code, answer = _json(capsys, corpus_store, "cites", "9999/NQ-CP", "--limit", "5")
+    assert code == 1 and answer["total"] == 0

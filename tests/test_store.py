@@ -408,3 +408,69 @@ def test_duty_query_keeps_the_syllables_of_a_word_together():
 
     assert _word_phrases("quan trắc môi trường lao động") == ["quan trac", "moi truong", "lao dong"]
     assert _word_phrases("điều tra tai nạn") == ["dieu tra", "tai nan"]
+
+
+# ----------------------------------------------------------------------------- pages and totals
+
+@needs_gold
+def test_agency_page_is_the_head_of_the_full_answer(store):
+    everything = store.agency_duties("Sở LĐTBXH")
+    assert len(everything) > 3 and store.count_agency_duties("Sở LĐTBXH") == len(everything)
+    for n in (1, 3, len(everything) - 1):
+        assert store.agency_duties("Sở LĐTBXH", limit=n) == everything[:n]
+    assert store.agency_duties("Sở LĐTBXH", limit=0) == everything  # 0 = all, as the CLI's
+    # its own duties first, then those found via the successor; each by province and document
+    vias = [r["via"] != "" for r in everything]
+    assert vias == sorted(vias) and any(vias) and not all(vias)
+    own = [(r["province"], r["date"], r["document"]) for r in everything if not r["via"]]
+    assert own == sorted(own)
+
+
+@needs_gold
+def test_agency_counts_say_how_each_duty_was_found(store):
+    counts = store.agency_duty_counts("Sở LĐTBXH")
+    rows = store.agency_duties("Sở LĐTBXH")
+    assert counts == {v: sum(r["via"] == v for r in rows) for v in {r["via"] for r in rows}}
+    assert store.count_agency_duties("Sở Y tế", province="Dak Lak") == len(
+        store.agency_duties("Sở Y tế", province="Dak Lak"))
+    assert store.count_agency_duties("Sở Không Có") == 0 and store.agency_duty_counts("Sở Không Có") == {}
+
+
+@needs_gold
+def test_citing_page_and_total(store):
+    everything = store.citing("209/NQ-CP")
+    assert store.count_citing("NQ 209") == len(everything) > 2
+    assert store.citing("209/NQ-CP", limit=2) == everything[:2]
+    assert store.citing("209/NQ-CP", limit=2, offset=2) == everything[2:4]
+    keys = [({"implements": 0, "reports_on": 1}.get(r["relation"], 2), r["province"] or "",
+             r["date"] or "", r["document"]) for r in everything]
+    assert keys == sorted(keys)  # implementers first, then by province, date, document
+    assert store.count_citing("2099/NQ-CP") == 0
+
+
+@needs_gold
+def test_chain_with_a_limit_keeps_the_nearest_and_says_it_is_cut(tmp_path):
+    with Store(tmp_path / "db.sqlite") as s:
+        s.upsert_many(gold_documents())
+        links = gold_links()
+        links["chains"] = []
+        s.set_links(links)
+        full, complete = s.chain_page("664/KH-UBND")
+        assert complete and sum(c["level"] > 0 for c in full) == 2
+        cut, complete = s.chain_page("664/KH-UBND", limit=1)
+        assert not complete and sum(c["level"] > 0 for c in cut) == 1
+        assert {c["node"] for c in cut} < {c["node"] for c in full}
+        assert s.chain_page("664/KH-UBND", limit=2) == (full, True)
+
+
+@needs_gold
+def test_gaps_page_and_total(store):
+    everything = store.gaps()
+    assert store.count_gaps() == len(everything) > 10
+    assert store.gaps(limit=10) == everything[:10]
+    keys = [(r["document"], r["agency"]) for r in everything]
+    assert keys == sorted(keys)  # by document, then agency
+    in_cao_bang = store.gaps(province="Cao Bằng")
+    assert store.count_gaps(province="cao bang") == len(in_cao_bang) > 0
+    assert store.gaps(province="Cao Bằng", limit=3) == in_cao_bang[:3]
+    assert store.count_gaps(agency="Sở Nội vụ") == len(store.gaps(agency="Sở Nội vụ"))
