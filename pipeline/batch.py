@@ -11,18 +11,23 @@ A run, step by step:
    manifest `OUT/.vanban-state.json` only saves rereading it (and rehashing inputs whose
    size and mtime are unchanged, as git and make do).
 3. **parse** the others in worker processes (`--jobs`, default all cores): each worker runs
-   `pipeline.parse.parse_file` and sends back the document's JSON text (and its dict when
-   the store needs it). Each worker has the next document waiting in its pipe, so it never
-   idles while the driver writes. A worker that exceeds `--timeout` seconds on one document
+   `pipeline.parse.parse_file`, writes the document's JSON to a temporary file in OUT
+   (`.<id>.<pid>.<n>.tmp`) and sends back its name, counts and timings (and the document's
+   dict when the store needs it): serialising and writing happen in the workers, in
+   parallel, and the driver only renames. Each worker has the next document waiting in its
+   pipe, so it never idles while the driver works. A worker that exceeds `--timeout` seconds on one document
    (counted from when it starts that document) is killed and replaced: the document is
    reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
    reported at stage `crash`. The documents waiting in a killed worker's pipe are sent
    again. Workers are recycled every MAX_TASKS_PER_WORKER documents so their memory
    stays flat. `--engine dask` sends the same task to a Dask cluster instead.
 4. **write**, in the driver, one document at a time: the SQLite store first (it commits per
-   document), then `OUT/<id>.json` atomically (temporary file + rename). So an output JSON
-   exists only for a document that is complete everywhere, and a run killed at any moment
-   and started again redoes exactly the documents without output. A document that fails
+   document), then the worker's temporary file is renamed to `OUT/<id>.json` (atomic). So
+   an output JSON exists only for a document that is complete everywhere, and a run killed
+   at any moment and started again redoes exactly the documents without output; the
+   temporary files a killed run leaves are removed when the next run starts. (With
+   `--engine dask` the workers may not share OUT's file system: they send the JSON text
+   and the driver writes it, temporary file + rename.) A document that fails
    gets no JSON (an older JSON of it is removed): the output folder never claims more
    than the current files give.
 5. **finish**: `pipeline.corpus.finish_run` links references across all current documents
@@ -41,7 +46,9 @@ to DIR, `<folder>__<sub>__<stem>`; only the colliding ones are qualified.
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -54,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from .version import pipeline_version
-from .emit import write_atomic, write_json
+from .emit import publish, write_atomic, write_json
 
 SUFFIX_PRIORITY = {".txt": 0, ".docx": 1, ".pdf": 2, ".doc": 3}
 STATE_NAME = ".vanban-state.json"
@@ -140,12 +147,16 @@ def parse_document(path: Path):
     return parse_file(path)
 
 
+_temp_numbers = itertools.count()  # per worker process: with its pid, makes temporary names unique
+
+
 def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None = None) -> dict[str, Any]:
     """Parse one file and return what the driver needs: the JSON text, counts, timings.
 
     Runs in a worker process (local pool or Dask). `want_doc` adds the document dict
     (for the SQLite store); `source_path` overrides `source.path` when the worker parses a
-    copy of the file (Dask ships bytes, so no shared file system is needed).
+    copy of the file (Dask ships bytes, so no shared file system is needed). The local
+    workers then swap the text for a temporary file (`json_tmp`, see `_worker_loop`).
     """
     import resource
 
@@ -176,6 +187,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
         "text_bytes": len(doc.text.encode("utf-8")),
         "timings": dict(doc.timings),
         "json": dumps(data, pretty=False) + "\n" if ok else None,
+        "json_tmp": None,
         "doc": data if ok and want_doc else None,
         "seconds": time.perf_counter() - t0,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -198,7 +210,7 @@ def _failure(job: Job, stage: str, reason: str, seconds: float) -> dict[str, Any
     return {
         "id": job.id, "status": "failed", "format": job.path.suffix.lower().lstrip("."), "sha256": None,
         "errors": [{"stage": stage, "message": reason}], "warnings": 0, "pages": 0, "references": 0,
-        "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "doc": None,
+        "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "json_tmp": None, "doc": None,
         "seconds": seconds, "rss_kb": None, "pid": None,
     }
 
@@ -206,33 +218,67 @@ def _failure(job: Job, stage: str, reason: str, seconds: float) -> dict[str, Any
 # ----------------------------------------------------------------------------- local engine
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose driver was killed stops within a second, even mid-document."""
+def _exit_with_parent(parent: int, writing) -> None:
+    """A worker whose driver was killed stops within a second, even mid-document.
+
+    It waits for `writing` (a lock), never stopping the worker between writing a
+    temporary JSON and checking that the driver is still there to rename it.
+    """
     while os.getppid() == parent:
         time.sleep(1.0)
+    writing.acquire()
     os._exit(1)
 
 
-def _worker_loop(conn, want_doc: bool) -> None:
+def _write_temp_json(result: dict[str, Any], out_dir: str, driver: int) -> bool:
+    """Swap the result's JSON text for a temporary file in `out_dir`; False if the driver is gone.
+
+    Checked after writing: a file written while the driver lived is removed by the next
+    run's start-up cleanup (`_remove_leftovers`), one written after is removed here.
+    """
+    from .emit import write_temp
+
+    try:
+        tmp = write_temp(Path(out_dir), f"{result['id']}.{os.getpid()}.{next(_temp_numbers)}",
+                         result["json"].encode("utf-8"))
+    except OSError:  # keep the text: the driver writes it (and reports what fails)
+        return os.getppid() == driver
+    if os.getppid() != driver:
+        tmp.unlink(missing_ok=True)
+        return False
+    result["json"], result["json_tmp"] = None, str(tmp)
+    return True
+
+
+def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
     """Parse the documents the driver sends, one at a time, in the order sent.
 
     Two messages per document: ("started", id) just before parsing it, then ("done",
     result). The driver queues the next document in the pipe while this one is parsed (the
     worker never waits for it), so it counts the time limit from "started", not from sending.
+    With `out_dir` the worker writes the JSON there itself, to a temporary file that the
+    driver renames: serialising and writing then run in parallel, not in the driver.
     """
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's business
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    driver = os.getppid()
+    writing = threading.Lock()
+    threading.Thread(target=_exit_with_parent, args=(driver, writing), daemon=True).start()
     while True:
         try:
             task = conn.recv()
-            if task is None:
+            if task is None or os.getppid() != driver:  # done, or the driver was killed
                 return
             path, doc_id = task
             conn.send(("started", doc_id))
-            conn.send(("done", process_one(path, doc_id, want_doc)))
+            result = process_one(path, doc_id, want_doc)
+            if out_dir is not None and result["json"] is not None:
+                with writing:
+                    if not _write_temp_json(result, out_dir, driver):
+                        return  # the driver was killed: nobody would rename the file
+            conn.send(("done", result))
         except (EOFError, OSError):  # the driver is gone
             return
 
@@ -243,9 +289,9 @@ PREFETCH = 2  # documents sent to a worker ahead of its answers: the one it pars
 class _Worker:
     """A worker process and the documents sent to it, oldest first."""
 
-    def __init__(self, ctx, want_doc: bool):
+    def __init__(self, ctx, want_doc: bool, out_dir: str | None):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_loop, args=(child, want_doc), daemon=True)
+        self.proc = ctx.Process(target=_worker_loop, args=(child, want_doc, out_dir), daemon=True)
         self.proc.start()
         child.close()
         self.queue: deque[Job] = deque()  # sent, not answered yet; queue[0] is parsed first
@@ -290,6 +336,17 @@ class _Worker:
             self.proc.join()
         self.conn.close()
 
+    def remove_temps(self, out_dir: str | None, jobs: Iterable[Job]) -> None:
+        """Remove the temporary JSONs this (stopped) worker may have left for `jobs`."""
+        if out_dir is None:
+            return
+        for job in jobs:
+            for tmp in glob.glob(os.path.join(glob.escape(out_dir), f".{glob.escape(job.id)}.{self.proc.pid}.*.tmp")):
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
 
 WARM_UP_TEXT = """ỦY BAN NHÂN DÂN TỈNH CAO BẰNG
 Số: 12/KH-UBND
@@ -321,8 +378,11 @@ def _mp_context():
 
 
 def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: bool,
-              on_result: Callable[[Job, dict], None]) -> None:
+              on_result: Callable[[Job, dict], None], out_dir: Path | None = None) -> None:
     """Parse `jobs` in a pool of worker processes with a per-document time limit.
+
+    With `out_dir` the workers write each JSON there to a temporary file and the result
+    names it (`json_tmp`); `on_result` renames or removes it. Without, results hold the text.
 
     Each worker has up to PREFETCH documents sent ahead, so it starts the next one while the
     driver writes the last result. When a worker is killed (time limit) or dies, only the
@@ -335,13 +395,14 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
     if ctx.get_start_method() == "fork":
         _warm_up()
     pending = deque(jobs)
-    workers = [_Worker(ctx, want_doc) for _ in range(max(1, min(n_workers, len(jobs))))]
+    out = None if out_dir is None else str(out_dir)
+    workers = [_Worker(ctx, want_doc, out) for _ in range(max(1, min(n_workers, len(jobs))))]
     try:
         while True:
             for i, w in enumerate(workers):
                 if w.sent >= MAX_TASKS_PER_WORKER and not w.queue and pending:  # recycle it
                     w.stop()
-                    workers[i] = w = _Worker(ctx, want_doc)
+                    workers[i] = w = _Worker(ctx, want_doc, out)
                 while pending and len(w.queue) < PREFETCH and w.sent < MAX_TASKS_PER_WORKER:
                     w.give(pending.popleft())
             busy = [w for w in workers if w.queue]
@@ -369,13 +430,15 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
                 # this way every replacement makes progress).
                 blamed = w.queue.popleft() if w.started is not None or w.done == 0 else None
                 w.stop(kill=True)
+                w.remove_temps(out, [blamed, *w.queue] if blamed is not None else w.queue)
                 pending.extendleft(reversed(w.queue))  # never started: redone elsewhere, once
-                workers[i] = _Worker(ctx, want_doc)
+                workers[i] = _Worker(ctx, want_doc, out)
                 if blamed is not None:
                     on_result(blamed, _failure(blamed, stage, reason, elapsed))
     finally:
         for w in workers:
             w.stop(kill=bool(w.queue))
+            w.remove_temps(out, w.queue)
 
 
 # ----------------------------------------------------------------------------- dask engine
@@ -622,7 +685,11 @@ def _lock(out: Path):
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Temporary files of a run that was killed while writing (never a finished output)."""
+    """Temporary files of a run that was killed (never a finished output).
+
+    Both kinds are `.*.tmp`: the workers' unpublished JSONs (`.<id>.<pid>.<n>.tmp`) and
+    the driver's own atomic writes (`.<name>.<random>.tmp`, see `emit.write_atomic`).
+    """
     for tmp in out.glob(".*.tmp"):
         try:
             tmp.unlink()
@@ -678,14 +745,24 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
 
         def on_result(job: Job, result: dict[str, Any]) -> None:
             json_path = out / f"{job.id}.json"
-            if result["json"] is not None and store is not None:
+            tmp = Path(result["json_tmp"]) if result.get("json_tmp") else None  # written by the worker
+            if (result["json"] is not None or tmp is not None) and store is not None:
                 try:  # the store first: an output JSON always means "in the store too"
-                    store.upsert_document(result["doc"] if result["doc"] is not None else json.loads(result["json"]))
+                    doc = result["doc"]
+                    if doc is None:
+                        doc = json.loads(result["json"] if tmp is None else tmp.read_bytes())
+                    store.upsert_document(doc)
                 except Exception as exc:
-                    result = {**result, "status": "failed", "json": None,
-                              "errors": [{"stage": "store", "message": f"{type(exc).__name__}: {exc}"}, *result["errors"]]}
-            if result["json"] is not None:
-                write_atomic(json_path, result["json"])
+                    if tmp is not None:
+                        tmp.unlink(missing_ok=True)
+                    tmp, result = None, {**result, "status": "failed", "json": None, "json_tmp": None,
+                                         "errors": [{"stage": "store", "message": f"{type(exc).__name__}: {exc}"},
+                                                    *result["errors"]]}
+            if result["json"] is not None or tmp is not None:
+                if tmp is not None:
+                    publish(tmp, json_path)
+                else:
+                    write_atomic(json_path, result["json"])
                 state.entries[job.id] = {  # the input's size and mtime as they were before parsing
                     "file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
                     "sha256": result["sha256"], "pipeline_version": pipeline_version(),
@@ -708,7 +785,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             if todo and opts.engine == "dask":
                 run_dask(todo, n_workers, opts.scheduler, opts.timeout, store is not None, on_result, log)
             elif todo:
-                run_local(todo, n_workers, opts.timeout, store is not None, on_result)
+                run_local(todo, n_workers, opts.timeout, store is not None, on_result, out_dir=out)
             interrupted = False
         finally:
             state.save()

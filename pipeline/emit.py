@@ -1,7 +1,10 @@
 """Stage 8, emit: the document as JSON, valid against schemas/document.schema.json.
 
 Files are written atomically (a temporary file in the same folder, then `os.replace`), so
-a run that is killed never leaves half a JSON behind. Files are not fsync'ed one by one: that
+a run that is killed never leaves half a JSON behind. `vanban run` splits the two steps:
+its workers write the temporary file (`write_temp`) and the driver renames it into place
+(`publish`) once the document is in the store. Temporary files are always named `.*.tmp`,
+so the next run can remove the ones a killed run left. Files are not fsync'ed one by one: that
 tripled the cost of writing a document, and a power cut can only lose the last documents,
 which the next run redoes (it skips only documents whose JSON is there and whole).
 
@@ -36,14 +39,14 @@ def dumps(data: Any, pretty: bool = True) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (str as UTF-8, or bytes) to `path`: readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -51,6 +54,31 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_temp(folder: Path, name: str, data: bytes) -> Path:
+    """Write `data` to a new file `folder/.<name>.tmp` (which must not exist) and return its path.
+
+    The first half of an atomic write, for a caller that renames the file later with
+    `publish`. `name` must be unique among concurrent writers (`vanban run` puts the
+    document id, the worker's pid and a counter in it). A write that fails removes the file.
+    """
+    tmp = folder / f".{name}.tmp"
+    # O_EXCL: never write into a file someone else is writing; mode 0666 minus the umask,
+    # like any new file (mkstemp would give 0600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """The second half of an atomic write: the finished temporary file becomes `path`."""
+    os.replace(tmp, path)
 
 
 def write_json(path: Path, data: Any, pretty: bool = True) -> None:

@@ -278,6 +278,36 @@ def test_a_crashing_worker_loses_no_queued_document_and_counts_none_twice(corpus
     assert all(by_id[i]["status"] == "ok" for i in IDS)
 
 
+_write_temp_json = batch._write_temp_json
+
+
+def _crash_after_writing(result: dict, out_dir: str, driver: int) -> bool:
+    ok = _write_temp_json(result, out_dir, driver)
+    if "crash" in result["id"]:
+        os._exit(3)  # dies with its temporary JSON written but not reported
+    return ok
+
+
+@needs_fork
+def test_workers_write_temporary_jsons_and_a_dead_workers_file_is_removed(corpus, tmp_path, monkeypatch):
+    shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-crash.txt")
+    monkeypatch.setattr(batch, "_write_temp_json", _crash_after_writing)
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = batch.plan_jobs(sorted(corpus.glob("*.txt")), corpus)
+    results: dict[str, dict] = {}
+    batch.run_local(jobs, 1, None, False, lambda job, result: results.setdefault(job.id, result), out_dir=out)
+    assert results["cao-bang_c-crash"]["errors"][0]["stage"] == "crash"
+    for doc_id in IDS:  # the worker wrote each JSON; the text is not sent as well
+        r = results[doc_id]
+        tmp = Path(r["json_tmp"])
+        assert r["json"] is None and tmp.parent == out and tmp.name.startswith(f".{doc_id}.")
+        written = json.loads(tmp.read_text(encoding="utf-8"))
+        assert {**written, "timings": None} == {**parse_file(corpus / f"{doc_id}.txt").to_dict(), "timings": None}
+    # left: exactly the files waiting for the driver to rename them; the dead worker's is gone
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(results[i]["json_tmp"]).name for i in IDS)
+
+
 @needs_fork
 def test_a_worker_killed_at_the_time_limit_hands_its_queue_on(corpus, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-slow.txt")
