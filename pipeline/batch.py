@@ -772,6 +772,8 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 }
             else:  # failed: no output, and no stale output from an older version either
                 json_path.unlink(missing_ok=True)
+                if store is not None:  # nor stale rows in the store
+                    store.delete_document(job.id)
                 state.entries.pop(job.id, None)
             if result["pid"] is not None and result["rss_kb"]:
                 peak_rss[result["pid"]] = max(peak_rss.get(result["pid"], 0), result["rss_kb"])

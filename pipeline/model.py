@@ -320,9 +320,6 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def span_from_dict(d: dict | None) -> Span | None:
-    return Span(**d) if d else None
-
 
 __all__ = [
     "Assignment", "Deadline", "Document", "Issue", "Mention", "Metadata", "Reference",

@@ -1059,15 +1059,3 @@ def _gazetteer_index() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
                 by_key.setdefault(fold(n), a["id"])
         _GAZETTEER = (by_key, by_id)
     return _GAZETTEER
-
-
-def _as_dict(record: Any) -> dict[str, Any] | None:
-    if record is None:
-        return None
-    if isinstance(record, dict):
-        return record
-    from dataclasses import asdict, is_dataclass
-    if is_dataclass(record):
-        return asdict(record)
-    return {k: getattr(record, k) for k in ("id", "name", "successor", "aliases", "kind")
-            if hasattr(record, k)}

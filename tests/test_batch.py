@@ -327,3 +327,25 @@ def test_workers_are_recycled_after_max_tasks(corpus, monkeypatch):
     pids = [r["pid"] for _, r in results]
     # 5 documents, 2 per worker: three processes, each used for consecutive documents
     assert len(set(pids)) == 3 and [pids.count(p) for p in dict.fromkeys(pids)] == [2, 2, 1]
+
+
+def test_a_document_that_now_fails_leaves_the_store_too(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "thu.txt").write_text("CÔNG VĂN\nSở Nội vụ:\n- Chủ trì, phối hợp tổ chức thực hiện kế hoạch.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run = lambda: subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(src), "--out", str(out), "-q", "--no-link"],
+                                 capture_output=True, text=True)
+    assert run().returncode == 0
+    db = sqlite3.connect(out / "vanban.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE id = 'thu'").fetchone()[0] == 1
+    db.close()
+    (src / "thu.txt").write_bytes(b"")  # now empty: refused at ingest
+    assert run().returncode == 1
+    db = sqlite3.connect(out / "vanban.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE id = 'thu'").fetchone()[0] == 0
+    assert not (out / "thu.json").exists()
