@@ -75,6 +75,7 @@ class _Rules:
     date_bound: re.Pattern[str]
     needs_action_for: frozenset[str]
     past_marker: re.Pattern[str]
+    reported_past: re.Pattern[str]
     action_words: re.Pattern[str]
     periodic: re.Pattern[str]
     clause_periodic: re.Pattern[str]
@@ -142,6 +143,7 @@ def _rules() -> _Rules:
         needs_action_for=frozenset(d["needs_action_for"]),
         action_words=re.compile(_kp(d["action_words"])),
         past_marker=re.compile(_kp(d["past_marker"])),
+        reported_past=re.compile(_kp(d["reported_past"]["pattern"])),
         periodic=re.compile(_kp(d["periodic"]["pattern"])),
         clause_periodic=re.compile(_kp(d["clause_periodic"]["pattern"])),
         clause_periodic_requires=re.compile(_kp(d["clause_periodic"]["requires"])),
@@ -722,10 +724,12 @@ def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[D
     used: set[int] = set()
     for m in R.date_bound.finditer(key):
         trigger = key[m.start():m.end()].split(" ngày")[0].split(" tháng")[0].split(" quý")[0].strip()
+        cs, ce = _clause_around(key, m.start(), m.end())
         if trigger in R.needs_action_for:
-            cs, ce = _clause_around(key, m.start(), m.end())
             if not R.action_words.search(key, cs, ce) or R.past_marker.search(key, cs, ce):
                 continue
+        elif R.reported_past.search(key, cs, m.start()):
+            continue
         date, full = _date_of(m)
         if date is None:
             continue

@@ -342,3 +342,12 @@ def test_report_tables_give_one_result_per_figure(tmp_path):
     assert ("Cơ quan cấp phép - Bộ Công Thương (Dịch vụ nổ mìn)", 5, None) in got
     assert not any(r.value == 0 for r in doc.results)  # an empty category is no result
     assert all(doc.text[r.span.start:r.span.end] == r.text for r in doc.results)
+
+
+def test_a_deadline_in_a_recounted_past_request_is_not_this_documents():
+    from pipeline.measures import find_deadlines
+
+    past = "Bộ Công an đã có Văn bản đề nghị Cục Đăng kiểm ban hành hướng dẫn trước ngày 05/02/2026, nhưng đến nay chưa ban hành."
+    assert find_deadlines(past) == []
+    assigned = "Các sở, ngành đã được giao nhiệm vụ báo cáo kết quả trước ngày 15/12/2025."
+    assert [h.text for h in find_deadlines(assigned)] == ["trước ngày 15/12/2025"]
