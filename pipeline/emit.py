@@ -15,22 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .rules import SCHEMAS_DIR
-
-
-def _file_mode() -> int:
-    """The mode an ordinary new file gets under this process's umask (mkstemp uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 def dumps(data: Any, pretty: bool = True) -> str:
@@ -42,18 +32,8 @@ def dumps(data: Any, pretty: bool = True) -> str:
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` (str as UTF-8, or bytes) to `path`: readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    publish(write_temp(path.parent, f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}", data), path)
 
 
 def write_temp(folder: Path, name: str, data: bytes) -> Path:

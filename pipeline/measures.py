@@ -76,6 +76,8 @@ class _Rules:
     needs_action_for: frozenset[str]
     past_marker: re.Pattern[str]
     reported_past: re.Pattern[str]
+    table_number: re.Pattern[str]
+    table_count_prefixes: tuple[str, ...]  # match keys, longest first, each with a space after
     action_words: re.Pattern[str]
     periodic: re.Pattern[str]
     clause_periodic: re.Pattern[str]
@@ -144,6 +146,8 @@ def _rules() -> _Rules:
         action_words=re.compile(_kp(d["action_words"])),
         past_marker=re.compile(_kp(d["past_marker"])),
         reported_past=re.compile(_kp(d["reported_past"]["pattern"])),
+        table_number=re.compile(r["table_number"]["pattern"]),
+        table_count_prefixes=tuple(match_key(p) + " " for p in sorted(r["table_count_prefixes"], key=len, reverse=True)),
         periodic=re.compile(_kp(d["periodic"]["pattern"])),
         clause_periodic=re.compile(_kp(d["clause_periodic"]["pattern"])),
         clause_periodic_requires=re.compile(_kp(d["clause_periodic"]["requires"])),
@@ -471,9 +475,8 @@ def _table_results(doc: Document) -> list[Result]:
     header ("Số lượng tổ chức (Thi công công trình)": 21 tổ chức). Header rows are the rows
     above the first one that holds a number; a header merged over several columns ("Cơ quan
     cấp phép") is joined with the one below it ("Cơ quan cấp phép - Bộ Công Thương")."""
-    r = load("measures")
-    number = re.compile(r["table_number"]["pattern"])
-    prefixes = [match_key(p) + " " for p in sorted(r["table_count_prefixes"], key=len, reverse=True)]
+    R = _rules()
+    number, prefixes = R.table_number, R.table_count_prefixes
     out: list[Result] = []
     for table in doc.tables:
         cells = [[doc.text[c.start:c.end].strip() for c in row] for row in table.rows]
