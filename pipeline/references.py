@@ -16,7 +16,7 @@ keyed by its canonical id. A mention with a number but no symbol ("Chỉ thị 1
 reference of that type and number, and stands alone only after "số" ("Đề án số 08").
 
 Relation: `implements` for the documents named at the head of the title or of an opening
-paragraph that starts with "Thực hiện / Triển khai thực hiện / Căn cứ" (and those listed
+paragraph that starts with "Thực hiện / Triển khai thực hiện" (and those listed
 with them: "... của Chính phủ và Kế hoạch số 417-KH/TU", "...; Nghị định số ..."), never
 for documents named inside another one's title ("... về thực hiện Chỉ thị số 31-CT/TW");
 `reports_on` for the head of a báo cáo's title; `cites` for everything else.
@@ -386,7 +386,9 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
         if hit is not None:
             hit.form = "footnote"
             footnotes[lm["mark"]] = hit
-            body_ranges.append((lm.start(), lm.end()))
+            # Only the footnote's own document is taken here; the other documents a footnote
+            # lists ("² Kết luận số 10/KL-TT … và Kết luận số 17/KL-TT …") are ordinary mentions.
+            body_ranges.append((hit.start, hit.end))
 
     def in_body(pos: int) -> bool:
         return any(a <= pos < b for a, b in body_ranges)
@@ -571,7 +573,13 @@ def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
     title_span = doc.metadata.spans.get("title") if doc.metadata.spans else None
     after_type_line = False
     seen_trigger = False
-    for a, b in _paragraphs(text):
+    prev_title = False
+    prev_role: str | None = None
+    paras = _paragraphs(text)
+    i = 0
+    while i < len(paras):
+        a, b = paras[i]
+        i += 1
         line = k[a:b]
         if R.heading.match(line):
             break
@@ -582,7 +590,21 @@ def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
             continue
         is_title = (title_span is not None and title_span.start < b and a < title_span.end) or (
             title_span is None and after_type_line)
+        # A bracketed line right under the title ("(Ban hành kèm theo Nghị quyết số 35-NQ/TU …)")
+        # belongs to it.
+        bracket = prev_title and line.lstrip().startswith("(")
+        is_title = is_title or bracket
+        prev_title = is_title
         after_type_line = False
+        if not is_title and R.trigger.match(line):
+            # An opening paragraph hard-wrapped by a PDF copy ("… của Bộ\nNông nghiệp và Môi
+            # trường …") goes on over the lines that follow until a sentence ends.
+            while i < len(paras) and not re.search(r"[.;:!?]\s*$", k[a:b]) and \
+                    not R.heading.match(k[paras[i][0]:paras[i][1]]) and \
+                    not R.trigger.match(k[paras[i][0]:paras[i][1]]):
+                b = paras[i][1]
+                i += 1
+            line = k[a:b]
         role = None
         head = a
         tm = R.trigger.match(line)
@@ -590,6 +612,10 @@ def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
             role = "reports_on"
         elif tm:
             role, head = "implements", a + tm.end()
+        elif bracket and prev_role:
+            # "(Ban hành kèm theo Nghị quyết …)": the document that carries the one in the title
+            role, head = prev_role, a + line.index("(") + 1
+        prev_role = role if is_title else None
         if role is None:
             if seen_trigger and b - a > 80:
                 break  # the opening is over: a body paragraph with no trigger
@@ -626,8 +652,17 @@ def _mark_heads(k: str, hits: list[_Hit], start: int, end: int, role: str, R: _R
             if R.coordination.match(k[prev.end:h.start]):
                 h.top = h.top or role
                 prev = h
+            elif h.start >= prev.end and _AND_BEFORE.search(k, prev.end, h.start) and \
+                    not _in_parens(k, prev.end, h.start):
+                # "Văn bản số 4250/… về việc … và Văn bản số 4643/…": the title of the first
+                # ends at "và", and no other reference sits in between.
+                h.top = h.top or role
+                prev = h
             elif h.start >= prev.end:
                 break
+
+
+_AND_BEFORE = re.compile(r"[,;]?\s+(?:va|cung)\s+(?:cac\s+)?\Z")
 
 
 def _in_parens(k: str, a: int, pos: int) -> bool:

@@ -284,3 +284,60 @@ def test_corpus_references_are_distinct_and_grounded(path):
         assert r.relation in ("implements", "reports_on", "cites")
         for m in r.mentions:
             assert doc.text[m.span.start:m.span.end] == m.text
+
+
+# ------------------------------------------------------------------ relations: grounds, brackets, wraps
+
+
+def test_can_cu_grounds_are_cited_not_implemented():
+    # A decision's legal grounds (real passage) and a plan's (written variant, one paragraph).
+    text = ("QUYẾT ĐỊNH\nKiểm tra việc chấp hành pháp luật trong sử dụng vật liệu nổ công nghiệp\n"
+            "Căn cứ Luật số 42/2024/QH15 ngày 29/6/2024 về Quản lý, sử dụng vũ khí, vật liệu nổ và công cụ hỗ trợ;\n"
+            "Căn cứ Nghị định số 181/2024/NĐ-CP ngày 31/12/2024 của Chính phủ Quy định chi tiết;\n"
+            "Theo đề nghị của Trưởng phòng Quản lý Công nghiệp, QUYẾT ĐỊNH:\nĐiều 1. Thành lập Đoàn kiểm tra")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert set(got.values()) == {"cites"} and "181/2024/NĐ-CP" in got
+    text = ("KẾ HOẠCH\nThực hiện Nghị quyết số 34-NQ/TU của Tỉnh uỷ Lào Cai ngày 27/12/2025 về phát triển các khu công nghiệp\n"
+            "Căn cứ Nghị định số 35/2022/NĐ-CP ngày 28 tháng 5 năm 2022 của Chính phủ; Nghị quyết số 34-NQ/TU ngày "
+            "27 tháng 12 năm 2025 của Ban thường vụ Tỉnh ủy. Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:\nI. MỤC ĐÍCH")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"34-NQ/TU": "implements", "35/2022/NĐ-CP": "cites"}
+
+
+def test_bracketed_line_under_the_title_shares_its_relation():
+    text = ("KẾ HOẠCH\nThực hiện Đề án số 08 về phát triển công nghiệp tỉnh Lào Cai giai đoạn 2026-2030\n"
+            "(Ban hành kèm theo Nghị quyết số 35-NQ/TU ngày 29/12/2025 của Tỉnh ủy Lào Cai)\n"
+            "Căn cứ Nghị quyết số 35-NQ/TU ngày 29/12/2025 của Tỉnh ủy Lào Cai và Đề án số 08 ban hành kèm theo; "
+            "Kế hoạch số 42-KH/ĐU ngày 11/02/2026 của Ban Thường vụ Đảng ủy thực hiện Đề án 08-ĐA/TU của Tỉnh ủy.\nI. MỤC ĐÍCH")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"35-NQ/TU": "implements", "08-ĐA/TU": "implements", "42-KH/ĐU": "cites"}
+    # Written variant: a bracket that is not under the title is not part of it.
+    text = ("KẾ HOẠCH\nThực hiện Đề án số 08 về phát triển công nghiệp\nKính gửi: các sở\n"
+            "(Ban hành kèm theo Nghị quyết số 35-NQ/TU ngày 29/12/2025 của Tỉnh ủy Lào Cai)\nI. MỤC ĐÍCH")
+    assert refs_of(text)["35-NQ/TU"].relation == "cites"
+
+
+def test_opening_wrapped_over_lines_and_two_letters_each_with_its_title():
+    text = ("Kính gửi: Các Sở, ban, ngành thuộc UBND tỉnh.\n"
+            "Thực hiện Văn bản số 4250/BNNMT-ĐCKS ngày 29/4/2026 của Bộ\n"
+            "Nông nghiệp và Môi trường về việc tăng cường thanh tra, kiểm tra hoạt động khoáng sản trên địa bàn và "
+            "Văn bản số 4643/VPCP-CN ngày 20/5/2026 của Văn phòng Chính phủ về việc tăng cường công tác quản lý.\n"
+            "Để nâng cao hiệu lực công tác quản lý, Chủ tịch Ủy ban nhân dân tỉnh yêu cầu:\n"
+            "1. Thực hiện nghiêm Kế hoạch số 200/KH-UBND ngày 05/5/2026 của Ủy ban nhân dân tỉnh.")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"4250/BNNMT-ĐCKS": "implements", "4643/VPCP-CN": "implements", "200/KH-UBND": "cites"}
+    # A reference named inside the first one's title is not coordinated with it.
+    text = ("Thực hiện Kế hoạch số 664/KH-UBND ngày 10/3/2025 của UBND tỉnh về việc thực hiện Nghị quyết số "
+            "209/NQ-CP ngày 28/10/2024 của Chính phủ và Kế hoạch số 417-KH/TU ngày 20/01/2025 của Tỉnh uỷ, "
+            "Sở Nội vụ báo cáo như sau:\nI. KẾT QUẢ")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"664/KH-UBND": "implements", "209/NQ-CP": "cites", "417-KH/TU": "cites"}
+
+
+def test_every_document_a_footnote_lists_is_a_reference():
+    text = ("Thanh tra tỉnh đã ban hành 02 kết luận thanh tra².\n"
+            "² Kết luận số 10/KL-TT ngày 09/9/2025 và Kết luận số 17/KL-TT ngày 05/11/2025.\n"
+            "³ Văn bản số 4330/UBND-KT ngày 27/11/2025; Văn bản số 196/UBND-KT ngày 10/01/2026 về việc tăng cường.")
+    got = refs_of(text)
+    assert set(got) == {"10/KL-TT", "17/KL-TT", "4330/UBND-KT", "196/UBND-KT"}
+    assert got["17/KL-TT"].date == "2025-11-05"
