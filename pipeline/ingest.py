@@ -30,10 +30,13 @@ The heavy libraries are imported inside the readers, so `import pipeline` stays 
 from __future__ import annotations
 
 import bisect
+import errno
 import hashlib
+import os
 import posixpath
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import unicodedata
@@ -47,6 +50,21 @@ from .errors import IngestError
 from .model import SourceInfo, SourceText
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # larger .txt files are refused
+# Resource limits per document (README, "Limits"). Each can be overridden through the
+# environment variable next to it; `vanban run --max-...` sets them for its workers.
+MAX_FILE_MB = 256  # any input file: bytes read from disk
+MAX_DOCX_PART_MB = 64  # one unpacked part (word/document.xml, styles, an image) of a DOCX
+MAX_DOCX_TOTAL_MB = 256  # all unpacked parts of a DOCX together
+MAX_DOCX_PARTS = 10_000  # entries in a DOCX package
+MAX_PDF_PAGES = 2_000
+_LIMIT_ENV = {
+    "MAX_TEXT_BYTES": "VANBAN_MAX_TEXT_MB",
+    "MAX_FILE_MB": "VANBAN_MAX_FILE_MB",
+    "MAX_DOCX_PART_MB": "VANBAN_MAX_DOCX_PART_MB",
+    "MAX_DOCX_TOTAL_MB": "VANBAN_MAX_DOCX_MB",
+    "MAX_DOCX_PARTS": "VANBAN_MAX_DOCX_PARTS",
+    "MAX_PDF_PAGES": "VANBAN_MAX_PDF_PAGES",
+}
 SOFFICE_TIMEOUT_S = 120  # LibreOffice .doc -> .docx conversion
 # A PDF whose text layer has at least this share of unreadable characters is refused.
 UNREADABLE_SHARE_REFUSE = 0.10
@@ -63,39 +81,176 @@ _PDF_MAGIC = b"%PDF-"
 _RTF_MAGIC = b"{\\rtf"
 
 
+def limit(name: str) -> float:
+    """The limit `name` (a module constant above), overridden by its environment variable."""
+    value = globals()[name]
+    env = os.environ.get(_LIMIT_ENV[name])
+    if env:
+        try:
+            parsed = float(env)
+        except ValueError:
+            return value
+        if parsed > 0:
+            return parsed * 2**20 if name == "MAX_TEXT_BYTES" else parsed
+    return value
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """`path` as text that is valid Unicode: bytes of a file name that are not UTF-8
+    (kept by Python as lone surrogates) are shown as U+FFFD."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "replace")
+    if not _SURROGATES.search(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be read as a document file, or None when it is a regular file.
+
+    Never opens the file: a FIFO or a device could block or never end. Symbolic links are
+    followed; a dangling one, a loop, a file that vanished and one that cannot be reached
+    each get their own reason.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            return "dangling symbolic link: its target does not exist"
+        return "no such file"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: the link never reaches a file"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "cannot read file: permission denied"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "file name too long"
+        return f"cannot read file: {exc.strerror or exc}"
+    except ValueError as exc:  # a NUL byte in the name
+        return f"invalid file name ({exc})"
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file (pass the files inside it)"
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({_file_kind(mode)}): skipped, never opened"
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def _read_capped(path, where: str, cap: int) -> bytes:
+    """The file's bytes. Opened without blocking (a file swapped for a FIFO after the check
+    is caught by fstat), and never more than `cap` bytes read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise IngestError(where, file_problem(path) or f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IngestError(where, f"not a regular file ({_file_kind(st.st_mode)}): skipped, never opened")
+        chunks, total = [], 0
+        while True:
+            try:
+                block = os.read(fd, min(1 << 22, cap + 1 - total))
+            except OSError as exc:
+                raise IngestError(where, f"cannot read file: {exc.strerror or exc}") from exc
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            if total > cap:
+                raise IngestError(where, f"file too large (more than {cap / 2**20:.0f} MB limit)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def ingest(path: Path) -> SourceText:
-    """Read one .txt/.pdf/.docx/.doc file into NFC text. Raises IngestError."""
+    """Read one .txt/.pdf/.docx/.doc file into NFC text. Raises IngestError.
+
+    The text returned is valid Unicode (no lone surrogates): a character that cannot be
+    encoded is replaced by U+FFFD and counted in a warning (see `valid_unicode`).
+    """
     path = Path(path)
-    where = str(path)
-    if not path.exists():
-        raise IngestError(where, "no such file")
-    if path.is_dir():
-        raise IngestError(where, "is a directory, not a file (pass the files inside it)")
+    where = display_path(path)
+    problem = file_problem(path)
+    if problem is not None:
+        raise IngestError(where, problem)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise IngestError(
             where,
-            f"unsupported file type '{path.suffix or '(none)'}': expected .txt, .pdf, .docx or .doc",
+            f"unsupported file type '{display_path(path.suffix) or '(none)'}': expected .txt, .pdf, .docx or .doc",
         )
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     if size == 0:
         raise IngestError(where, "empty file")
-    if reader is _read_txt and size > MAX_TEXT_BYTES:
+    text_cap = int(limit("MAX_TEXT_BYTES"))
+    if reader is _read_txt and size > text_cap:
         raise IngestError(
-            where, f"text file too large ({size / 2**20:.0f} MB > {MAX_TEXT_BYTES // 2**20} MB limit)"
+            where, f"text file too large ({size / 2**20:.0f} MB > {text_cap / 2**20:.0f} MB limit)"
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(where, f"cannot read file: {exc.strerror or exc}") from exc
+    file_cap = int(limit("MAX_FILE_MB") * 2**20)
+    if size > file_cap:
+        raise IngestError(where, f"file too large ({size / 2**20:.0f} MB > {file_cap / 2**20:.0f} MB limit)")
+    data = _read_capped(path, where, text_cap if reader is _read_txt else file_cap)
+    if not data:
+        raise IngestError(where, "empty file")
     info = SourceInfo(
         path=where,
-        file_name=path.name,
+        file_name=display_path(path.name),
         format=path.suffix.lower().lstrip("."),
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
     )
-    return reader(path, data, info)
+    source = reader(path, data, info)
+    return valid_unicode(source)
+
+
+# Code points a UTF-8 encoder refuses: lone surrogates (a PDF text layer can hold them).
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(source: SourceText) -> SourceText:
+    """Replace the code points UTF-8 cannot encode by U+FFFD, one for one (offsets keep).
+
+    Ingest's text then serialises everywhere; the replacements are counted as lost
+    characters (parse marks a document holding U+FFFD `partial`).
+    """
+    count = 0
+
+    def clean(text: str) -> str:
+        nonlocal count
+        if not _SURROGATES.search(text):
+            return text
+        new, n = _SURROGATES.subn("\ufffd", text)
+        count += n
+        return new
+
+    source.text = clean(source.text)
+    source.extra_layers = [clean(t) for t in source.extra_layers]
+    source.warnings = [_SURROGATES.sub("\ufffd", w) for w in source.warnings]
+    if count:
+        source.warnings.append(
+            f"{count} character{'s' if count > 1 else ''} that cannot be encoded (unpaired surrogates) "
+            "replaced by U+FFFD"
+        )
+    return source
 
 
 # ---------------------------------------------------------------------------------------
@@ -140,6 +295,12 @@ def _read_txt(path: Path, data: bytes, info: SourceInfo) -> SourceText:
             if fixed != text:
                 text, encoding = fixed, f"{encoding}+mojibake"
                 warnings.append("repaired mojibake: UTF-8 that had been read as cp1252/latin-1")
+                lost = text.count("\ufffd")
+                if lost:
+                    warnings.append(
+                        f"mojibake repair could not restore {lost} character{'s' if lost > 1 else ''}: "
+                        "their bytes were lost (U+FFFD) when the UTF-8 text was once decoded as cp1252"
+                    )
     legacy = _legacy_font_encoding(text)
     if legacy:
         import viparse
@@ -243,6 +404,11 @@ def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         if "password" in str(exc).lower():
             raise IngestError(where, "encrypted PDF: it needs a password; save an unprotected copy") from exc
         raise IngestError(where, "corrupt or truncated PDF: it cannot be opened") from exc
+    page_cap = int(limit("MAX_PDF_PAGES"))
+    if len(pdf) > page_cap:
+        n_pages = len(pdf)
+        pdf.close()
+        raise IngestError(where, f"PDF has {n_pages} pages, more than the limit of {page_cap}")
     warnings: list[str] = []
     if b"%%EOF" not in data[-2048:]:
         warnings.append("the PDF has no end-of-file marker: it may be truncated")
@@ -384,7 +550,12 @@ def _text_with_superscripts(textpage) -> str:
             if sizes[i] < 0.8 * sizes[j] and ys[i] > ys[j] + 0.15 * sizes[j]:
                 out[i] = c.translate(_SUPERSCRIPT)
             break
-    return "".join(out)
+    text = "".join(out)
+    if _SURROGATES.search(text):
+        # pdfium gives UTF-16 code units one by one: join the surrogate pairs of characters
+        # beyond U+FFFF (math letters "𝑄"); a lone one stays for `valid_unicode` to count.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return text
 
 
 def _pdf_stamps(pdf, index: int, page, textpage, raw_text: str) -> list[str]:
@@ -837,6 +1008,7 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         if data.startswith(_OLE_MAGIC):
             return _read_doc(path, data, info)  # a Word 97 file with a .docx name
         raise IngestError(where, f"not a valid .docx (not a ZIP container: {_describe_magic(data)})")
+    part_cap = _check_docx_sizes(where, data)
     # python-docx's `Document()` parses every part up front (the styles alone are ~350 KB
     # in Word's template) and reads paragraphs through proxy objects: two thirds of the
     # time of a typical document. The hot path therefore opens the package with zipfile
@@ -845,8 +1017,10 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     # errors, a part that is not a Word document) sends the file through python-docx,
     # which reads it as before or refuses it with the same diagnosis as always.
     try:
-        reader = _DocxText(_docx_parts_fast(data))
+        reader = _DocxText(_docx_parts_fast(data, where, part_cap))
         lines = reader.lines()
+    except IngestError:
+        raise
     except Exception:
         reader = _DocxText(_docx_parts_python_docx(where, data))
         lines = reader.lines()
@@ -862,6 +1036,54 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         tables=reader.table_spans(lines),
         hard_wrapped=False,  # Word paragraphs are real paragraphs, never visual wraps
     )
+
+
+def _bomb(where: str, cap_mb: float) -> IngestError:
+    return IngestError(where, f"DOCX expands to more than {cap_mb:g} MB: refusing a possible zip bomb")
+
+
+def _check_docx_sizes(where: str, data: bytes) -> int:
+    """Refuse a package whose parts would unpack past the limits; the part cap in bytes.
+
+    Checked on the sizes the ZIP central directory declares, before anything is inflated.
+    zipfile never inflates a member past its declared size (a longer stream fails its CRC),
+    and the fast reader reads each part as a stream that stops at the cap as well.
+    A package zipfile cannot open is left to the readers (which refuse it as corrupt).
+    """
+    import io
+
+    part_mb, total_mb = limit("MAX_DOCX_PART_MB"), limit("MAX_DOCX_TOTAL_MB")
+    part_cap, total_cap = int(part_mb * 2**20), int(total_mb * 2**20)
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception:
+        return part_cap
+    if len(infos) > limit("MAX_DOCX_PARTS"):
+        raise IngestError(where, f"DOCX holds {len(infos)} parts (limit {limit('MAX_DOCX_PARTS'):g}): "
+                                 "refusing a possible zip bomb")
+    total = 0
+    for info in infos:
+        if info.file_size > part_cap:
+            raise _bomb(where, part_mb)
+        total += info.file_size
+        if total > total_cap:
+            raise _bomb(where, total_mb)
+    return part_cap
+
+
+def _read_member(package: zipfile.ZipFile, name: str, where: str, cap: int) -> bytes:
+    """A part's bytes, inflated as a stream that stops at `cap` (whatever the header says)."""
+    chunks, total = [], 0
+    with package.open(name) as fh:
+        while True:
+            block = fh.read(min(1 << 20, cap + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            if total > cap:
+                raise _bomb(where, cap / 2**20)
+    return b"".join(chunks)
 
 
 def _docx_parts_python_docx(where: str, data: bytes) -> _DocxParts:
@@ -889,7 +1111,7 @@ def _docx_parts_python_docx(where: str, data: bytes) -> _DocxParts:
     return _DocxParts(document.element.body, numbering, lambda: document.styles.element, footnotes)
 
 
-def _docx_parts_fast(data: bytes) -> _DocxParts:
+def _docx_parts_fast(data: bytes, where: str = "", cap: int = MAX_DOCX_PART_MB * 2**20) -> _DocxParts:
     """Open the package with zipfile and lxml, following the OPC rules python-docx follows.
 
     Raises `_IrregularPackage` (or any other exception) where python-docx would refuse the
@@ -901,8 +1123,12 @@ def _docx_parts_fast(data: bytes) -> _DocxParts:
     from lxml import etree
 
     package = zipfile.ZipFile(io.BytesIO(data))
+
+    def read(name: str) -> bytes:
+        return _read_member(package, name, where, cap)
+
     members = set(package.namelist())
-    types = etree.fromstring(package.read("[Content_Types].xml"))
+    types = etree.fromstring(read("[Content_Types].xml"))
     overrides = {o.get("PartName").lower(): o.get("ContentType")
                  for o in types.iterchildren(f"{{{_CT_NS}}}Override")}
     defaults = {d.get("Extension").lower(): d.get("ContentType")
@@ -923,7 +1149,7 @@ def _docx_parts_fast(data: bytes) -> _DocxParts:
         if rels_name not in members:
             return []
         out = []
-        for rel in etree.fromstring(package.read(rels_name)).iterchildren(f"{{{_RELS_NS}}}Relationship"):
+        for rel in etree.fromstring(read(rels_name)).iterchildren(f"{{{_RELS_NS}}}Relationship"):
             if rel.get("TargetMode", "Internal") == "External":
                 continue
             target = posixpath.abspath(posixpath.join(base or "/", rel.get("Target")))
@@ -941,7 +1167,7 @@ def _docx_parts_fast(data: bytes) -> _DocxParts:
     main = only(relationships("/"), _RT + "officeDocument")
     if main is None or content_type(main) != _CT_MAIN:
         raise _IrregularPackage("no Word main document part")
-    body = parse_xml(package.read(main[1:])).find(_WBODY)
+    body = parse_xml(read(main[1:])).find(_WBODY)
     if body is None:
         raise _IrregularPackage("no w:body")
     rels = relationships(main)
@@ -950,17 +1176,17 @@ def _docx_parts_fast(data: bytes) -> _DocxParts:
     if numbering_name is not None:
         if content_type(numbering_name) != _CT_NUMBERING:
             raise _IrregularPackage("numbering part of another type")
-        numbering = etree.fromstring(package.read(numbering_name[1:]))
+        numbering = etree.fromstring(read(numbering_name[1:]))
 
     def styles():
         name = only(rels, _RT + "styles")
         if name is None:
             raise _IrregularPackage("no styles part")  # python-docx supplies default styles
-        return etree.fromstring(package.read(name[1:]))
+        return etree.fromstring(read(name[1:]))
 
     def footnotes() -> bytes | None:
         name = next((target for rtype, target in rels if rtype.endswith("/footnotes")), None)
-        return package.read(name[1:]) if name is not None else None
+        return read(name[1:]) if name is not None else None
 
     return _DocxParts(body, numbering, styles, footnotes)
 

@@ -7,6 +7,8 @@ with its name, and the document is marked `partial`; ingest failures mark it `fa
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,15 +38,34 @@ def _stages() -> list[tuple[str, Stage]]:
     ]
 
 
+MAX_HASH_BYTES = 256 * 2**20  # a failed file larger than this is not hashed
+
+
 def failed_document(path: Path, reason: str, stage: str = "ingest") -> Document:
-    """The record of a file that could not be read at all."""
+    """The record of a file that could not be read at all.
+
+    Its hash is taken only from a regular file (a FIFO or a device is never opened) of a
+    sane size; names that are not valid UTF-8 are shown with U+FFFD.
+    """
+    from .ingest import display_path, file_problem
+
+    sha, size = "", 0
     try:
-        data = path.read_bytes()
-        sha, size = hashlib.sha256(data).hexdigest(), len(data)
-    except OSError:
+        if file_problem(path) is None and os.stat(path).st_size <= MAX_HASH_BYTES:
+            h = hashlib.sha256()
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            try:
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    while block := os.read(fd, 1 << 20):
+                        h.update(block)
+                        size += len(block)
+                    sha = h.hexdigest()
+            finally:
+                os.close(fd)
+    except (OSError, ValueError):
         sha, size = "", 0
-    info = SourceInfo(str(path), path.name, path.suffix.lower().lstrip("."), sha, size)
-    doc = Document(id=path.stem, source=info, status="failed", pipeline_version=pipeline_version())
+    info = SourceInfo(display_path(path), display_path(path.name), path.suffix.lower().lstrip("."), sha, size)
+    doc = Document(id=display_path(path.stem), source=info, status="failed", pipeline_version=pipeline_version())
     doc.errors.append(Issue(stage, reason))
     return doc
 
@@ -60,15 +81,40 @@ def parse_source(source: SourceText, doc_id: str) -> Document:
     doc.tables = [table_in_text(doc, rows) for rows in source.tables if rows]
     doc.timings["normalize"] = time.perf_counter() - t0
     doc.extra_layers = list(source.extra_layers)
+    _report_lost_characters(doc)
     for name, stage in _stages():
         t0 = time.perf_counter()
         try:
             stage(doc)
+        except MemoryError:
+            raise  # the document as a whole fails at its memory limit (parse_file)
         except Exception as exc:  # isolate: keep what earlier stages produced
             doc.errors.append(Issue(name, f"{type(exc).__name__}: {exc}"))
             doc.status = "partial"
         doc.timings[name] = time.perf_counter() - t0
     return doc
+
+
+LOST_POSITIONS_SHOWN = 5
+
+
+def _report_lost_characters(doc: Document) -> None:
+    """U+FFFD in the text means characters were lost (in the file itself, by a decoder or
+    a repair): a warning with the count and the first offsets, and the document is `partial`."""
+    text = doc.text
+    count = text.count("\ufffd")
+    if not count:
+        return
+    positions, at = [], -1
+    while len(positions) < LOST_POSITIONS_SHOWN:
+        at = text.find("\ufffd", at + 1)
+        if at < 0:
+            break
+        positions.append(at)
+    shown = ", ".join(map(str, positions)) + (", ..." if count > len(positions) else "")
+    doc.warn("ingest", f"{count} lost character{'s' if count > 1 else ''} (U+FFFD) in the text, "
+                       f"at offset{'s' if count > 1 else ''} {shown}", doc.span(positions[0], positions[0] + 1))
+    doc.status = "partial"
 
 
 def table_in_text(doc: Document, rows: list[list[tuple[int, int]]]) -> Table:
@@ -92,13 +138,35 @@ def parse_file(path: str | Path) -> Document:
     """Ingest and parse one file. Never raises for a bad file: see `Document.errors`."""
     from .ingest import ingest
 
+    from .ingest import display_path
+
     path = Path(path)
     t0 = time.perf_counter()
     try:
         source = ingest(path)
     except IngestError as exc:
         return failed_document(path, exc.reason)
+    except MemoryError:
+        return failed_document(path, memory_reason(), stage="limit")
+    except Exception as exc:  # a reader bug: this file fails, never the caller
+        return failed_document(path, f"unexpected error while reading: {type(exc).__name__}: {exc}")
     ingest_time = time.perf_counter() - t0
-    doc = parse_source(source, path.stem)
+    try:
+        doc = parse_source(source, display_path(path.stem))
+    except MemoryError:
+        return failed_document(path, memory_reason(), stage="limit")
     doc.timings = {"ingest": ingest_time, **doc.timings}
     return doc
+
+
+def memory_reason() -> str:
+    """Why a document failed with MemoryError: the worker's memory limit, when one is set."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        soft = -1
+    if soft is not None and soft > 0 and soft != getattr(resource, "RLIM_INFINITY", -1):
+        return f"out of memory: the document needs more than the worker's memory limit ({soft // 2**20} MB)"
+    return "out of memory"
