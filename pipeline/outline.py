@@ -1,15 +1,20 @@
 """Stage 4, outline: the heading tree, its depth derived from the marker sequence.
 
 Vietnamese administrative documents number their parts with a small set of markers —
-Phần/Chương, I., 1., 4.1., a), -, +, Điều 1. — rarely with styles a parser could trust.
-As in regparser, depth comes from the sequence of marker *types*: a marker type already
-open on the stack closes everything below it (a sibling); a new type opens a child. So
-"I. / 1. / a) / -" nests four deep, and a letter with no Roman numerals above it ("1. /
--") starts at level 1, whatever the fonts said.
+Phần/Chương, Điều 1., I., 1., 4.1., a) a. a/, - – • * + — rarely with styles a parser could
+trust. The markers are data (rules/sections.yaml `markers`). As in regparser, depth comes
+from the sequence of marker *types*: a marker type already open on the stack closes
+everything below it (a sibling); a new type opens a child. So "I. / 1. / a) / -" nests four
+deep, and a letter with no Roman numerals above it ("1. / -") starts at level 1, whatever
+the fonts said. A numbered or lettered item never nests inside a bullet ("1. / - / a)":
+the a) belongs to the 1.). A decision's articles (Điều N) are its top-level sections, ids
+"1", "2", …, their items "3.1", "3.2".
 
-Each top-level section gets a canonical kind from rules/sections.yaml, matched on the
-heading's search key so that typos in tone marks ("THƯC HIỆN") and sentence case classify
-the same. An unknown heading is `other`, with a warning.
+Each top-level section gets a canonical kind from the heading's words (rules/sections.yaml
+`kinds`, keyword families matched on the search key so that typos in tone marks ("THƯC
+HIỆN") and sentence case classify the same), some of them for one document type only; a
+heading no rule knows takes its document type's default (a letter's or notice's numbered
+items are directives, a report's parts its account), else `other`, with a warning.
 """
 from __future__ import annotations
 
@@ -23,51 +28,75 @@ from .textkeys import search_key
 
 STAGE = "outline"
 
-# Order in which marker types usually nest; used only to break ties for a type never seen.
-_MARKERS: list[tuple[str, re.Pattern[str]]] = [
-    ("part", re.compile(r"^(?:Phần|PHẦN)\s+(?:thứ\s+)?([IVXLC]+|\d+|[^\W\d_]+)\b[.:]?\s*")),
-    ("chapter", re.compile(r"^(?:Chương|CHƯƠNG)\s+([IVXLC]+|\d+)\b[.:]?\s*")),
-    ("article", re.compile(r"^(?:Điều|ĐIỀU)\s+(\d+)\s*[.:]\s*")),
-    ("roman", re.compile(r"^([IVXLC]{1,6})\s*[.)]\s+")),
-    ("decimal", re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,3})\.?\s+")),
-    ("arabic", re.compile(r"^(\d{1,3})\s*[.)]\s+")),
-    ("letter", re.compile(r"^([a-zđ])\s*\)\s+")),
-    ("dash", re.compile(r"^[-–—•]\s+")),
-    ("plus", re.compile(r"^\+\s+")),
-]
-_OPENERS = {"part", "chapter", "article", "roman", "decimal", "arabic"}
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _LEADING_NOISE = re.compile(r"^[*_\s]+")
+_OPENERS = {"part", "chapter", "article", "roman", "decimal", "arabic"}
+# Bullet types (glyph classes): a bullet never holds a numbered or lettered item.
+_BULLETS = {"dash", "dot", "star", "plus"}
+
+
+@dataclass(frozen=True)
+class _Marker:
+    type: str  # what depth is computed from
+    marker: str  # the value written to Section.marker
+    pattern: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _markers() -> tuple[_Marker, ...]:
+    """Outline markers of rules/sections.yaml, in the order they are tried."""
+    return tuple(_Marker(m["type"], m["marker"], re.compile(m["pattern"])) for m in load("sections")["markers"])
 
 
 @dataclass
 class _Open:
-    marker: str
+    marker: str  # the marker type
     section: Section
     children: int = 0  # bullets counted for "#n" ids
 
 
 @dataclass(frozen=True)
+class _Kind:
+    kind: str
+    doc_types: frozenset[str] | None  # None: every document type
+    patterns: tuple[re.Pattern[str], ...]  # anchored after the quantifier
+    keywords: tuple[re.Pattern[str], ...]  # searched anywhere in the first clause
+
+
+@dataclass(frozen=True)
 class _KindRules:
     quantifier: re.Pattern[str]
-    kinds: list[tuple[str, list[re.Pattern[str]]]]
+    kinds: tuple[_Kind, ...]
     agency_prefix: re.Pattern[str]
     agency_kind: str
     instruction: re.Pattern[str]
     instruction_kind: str
+    instruction_kind_by_doc_type: dict[str, str]
+    default_kind: dict[str, str]
     body_end: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
 def _kind_rules() -> _KindRules:
     r = load("sections")
+    kinds = tuple(
+        _Kind(
+            kind=k["kind"],
+            doc_types=frozenset(k["doc_types"]) if k.get("doc_types") else None,
+            patterns=tuple(re.compile(p) for p in k.get("patterns", ())),
+            keywords=tuple(re.compile(r"\b(?:" + p + ")") for p in k.get("keywords", ())),
+        )
+        for k in r["kinds"]
+    )
     return _KindRules(
         quantifier=re.compile(r["quantifier"]),
-        kinds=[(k["kind"], [re.compile(p) for p in k["patterns"]]) for k in r["kinds"]],
+        kinds=kinds,
         agency_prefix=re.compile(r["agency_heading"]["prefix"]),
         agency_kind=r["agency_heading"]["kind"],
         instruction=re.compile(r["instruction_item"]["pattern"]),
         instruction_kind=r["instruction_item"]["kind"],
+        instruction_kind_by_doc_type=dict(r["instruction_item"].get("kind_by_doc_type") or {}),
+        default_kind=dict(r.get("default_kind") or {}),
         body_end=re.compile(r["body_end"]["pattern"]),
     )
 
@@ -82,8 +111,12 @@ def _names_an_agency(heading: str, key: str) -> bool:
     return agency is not None and len(agency.raw.split()) >= 2
 
 
-def classify_heading(heading: str) -> str | None:
-    """The canonical kind of a top-level heading, or None when no rule knows it."""
+def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
+    """The canonical kind of a top-level heading from its words, or None when no rule knows it.
+
+    `doc_type` selects the rules that hold for one document type only (a report's "Nhiệm vụ
+    năm 2026" is its next period; a letter's instruction item is one of its directives).
+    """
     rules = _kind_rules()
     heading = _LEADING_NOISE.sub("", heading)
     key = search_key(heading)
@@ -93,38 +126,42 @@ def classify_heading(heading: str) -> str | None:
     head = re.split(r"[:.;]\s|:$", key.strip(), maxsplit=1)[0]
     q = rules.quantifier.match(head)
     start = q.end() if q else 0
-    for kind, patterns in rules.kinds:
-        if any(p.match(head, start) for p in patterns):
-            return kind
+    kinds = [k for k in rules.kinds if k.doc_types is None or doc_type in k.doc_types]
+    for k in kinds:
+        if any(p.match(head, start) for p in k.patterns):
+            return k.kind
     if rules.instruction.match(head):
-        return rules.instruction_kind
-    return None
+        return rules.instruction_kind_by_doc_type.get(doc_type or "", rules.instruction_kind)
+    best: tuple[int, int, str] | None = None  # (position, list order, kind): the leftmost keyword
+    for order, k in enumerate(kinds):
+        for p in k.keywords:
+            m = p.search(head, start)
+            if m and (best is None or (m.start(), order) < best[:2]):
+                best = (m.start(), order, k.kind)
+    return best[2] if best else None
 
 
-# A report tells what was done, then assesses it, then proposes: an unknown section before
-# the assessment is part of the account.
-_REPORT_LATER_KINDS = {"danh_gia", "kien_nghi_de_xuat", "phuong_huong"}
-
-
-def _top_level_kind(doc: Document, heading: str, earlier: list[Section], section: Section) -> str:
-    kind = classify_heading(heading)
+def _top_level_kind(doc: Document, heading: str, section: Section) -> str:
+    doc_type = doc.metadata.doc_type
+    kind = classify_heading(heading, doc_type)
     if kind is not None:
         return kind
-    if doc.metadata.doc_type == "bao_cao" and not any(s.kind in _REPORT_LATER_KINDS for s in earlier):
-        return "tinh_hinh_thuc_hien"
+    default = _kind_rules().default_kind.get(doc_type or "")
+    if default is not None:
+        return default
     doc.warn(STAGE, f"unknown kind of section {section.id} heading {heading[:60]!r}", section.heading_span)
     return "other"
 
 
-def _match_marker(line: str) -> tuple[str, str | None, int] | None:
-    """(marker type, number, length of the marker) for a line that opens a section."""
-    for name, pattern in _MARKERS:
-        m = pattern.match(line)
+def _match_marker(line: str) -> tuple[_Marker, str | None, int] | None:
+    """(marker, number, length of the marker) for a line that opens a section."""
+    for mk in _markers():
+        m = mk.pattern.match(line)
         if m:
             number = m.group(1) if m.groups() else None
-            if name == "roman" and not _ROMAN.match(number or ""):
+            if mk.type == "roman" and not _ROMAN.match(number or ""):
                 continue
-            return name, number, m.end()
+            return mk, number, m.end()
     return None
 
 
@@ -162,7 +199,8 @@ def extract_outline(doc: Document) -> None:
                 body_end = start
                 break
             continue
-        marker, number, marker_len = found
+        mk, number, marker_len = found
+        marker = mk.type
         if not body_started:
             # Bullets before the first numbered heading are header lists (Kính gửi).
             if marker not in _OPENERS:
@@ -170,12 +208,16 @@ def extract_outline(doc: Document) -> None:
             body_started = True
         # Depth from the marker sequence: an open marker of the same type is a sibling.
         open_types = [o.marker for o in stack]
+        if marker not in _BULLETS:
+            # A numbered or lettered item never sits inside a bullet: close the bullets first.
+            while open_types and open_types[-1] in _BULLETS:
+                open_types.pop()
         if marker in open_types:
             depth = open_types.index(marker)
         elif marker == "decimal" and "arabic" in open_types:
             depth = open_types.index("arabic") + 1
         else:
-            depth = len(stack)
+            depth = len(open_types)
         close_to(depth, start)
         parent = stack[-1] if stack else None
         if number is None:
@@ -198,7 +240,7 @@ def extract_outline(doc: Document) -> None:
         section = Section(
             id=sid,
             number=number,
-            marker=marker,
+            marker=mk.marker,
             level=level,
             heading=heading,
             kind=None,
@@ -207,7 +249,7 @@ def extract_outline(doc: Document) -> None:
             parent=parent.section.id if parent else None,
         )
         if level == 1:
-            section.kind = _top_level_kind(doc, heading, sections, section)
+            section.kind = _top_level_kind(doc, heading, section)
         sections.append(section)
         stack.append(_Open(marker, section))
     close_to(0, body_end)

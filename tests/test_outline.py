@@ -7,8 +7,9 @@ from pipeline.outline import classify_heading, extract_outline
 from pipeline.rules import load
 
 
-def _outline(text: str) -> Document:
+def _outline(text: str, doc_type: str | None = None) -> Document:
     doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0), text=text)
+    doc.metadata.doc_type = doc_type
     extract_outline(doc)
     return doc
 
@@ -63,9 +64,38 @@ def test_heading_kinds(heading, kind):
 
 
 def test_every_kind_rule_matches_its_examples():
-    for rule in load("sections")["kinds"]:
+    rules = load("sections")
+    for rule in rules["kinds"]:
+        doc_type = (rule.get("doc_types") or [None])[0]
         for example in rule["examples"]:
-            assert classify_heading(example) == rule["kind"], (rule["kind"], example)
+            assert classify_heading(example, doc_type) == rule["kind"], (rule["kind"], example)
+    item = rules["instruction_item"]
+    for example in item["examples"]:
+        assert classify_heading(example) == item["kind"], example
+    for doc_type, examples in item["examples_by_doc_type"].items():
+        for example in examples:
+            assert classify_heading(example, doc_type) == item["kind_by_doc_type"][doc_type], (doc_type, example)
+
+
+def test_default_kinds_serve_only_headings_no_rule_knows():
+    rules = load("sections")
+    for doc_type, examples in rules["default_examples"].items():
+        for example in examples:
+            assert classify_heading(example, doc_type) is None, example
+            doc = _outline(f"1. {example}\nNội dung.", doc_type)
+            assert doc.sections[0].kind == rules["default_kind"][doc_type], (doc_type, example)
+            assert not any("unknown kind" in w.message for w in doc.warnings)
+
+
+def test_every_marker_matches_its_examples():
+    import re
+
+    for m in load("sections")["markers"]:
+        pattern = re.compile(m["pattern"])
+        for example in m["examples"]:
+            assert pattern.match(example), (m["type"], example)
+        for example in m.get("non_examples", []):
+            assert not pattern.match(example), (m["type"], example)
 
 
 def test_unknown_heading_is_other_with_a_warning():
@@ -80,11 +110,95 @@ def test_kind_words_deep_in_an_instruction_do_not_classify_it():
     assert classify_heading("Rà soát, kiểm tra khắc phục ngay các tồn tại, thiếu sót trong quá trình bảo quản") == "nhiem_vu_giai_phap"
     assert classify_heading("Các khó khăn, vướng mắc trong quá trình thực hiện quản lý vật liệu nổ công nghiệp") == "danh_gia"
     assert classify_heading("Các tai nạn, sự cố liên quan đến vật liệu nổ công nghiệp") is None
+    # "đề nghị" inside a noun ("Giấy đề nghị cấp phép") is no proposal.
+    assert classify_heading("Về Giấy đề nghị cấp phép") is None
 
 
-def test_unknown_report_sections_before_the_assessment_are_the_account():
-    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0),
-                   text="1. Tình hình quản lý\nNội dung.\n2. Các tai nạn, sự cố liên quan\nKhông có.\n3. Đề xuất, kiến nghị\nĐề nghị.\n4. Lời cảm ơn\nx")
-    doc.metadata.doc_type = "bao_cao"
-    extract_outline(doc)
-    assert [s.kind for s in doc.sections] == ["tinh_hinh_thuc_hien", "tinh_hinh_thuc_hien", "kien_nghi_de_xuat", "other"]
+def test_report_parts_take_their_kind_from_their_words_not_their_place():
+    text = ("1. Tình hình quản lý\nNội dung.\n2. Các tai nạn, sự cố liên quan\nKhông có.\n"
+            "3. Đề xuất, kiến nghị\nĐề nghị.\n4. Một số nội dung đã thực hiện trong năm 2025\nx\n"
+            "5. NHIỆM VỤ TRỌNG TÂM NĂM 2026\ny\n6. TỔ CHỨC TRIỂN KHAI THÁNG HÀNH ĐỘNG\nz")
+    doc = _outline(text, "bao_cao")
+    assert [s.kind for s in doc.sections] == [
+        "tinh_hinh_thuc_hien", "tinh_hinh_thuc_hien", "kien_nghi_de_xuat", "tinh_hinh_thuc_hien",
+        "phuong_huong", "tinh_hinh_thuc_hien"]
+    # The same headings in a plan: its tasks.
+    plan = _outline("I. NHIỆM VỤ TRỌNG TÂM NĂM 2026\nx\nII. TỔ CHỨC TRIỂN KHAI THÁNG HÀNH ĐỘNG\ny", "ke_hoach")
+    assert [s.kind for s in plan.sections] == ["nhiem_vu_giai_phap", "nhiem_vu_giai_phap"]
+
+
+# lao-cai_cong-van_4280.pdf and lao-cai_cong-van_ccn-chi-dao.docx: a letter's numbered items
+# are its directives whatever their topic; written variant: a notice of conclusions.
+LETTER = """Kính gửi: Công ty TNHH Khoáng sản.
+Sở Công Thương có ý kiến như sau:
+1. Về Giấy đề nghị cấp phép
+a) Chỉnh sửa Giấy đề nghị: ghi đúng đơn vị tính của kíp nổ.
+b) Rà soát, thống nhất số định danh cá nhân.
+2. Tăng cường cập nhật, nghiên cứu và tuyên truyền, phổ biến tới người lao động.
+3. Giao Sở Tài chính chủ trì, phối hợp với các cơ quan liên quan tham mưu.
+4. Đối với các Cụm công nghiệp: Phú Thịnh 5 và Phú Thịnh 6
+5. Quy định về kiểm tra điều kiện PCCC đối với phương tiện
+6. Khó khăn, vướng mắc
+7. Kiến nghị
+Nơi nhận:
+- Như trên;"""
+
+
+@pytest.mark.parametrize("doc_type", ["cong_van", "thong_bao"])
+def test_letter_and_notice_items_are_directives_unless_their_words_say_otherwise(doc_type):
+    doc = _outline(LETTER, doc_type)
+    tops = [(s.id, s.kind) for s in doc.sections if s.level == 1]
+    assert tops == [("1", "to_chuc_thuc_hien"), ("2", "to_chuc_thuc_hien"), ("3", "to_chuc_thuc_hien"),
+                    ("4", "to_chuc_thuc_hien"), ("5", "other"), ("6", "danh_gia"), ("7", "kien_nghi_de_xuat")]
+    assert [(s.id, s.parent) for s in doc.sections if s.level == 2] == [("1.a", "1"), ("1.b", "1")]
+
+
+def test_decision_articles_are_top_level_sections_numbered_1_2_3():
+    # lao-cai_quyet-dinh_1050-ocr.txt
+    doc = _outline(
+        "Theo đề nghị của Trưởng phòng Quản lý Công nghiệp, QUYẾT ĐỊNH:\n"
+        "Điều 1. Thành lập Đoàn kiểm tra để kiểm tra việc chấp hành pháp luật, gồm các ông (bà) có tên sau đây:\n"
+        "1. Ông: Hoàng Văn Thuân - Phó Giám đốc Sở, Trưởng đoàn;\n"
+        "Điều 2: Nhiệm vụ và quyền hạn của Đoàn kiểm tra\n"
+        "Đoàn kiểm tra thực hiện nhiệm vụ theo quy định tại\n"
+        "Điều 8 Nghị định số 217/2025/NĐ-CP, trong đó tập trung:\n"
+        "1. Xây dựng và trình Giám đốc Sở phê duyệt Kế hoạch kiểm tra chi tiết.\n"
+        "a) Lập biên bản kiểm tra.\n"
+        "2. Báo cáo kết quả kiểm tra.\n"
+        "ĐIỀU 3 . Kinh phí hoạt động\nTheo quy định.\n"
+        "Điều 4. Chánh Văn phòng Sở, Trưởng phòng Quản lý công nghiệp chịu trách nhiệm thi hành Quyết định này./.\n",
+        "quyet_dinh")
+    got = [(s.id, s.marker, s.level, s.parent, s.kind) for s in doc.sections]
+    assert got == [
+        ("1", "article", 1, None, "other"), ("1.1", "arabic", 2, "1", None),
+        ("2", "article", 1, None, "other"), ("2.1", "arabic", 2, "2", None), ("2.1.a", "letter", 3, "2.1", None),
+        ("2.2", "arabic", 2, "2", None),
+        ("3", "article", 1, None, "kinh_phi"), ("4", "article", 1, None, "to_chuc_thuc_hien"),
+    ]
+
+
+@pytest.mark.parametrize("letters", [("a)", "b)", "đ)"), ("a.", "b.", "đ."), ("a/", "b/", "đ/")])
+def test_lettered_items_in_every_style_nest_under_their_numbered_item(letters):
+    a, b, dd = letters
+    doc = _outline(
+        f"V. TỔ CHỨC THỰC HIỆN\n1. Sở Y tế: Chủ trì, phối hợp với các sở triển khai kế hoạch.\n"
+        f"- Tổ chức tập huấn.\n{a} Hướng dẫn các cơ sở.\n+ Kiểm tra định kỳ.\n{b} Báo cáo kết quả.\n"
+        f"{dd} Phối hợp với Sở Nội vụ.\n2. Công an tỉnh\n{a} Phối hợp kiểm tra.")
+    got = [(s.id, s.marker, s.parent) for s in doc.sections]
+    assert got == [
+        ("V", "roman", None), ("V.1", "arabic", "V"), ("V.1#1", "dash", "V.1"),
+        ("V.1.a", "letter", "V.1"), ("V.1.a#1", "plus", "V.1.a"), ("V.1.b", "letter", "V.1"),
+        ("V.1.đ", "letter", "V.1"), ("V.2", "arabic", "V"), ("V.2.a", "letter", "V.2"),
+    ]
+    # The inline text after the agency's colon stays in its item's heading.
+    assert doc.sections[1].heading == "Sở Y tế: Chủ trì, phối hợp với các sở triển khai kế hoạch."
+
+
+@pytest.mark.parametrize("first, second", [("-", "+"), ("•", "-"), ("*", "-"), ("–", "+"), ("-", "*")])
+def test_bullets_of_every_glyph_nest_by_their_sequence(first, second):
+    doc = _outline(f"II. NHIỆM VỤ, GIẢI PHÁP\n1. Tuyên truyền\n{first} Sở Tư pháp:\n{second} Phổ biến pháp luật.\n"
+                   f"{second} Tập huấn.\n{first} Sở Y tế:\n{second} Kiểm tra.\n2. Kiểm tra")
+    got = [(s.id, s.parent) for s in doc.sections]
+    assert got == [("II", None), ("II.1", "II"), ("II.1#1", "II.1"), ("II.1#1#1", "II.1#1"), ("II.1#1#2", "II.1#1"),
+                   ("II.1#2", "II.1"), ("II.1#2#1", "II.1#2"), ("II.2", "II")]
+    assert {s.marker for s in doc.sections if s.level > 2} <= {"dash", "plus"}
