@@ -53,6 +53,7 @@ class _Law:
     name: str
     kind: str  # luat | bo_luat
     versions: list[dict[str, str]]  # {year, number, date}
+    aliases: list[str] = field(default_factory=list)  # "BVMT"
 
 
 @dataclass
@@ -86,7 +87,15 @@ class _Rules:
     law_by_number: dict[str, tuple[_Law, dict]]
     law_number_re: re.Pattern
     unlisted_law_re: re.Pattern
+    amending_re: re.Pattern
+    amending_end: re.Pattern
+    law_apposition: re.Pattern
+    amending_head: str
     labels: dict[str, str]  # doc_type -> label for number-only canonical ids
+    bare_re: re.Pattern  # "số" before a number with no type word
+    described_re: re.Pattern  # a type word a few words before the end of a window
+    described_types: list[tuple[re.Pattern, dict]]
+    list_cont: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -117,12 +126,13 @@ def _rules() -> _Rules:
             {"year": str(v["year"]), "number": v.get("number"), "date": str(v.get("date") or "")}
             for v in e["versions"]
         ]
-        laws.append(_Law(e["name"], e.get("kind", "luat"), versions))
+        laws.append(_Law(e["name"], e.get("kind", "luat"), versions, list(e.get("aliases") or [])))
     law_by_group: dict[str, _Law] = {}
     law_alts = []
     for i, law in enumerate(sorted(laws, key=lambda x: -len(x.name))):
         law_by_group[f"l{i}"] = law
-        law_alts.append(f"(?P<l{i}>{_flex(law.name)})")
+        names = "|".join(_flex(n) for n in [law.name] + law.aliases)
+        law_alts.append(f"(?P<l{i}>{names})")
     # Patterns start with the literal "luat" (fast scan); the word boundary and a "bộ" before
     # it are checked in code.
     law_re = re.compile(r"luat\s+(?:" + "|".join(law_alts) + r")\b")
@@ -161,9 +171,19 @@ def _rules() -> _Rules:
         law_re=law_re,
         law_by_group=law_by_group,
         law_by_number=law_by_number,
-        law_number_re=re.compile(r"luat\s+(?:so\s+)?(?P<lnum>\d{1,3}/(?:19|20)\d\d/qh\d{1,2})\b"),
+        law_number_re=re.compile(r"luat\s+(?:so\s+)?(?P<lnum>\d{1,3}/(?:19|20)\d\d/qh\d{1,2})(?![0-9a-z])"),
         unlisted_law_re=re.compile(lw["unlisted_law"]["pattern"]),
+        amending_re=re.compile(lw["amending_law"]["pattern"]),
+        amending_end=re.compile(lw["amending_target_end"]["pattern"]),
+        law_apposition=re.compile(lw["law_number_apposition"]["pattern"]),
+        amending_head=lw["amending_head"],
         labels=labels,
+        bare_re=re.compile(r["bare_number"]["pattern"]),
+        described_re=re.compile(
+            r"(?<![\w])(?P<tw>" + "|".join(e["pattern"] for e in r["described_types"] + entries)
+            + r")(?:\s+[^\s,;.:()\d]+){0,6}\s+\Z"),
+        described_types=[(re.compile(e["pattern"]), e) for e in r["described_types"] + entries],
+        list_cont=re.compile(r["list_continuation"]["pattern"]),
     )
 
 
@@ -299,21 +319,56 @@ def _title_text(text: str, start: int) -> str | None:
     return title or None
 
 
-_SYMBOL_SPLIT = re.compile(r"\s*([-/])\s*")
-_UPPER_CODE = re.compile(r"[A-ZĐ][A-ZĐ0-9]*")
+_SYMBOL_SPLIT = re.compile(r"(\s*[-/]\s*)")
+_UPPER_CODE = re.compile(r"[A-ZĐ][A-ZĐ0-9]*(?:[.&][A-ZĐ0-9]+)?")
 _GLUED_MARKER = re.compile(r"(.*?[^\d])(\d{1,2})")
+_YEAR_CODE = re.compile(r"(?:19|20)\d\d")
+_TITLE_CODE = re.compile(r"[A-ZĐ][a-zđ]{1,3}")
+
+
+def _glued_codes(c: str, R: _Rules) -> tuple[str, str] | None:
+    """"QĐTTg" -> ("QĐ", "TTg"): a type code and an issuer code written without their hyphen."""
+    f = search_key(c).upper()
+    for t in R.type_codes:
+        ft = search_key(t).upper()
+        if f.startswith(ft) and f[len(ft):] in R.issuer_codes and len(ft) < len(f):
+            return c[:len(ft)], c[len(ft):]
+    return None
 
 
 def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
     """("NĐ-CP", first code) from the symbol as written ("ND-CP", "KH- UBND"), or None.
 
-    Codes after the first one that are not written as codes (upper case) are dropped."""
+    Codes after the first one that are not written as codes (upper case) are dropped. A code
+    may carry one dotted or "&" part ("NV.IV", "KT&XD"); a last code written glued in title
+    case ("ĐN-Cty", "QĐ-Tg") is kept as written; a symbol may end in a year ("/A2/2026")."""
     parts = _SYMBOL_SPLIT.split(raw.strip())
-    codes, seps = parts[0::2], parts[1::2]
+    codes, seps = parts[0::2], [x.strip() for x in parts[1::2]]
+    glued = [" " not in x for x in parts[1::2]]
     out = ""
     first = None
     for i, c in enumerate(codes):
         ok = (_UPPER_CODE.fullmatch(c) is not None) or c in R.mixed_codes
+        if not ok and i and seps[i - 1] == "/" and _YEAR_CODE.fullmatch(c) and i == len(codes) - 1:
+            out += "/" + c
+            break
+        if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c):
+            out += seps[i - 1] + c
+            break
+        if not ok and (two := _glued_codes(c, R)):
+            a, b = two
+            out += (seps[i - 1] if i else "") + R.code_casing.get(search_key(a).upper(), a.upper()) + "-" + \
+                R.code_casing.get(search_key(b).upper(), b if b in R.mixed_codes else b.upper())
+            first = first or R.code_casing.get(search_key(a).upper(), a.upper())
+            continue
+        if not ok and ("." in c or "&" in c):
+            c = re.split(r"[.&]", c, maxsplit=1)[0]  # "CP.Tiếp": a sentence went on after the symbol
+            ok = _UPPER_CODE.fullmatch(c) is not None or c in R.mixed_codes
+            if ok:
+                canon = R.code_casing.get(search_key(c).upper(), c.upper() if c not in R.mixed_codes else c)
+                out += (seps[i - 1] if i else "") + canon
+                first = first or canon
+            break
         if not ok:
             break
         marker = _GLUED_MARKER.fullmatch(c)
@@ -337,13 +392,15 @@ def _type_from_code(code: str | None, R: _Rules) -> str | None:
 def _numsym(text: str, m: re.Match, R: _Rules) -> tuple[str, str | None, str | None, str | None, int]:
     """(number, symbol, canonical id, first code, end) from a number_symbol match."""
     num = text[m.start("num"):m.end("num")]
-    for g in ("sym_a", "sym_b", "sym_c", "sym_d"):
+    for g in ("sym_a", "sym_b", "sym_c", "sym_d", "sym_e"):
         if m.group(g) is None:
             continue
         got = _canonical_symbol(text[m.start(g):m.end(g)], R)
         if not got:
             break
         sym, code = got
+        if g == "sym_e" and (_type_from_code(code, R) is None or "-" not in sym):
+            break  # "số 12 ngày": only a type code may open a symbol that lost its slash
         # How much of the symbol survived the case check decides where the mention ends.
         end = _symbol_end(text, m.start(g), sym)
         while end < m.end(g) and text[end].isdigit():
@@ -352,6 +409,8 @@ def _numsym(text: str, m: re.Match, R: _Rules) -> tuple[str, str | None, str | N
             symbol = f"{m['year']}/{sym}"
             return num, symbol, f"{num}/{symbol}", code, end
         sep = "-" if ("/" in sym and g in ("sym_c", "sym_d")) else ("-" if g == "sym_c" else "/")
+        if g == "sym_e":
+            sep = "/"
         return num, sym, f"{num}{sep}{sym}", code, end
     return num, None, None, None, m.end("num")
 
@@ -403,7 +462,55 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
     hits.extend(_law_hits(text, k, R, in_body))
     hits.extend(h for h in footnotes.values())
     hits.sort(key=lambda h: h.start)
+    bare = _bare_hits(text, k, hits, R, in_body)
+    if bare:
+        hits = sorted(hits + bare, key=lambda h: h.start)
     return hits, footnotes
+
+
+_OWN_NUMBER_LINE = re.compile(r"[^\S\n]*[\W_]*so\s*:")
+
+
+def _bare_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[_Hit]:
+    """"số 1316/TTg-KTN" with no type word right before it (rules: bare_number)."""
+    out: list[_Hit] = []
+    spans = [(h.start, h.end) for h in hits]
+    for m in R.bare_re.finditer(k):
+        s = m.start()
+        if in_body(s) or any(a <= s < b for a, b in spans):
+            continue
+        line_start = k.rfind("\n", 0, s) + 1
+        if _OWN_NUMBER_LINE.match(k, line_start) and _OWN_NUMBER_LINE.match(k, line_start).end() > s:
+            continue  # "Số: 664/KH-UBND": a document's own number line
+        nm = R.numsym_re.match(k, s)
+        if not nm or not any(nm[g] for g in ("sym_a", "sym_b", "sym_c", "sym_d", "sym_e")):
+            continue
+        num, sym, canon, code, end = _numsym(text, nm, R)
+        if not canon:
+            continue
+        start, generic = s, False
+        window = k[max(line_start, s - 80):s]
+        dm = R.described_re.search(window)
+        doc_type = None
+        if dm:
+            word = dm["tw"]
+            entry = next(e for rx, e in R.described_types if rx.fullmatch(word))
+            generic = bool(entry.get("generic"))
+            doc_type = (_type_from_code(code, R) or entry["type"]) if generic else entry["type"]
+            start = s - len(window) + dm.start()
+        else:
+            prev = [h for h in hits + out if h.end <= s]
+            if prev:
+                p = max(prev, key=lambda h: h.end)
+                if R.list_cont.match(k[p.end:s]):
+                    doc_type, generic = p.doc_type, p.generic
+        if doc_type is None:
+            doc_type, generic = _type_from_code(code, R) or "cong_van", True
+        hit = _Hit(start, end, doc_type, num, sym, canon, has_so=True, generic=generic,
+                   caps=text[start:end].isupper())
+        _tail(text, k, hit, R)
+        out.append(hit)
+    return out
 
 
 def _ref_matches(k: str, R: _Rules):
@@ -475,9 +582,16 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         # "Luật" with a capital L, or "Bộ luật": "pháp luật an toàn" names no law.
         return text[i].isupper() or k.startswith("bo ", max(0, i - 3))
 
+    def free(a: int) -> bool:
+        return not any(s <= a < e for s, e in taken)
+
+    for hit in _amending_hits(text, k, R, in_body, capital_at):
+        out.append(hit)
+        taken.append((hit.start, hit.end))
+
     for m in R.law_re.finditer(k):
         lstart = m.start()
-        if lstart and k[lstart - 1].isalnum() or not capital_at(lstart) or in_body(lstart):
+        if lstart and k[lstart - 1].isalnum() or not capital_at(lstart) or in_body(lstart) or not free(lstart):
             continue
         start = lstart - 3 if k.startswith("bo ", max(0, lstart - 3)) else lstart
         law = next(R.law_by_group[g] for g in R.law_by_group if m.group(g) is not None)
@@ -500,18 +614,22 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         out.append(hit)
         taken.append((m.start(), hit.end))
 
-    def free(a: int) -> bool:
-        return not any(s <= a < e for s, e in taken)
-
     for m in R.law_number_re.finditer(k):
         if not free(m.start()) or not capital_at(m.start()) or m.start() and k[m.start() - 1].isalnum():
             continue
         found = R.law_by_number.get(m["lnum"])
+        number = text[m.start("lnum"):m.end("lnum")].upper()
         if found:
             law, v = found
-            out.append(_Hit(m.start(), m.end(), "luat", v["number"], None, None, law=law,
-                            law_year=v["year"]))
-            taken.append((m.start(), m.end()))
+            hit = _Hit(m.start(), m.end(), "luat", v["number"], None, None, law=law, law_year=v["year"])
+        else:
+            # "Luật số 118/2025/QH15" that the table does not hold: known by its number.
+            hit = _Hit(m.start(), m.end(), "luat", number, None, number)
+        got = _iso_date(k, hit.end, R)
+        if got:
+            hit.date, hit.end = got
+        out.append(hit)
+        taken.append((m.start(), hit.end))
     for m in R.unlisted_law_re.finditer(k):
         if not free(m.start()) or in_body(m.start()) or m.start() and k[m.start() - 1].isalnum():
             continue
@@ -539,6 +657,48 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         if hit.law_year:
             out.append(hit)
             taken.append((m.start(), hit.end))
+    return out
+
+
+def _amending_hits(text: str, k: str, R: _Rules, in_body, capital_at) -> list[_Hit]:
+    """"Luật sửa đổi, bổ sung một số điều của Luật …": one law of its own (laws.yaml)."""
+    out: list[_Hit] = []
+    for m in R.amending_re.finditer(k):
+        start = m.start()
+        if start and k[start - 1].isalnum() or not capital_at(start) or in_body(start):
+            continue
+        t0 = m.start("target")
+        lm = R.law_re.match(k, t0 + 3 if k.startswith("bo ", t0) else t0)
+        if lm and text[t0].isupper():
+            law = next(R.law_by_group[g] for g in R.law_by_group if lm.group(g) is not None)
+            prefix = "Bộ luật" if law.kind == "bo_luat" else "Luật"
+            target, t_end = f"{prefix} {law.name}", lm.end()
+        else:
+            em = R.amending_end.search(k, m.end("target"), min(len(k), t0 + 160))
+            t_end = em.start() if em else min(len(k), t0 + 160)
+            target = re.sub(r"\s+", " ", text[t0:t_end]).strip(" ,")
+        head = R.amending_head
+        hit = _Hit(start, t_end, "luat", None, None, None)
+        year = None
+        nm = re.compile(r"\s*,?\s*(?:\(\s*)?so\s+(\d{1,3}/((?:19|20)\d\d)/qh\d{1,2})\)?").match(k, t_end)
+        if nm:
+            hit.number, year, hit.end = text[nm.start(1):nm.end(1)].upper(), nm.group(2), nm.end()
+        got = _iso_date(k, hit.end, R)
+        if got:
+            hit.date, hit.end = got
+            year = year or (hit.date or "")[:4] or None
+        elif not year:
+            y = re.compile(r"\s*,?\s*(?:nam\s+)?((?:19|20)\d\d)\b").match(k, hit.end)
+            if y:
+                year, hit.end = y.group(1), y.end()
+        ap = R.law_apposition.search(k, max(0, start - 60), start)
+        if ap:
+            hit.number = hit.number or text[ap.start("lnum"):ap.end("lnum")].upper()
+            year = year or ap["y"]
+            hit.start = ap.start()  # the number and its name are one mention
+        hit.canonical = f"{head} {target} {year}" if year else f"{head} {target}"
+        hit.caps = text[start:t_end].isupper()
+        out.append(hit)
     return out
 
 

@@ -341,3 +341,75 @@ def test_every_document_a_footnote_lists_is_a_reference():
     got = refs_of(text)
     assert set(got) == {"10/KL-TT", "17/KL-TT", "4330/UBND-KT", "196/UBND-KT"}
     assert got["17/KL-TT"].date == "2025-11-05"
+
+
+# ------------------------------------------------------------------ symbols of every shape
+
+
+@pytest.mark.parametrize("text,canonical,doc_type", [
+    ("(Công văn số 501/TTr-NV.IV ngày 12/6/2025 của Thanh tra tỉnh)", "501/TTr-NV.IV", "cong_van"),
+    ("theo quy định của Nghị quyết 66.4/2025/NQ-CP ngày 21/9/2025", "66.4/2025/NQ-CP", "nghi_quyet"),
+    ("Văn bản số 21.4/GĐN ngày 21/4/2026", "21.4/GĐN", "cong_van"),
+    ("Văn bản số 1203/UBND-KT&XD ngày 02/3/2025 của UBND tỉnh", "1203/UBND-KT&XD", "cong_van"),
+    ("tại Quyết định số 1050 QĐ-UBND ngày 06/3/2026 của UBND tỉnh", "1050/QĐ-UBND", "quyet_dinh"),
+    ("Kế hoạch số 12 KH-SCT ngày 06/3/2026", "12/KH-SCT", "ke_hoach"),
+    ("được Thủ tướng Chính phủ Quyết định số 1626/QĐTTg ngày 15/12/2023.", "1626/QĐ-TTg", "quyet_dinh"),
+    ("phê duyệt tại Quyết định số 866/QĐ-Tg ngày 18/7/2023 và", "866/QĐ-Tg", "quyet_dinh"),
+    ("tại Văn bản số 27/ĐN-Cty ngày 21/4/2026;", "27/ĐN-Cty", "cong_van"),
+    ("(Hợp đồng nguyên tắc mua bán VLNCN số 244/HĐNT/A2/2026 với Tổng công ty)", "244/HĐNT/A2/2026", "other"),
+    ("theo Giấy phép dịch vụ nổ mìn số 333/GP-ATMT ngày 10/5/2024 của Cục", "333/GP-ATMT", "other"),
+    ("nhận được Giấy đề nghị số 24/CV-TH ngày 09/7/2026 của Doanh nghiệp", "24/CV-TH", "other"),
+])
+def test_symbols_with_dots_ampersands_glued_codes_and_lost_slashes(text, canonical, doc_type):
+    got = refs_of(text)
+    assert list(got) == [canonical]
+    assert got[canonical].doc_type == doc_type
+    r = got[canonical]
+    assert text[r.span.start:r.span.end] == r.text
+
+
+def test_a_sentence_after_a_symbol_is_not_part_of_it():
+    got = refs_of("theo Nghị quyết số 209/NQ-CP.Tiếp theo đó, Kế hoạch số 12 ngày nào đó")
+    assert "209/NQ-CP" in got
+    got = refs_of("Quyết định số 12 ngày 06/3/2026 của UBND tỉnh")  # "số 12 ngày": no symbol
+    assert list(got) == ["Quyết định số 12"]
+
+
+def test_bare_numbers_continue_a_list_and_own_number_lines_are_not_references():
+    got = refs_of("tại văn bản số 2687/TTg-KTN ngày 30/12/2014 (đối với tỉnh Lào Cai); số 1316/TTg-KTN ngày "
+                  "10/8/2015 ( đối với tỉnh Yên Bái).")
+    assert {c: (r.doc_type, r.date) for c, r in got.items()} == {
+        "2687/TTg-KTN": ("cong_van", "2014-12-30"), "1316/TTg-KTN": ("cong_van", "2015-08-10")}
+    got = refs_of("Quyết định số 12/QĐ-UBND ngày 01/3/2025, số 15/QĐ-UBND ngày 05/3/2025 của UBND tỉnh")
+    assert got["15/QĐ-UBND"].doc_type == "quyet_dinh"
+    assert refs_of("Số: 1050 /QĐ-SCT Lào Cai, ngày 06 tháng 3 năm 2026\nđạt 12/15 xã, số 04/04 đơn vị") == {}
+
+
+# ------------------------------------------------------------------ laws: amending, by number, abbreviated
+
+
+def test_amending_law_is_a_law_of_its_own():
+    got = refs_of("Thực hiện, Luật Địa chất và khoáng sản năm 2024 và Luật sửa đổi, bổ sung một số điều của Luật "
+                  "Địa chất và khoáng sản năm 2025, UBND tỉnh đã chỉ đạo. Tại khoản 26, Điều 1, Luật sửa đổi Luật Địa "
+                  "chất và Khoáng sản năm 2025 quy định", date="2026-01")
+    amend = "Luật sửa đổi, bổ sung một số điều của Luật Địa chất và khoáng sản 2025"
+    assert set(got) == {"Luật Địa chất và khoáng sản 2024", amend}
+    assert len(got[amend].mentions) == 2
+    # Without a year, and an amending law of many laws named by its number just before.
+    got = refs_of("¹ Đặc biệt: Luật Địa chất và khoáng sản ngày 29/11/2024; Luật sửa đổi, bổ sung một số điều của "
+                  "Luật Địa chất và khoáng sản; các Nghị định của Chính phủ", date="2026-01")
+    assert "Luật sửa đổi, bổ sung một số điều của Luật Địa chất và khoáng sản" in got
+    assert got["Luật Địa chất và khoáng sản 2024"].date == "2024-11-29"
+    got = refs_of("khoản 16 Điều I Luật số 146/2025/QH15 của Quốc hội: Luật sửa đổi, bổ sung một số điều của 15 luật "
+                  "trong lĩnh vực nông nghiệp và môi trường.")
+    assert list(got) == ["Luật sửa đổi, bổ sung một số điều của 15 luật trong lĩnh vực nông nghiệp và môi trường 2025"]
+
+
+def test_laws_by_unlisted_number_with_their_date_and_by_abbreviation():
+    got = refs_of("Điều 39 Luật số 42/2024/QH15 ngày 29/6/2024 (được sửa đổi, bổ sung tại Luật số 118/2025/QH15).")
+    assert got["Luật Quản lý, sử dụng vũ khí, vật liệu nổ và công cụ hỗ trợ 2024"].date == "2024-06-29"
+    assert got["118/2025/QH15"].doc_type == "luat"
+    got = refs_of("thực hiện đầy đủ các hồ sơ thủ tục về môi trường theo quy định của Luật BVMT 2020.")
+    assert list(got) == ["Luật Bảo vệ môi trường 2020"]
+    got = refs_of("tuân thủ Luật ATVSLĐ và các văn bản hướng dẫn", date="2025-01")
+    assert list(got) == ["Luật An toàn, vệ sinh lao động 2015"]
