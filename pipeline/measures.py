@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from . import timex
 from .model import Deadline, Document, Result, Section, Target
 from .rules import load
 from .textkeys import match_key
@@ -72,18 +73,17 @@ class _Rules:
     change: re.Pattern[str]
     threshold: re.Pattern[str]
     not_a_count_before: re.Pattern[str]
-    date_bound: re.Pattern[str]
-    needs_action_for: frozenset[str]
     past_marker: re.Pattern[str]
-    reported_past: re.Pattern[str]
+    clause_opening_gap: re.Pattern[str]
+    issued_every: re.Pattern[str]
+    completion_before: re.Pattern[str]
+    time_label_before: re.Pattern[str]
     table_number: re.Pattern[str]
     table_count_prefixes: tuple[str, ...]  # match keys, longest first, each with a space after
     action_words: re.Pattern[str]
-    periodic: re.Pattern[str]
-    clause_periodic: re.Pattern[str]
-    clause_periodic_requires: re.Pattern[str]
     attach_gap: re.Pattern[str]
-    recurrence: list[tuple[str, re.Pattern[str]]]
+    task_column: re.Pattern[str]
+    lead_column: re.Pattern[str]
     subject_start: re.Pattern[str]
     subject_end: re.Pattern[str]
     action_start: re.Pattern[str]
@@ -141,18 +141,17 @@ def _rules() -> _Rules:
         change=re.compile(_kp(r["change"]["pattern"])),
         threshold=re.compile(_kp(r["threshold"]["pattern"])),
         not_a_count_before=re.compile(_kp(r["not_a_count_before"])),
-        date_bound=re.compile(_kp(d["date_bound"]["pattern"])),
-        needs_action_for=frozenset(d["needs_action_for"]),
         action_words=re.compile(_kp(d["action_words"])),
-        past_marker=re.compile(_kp(d["past_marker"])),
-        reported_past=re.compile(_kp(d["reported_past"]["pattern"])),
+        past_marker=re.compile(_kp(d["past_marker"]["pattern"])),
+        clause_opening_gap=re.compile(_kp(d["clause_opening_gap"]["pattern"])),
+        issued_every=re.compile(_kp(d["issued_every"]["pattern"])),
+        completion_before=re.compile(_kp(d["completion_before"]["pattern"])),
+        time_label_before=re.compile(_kp(d["time_label_before"]["pattern"])),
         table_number=re.compile(r["table_number"]["pattern"]),
         table_count_prefixes=tuple(match_key(p) + " " for p in sorted(r["table_count_prefixes"], key=len, reverse=True)),
-        periodic=re.compile(_kp(d["periodic"]["pattern"])),
-        clause_periodic=re.compile(_kp(d["clause_periodic"]["pattern"])),
-        clause_periodic_requires=re.compile(_kp(d["clause_periodic"]["requires"])),
         attach_gap=re.compile(_kp(d["attach_gap"])),
-        recurrence=[(k, re.compile(_kp(p))) for k, p in d["recurrence"].items()],
+        task_column=re.compile(_kp(d["task_column"]["pattern"])),
+        lead_column=re.compile(_kp(d["lead_column"]["pattern"])),
         subject_start=re.compile(_kp(d["subject_start"]["pattern"])),
         subject_end=re.compile(_kp(d["subject_end"]["pattern"])),
         action_start=re.compile(_kp(d["action_start"]["pattern"])),
@@ -656,35 +655,16 @@ class DeadlineHit(NamedTuple):
     end: int
     text: str
     date: str | None  # "2025-12-15", "--12-15" (every year), "2025-12", "2026-Q4"
-    recurrence: str | None  # yearly | half_yearly | quarterly | monthly | weekly | ad_hoc | once
+    recurrence: str | None  # yearly | half_yearly | quarterly | monthly | weekly | ad_hoc | periodic | once
 
 
-_ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 # The bracket that closes "Định kỳ hằng năm (trước ngày 10/12", and "hoặc đột xuất" after it.
 _CLOSE_BRACKET = re.compile(_kp(r"\s*\**\s*\)(?:\s+(?:hoặc|và) đột xuất)?"))
 
 
 def _recurrence_of(period: str) -> str | None:
-    for name, pattern in _rules().recurrence:
-        if pattern.search(period):
-            return name
-    return None
-
-
-def _date_of(m: re.Match[str]) -> tuple[str | None, bool]:
-    """ISO (or partial) date of a date bound, and whether it is a full calendar date."""
-    g = m.groupdict()
-    if g["d5"]:  # "trước ngày 20 hằng tháng"
-        return (f"---{int(g['d5']):02d}" if 1 <= int(g["d5"]) <= 31 else None), False
-    d, mo, y = g["d1"] or g["d2"], g["m1"] or g["m2"] or g["m3"], g["y1"] or g["y2"] or g["y3"] or g["y4"]
-    if g["q"]:
-        q = _ROMAN_Q.get(g["q"]) or int(g["q"])
-        return (f"{y}-Q{q}" if y else f"Q{q}"), bool(y)
-    if mo is None or not 1 <= int(mo) <= 12 or (d and not 1 <= int(d) <= 31):
-        return None, False
-    if d:
-        return (f"{y}-{int(mo):02d}-{int(d):02d}" if y else f"--{int(mo):02d}-{int(d):02d}"), bool(y)
-    return (f"{y}-{int(mo):02d}" if y else f"--{int(mo):02d}"), bool(y)
+    """Canonical recurrence of period words ("hằng năm" → "yearly"); see timex.recurrence_of."""
+    return timex.recurrence_of(period)
 
 
 def _clause_around(key: str, s: int, e: int) -> tuple[int, int]:
@@ -694,68 +674,84 @@ def _clause_around(key: str, s: int, e: int) -> tuple[int, int]:
     return left + 1, min(right_candidates) if right_candidates else len(key)
 
 
-def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[DeadlineHit]:
-    """Deadlines stated in `text`: date bounds and recurrences, merged when they go together.
+def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]:
+    """Whether a time expression sets a deadline in its clause key[cs:…], and where its
+    deadline text starts (a completion verb just before "trong năm 2026" is part of it)."""
+    R = _rules()
+    s = x.start
+    before = key[cs:s]
+    if x.kind == "relative":
+        if x.form == "after_event":  # "Báo cáo … sau khi kết thúc đợt kiểm tra"
+            return bool(R.action_words.search(before)), s
+        lim = key[s:x.end].split(" ", 1)[0]
+        return lim not in ("trong", "sau") or x.anchor is not None, s
+    if x.kind == "recurrence":
+        if x.form != "every":  # "định kỳ …", "01 lần/tháng"
+            return True, s
+        opening = _BULLET.match(key, cs).end()
+        if s <= opening or R.clause_opening_gap.fullmatch(key, opening, s):
+            return True, s  # "Hằng năm, chủ động xây dựng kế hoạch …", "- Hàng quý, hàng năm thực hiện …"
+        if R.issued_every.search(before):
+            return True, s  # "xây dựng kế hoạch thanh tra hàng năm", "báo cáo hằng quý"
+        return False, s
+    if x.bound == "before":
+        return True, s
+    if x.bound == "within":
+        trigger = key[s:x.end].split(" ")[0]
+        if trigger in ("xong", "hoàn"):  # "xong trong", "hoàn thành trong"
+            return True, s
+        act = None
+        for act in R.action_words.finditer(key, cs, s):
+            pass
+        if act is None or R.past_marker.search(key, cs, s):
+            return False, s
+        done = R.completion_before.search(key, max(cs, s - 60), s)
+        return True, (done.start() if done else s)
+    if x.bound is None and x.kind in ("date", "period") and R.time_label_before.search(before):
+        return True, s  # "Thời gian kiểm tra: 13h30’ ngày 29/4/2026"
+    return False, s
 
-    "Định kỳ hằng năm (trước ngày 15/12)" is one deadline (date "--12-15", recurrence
-    "yearly"); "định kỳ 6 tháng đầu năm (trước ngày 15 tháng 6 hằng năm), cả năm (trước ngày
-    15 tháng 12 hằng năm)" is two. Offsets are into `text`, plus `offset`. `key` is
-    `match_key(text)` when the caller already has it.
+
+def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[DeadlineHit]:
+    """Deadlines stated in `text`: the time expressions of pipeline.timex that set one.
+
+    A date or period after "trước / chậm nhất / hạn" ("trước ngày 15/12"); after "trong"
+    when the clause asks for a completion or a report before it ("hoàn thành … trong năm
+    2026", not "Trong tháng 3/2025, UBND tỉnh đã ban hành"); a recurrence that "định kỳ"
+    announces or that opens its clause ("Hằng năm, …"); a relative limit ("ít nhất 10 ngày",
+    "trước 24h trước khi sử dụng"); a time after a "Thời gian …:" label. A start alone ("từ
+    tháng 01/2026") and a horizon ("đến năm 2030") are not deadlines. "Định kỳ hằng năm
+    (trước ngày 15/12)" is one deadline (date "--12-15", recurrence "yearly"). Offsets are
+    into `text`, plus `offset`. `key` is `match_key(text)` when the caller already has it.
     """
     R = _rules()
     key = match_key(text) if key is None else key
-    periodic = []
-    for m in R.periodic.finditer(key):
-        period = m.group("period") or m.group("period2")
-        periodic.append((m.start(), m.end(), _recurrence_of(period), bool(m.group("adhoc"))))
-    # A clause can only open with the recurrence on a line that holds one somewhere (the
-    # pattern has no anchors or look-arounds, so each such line holds a match of one pass
-    # over the key); most lines don't, so only those lines are read clause by clause.
-    candidates = sorted({key.rfind("\n", 0, m.start()) + 1 for m in R.clause_periodic.finditer(key)})
-    for ls in candidates:
-        nl = key.find("\n", ls)
-        le = len(key) if nl < 0 else nl
-        if not R.clause_periodic.search(key, ls, le):
-            continue
-        for cs, ce in _clauses(text, ls, le):
-            s = _BULLET.match(key, cs).end()
-            m = R.clause_periodic.match(key, s, ce)
-            if m and R.clause_periodic_requires.search(key, m.end(), ce):
-                periodic.append((m.start(), m.start("period") + len(m.group("period")),
-                                 _recurrence_of(m.group("period")), False))
+    exprs = timex.find_time_expressions(text, 0, key)
     hits: list[DeadlineHit] = []
-    used: set[int] = set()
-    for m in R.date_bound.finditer(key):
-        trigger = key[m.start():m.end()].split(" ngày")[0].split(" tháng")[0].split(" quý")[0].strip()
-        cs, ce = _clause_around(key, m.start(), m.end())
-        if trigger in R.needs_action_for:
-            if not R.action_words.search(key, cs, ce) or R.past_marker.search(key, cs, ce):
-                continue
-        elif R.reported_past.search(key, cs, m.start()):
+    prev: timex.TimeExpression | None = None  # the recurrence just before, for brackets
+    for x in exprs:
+        cs, _ = _clause_around(key, x.start, x.end)
+        ok, start = _is_deadline(key, x, cs)
+        if x.kind in ("date", "period") and prev is not None and hits and hits[-1].start == prev.start + offset \
+                and R.attach_gap.match(key[prev.end:x.start]):
+            # "Định kỳ hằng năm (trước ngày 15/12)": the date in brackets belongs to the recurrence.
+            end = x.end
+            close = _CLOSE_BRACKET.match(key, end)
+            if close:
+                end = close.end()
+            rec = prev.recurrence or x.recurrence
+            hits[-1] = DeadlineHit(prev.start + offset, end + offset, text[prev.start:end], x.value, rec)
+            prev = None
             continue
-        date, full = _date_of(m)
-        if date is None:
+        prev = x if x.kind == "recurrence" and ok else None
+        if not ok:
             continue
-        start, end = m.start(), m.end()
-        recurrence = ("monthly" if m.group("d5") else "yearly" if m.group("yearly")
-                      else "once" if full else None)
-        # A recurrence right before, with the date in brackets, is the same deadline.
-        for i, (ps, pe, prec, adhoc) in enumerate(periodic):
-            if i not in used and pe <= start and R.attach_gap.match(key[pe:start]):
-                used.add(i)
-                start, recurrence = ps, prec or recurrence
-                close = _CLOSE_BRACKET.match(key, end)
-                if close:
-                    end = close.end()
-                break
-        if recurrence is None:
-            recurrence = "yearly" if date.startswith("--") else "once"
-        hits.append(DeadlineHit(start + offset, end + offset, text[start:end], date, recurrence))
-    for i, (ps, pe, prec, adhoc) in enumerate(periodic):
-        if i in used or any(h.start - offset <= ps < h.end - offset for h in hits):
-            continue
-        hits.append(DeadlineHit(ps + offset, pe + offset, text[ps:pe], None, prec or ("ad_hoc" if adhoc else None)))
-    hits.sort()
+        rec = x.recurrence
+        if rec is None and x.value and x.value.startswith("--"):
+            rec = "yearly"
+        elif rec is None and x.kind in ("date", "period"):
+            rec = "once"
+        hits.append(DeadlineHit(start + offset, x.end + offset, text[start:x.end], x.value, rec))
     return hits
 
 
@@ -842,14 +838,89 @@ def _who_what(doc: Document, key: str, hit: DeadlineHit, all_hits: list[Deadline
 
 
 def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
+    """The document's deadlines: those its text states (find_deadlines), the time frame of a
+    section heading ("… TRONG THÁNG 12/2025", who unknown) and each row's time cell of a task
+    table (who: the lead cell, what: the task)."""
     body_end = re.search(r"^nơi nhận\s*:", key, re.M)
     end = body_end.start() if body_end else len(key)
     hits = find_deadlines(doc.text[:end], key=key[:end])
-    out = []
+    out: list[Deadline] = []
+    cells = _table_time_cells(doc, key)
+    heads = [(s.heading_span.start, s.heading_span.end) for s in doc.sections
+             if s.marker not in ("dash", "plus") and 0 < len(doc.text[s.heading_span.start:s.heading_span.end].split()) <= 25]
+    taken: list[tuple[int, int]] = [(d.span.start, d.span.end) for d in cells]
     for h in hits:
+        if any(s <= h.start < e for s, e in taken):
+            continue
+        if key.startswith("trong ", h.start) and _before_document(h.date, doc.metadata.date):
+            continue  # "… hết hiệu lực trong năm 2025" in a report of 2026: the period reported on
         who, what = _who_what(doc, key, h, hits)
         out.append(Deadline(text=h.text, span=doc.span(h.start, h.end), date=h.date,
                             recurrence=h.recurrence, who=who, what=what))
+        taken.append((h.start, h.end))
+    for hs, he in heads:
+        for x in timex.find_time_expressions(doc.text[hs:he], hs, key[hs:he]):
+            if x.kind not in ("date", "period") or x.bound not in ("within", "before"):
+                continue
+            if _before_document(x.value, doc.metadata.date):
+                continue  # "I. KẾT QUẢ THỰC HIỆN TRONG NĂM 2025" in a report: the period reported on
+            if any(s < x.end and x.start < e for s, e in taken):
+                continue
+            out.append(Deadline(text=x.text, span=doc.span(x.start, x.end), date=x.value,
+                                recurrence=x.recurrence or "once"))
+            taken.append((x.start, x.end))
+    out += cells
+    out.sort(key=lambda d: d.span.start)
+    return out
+
+
+def _before_document(value: str | None, doc_date: str | None) -> bool:
+    """Whether an ISO (partial) date or period ends before the document's date."""
+    if not value or not doc_date or not value[:4].isdigit():
+        return False
+    y, dy = int(value[:4]), int(doc_date[:4])
+    if y != dy:
+        return y < dy
+    m = re.match(r"\d{4}-(?:(\d{2})|Q(\d)|H(\d))", value)
+    dm = re.match(r"\d{4}-(\d{2})", doc_date)
+    if not m or not dm:
+        return False
+    last = int(m.group(1)) if m.group(1) else int(m.group(2)) * 3 if m.group(2) else int(m.group(3)) * 6
+    return last < int(dm.group(1))
+
+
+def _table_time_cells(doc: Document, key: str) -> list[Deadline]:
+    """The time cell of each row of a table whose header names a time column ("Thời gian
+    thực hiện", "Tiến độ", "Thời hạn hoàn thành"). "Thường xuyên" is a frame, not a deadline."""
+    out: list[Deadline] = []
+    text = doc.text
+    for table in doc.tables:
+        if len(table.rows) < 2:
+            continue
+        head = [text[c.start:c.end] for c in table.rows[0]]
+        time_j = next((j for j, h in enumerate(head) if timex.is_time_column(h)), None)
+        if time_j is None:
+            continue
+        task_j = next((j for j, h in enumerate(head) if _rules().task_column.search(match_key(h))), None)
+        who_j = next((j for j, h in enumerate(head) if _rules().lead_column.search(match_key(h))), None)
+        for row in table.rows[1:]:
+            if time_j >= len(row):
+                continue
+            c = row[time_j]
+            if any(c == other for j, other in enumerate(row) if j != time_j):
+                continue  # a merged group row
+            x = timex.time_of_cell(text[c.start:c.end], c.start, key[c.start:c.end])
+            if x is None or x.recurrence == "continuous":
+                continue
+            who = what = None
+            if who_j is not None and who_j < len(row):
+                who = " ".join(text[row[who_j].start:row[who_j].end].split()) or None
+            if task_j is not None and task_j < len(row):
+                what = " ".join(text[row[task_j].start:row[task_j].end].split()[:12]) or None
+            rec = x.recurrence or ("yearly" if x.value and x.value.startswith("--") else
+                                   "once" if x.kind in ("date", "period") else None)
+            out.append(Deadline(text=x.text, span=doc.span(x.start, x.end), date=x.value,
+                                recurrence=rec, who=who, what=what))
     return out
 
 

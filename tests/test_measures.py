@@ -45,8 +45,9 @@ def _search(pattern: str, example: str) -> bool:
 
 @pytest.mark.parametrize("path", [
     ("indicator_heads",), ("target_lead",), ("per_year_scope",), ("per_year_suffix",), ("horizon",),
-    ("context_openers",), ("threshold",), ("deadlines", "date_bound"), ("deadlines", "periodic"),
-    ("deadlines", "clause_periodic"), ("deadlines", "subject_start"), ("deadlines", "subject_end"),
+    ("context_openers",), ("threshold",), ("deadlines", "past_marker"), ("deadlines", "completion_before"),
+    ("deadlines", "issued_every"), ("deadlines", "time_label_before"), ("deadlines", "task_column"),
+    ("deadlines", "lead_column"), ("deadlines", "subject_start"), ("deadlines", "subject_end"),
     ("deadlines", "action_start"), ("change",),
 ])
 def test_every_rule_example_matches(path):
@@ -295,11 +296,17 @@ def test_full_date_once_with_who_from_the_numbered_item():
 
 @pytest.mark.parametrize("text", [
     "- Định kỳ triển khai tổ chức kiểm tra việc chấp hành các quy định của pháp luật về vệ sinh lao động.",
-    "- Hằng năm xây dựng kế hoạch, bố trí kinh phí và tổ chức triển khai thực hiện công tác ATVSLĐ.",
     "- Thực hiện nghiêm chế độ báo cáo định kỳ, báo cáo đột xuất về công tác an toàn, vệ sinh lao động.",
     "Thực hiện Nghị quyết số 209/NQ-CP ngày 28/10/2024 của Chính phủ.",
     "Định kỳ sơ kết, tổng kết công tác phối hợp.",
     "Trong tháng 3/2025, UBND tỉnh đã ban hành Kế hoạch thực hiện.",
+    # a start alone, a horizon, a budget line, an adverb
+    "Thực hiện báo cáo hằng tháng, bắt đầu từ tháng 01/2026 theo mẫu.".replace("báo cáo hằng tháng", "báo cáo"),
+    "Phấn đấu đến năm 2030, tỷ lệ lao động qua đào tạo đạt 70%.",
+    "Ngân sách nhà nước bố trí trong dự toán chi thường xuyên hằng năm cho các đơn vị.",
+    "- Thường xuyên kiểm tra, giám sát các cơ sở sản xuất.",
+    "- Tăng cường lực lượng bảo vệ kho bảo quản VLNCN 24/24h.",
+    "Thực hiện nghiêm chế độ báo cáo định kỳ, đột xuất theo quy định.",
 ])
 def test_not_deadlines(text):
     assert find_deadlines(text) == []
@@ -344,10 +351,95 @@ def test_report_tables_give_one_result_per_figure(tmp_path):
     assert all(doc.text[r.span.start:r.span.end] == r.text for r in doc.results)
 
 
-def test_a_deadline_in_a_recounted_past_request_is_not_this_documents():
-    from pipeline.measures import find_deadlines
-
+def test_a_deadline_stated_in_a_recounted_request_is_still_listed():
+    # The gold lists "trước ngày 05/02/2026" of lao-cai_cong-van_3686 for Cục Đăng kiểm: a date
+    # bound is a deadline even when the clause recounts who asked for it.
     past = "Bộ Công an đã có Văn bản đề nghị Cục Đăng kiểm ban hành hướng dẫn trước ngày 05/02/2026, nhưng đến nay chưa ban hành."
-    assert find_deadlines(past) == []
+    assert [h.text for h in find_deadlines(past)] == ["trước ngày 05/02/2026"]
     assigned = "Các sở, ngành đã được giao nhiệm vụ báo cáo kết quả trước ngày 15/12/2025."
     assert [h.text for h in find_deadlines(assigned)] == ["trước ngày 15/12/2025"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a recurrence that opens its clause is the task's time frame (lao-cai 5973, chi-thi-11; variants)
+    ("- Hàng năm tổng hợp, đánh giá tình hình vi phạm và tham mưu, đề xuất Chủ tịch UBND tỉnh các giải pháp.",
+     [("Hàng năm", None, "yearly")]),
+    ("- Tăng cường công tác thanh tra. Hàng năm, chủ động xây dựng kế hoạch và tổ chức thực hiện tốt các cuộc thanh tra.",
+     [("Hàng năm", None, "yearly")]),
+    ("b) Hằng quý, Sở Công Thương tổng hợp tình hình gửi UBND tỉnh.", [("Hằng quý", None, "quarterly")]),
+    ("- Hàng quý, hàng năm thực hiện chế độ, thời hạn, nội dung báo cáo đúng theo quy định.",
+     [("Hàng quý, hàng năm", None, "quarterly")]),
+    # a recurrence after the document a clause issues
+    ("- Chủ trì, phối hợp với các Sở, ban, ngành xây dựng kế hoạch thanh tra hàng năm theo hướng có trọng tâm.",
+     [("hàng năm", None, "yearly")]),
+    ("- Tham mưu UBND tỉnh ban hành bảng giá tính thuế tài nguyên trên địa bàn tỉnh hàng năm theo quy định.",
+     [("hàng năm", None, "yearly")]),
+    # "định kỳ" with no period, and with a list of periods
+    ("b) Định kỳ hoặc đột xuất tổng hợp, báo cáo Ủy ban nhân dân tỉnh, Bộ Tài chính.",
+     [("Định kỳ hoặc đột xuất", None, "periodic")]),
+    ("Định kỳ 6 tháng, hàng năm, giữa nhiệm kỳ, Sở Công Thương tổ chức sơ kết, đánh giá kết quả thực hiện.",
+     [("Định kỳ 6 tháng, hàng năm, giữa nhiệm kỳ", None, "half_yearly")]),
+    # completion within a period; the verb's short object is part of the deadline
+    ("- UBND phường Yên Bái xây dựng phương án di dời, hoàn thành phê duyệt phương án trong năm 2026.",
+     [("hoàn thành phê duyệt phương án trong năm 2026", "2026", "once")]),
+    ("- Xử lý dứt điểm việc khai thác cát, sỏi bằng tàu cuốc xong trong quý II/2026.",
+     [("xong trong quý II/2026", "2026-Q2", "once")]),
+    ("dự kiến hoàn thành xong trong quý 2/2026.", [("xong trong quý 2/2026", "2026-Q2", "once")]),
+    ("UBND tỉnh đã giao Sở Nông nghiệp và Môi trường chủ trì rà soát, tham mưu điều chỉnh, hoàn thành trong tháng 5/2026.",
+     [("hoàn thành trong tháng 5/2026", "2026-05", "once")]),
+    ("hoàn thành chậm nhất đến ngày 01 tháng 7 năm 2028 theo yêu cầu của Bộ Xây dựng.",
+     [("chậm nhất đến ngày 01 tháng 7 năm 2028", "2028-07-01", "once")]),
+    # relative limits
+    ("h) Tổ chức, doanh nghiệp phải thông báo bằng văn bản đến UBND tỉnh ít nhất 10 ngày, thông báo cho UBND "
+     "cấp xã nơi thực hiện nổ mìn trước 24h trước khi sử dụng theo quy định.",
+     [("ít nhất 10 ngày", None, None), ("trước 24h trước khi sử dụng", None, None)]),
+    ("3. Thời hạn kiểm tra: Kể từ ngày công bố Quyết định này. Thời hạn kiểm tra không quá 10 ngày làm việc.",
+     [("không quá 10 ngày làm việc", None, None)]),
+    ("6. Báo cáo kết quả kiểm tra cho Giám đốc Sở sau khi kết thúc đợt kiểm tra.",
+     [("sau khi kết thúc đợt kiểm tra", None, None)]),
+    # a time after a "Thời gian …:" label
+    ("1. Thời gian kiểm tra: 13h30’ ngày 29/4/2026 (Thứ Tư).", [("13h30’ ngày 29/4/2026", "2026-04-29T13:30", "once")]),
+    ("- Thời gian tổ chức: 08 giờ 00 ngày 15/5/2026.", [("08 giờ 00 ngày 15/5/2026", "2026-05-15T08:00", "once")]),
+])
+def test_deadline_constructions(text, expected):
+    hits = find_deadlines(text)
+    assert [(h.text, h.date, h.recurrence) for h in hits] == expected
+    assert all(text[h.start:h.end] == h.text for h in hits)
+
+
+def test_heading_time_frame_is_a_deadline_of_its_section_and_a_past_period_is_not():
+    text = ("KẾ HOẠCH\nI. NHIỆM VỤ TRỌNG TÂM TRONG THÁNG 12/2025\n1. Rà soát các cơ sở.\n"
+            "II. KẾT QUẢ THỰC HIỆN TRONG NĂM 2024\n1. Đã kiểm tra 05 cơ sở.\n")
+    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0), text=text)
+    doc.metadata.date = "2025-11-20"
+    extract_outline(doc)
+    extract_measures(doc)
+    assert [(d.text, d.date, d.who) for d in doc.deadlines] == [("TRONG THÁNG 12/2025", "2025-12", None)]
+
+
+def test_time_column_of_a_task_table(tmp_path):
+    import docx
+
+    from pipeline import parse_file
+
+    d = docx.Document()
+    for line in ["ỦY BAN NHÂN DÂN", "TỈNH LÀO CAI", "Số: /KH-UBND", "KẾ HOẠCH", "Thực hiện Chỉ thị",
+                 "I. NHIỆM VỤ"]:
+        d.add_paragraph(line)
+    rows = [["TT", "Tên nhiệm vụ", "Sở, ngành chủ trì", "Đơn vị phối hợp", "Thời gian thực hiện"],
+            ["1", "Tổ chức quán triệt Chỉ thị đến cán bộ, công chức", "Sở Nội vụ", "Các sở", "Xong trong Quý II/2026"],
+            ["2", "Tham mưu trình kế hoạch đấu giá quyền khai thác khoáng sản", "Sở Tài chính", "Các sở", "Hàng năm"],
+            ["3", "Kiểm tra các bến thủy nội địa", "Sở Xây dựng", "Các sở", "Thường xuyên"],
+            ["4", "Lắp đặt hệ thống giám sát", "Sở Công Thương", "", "Hoàn thành xong trước ngày 01/01/2030"]]
+    table = d.add_table(rows=len(rows), cols=len(rows[0]))
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            table.cell(i, j).text = value
+    path = tmp_path / "ke-hoach.docx"
+    d.save(path)
+    doc = parse_file(path)
+    got = [(x.text, x.date, x.recurrence, x.who) for x in doc.deadlines]
+    assert got == [("Xong trong Quý II/2026", "2026-Q2", "once", "Sở Nội vụ"),
+                   ("Hàng năm", None, "yearly", "Sở Tài chính"),
+                   ("Hoàn thành xong trước ngày 01/01/2030", "2030-01-01", "once", "Sở Công Thương")]
+    assert doc.deadlines[0].what.startswith("Tổ chức quán triệt Chỉ thị")

@@ -1,0 +1,282 @@
+"""The one time-expression recogniser: dates, periods, recurrences and relative limits.
+
+Public API (used by the deadline list of pipeline/measures.py and by pipeline/assignments.py)::
+
+    find_time_expressions(text, offset=0, key=None) -> list[TimeExpression]
+        Every time expression of `text`, left to right, non-overlapping. Offsets are into
+        `text` plus `offset`; `key` is `match_key(text)` when the caller has it already.
+    time_of_cell(text, offset=0, key=None) -> TimeExpression | None
+        The time frame a table's time cell (or a "Thời gian …:" label's value) states: the
+        first expression in it, else the whole cell when it names a continuing frame
+        ("Thường xuyên") or a recurrence; None for an empty cell.
+    recurrence_of(words) -> str | None
+        Canonical recurrence of period words ("hằng năm" → "yearly", "6 tháng" → "half_yearly").
+
+A TimeExpression carries its span (start, end), verbatim text and:
+- kind: "date" (a day, possibly with a clock time), "period" (month, quarter, half, year,
+  range), "recurrence" (hằng năm, định kỳ 6 tháng, 01 lần/tháng, thường xuyên) or
+  "relative" (ít nhất 10 ngày, trong vòng 05 ngày làm việc, sau khi kết thúc …);
+- value: ISO 8601 or a partial form of it — "2025-12-18", "2026-04-29T13:30", "--12-15"
+  (15 December of every year), "---20" (the 20th of every month), "2026-06", "--06",
+  "2026-Q2", "Q2", "2026-H1", "2026", "2026/2030"; None for recurrences and relative limits;
+- recurrence: yearly | half_yearly | quarterly | monthly | weekly | daily | ad_hoc |
+  periodic (định kỳ with no period) | continuous (thường xuyên) | None;
+- bound: before | within | from | until | None — the word in front of it
+  ("trước ngày 15/12" → before; "xong trong Quý II/2026" → within; "từ tháng 01/2026" → from);
+- duration: ISO 8601 duration of a relative limit ("P10D", "PT24H"), `working_days` when it
+  counts working days, and `anchor` the event it counts from ("trước khi sử dụng").
+
+Everything is data in rules/timex.yaml, joined into one regex compiled once per process; a
+text is read in one pass over its match key (same length as the text, so offsets agree).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .rules import load
+from .textkeys import match_key
+
+__all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of"]
+
+
+@dataclass(frozen=True)
+class TimeExpression:
+    start: int
+    end: int
+    text: str
+    kind: str  # date | period | recurrence | relative
+    value: str | None = None  # ISO or partial ISO
+    recurrence: str | None = None
+    bound: str | None = None  # before | within | from | until
+    duration: str | None = None  # ISO 8601 duration of a relative limit
+    working_days: bool = False
+    anchor: str | None = None  # the event a relative limit counts from
+    form: str = ""  # the rules/timex.yaml form that matched
+
+    @property
+    def is_full_date(self) -> bool:
+        return self.kind == "date" and bool(self.value) and self.value[:1].isdigit()
+
+
+def _kp(pattern: str) -> str:
+    """A rules pattern in match-key spelling (only runs of non-ASCII letters are folded)."""
+    return re.sub(r"[^\W\d_]+", lambda m: m.group() if m.group().isascii() else match_key(m.group()), pattern)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    scan: re.Pattern[str]
+    forms: tuple[tuple[str, str, str | None, bool, dict[str, str]], ...]  # name, kind, recurrence, requires_bound, group map
+    bound_of: tuple[tuple[str, re.Pattern[str]], ...]
+    suffix: re.Pattern[str]
+    recurrence: tuple[tuple[str, re.Pattern[str]], ...]
+    continuous: re.Pattern[str]
+    time_column: re.Pattern[str]
+    time_label: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    r = load("timex")
+    bounds = "|".join(f"(?:{_kp(b['pattern'])})" for b in r["bounds"].values())
+    alts, forms = [], []
+    for i, f in enumerate(r["forms"]):
+        groups: dict[str, str] = {}
+
+        def rename(m: re.Match[str], i: int = i, groups: dict[str, str] = groups) -> str:
+            new = f"f{i}_{m.group(1)}"
+            groups[m.group(1)] = new
+            return f"(?P<{new}>"
+
+        body = re.sub(r"\(\?P<(\w+)>", rename, _kp(f["pattern"]))
+        body = re.sub(r"\(\?P=(\w+)\)", lambda m, i=i: f"(?P=f{i}_{m.group(1)})", body)
+        alts.append(f"(?P<f{i}>{body})")
+        forms.append((f["name"], f["kind"], f.get("recurrence"), bool(f.get("requires_bound")), groups))
+    scan = re.compile(rf"(?<![\w])(?:(?P<bound>{bounds})\s+)?(?:{'|'.join(alts)})")
+    return _Rules(
+        scan=scan,
+        forms=tuple(forms),
+        bound_of=tuple((name, re.compile(rf"(?:{_kp(b['pattern'])})$")) for name, b in r["bounds"].items()),
+        suffix=re.compile(_kp(r["suffix"]["pattern"])),
+        recurrence=tuple((k, re.compile(_kp(p))) for k, p in r["recurrence"].items()),
+        continuous=re.compile(_kp(r["continuous"]["pattern"])),
+        time_column=re.compile(_kp(r["time_column"]["pattern"])),
+        time_label=re.compile(_kp(r["time_label"]["pattern"])),
+    )
+
+
+_ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_SMALL = {"một": 1, "hai": 2, "ba": 3, "năm": 5, "mười": 10, "sáu": 6}
+_UNIT = {"ngày làm việc": "D", "ngày": "D", "giờ": "H", "h": "H", "tuần": "W", "tháng": "M"}
+
+
+def recurrence_of(words: str) -> str | None:
+    """Canonical recurrence of period words (match key or text): "hằng năm" → "yearly"."""
+    k = match_key(words).strip()
+    for name, pattern in _rules().recurrence:
+        if pattern.search(k):
+            return name
+    return None
+
+
+def _int(s: str | None) -> int | None:
+    if s is None:
+        return None
+    return int(s) if s.isdigit() else _SMALL.get(s)
+
+
+def _date_value(d: str | None, mo: str | None, y: str | None) -> str | None:
+    day, month = _int(d), _int(mo)
+    if month is None or not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+        return None
+    if day is None:
+        return f"{y}-{month:02d}" if y else f"--{month:02d}"
+    return f"{y}-{month:02d}-{day:02d}" if y else f"--{month:02d}-{day:02d}"
+
+
+def _read(m: re.Match[str], key: str) -> tuple[str, str, str | None, str | None, dict] | None:
+    """(form name, kind, value, recurrence, extras) of one scan match; None when invalid."""
+    R = _rules()
+    for i, (name, kind, rec, requires_bound, groups) in enumerate(R.forms):
+        if m.group(f"f{i}") is None:
+            continue
+        g = {k: m.group(v) for k, v in groups.items()}
+        if requires_bound and m.group("bound") is None:
+            return None
+        extras: dict = {}
+        value = None
+        if name == "relative":
+            n, unit = _int(g["n"]), g["u"]
+            if n is None:
+                return None
+            letter = _UNIT[unit]
+            extras["duration"] = f"PT{n}H" if letter == "H" else f"P{n}{letter}"
+            extras["working_days"] = unit == "ngày làm việc"
+            if g.get("anchor"):
+                extras["anchor_span"] = (m.start(groups["anchor"]), m.end(groups["what"]))
+        elif name == "after_event":
+            extras["anchor_span"] = (m.start(groups["lim"]), m.end(groups["what"]))
+        elif name == "datetime":
+            value = _date_value(g["d"], g["m"], g["y"])
+            hh, mi = int(g["hh"]), int(g["mi"] or 0)
+            if value is None or hh > 24:
+                return None
+            value = f"{value}T{hh:02d}:{mi:02d}"
+        elif name == "monthly_day":
+            day = int(g["d"])
+            if not 1 <= day <= 31:
+                return None
+            value = f"---{day:02d}"
+        elif name in ("day", "numeric_date", "short_date"):
+            value = _date_value(g["d"], g["m"], g.get("y"))
+            if value is None:
+                return None
+        elif name == "half":
+            value = f"{g['y'] + '-' if g['y'] else ''}H{1 if g['which'] == 'đầu' else 2}"
+        elif name == "quarter":
+            q = _ROMAN_Q.get(g["q"]) or int(g["q"])
+            value = f"{g['y']}-Q{q}" if g["y"] else f"Q{q}"
+        elif name == "month":
+            value = _date_value(None, g["m"], g["y"])
+            if value is None or (g["y"] is None and m.group("bound") is None):
+                return None
+        elif name == "range":
+            value = f"{g['y']}/{g['y2']}"
+        elif name == "year":
+            value = g["y"]
+        elif name in ("periodic", "every", "times_per"):
+            words = g["p"]
+            if name == "times_per":
+                words = f"lần/{g['p']}"
+            rec = rec or recurrence_of(words)
+        return name, kind, value, rec, extras
+    return None
+
+
+def _bound_name(bound: str | None) -> str | None:
+    if not bound:
+        return None
+    for name, pattern in _rules().bound_of:
+        if pattern.match(bound):
+            return name
+    return None
+
+
+def find_time_expressions(text: str, offset: int = 0, key: str | None = None) -> list[TimeExpression]:
+    """Every time expression of `text` (see the module docstring), in order."""
+    R = _rules()
+    key = match_key(text) if key is None else key
+    out: list[TimeExpression] = []
+    last = 0
+    for m in R.scan.finditer(key):
+        if m.start() < last:  # inside a suffix read with the expression before
+            continue
+        read = _read(m, key)
+        if read is None:
+            continue
+        name, kind, value, rec, extras = read
+        start, end = m.start(), m.end()
+        if kind in ("date", "period") and rec is None:
+            suffix = R.suffix.match(key, end)
+            if suffix:  # "ngày 15 tháng 12 hằng năm"
+                end = suffix.end()
+                rec = recurrence_of(suffix.group(0))
+                if value and value[:4].isdigit() and rec in ("yearly",):
+                    value = value[4:]  # the year repeats: "--12-15"
+        bound = _bound_name(m.group("bound"))
+        if kind == "relative":
+            bound = None
+        if rec is None and kind == "date" and value and value[:1].isdigit():
+            rec = "once"
+        last = end
+        anchor = None
+        if "anchor_span" in extras:
+            s, e = extras["anchor_span"]
+            anchor = text[s:e]
+        out.append(TimeExpression(
+            start=start + offset, end=end + offset, text=text[start:end], kind=kind, value=value,
+            recurrence=rec, bound=bound, duration=extras.get("duration"),
+            working_days=extras.get("working_days", False), anchor=anchor, form=name))
+    return out
+
+
+def time_of_cell(text: str, offset: int = 0, key: str | None = None) -> TimeExpression | None:
+    """The time frame a table's time cell states ("Xong trong Quý II/2026", "Hằng năm",
+    "Thường xuyên", "Trước ngày 15/12"): its first expression, with the span widened to
+    the whole cell when the cell says nothing else; None for an empty cell or a cell with no
+    time frame in it."""
+    R = _rules()
+    key = match_key(text) if key is None else key
+    s, e = 0, len(text)
+    while s < e and text[s] in " \t\n.;,:-*":
+        s += 1
+    while e > s and text[e - 1] in " \t\n.;,:-*":
+        e -= 1
+    if s >= e:
+        return None
+    if R.continuous.match(key[s:e]):
+        return TimeExpression(s + offset, e + offset, text[s:e], "recurrence", None, "continuous", form="continuous")
+    found = find_time_expressions(text, offset, key)
+    if not found:
+        return None
+    first = found[0]
+    if len(found) == 1 or all(f.kind == "recurrence" for f in found):
+        # A cell is one time frame: keep its words ("Hoàn thành … xong trước ngày 01/01/2030").
+        return TimeExpression(s + offset, e + offset, text[s:e], first.kind, first.value,
+                              first.recurrence, first.bound, first.duration, first.working_days,
+                              first.anchor, first.form)
+    return first
+
+
+def is_time_column(header: str) -> bool:
+    """Whether a table header cell names the time column ("Thời gian thực hiện", "Tiến độ")."""
+    k = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", match_key(header))).strip()
+    return bool(_rules().time_column.match(k))
+
+
+def time_label_end(key: str, start: int, end: int) -> int | None:
+    """End of a "Thời gian …:" label that opens key[start:end], else None."""
+    m = _rules().time_label.match(key, start, end)
+    return m.end() if m else None
