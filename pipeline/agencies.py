@@ -100,6 +100,10 @@ class _Gazetteer:
     ubnd_first: frozenset[str]
     group_first: frozenset[str]
     head_first: frozenset[str]
+    title_re: re.Pattern  # an office holder's title before a body: "Thủ trưởng", "Chủ tịch"
+    title_first: frozenset[str]
+    head_kinds: dict[str, str]  # pattern head (match_key) -> kind
+    title_first: frozenset[str]
 
 
 def _alternation(words: list[str]) -> str:
@@ -166,15 +170,19 @@ def gazetteer() -> _Gazetteer:
     heads = data["pattern_heads"] + data["company_heads"] + list(abbreviated)
     head_re = re.compile(r"(?<!\w)(?:" + _alternation(heads) + r")(?=\s)")
     successors = {s["from"]: s for s in data.get("successors", [])}
+    titles = data["office_titles"]["names"]
+    title_re = re.compile(r"(?:" + _alternation(titles) + r")\s+(?=\w)")
+    first_any, known_first, ubnd_first, group_first, head_first, title_first = _reader_first_words(
+        [f for f, _, _ in forms], ["ubnd", "ủy ban"], ["các", "những", "mọi"] + group_nouns, heads, titles)
     return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
                       successors, noun_class, noun_re, mod_re, closing_re, closing_window,
                       re.compile(r"\s{%d}" % space_run), ubnd_group_re,
                       ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
                       frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
                       re.compile(r"(?:" + _alternation(data["name_stop_words"]) + r")(?!\w)"),
-                      data["pattern_max_lower"], company_heads, *_reader_first_words(
-                          [f for f, _, _ in forms], ["ubnd", "ủy ban"], ["các", "những", "mọi"] + group_nouns,
-                          heads))
+                      data["pattern_max_lower"], company_heads, first_any, known_first, ubnd_first,
+                      group_first, head_first, title_re, title_first,
+                      {match_key(h): k for h, k in data["pattern_head_kinds"].items()})
 
 
 def _reader_first_words(*names_by_reader: list[str]) -> list[frozenset[str]]:
@@ -405,6 +413,8 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
             nxt = text[we:min(we + 2, lim)].strip()
             if not nxt or not nxt[0].isupper():
                 break
+            if word == "và" and g.head_re.match(key, we + 1, lim):
+                break  # "Ban Quản lý Khu kinh tế và Ban Quản lý các KCN": two names, not one
         elif lower_run < g.max_lower and not g.stop_re.match(key, ws, lim) and not g.suffix_re.match(key, ws - 1, lim):
             lower_run += 1
         else:
@@ -415,13 +425,29 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
     sm = g.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
-    raw, name, kind = text[pos:end], text[pos:end], None
+    raw, name = text[pos:end], text[pos:end]
     head = " ".join(m.group(0).split())
+    kind = g.head_kinds.get(head)
     if head in g.company_heads:  # "DNTN Thành Hương Nghĩa Lộ" -> "Doanh nghiệp tư nhân Thành ..."
         kind = "doanh_nghiep_to_chuc"
         name = (g.company_heads[head] or text[pos:m.end()]) + text[m.end():end]
     return AgencyMention(raw, name, pos, end, None, False, kind, province_in(raw, key[pos:end]), None,
                          "pattern")
+
+
+def _titled_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
+    """An office holder named by title and body: "Thủ trưởng các sở, ban, ngành", "Chủ tịch
+    UBND các xã, phường", "Giám đốc Sở Công Thương" (the body's id and kind, the whole as name)."""
+    g = gazetteer()
+    m = g.title_re.match(key, pos, lim)
+    if not m:
+        return None
+    body = _agency_at(text, key, m.end(), lim)
+    if body is None:
+        return None
+    raw = text[pos:body.end]
+    return AgencyMention(raw, text[pos:m.end()] + body.name, pos, body.end, body.id, body.known,
+                         body.kind, body.province, body.successor, "title")
 
 
 def agency_at(text: str, pos: int, key: str | None = None, allow_bare: bool = False,
@@ -443,8 +469,11 @@ def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False
              _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first else None]
     if groups and first in g.group_first:
         cands.append(_group_at(text, key, pos, lim))
-    if first in g.head_first:
+    if first in g.head_first and not cands[0]:
+        # The pattern reader never stretches a gazetteer hit ("Sở Công Thương yêu cầu các ...").
         cands.append(_pattern_at(text, key, pos, lim))
+    if first in g.title_first:
+        cands.append(_titled_at(text, key, pos, lim))
     best = None
     for c in cands:  # order = preference on ties
         if c and c.how != "gazetteer" and len(c.raw) > 8 and c.raw.isupper():
@@ -540,6 +569,28 @@ def find_agencies(text: str) -> list[AgencyMention]:
             continue
         a = agency_at(text, s, key, groups=False)
         if a:
+            out.append(a)
+            p = a.end
+    return out
+
+
+_WORD_START = re.compile(r"(?<!\w)\w+")
+
+
+def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
+    """Every agency mention of a text, left to right, none overlapping: gazetteer names, group
+    addressees, titled office holders and pattern names. Only words that can open a name are
+    tried (the readers' first words), so a document is one pass over its words."""
+    key = key if key is not None else match_key(text)
+    g = gazetteer()
+    out: list[AgencyMention] = []
+    p, lim = 0, len(text)
+    for m in _WORD_START.finditer(key):
+        s = m.start()
+        if s < p or m.group(0) not in g.first_words:
+            continue
+        a = _agency_at(text, key, s, lim)
+        if a is not None:
             out.append(a)
             p = a.end
     return out

@@ -1,45 +1,46 @@
 """Stage 6, assignments: who must do what, in which role, by when.
 
-Read top-down: the rules, how one task is read (role, partners, topics, the "5 rõ"), the builder
-that turns (agencies, task span) into Assignment rows, then the places tasks come from, then
-`extract_assignments`, which visits them in order. Sources, all read from the outline
-(`doc.sections`) and the text:
+A duty is found by what a clause does, wherever it stands — any section, any kind of document —
+never by where one corpus happened to put it. The constructions (rules in rules/assignments.yaml,
+agency names from pipeline.agencies):
 
-- agency items of the assigning sections (kinds in rules/assignments.yaml: "Tổ chức thực hiện",
-  "Chế độ báo cáo", the numbered items of a công văn): an item whose heading opens with agency
-  names ("2. Sở Nội vụ", "11. Công an tỉnh, BCH Quân sự tỉnh: Chỉ đạo ...", "18. Đề nghị Hội
-  Nông dân tỉnh: ..."). Its tasks are its direct sub-items (one per "-" bullet or "a)" letter),
-  else the inline text after the name, else each body paragraph. An item that only leads in
-  ("1. Giao phòng Quản lý Công nghiệp triển khai, thực hiện các công việc liên quan:") hands
-  its agencies to the sibling items after it that name none (Word often numbers the sub-items
-  at the item's own level);
-- a sub-item that names its own agency ("a) Đề nghị Liên minh Hợp tác xã tỉnh ...") is that
-  agency's only; a body paragraph "Đề nghị các cơ quan báo chí ... thông tin, tuyên truyền ..."
-  is a requested task of the bodies it names;
-- reporting items whose subject is not first ("2. Định kỳ hằng năm (...), các sở, ban, ngành ...
-  có trách nhiệm báo cáo ...") and closing paragraphs ("Trên đây là Kế hoạch ...; các sở, ban,
-  ngành ... chủ động xây dựng kế hoạch ..."), except pure formulas ("nghiêm túc thực hiện./.");
-- a letter's lead-in sentence ("Sở Công Thương đề nghị DNTN Thành Hương Nghĩa Lộ rà soát, hoàn
-  thiện các nội dung sau:") and the numbered items after it;
-- assignment tables ("STT | Nội dung | Cơ quan chủ trì | Cơ quan phối hợp | Thời gian").
+1. **Agency heading** over its tasks: an item or paragraph that opens with agencies, optionally
+   after "Đề nghị" (role requested), "Giao"/"Yêu cầu" or "Đối với", then a colon, a predicate or
+   nothing: "2. Sở Nội vụ:" + bullets; "8. Sở KH&CN: Phối hợp ..."; "- Ban Quản lý Khu kinh tế và
+   Ban Quản lý các KCN tỉnh đầu tư, hoàn thiện ..."; "Sở X chủ trì, phối hợp các sở: - … - …".
+   Its tasks are the inline predicate, else its sub-items (one per "a)"/"-" item; a topic
+   sub-heading ending with ":" hands its own items down) and body paragraphs.
+2. **Subject clause** inside prose: after a clause opening (start, ",", ";", "."), agencies
+   followed by a directing verb: "UBND phường Lào Cai chủ trì, phối hợp với ... thực hiện ...";
+   "Định kỳ hằng năm (...), các sở ... có trách nhiệm báo cáo ...".
+3. **Directive verb** with its addressee: "UBND tỉnh giao Sở X chủ trì ...", "Chủ tịch UBND tỉnh
+   yêu cầu Thủ trưởng các Sở ... nghiêm túc thực hiện", "đề nghị X ..." (requested).
+4. **Lead-in** over the items after it: a clause of kind 1–3 whose predicate ends with ":" ("...
+   yêu cầu các tổ chức ... thực hiện một số nội dung sau:") gives its agencies the items that
+   follow (its children, or the sibling items after it), up to an item naming its own agency.
+5. **Owners after a task**: "(Sở Tư pháp chủ trì, phối hợp với Sở Nội vụ)" at the end of an item,
+   or labelled lines under it ("Cơ quan chủ trì: …; Cơ quan phối hợp: …").
+6. **Task tables**, by the meaning of their header (rules: table_columns).
 
-Not assignments: proposals a document sends up to a central body ("Uỷ ban nhân dân tỉnh ... trân
-trọng đề nghị Bộ Xây dựng: (i). Chỉ đạo ..."; a report's "Kiến nghị, đề xuất: Đề nghị Bộ Nội vụ
-..."). The issuer cannot assign them, and the gold counts none; they are left to the sections
-(kind kien_nghi_de_xuat) where a user finds them.
+Not duties: an item of "Nhiệm vụ, giải pháp" that names no agency; a clause recounting what an
+agency did ("đã tổ chức ..."); a bare subject + verb in a section that only describes (purposes,
+targets, account of results, assessment); a proposal sent upwards ("đề nghị Bộ Xây dựng ...",
+"đề nghị UBND tỉnh ..."); closing formulas ("... nghiêm túc thực hiện./.") after a bare subject.
 
-One Assignment per (agency, task). Agency names come from pipeline.agencies.
+One Assignment per (agency, task). The document also keeps every agency mention as a span
+(`doc.agencies`) and, in `doc.coverage`, the directive-looking sentences (a directing verb and an
+agency mention) that yielded no assignment, so a reader can see what was not read.
 """
 from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from .agencies import AgencyMention, parse_agency_list
-from .model import Assignment, Deadline, Document, Section, Span, Table
+from .agencies import AgencyMention, find_mentions, parse_agency_list
+from .model import AgencySpan, Assignment, Coverage, Deadline, Document, Passage, Section, Span, Table
 from .rules import load
 from .textkeys import match_key
 
@@ -51,10 +52,20 @@ STAGE = "assignments"
 
 @dataclass
 class _Rules:
-    assigning_kinds: frozenset[str]
-    upward_kinds: frozenset[str]  # agency kinds a lead-in's "đề nghị" only proposes to
+    descriptive_kinds: frozenset[str]
+    upward_kinds: frozenset[str]  # agency kinds a "đề nghị" only proposes to
     requested: re.Pattern
     assign: re.Pattern
+    neutral: re.Pattern
+    directive: re.Pattern
+    directing: re.Pattern  # a directing verb at the start of a predicate
+    directing_anywhere: re.Pattern
+    history: re.Pattern
+    circumstance: re.Pattern
+    bracket_verb: re.Pattern
+    owner_label: re.Pattern
+    body_end: re.Pattern
+    verb_like_nouns: frozenset[str]
     lead: re.Pattern
     support: re.Pattern
     adverbial: re.Pattern
@@ -72,6 +83,7 @@ class _Rules:
     topic_re: re.Pattern  # every keyword of every topic, one alternation
     topic_of_keyword: dict[str, str]
     topic_order: list[str]
+    table_columns: list[tuple[str, re.Pattern]]  # (column role, keyword regex) in rule order
     # result, recurrence and topic_re as scanners of a key range (see _word_start_scan)
     result_scan: Callable[[str, int, int], list[tuple[int, int]]]
     recurrence_scan: Callable[[str, int, int], list[tuple[int, int]]]
@@ -138,19 +150,33 @@ def _word_start_scan(rx: re.Pattern) -> Callable[[str, int, int], list[tuple[int
 def rules() -> _Rules:
     r = load("assignments")
     c = lambda name: re.compile(r[name]["pattern"])  # noqa: E731
+    # Patterns matched at a position (pattern.match(key, pos)): "^" would only match at the
+    # start of the text or of a line, so the anchor is dropped — match() anchors at pos.
+    at = lambda name: re.compile(r[name]["pattern"].removeprefix("^"))  # noqa: E731
     result, recurrence = c("result_markers"), c("recurrence")
     topic_re = _keyword_re([w for ws in r["topics"].values() for w in ws])
+    directing = _words_alt(r["directing_verbs"])
     return _Rules(
-        assigning_kinds=frozenset(r["assigning_section_kinds"]),
+        descriptive_kinds=frozenset(r["descriptive_section_kinds"]),
         upward_kinds=frozenset(r["upward_agency_kinds"]),
-        requested=c("requested_prefix"),
-        assign=c("assign_prefix"),
+        requested=at("requested_prefix"),
+        assign=at("assign_prefix"),
+        neutral=at("neutral_prefix"),
+        directive=c("directive_verb"),
+        directing=re.compile(r"(?:" + directing + r")(?!\w)"),
+        directing_anywhere=re.compile(r"(?<!\w)(?:" + directing + r")(?!\w)"),
+        history=at("history_predicate"),
+        circumstance=at("circumstance_opening"),
+        bracket_verb=at("owner_bracket_verb"),
+        owner_label=at("owner_label"),
+        body_end=re.compile(r["body_end"]["pattern"], re.M),
+        verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
         adverbial=c("leading_adverbial"),
         partner=c("partner_marker"),
         partner_opening=re.compile(r["partner_marker"]["clause_opening"]),
-        relative=c("relative_clause"),
+        relative=at("relative_clause"),
         closing=re.compile(r["closing_paragraph"]["pattern"], re.M),
         boilerplate=c("boilerplate_predicate"),
         boilerplate_tail=c("boilerplate_tail"),
@@ -162,6 +188,8 @@ def rules() -> _Rules:
         topic_re=topic_re,
         topic_of_keyword={match_key(w): t for t, ws in r["topics"].items() for w in ws},
         topic_order=list(r["topics"]),
+        table_columns=[(role, re.compile(r"(?<!\w)(?:" + _words_alt(words) + r")(?!\w)"))
+                       for role, words in r["table_columns"].items()],
         result_scan=_word_start_scan(result),
         recurrence_scan=_word_start_scan(recurrence),
         topic_scan=_word_start_scan(topic_re),
@@ -365,44 +393,38 @@ class _Builder:
                 agency=a.name, agency_raw=a.raw, agency_id=a.id, known=a.known,
                 agency_kind=a.kind, successor=a.successor, province=a.province or self.province,
                 role=role, partners=[p for p in parts if p != a.raw], section=section, task=task,
+                agency_span=self.doc.span(a.start, a.end),
                 span=self.doc.span(start, end), deadline=deadline, topics=topics,
                 five_clear=_five_clear(a, role, words, main, deadline, recurrence, result),
             ))
 
-    def agency_heading(self, start: int, limit: int) -> tuple[list[AgencyMention], int, bool, bool]:
-        """Agencies opening a heading or paragraph: (agencies, end of the list, requested?,
-        assigned?) — "Đề nghị X ..." is requested, "Giao X ..." assigned."""
-        r, key = rules(), self.key
-        p, requested, assigned = start, False, False
-        m = r.requested.match(key[p:limit])
-        if m:
-            p, requested = p + m.end(), True
-        else:
-            m = r.assign.match(key[p:limit])
-            if m:
-                p, assigned = p + m.end(), True
-        found, end = parse_agency_list(self.text, p, limit, key)
-        return found, end, requested, assigned
-
-
 # ----------------------------------------------------------------------------- text and outline
 
 
+_BULLETS = frozenset({"dash", "plus", "bullet", "star"})  # outline markers of unnumbered items
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in " \t\n-+•*":
+    while start < end and text[start] in " \t\n-+•*–":
         start += 1
     while end > start and text[end - 1] in " \t\n":
         end -= 1
     return start, end
 
 
-_MARKER = re.compile(r"\s*(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*[.)]\s*|\s*[-+•*]\s*")
+_MARKER = re.compile(r"\s*(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*[.)/]\s*|\s*[-+•*–]\s*")
 
 
 def _heading_start(text: str, s: Section) -> int:
     """Where a section's heading text starts, after its marker ("2.", "a)", "-")."""
+    if s.marker == "article":  # "Điều 3." — the heading (or the article's first words) after it
+        m = _ARTICLE.match(text, s.heading_span.start)
+        return m.end() if m else s.heading_span.start
     m = _MARKER.match(text, s.heading_span.start)
     return m.end() if m else s.heading_span.start
+
+
+_ARTICLE = re.compile(r"\s*\w+\s+\d+\s*[.:]?\s*")
 
 
 def _line_end(text: str, pos: int, limit: int) -> int:
@@ -421,320 +443,449 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _children(doc: Document) -> dict[str | None, list[Section]]:
-    """Sections by parent id (None: the top level), in document order."""
-    kids: dict[str | None, list[Section]] = {}
-    for s in doc.sections:
-        kids.setdefault(s.parent, []).append(s)
-    return kids
+@dataclass
+class _Node:
+    """One unit of the reading order: an outline item (its text after the marker, children
+    included) or a paragraph that no item below the same parent holds."""
+
+    start: int
+    end: int
+    line_end: int  # end of the first line: the heading line of an item
+    section: Section | None = None  # None for a paragraph
+    children: list[_Node] = field(default_factory=list)
+    stop: bool = False  # a closing paragraph ("Trên đây là Kế hoạch ...")
 
 
-def _top_kind(s: Section, by_id: dict[str, Section]) -> str | None:
-    while s.parent is not None and s.parent in by_id:
-        s = by_id[s.parent]
-    return s.kind
-
-
-def _cut(end: int, stops: list[int], start: int) -> int:
-    """End a section's text at the first closing paragraph inside it."""
-    for s in stops:
-        if start < s < end:
-            return s
-    return end
-
-
-# ----------------------------------------------------------------------------- agency items
-
-
-def _item(b: _Builder, s: Section, kids: dict[str | None, list[Section]], stops: list[int],
-          done: set[str]) -> bool:
-    """An agency item ("2. Sở Nội vụ", "8. Sở KH&CN: Phối hợp ..."): emit its tasks. False when
-    its heading names no agency."""
-    text = b.text
-    hstart = _heading_start(text, s)
-    hend = _line_end(text, hstart, s.span.end)
-    agencies, lend, requested, assigned = b.agency_heading(hstart, hend)
-    if not agencies:
-        return False
-    send = _cut(s.span.end, stops, s.span.start)
-    rest = text[lend:hend]
-    subs = [c for c in kids.get(s.id, []) if c.span.start < send]
-    body = _paragraphs(text, hend + 1, subs[0].span.start if subs else send)
-    if not subs and not body and rest.rstrip().endswith(":"):
-        # "1. Giao phòng Quản lý Công nghiệp triển khai, thực hiện các công việc liên quan:" with
-        # "2. Tổ chức kiểm tra ...", "3. Chuẩn bị ..." after it: the lead-in is no task itself.
-        followers = _followers(b, s, kids, stops, done)
-        for c in followers:
-            b.add(agencies, _heading_start(text, c), _cut(c.span.end, stops, c.span.start), c.id, requested)
-            done.add(c.id)
-        if followers:
-            return True
-    after_colon = None
-    if rest.lstrip().startswith(":"):
-        after_colon = lend + rest.index(":") + 1
-    elif rest.strip() and (subs or body):
-        if ":" in rest:  # "1. Các Sở ..., UBND các xã, phường căn cứ chức năng ...:" + bullets
-            after_colon = lend + rest.rindex(":") + 1
-        else:  # the heading line is all name: "18. Các đơn vị, doanh nghiệp, nguời sử dụng lao động ..."
-            last = agencies[-1]
-            raw = text[last.start:hend].rstrip(" .;:")
-            agencies[-1] = AgencyMention(raw, last.name + raw[len(last.raw):], last.start,
-                                         last.start + len(raw), last.id, last.known, last.kind,
-                                         last.province, last.successor, last.how)
-    elif rest.strip():  # subject + predicate on one line (reporting duties, công văn)
-        pstart = lend
-        m = rules().relative.match(b.key[pstart:hend].lstrip())
-        if m:
-            pstart = pstart + (len(b.key[pstart:hend]) - len(b.key[pstart:hend].lstrip())) + m.end()
-        b.add(agencies, pstart, _cut(s.span.end, stops, pstart), s.id, requested, sentence_start=hstart)
-        return True
-    if after_colon is not None and text[after_colon:hend].strip():
-        b.add(agencies, after_colon, hend, s.id, requested)
-    for (ps, pe) in body:
-        _paragraph(b, agencies, ps, pe, s.id, requested)
-    for c in subs:
-        cid = c.id if c.marker == "letter" else s.id  # a letter is addressable; a bullet is not
-        cs = _heading_start(text, c)
-        ce = _cut(c.span.end, stops, c.span.start)
-        own, olend, oreq, oassigned = b.agency_heading(cs, _line_end(text, cs, ce))
-        if own and (oreq or oassigned or text[olend:olend + 3].lstrip().startswith(":")):
-            # "a) Đề nghị Liên minh Hợp tác xã tỉnh ...": its own; partners read after the subject
-            b.add(own, cs, ce, cid, oreq, partners=partners_of(text[olend:ce].lstrip()))
-        else:
-            b.add(agencies, cs, ce, cid, requested)
-    return True
-
-
-def _followers(b: _Builder, s: Section, kids: dict[str | None, list[Section]], stops: list[int],
-               done: set[str]) -> list[Section]:
-    """The sibling items right after a lead-in item, numbered like it, that name no agency (up
-    to the first that does, or a closing paragraph)."""
-    siblings = kids.get(s.parent, [])
-    out: list[Section] = []
-    for c in siblings[siblings.index(s) + 1:]:
-        if c.marker != s.marker:
-            continue  # a bullet between numbered items is a child, not a sibling
-        if c.id in done or any(s.span.start < st <= c.heading_span.start for st in stops):
-            break
-        cs = _heading_start(b.text, c)
-        if b.agency_heading(cs, _line_end(b.text, cs, c.span.end))[0]:
-            break
-        out.append(c)
-    return out
-
-
-def _paragraph(b: _Builder, agencies: list[AgencyMention], ps: int, pe: int, sid: str,
-               requested: bool) -> None:
-    """A body paragraph: a task of the item's agencies, or "Đề nghị X ..." for X."""
-    own, lend, req, _ = b.agency_heading(ps, pe)
-    if own and req:
-        b.add(own, lend, pe, sid, True)
-    else:
-        b.add(agencies, ps, pe, sid, requested)
-
-
-_CLAUSE_OPENING = re.compile(r"(?:^|[,;:]\s+|\bđề\s+nghị\s+)(?=\S)")
-_SENTENCE_END = re.compile(r"\.(?:\s|$)|\./\.")
-
-
-def _subject_clause(b: _Builder, start: int, end: int, section: str | None,
-                    skip_formula: bool) -> bool:
-    """A sentence whose subject is a list of agencies after an opener: "Định kỳ hằng năm (...),
-    các sở, ban, ngành ... có trách nhiệm báo cáo ..."; "...; các sở ... chủ động xây dựng ..."."""
-    r = rules()
-    key = b.key
-    for m in _CLAUSE_OPENING.finditer(key[start:end]):
-        p = start + m.end()
-        agencies, lend, requested, _ = b.agency_heading(p, end)
-        if not agencies or lend >= end:
-            continue
-        requested = requested or key[start + m.start():p].strip().startswith("đề")
-        pstart = lend
-        while pstart < end and key[pstart] == " ":
-            pstart += 1
-        rm = r.relative.match(key[pstart:end])
-        if rm:
-            pstart += rm.end()
-        if not _LETTER.match(key[pstart:pstart + 1]):
-            continue  # "các sở ...: ..." or a list that runs to the end: no predicate here
-        sent_end = end
-        dot = _SENTENCE_END.search(key, pstart, end)
-        if dot:
-            sent_end = dot.end()
-        if skip_formula and is_formula(key[pstart:sent_end]):
-            return False
-        b.add(agencies, pstart, sent_end, section, requested, sentence_start=start)
-        return True
-    return False
-
-
-# ----------------------------------------------------------------------------- letters' lead-ins
-
-
-_REQUEST = re.compile(r"(?:^|[,;]\s*|(?<=\w)\s+)(yêu\s+cầu|đề\s+nghị|giao\s+cho|giao)\s+(?=\S)")
-_REQUEST_WORD = re.compile(r"yêu\s+cầu|đề\s+nghị|giao")  # plain words first: a fast pre-test
-_NAME_THEN_WORD = re.compile(r"\s+[^\W\d_]")
-
-
-def _request_sentence(b: _Builder, ps: int, pe: int) -> tuple[list[AgencyMention], int, bool] | None:
-    """"Sở Công Thương yêu cầu các tổ chức, doanh nghiệp ... thực hiện ...": (agencies, start of
-    the predicate, requested?) for the first request verb followed by agency names."""
-    if not _REQUEST_WORD.search(b.key, ps, pe):
-        return None
-    for m in _REQUEST.finditer(b.key, ps, pe):
-        found, lend = parse_agency_list(b.text, m.end(), pe, b.key)
-        if found and lend < pe and _NAME_THEN_WORD.match(b.key, lend, min(lend + 2, pe)):
-            return found, lend, m.group(1).startswith("đề")
-    return None
-
-
-def _lead_ins(b: _Builder, doc: Document, kids: dict[str | None, list[Section]], stops: list[int],
-              done: set[str]) -> None:
-    """"... yêu cầu các tổ chức, doanh nghiệp ... thực hiện một số nội dung sau:" + numbered items
-    that name no agency: each item is a task of the bodies the lead-in names. Outside sections, a
-    letter's other request sentences are tasks too ("Ngoài ..., yêu cầu các tổ chức ... thực
-    hiện các nội dung tại Văn bản số 193/UBND-KT"), formulas excepted. A request to a central
-    body ("đề nghị Bộ Xây dựng ...") is a proposal, not an assignment."""
-    r = rules()
+def _tree(doc: Document, stops: list[int], body_end: int) -> list[_Node]:
+    """The document as nested nodes, items cut at the first closing paragraph inside them."""
     text = doc.text
-    tops = [s for s in kids.get(None, []) if s.marker not in ("dash", "plus")]
-    pieces = _Pieces(text, doc.sections)
-    freed: set[int] = set()  # paragraphs inside an item that end it (see _lead_in_item)
-    for ps, pe in _paragraphs(text, 0, len(text)):
-        if ps not in freed and pieces.in_section(ps):
-            continue
-        req = _request_sentence(b, ps, pe)
-        if req is None:
-            continue
-        agencies, lend, requested = req
+    kids: dict[str | None, list[Section]] = {}
+    for s in sorted(doc.sections, key=lambda s: s.heading_span.start):
+        kids.setdefault(s.parent, []).append(s)
+    stop_set = set(stops)
+
+    def cut(start: int, end: int) -> int:
+        i = bisect.bisect_right(stops, start)
+        return min(end, stops[i]) if i < len(stops) else end
+
+    def paragraphs(start: int, end: int) -> list[_Node]:
+        return [_Node(ps, pe, pe, stop=ps in stop_set) for ps, pe in _paragraphs(text, start, end)]
+
+    def level(start: int, end: int, sections: list[Section]) -> list[_Node]:
+        out: list[_Node] = []
+        pos = start
+        for s in sections:
+            ls = text.rfind("\n", 0, s.heading_span.start) + 1
+            if ls < pos or ls >= end:
+                continue  # overlapping or outside: keep the first
+            out += paragraphs(pos, ls)
+            hs = _heading_start(text, s)
+            se = cut(hs, min(s.span.end, end))
+            he = _line_end(text, hs, se)
+            out.append(_Node(hs, se, he, s, level(he + 1, se, kids.get(s.id, []))))
+            pos = max(se, he)
+        out += paragraphs(pos, end)
+        return out
+
+    return level(0, body_end, kids.get(None, []))
+
+
+# ----------------------------------------------------------------------------- clauses
+
+
+@dataclass
+class _Subject:
+    """Agencies read at a clause opening, and what follows them."""
+
+    agencies: list[AgencyMention]
+    requested: bool  # "Đề nghị X": bodies the issuer cannot order
+    directed: bool  # named after giao / yêu cầu / đề nghị / đối với
+    opening: int  # where the clause opens (the prefix or the first name)
+    predicate: int  # where the task text starts
+    form: str  # colon | predicate | bare
+
+
+@dataclass
+class _Owner:
+    """Agencies that own the items under a heading or after a lead-in."""
+
+    agencies: list[AgencyMention]
+    requested: bool
+    role: str | None = None  # "X chủ trì, phối hợp các sở:" leads each item below
+
+
+_CLAUSE_OPENING = re.compile(r"(?:[,;:.]|\.\s*-)\s+(?=\w)")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\./\.|;\s*(?=\n|$)")
+_WORDS_BETWEEN = re.compile(r"[^\W\d_][\w\-/]*|\d[\w.,/]*")
+_SUBJECT_STOP = re.compile(r"[;:().]")
+_MODIFIABLE = frozenset({"group", "title"})  # mentions a relative modifier may follow
+_DETERMINED = re.compile(r"(?:các|những|mọi|tất\s+cả)\s")
+
+
+def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
+    """A bare collective noun opening a clause ("ban hành ...", "phòng cháy ...", "tổ chức hội
+    nghị ..."): a verb or a common noun, not an addressee. Inside a sentence a group opens a
+    clause only with a determiner ("các sở") or as a list of nouns ("cơ quan, đơn vị"); at the
+    start of an item or paragraph a lone noun may ("Chủ đầu tư dự án ... san tạo mặt bằng"),
+    unless it is one that also starts verbs and common nouns (rules: verb_like_nouns)."""
+    if a.how != "group" or _DETERMINED.match(key, a.start) or "," in a.raw:
+        return False
+    return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
+_MAX_SUBJECT_WORDS = 16
+
+
+class _Reader:
+    """Walks the document once, in reading order, emitting assignments through a _Builder."""
+
+    def __init__(self, doc: Document, mentions: list[AgencyMention]) -> None:
+        self.doc, self.text, self.key = doc, doc.text, doc.match_text()
+        self.b = _Builder(doc)
+        self.r = rules()
+        self.mention_starts = [m.start for m in mentions]
+        self.mention_ends = [m.end for m in mentions]
+
+    def inside_mention(self, pos: int) -> bool:
+        """Whether `pos` falls inside an agency mention or right at its end (a list separator)."""
+        i = bisect.bisect_right(self.mention_starts, pos) - 1
+        return i >= 0 and pos <= self.mention_ends[i]
+
+    # --------------------------------------------------------------- reading a subject
+
+    def subject_at(self, pos: int, limit: int, kind: str | None, heading: bool) -> _Subject | None:
+        """Construction 1–3 at a clause opening `pos`: agencies as the subject of what follows.
+        `heading`: the clause opens an item, where a bare list of names is a heading."""
+        r, key, text = self.r, self.key, self.text
+        p, requested, directed = pos, False, False
+        for rx, req in ((r.requested, True), (r.assign, False), (r.neutral, False)):
+            m = rx.match(key, p, limit)
+            if m:
+                p, requested, directed = m.end(), req, True
+                break
+        agencies, lend = parse_agency_list(text, p, limit, key)
+        if not agencies or _lone_noun(agencies[0], key, heading or pos == 0 or text[pos - 1] == "\n"):
+            return None
         if requested and any(a.kind in r.upward_kinds for a in agencies):
-            continue
-        if text[ps:pe].rstrip().endswith(":"):
-            # "... yêu cầu X thực hiện một số nội dung sau:" — not "... đề nghị Bộ X nội dung như sau:"
-            if not r.action_verb_anywhere.search(b.key, lend, pe):
+            return None  # a proposal sent upwards, not a duty
+        if not directed and (kind in r.descriptive_kinds or any(a.kind in r.upward_kinds for a in agencies)):
+            # A section that recounts or explains assigns only by directive; the committee, the
+            # council and the party are not assigned duties by their own acts ("UBND tỉnh ban
+            # hành Kế hoạch ... như sau:").
+            return None
+        q = lend
+        while q < limit and text[q] in " \t":
+            q += 1
+        if q >= limit:
+            return _Subject(agencies, requested, directed, pos, q, "bare") if heading else None
+        if text[q] == ":":
+            return _Subject(agencies, requested, directed, pos, q + 1, "colon")
+        rel = r.relative.match(key, q, limit)
+        if rel:
+            q = rel.end()
+        if r.history.match(key, q, limit):
+            return None  # "Sở Y tế đã tổ chức ...": an account, not a duty
+        d = r.directive.match(key, q, limit)
+        if d and parse_agency_list(text, d.end(), limit, key)[0]:
+            return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
+        if r.directing.match(key, q, limit) or (directed and _LETTER.match(key, q, q + 1)):
+            return _Subject(agencies, requested, directed, pos, q, "predicate")
+        # A subject with modifiers the name reader does not take: "Các tổ chức, cá nhân được cấp
+        # giấy phép thăm dò, khai thác khoáng sản có trách nhiệm ...": up to the directing verb.
+        stop = _SUBJECT_STOP.search(key, q, limit)
+        stop_at = stop.start() if stop else limit
+        verb = r.directing_anywhere.search(key, q, stop_at) if agencies[-1].how in _MODIFIABLE else None
+        if verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS:
+            if not r.history.match(key, verb.start(), limit):
+                agencies[-1] = _extended(agencies[-1], text, verb.start())
+                return _Subject(agencies, requested, directed, pos, verb.start(), "predicate")
+            return None
+        if heading and (stop is None or key[stop_at] == ":"):
+            # "18. Các đơn vị, doanh nghiệp, người sử dụng lao động trên địa bàn" (+ ":"): all name
+            agencies[-1] = _extended(agencies[-1], text, stop_at)
+            if stop is None:
+                return _Subject(agencies, requested, directed, pos, limit, "bare")
+            return _Subject(agencies, requested, directed, pos, stop_at + 1, "colon")
+        return None
+
+    def clauses(self, start: int, end: int, kind: str | None, heading: bool) -> list[_Subject]:
+        """Every subject clause in text[start:end]: at its start, after a clause opening, or
+        after a directive verb ("... giao Sở X chủ trì ...")."""
+        out: list[_Subject] = []
+        first = self.subject_at(start, end, kind, heading)
+        if first:
+            out.append(first)
+        key = self.key
+        openings = [m.end() for m in _CLAUSE_OPENING.finditer(key, start, end)
+                    if not self.inside_mention(m.start())]  # a comma inside a list of names
+        openings += [m.start() for m in self.r.directive.finditer(key, start, end)]
+        for p in sorted(set(openings)):
+            if p <= start or (out and p < out[-1].predicate):
                 continue
-            run: list[Section] = []
-            for s in (s for s in tops if s.heading_span.start > pe):
-                gap = text[(run[-1].span.end if run else pe):s.heading_span.start]
-                if gap.strip() or b.agency_heading(_heading_start(text, s), s.heading_span.end)[0]:
-                    break
-                run.append(s)
-            for s in run:
-                freed.update(_lead_in_item(b, s, kids, stops, agencies, requested))
-                done.add(s.id)
-        elif doc.metadata.doc_type == "cong_van":
-            pstart = lend + 1
-            if not is_formula(b.key[pstart:pe]):
-                b.add(agencies, pstart, pe, None, requested)
+            s = self.subject_at(p, end, kind, False)
+            if s and s.form != "bare":
+                out.append(s)
+        return out
 
+    # --------------------------------------------------------------- emitting
 
-def _subject_lead_ins(b: _Builder, doc: Document, kids: dict[str | None, list[Section]], stops: list[int],
-                      done: set[str]) -> None:
-    """"Điều 3. Nhiệm vụ và quyền hạn của Đoàn kiểm tra / Đoàn kiểm tra thực hiện nhiệm vụ ...,
-    trong đó tập trung: / 1. Xây dựng ... / 2. Yêu cầu ...": in a section of any kind, a body
-    paragraph that opens with an agency as its subject and ends with ":" gives that agency the
-    items that follow it, up to the first item that names an agency of its own. (Items that
-    name no agency in a section with no such lead-in stay unassigned, as the gold has it.)"""
-    text, r = doc.text, rules()
-    for s in doc.sections:
-        children = [c for c in kids.get(s.id, []) if c.marker not in ("dash", "plus")]
-        if s.marker in ("dash", "plus") or s.id in done or not children:
-            continue
-        hs = _heading_start(text, s)
-        he = _line_end(text, hs, s.span.end)
-        for ps, pe in _paragraphs(text, he + 1, _heading_start(text, children[0])):
-            if not text[ps:pe].rstrip().endswith(":"):
+    def section_id(self, node: _Node | None, parent_sid: str | None) -> str | None:
+        s = node.section if node else None
+        if s is None or s.marker in _BULLETS:
+            return parent_sid
+        return s.id
+
+    def emit(self, agencies: list[AgencyMention], start: int, end: int, sid: str | None,
+             requested: bool, role: str | None = None, sentence_start: int | None = None) -> None:
+        self.b.add(agencies, start, end, sid, requested, role=role, sentence_start=sentence_start)
+
+    def emit_clauses(self, clauses: list[_Subject], end: int, sid: str | None, closing: bool) -> None:
+        """Each clause's task runs to the next clause or the end of its sentence."""
+        r, key = self.r, self.key
+        for i, c in enumerate(clauses):
+            if c.form == "bare":
                 continue
-            agencies, lend = parse_agency_list(text, ps, pe, b.key)
-            if (not agencies or len(agencies[0].raw.split()) < 2
-                    or not _NAME_THEN_WORD.match(b.key, lend, min(lend + 2, pe))
-                    or not r.action_verb_anywhere.search(b.key, lend, pe)):
+            stop = clauses[i + 1].opening if i + 1 < len(clauses) else end
+            dot = _SENTENCE_END.search(key, c.predicate, stop)
+            task_end = dot.end() if dot else stop
+            if closing and is_formula(key[c.predicate:task_end]):
                 continue
-            requested = bool(r.requested.match(b.key, ps, pe))
-            for c in children:
-                if c.id in done or b.agency_heading(_heading_start(text, c), c.heading_span.end)[0]:
-                    break
-                _lead_in_item(b, c, kids, stops, agencies, requested)
-                done.add(c.id)
-            break
+            start = c.predicate
+            sentence = key.rfind("\n", 0, c.opening) + 1
+            prior = self.text[sentence:c.opening]
+            if prior.strip() and r.circumstance.match(key, sentence + len(prior) - len(prior.lstrip()), c.opening):
+                start = sentence + len(prior) - len(prior.lstrip())  # "Trong quá trình ..., X ..."
+            self.emit(c.agencies, start, task_end, sid, c.requested, sentence_start=sentence)
+
+    # --------------------------------------------------------------- the walk
+
+    def walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
+        """Nodes of one level. `owner`: the agencies of an enclosing heading or lead-in."""
+        pending: _Owner | None = None  # a lead-in among these nodes, for the items after it
+        for node in nodes:
+            nkind = kind
+            if node.section is not None and node.section.parent is None:
+                nkind = node.section.kind
+            nsid = self.section_id(node, sid)
+            if node.stop:
+                owner = pending = None
+                self.emit_clauses(self.clauses(node.start, node.end, None, False), node.end, None, True)
+                continue
+            subject = self.subject_at(node.start, node.line_end, nkind, node.section is not None)
+            if subject:
+                pending = self.agency_item(node, subject, nkind, nsid)
+                continue
+            current = owner or (pending if node.section is not None else None)
+            if node.section is None:
+                pending = None  # a paragraph ends a lead-in's run of items
+            if current is not None:
+                self.owned(node, current, nkind, nsid)
+                continue
+            lead = self.free(node, nkind, nsid)
+            if lead is not None:
+                if node.children:
+                    self.walk(node.children, nkind, nsid, lead)
+                else:
+                    pending = lead
+            elif node.children:
+                self.walk(node.children, nkind, nsid, None)
+
+    def agency_item(self, node: _Node, subj: _Subject, kind: str | None, sid: str | None) -> _Owner | None:
+        """Construction 1. Returns an owner for the items after it when the node only leads in."""
+        text = self.text
+        owner = _Owner(subj.agencies, subj.requested)
+        if subj.form == "colon":
+            inline = text[subj.predicate:node.line_end].strip()
+            if inline:
+                clauses = [subj] + self.clauses(subj.predicate, node.line_end, kind, False)
+                self.emit_clauses(clauses, node.line_end if node.children else node.end, sid, False)
+            if node.children:
+                self.walk(node.children, kind, sid, owner)
+            elif not inline:
+                return owner
+            return None
+        if subj.form == "bare":
+            if node.children:
+                self.walk(node.children, kind, sid, owner)
+                return None
+            return owner
+        heading = text[subj.predicate:node.line_end].rstrip()
+        if heading.endswith(":"):  # "Sở X chủ trì, phối hợp các sở: - … - …"
+            role = _role(_main_clause(self.key[subj.predicate:node.line_end]), subj.requested)
+            owner.role = role if role in ("lead", "support") else None
+            if node.children:
+                self.walk(node.children, kind, sid, owner)
+                return None
+            return owner
+        end = node.line_end if node.children else node.end
+        clauses = [subj] + self.clauses(subj.predicate, end, kind, False)
+        self.emit_clauses(clauses, end, sid, False)
+        if node.children:
+            self.walk(node.children, kind, sid, owner)
+        return None
+
+    def owned(self, node: _Node, owner: _Owner, kind: str | None, sid: str | None) -> None:
+        """A node under an agency heading or a lead-in: one task of the owner (an item whose
+        heading only names a topic, "a) Về tuyên truyền:", hands the owner to its own items)."""
+        text = self.text
+        whole = text[node.start:node.end].strip()
+        if whole.startswith("(") and whole.endswith(")"):
+            return  # "(chi tiết Phụ lục 01 đính kèm)": a note, not a task
+        if node.section is not None and node.children and text[node.start:node.line_end].rstrip().endswith(":"):
+            self.walk(node.children, kind, sid, owner)
+            return
+        role = None
+        if owner.role and not owner.requested:
+            own = _role(_main_clause(self.key[node.start:node.end]), False)
+            role = own if own != "responsible" else owner.role
+        self.emit(owner.agencies, node.start, node.end, sid, owner.requested, role=role)
+
+    def free(self, node: _Node, kind: str | None, sid: str | None) -> _Owner | None:
+        """A node no owner covers: its subject clauses, owners written after it, labelled owner
+        lines under it. Returns an owner when its text ends in a lead-in ("... yêu cầu X thực
+        hiện các nội dung sau:")."""
+        text, key = self.text, self.key
+        end = node.line_end if node.section is not None else node.end
+        clauses = self.clauses(node.start, end, kind, False)
+        if clauses:
+            last = clauses[-1]
+            if text[node.start:end].rstrip().endswith(":") and last.form in ("predicate", "colon"):
+                self.emit_clauses(clauses[:-1], last.opening, sid, False)
+                return _Owner(last.agencies, last.requested)
+            self.emit_clauses(clauses, end, sid, False)
+            return None
+        if kind in self.r.descriptive_kinds:
+            return None
+        if self.bracket_owners(node.start, end, sid):
+            return None
+        if node.section is not None:
+            self.labelled_owners(node, sid)
+        return None
+
+    def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
+        """Construction 5: "Xây dựng kế hoạch ... (Sở Tư pháp chủ trì, phối hợp với Sở Nội vụ)."."""
+        text, key = self.text, self.key
+        found = False
+        p = start
+        while True:
+            o = text.find("(", p, end)
+            if o < 0:
+                return found
+            c = text.find(")", o, end)
+            if c < 0:
+                return found
+            q = o + 1
+            m = self.r.assign.match(key, q, c)
+            if m:
+                q = m.end()
+            agencies, lend = parse_agency_list(text, q, c, key)
+            rest = key[lend:c].strip(" ,")
+            if agencies and (not rest or self.r.bracket_verb.match(rest)):
+                role = "lead" if self.r.lead.match(rest) else None
+                partners = partners_of(text[lend:c], key[lend:c])
+                self.b.add(agencies, p if p > start else start, o, sid, False, role=role,
+                           partners=partners)
+                found = True
+            p = c + 1
+
+    def labelled_owners(self, node: _Node, sid: str | None) -> None:
+        """Construction 5: "Cơ quan chủ trì: Sở Tư pháp" / "Cơ quan phối hợp: ..." under a task."""
+        text, key = self.text, self.key
+        found: dict[str, list[AgencyMention]] = {}
+        for child in node.children:
+            m = self.r.owner_label.match(key, child.start, child.line_end)
+            if not m:
+                continue
+            agencies, _ = parse_agency_list(text, m.end(), child.line_end, key)
+            verb = m.group(1)
+            role = "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
+            found.setdefault(role, []).extend(agencies)
+        if not found:
+            return
+        leads = found.get("lead", []) + found.get("responsible", [])
+        supports = found.get("support", [])
+        for role, agencies, partners in (("lead", found.get("lead", []), supports),
+                                         ("responsible", found.get("responsible", []), supports),
+                                         ("support", supports, leads)):
+            if agencies:
+                self.b.add(agencies, node.start, node.line_end, sid, False, role=role,
+                           partners=[a.raw for a in partners])
 
 
-def _lead_in_item(b: _Builder, s: Section, kids: dict[str | None, list[Section]], stops: list[int],
-                  agencies: list[AgencyMention], requested: bool) -> list[int]:
-    """The tasks of one item after a lead-in: its sub-items ("1. Về Giấy đề nghị cấp phép" +
-    "a) Chỉnh sửa ...", "b) Rà soát ..."), else its body paragraphs when the heading only names
-    a topic ("2. Về thiết kế khai thác mỏ"), else the whole item. A body paragraph that is a
-    request sentence of its own ends the item; returns where such paragraphs start."""
-    text, r = b.text, rules()
-    hs = _heading_start(text, s)
-    he = _line_end(text, hs, s.span.end)
-    end = _cut(s.span.end, stops, s.span.start)
-    subs = [c for c in kids.get(s.id, []) if c.span.start < end]
-    freed: list[int] = []
-    for ps, pe in _paragraphs(text, he + 1, subs[0].span.start if subs else end):
-        if _request_sentence(b, ps, pe):  # "Ngoài việc thực hiện các nội dung trên, yêu cầu ..."
-            freed.append(ps)
-            end = min(end, ps)
-    if subs:
-        for c in subs:
-            cid = c.id if c.marker == "letter" else s.id
-            cs, ce = _heading_start(text, c), _cut(c.span.end, stops, c.span.start)
-            if not kids.get(c.id):  # one paragraph: what follows the last one is the letter's own
-                ce = _line_end(text, cs, ce)  # ("Do đó, Sở Công Thương ... dừng giải quyết ...")
-            b.add(agencies, cs, ce, cid, requested)
-        return freed
-    body = _paragraphs(text, he + 1, end)
-    if body and not r.action_verb.match(_main_clause(b.key[hs:he])):
-        for ps, pe in body:
-            b.add(agencies, ps, pe, s.id, requested)
-    else:
-        b.add(agencies, hs, end, s.id, requested)
-    return freed
+def _extended(a: AgencyMention, text: str, end: int) -> AgencyMention:
+    """The mention `a` stretched to `end` (its modifiers): "Các tổ chức, cá nhân được cấp giấy
+    phép thăm dò, khai thác khoáng sản"."""
+    raw = text[a.start:end].rstrip(" ,.;:")
+    if len(raw) <= len(a.raw):
+        return a
+    return AgencyMention(raw, a.name + raw[len(a.raw):], a.start, a.start + len(raw), a.id, a.known,
+                         a.kind, a.province, a.successor, a.how)
 
 
-# ----------------------------------------------------------------------------- assignment tables
-
-
-@lru_cache(maxsize=1)
-def _table_columns() -> dict[str, str]:
-    return {re.sub(r"\W+", " ", match_key(name)).strip(): role
-            for role, names in load("assignments")["table_columns"].items() for name in names}
+# ----------------------------------------------------------------------------- task tables
 
 
 def table_columns(header: list[str]) -> dict[int, str]:
-    """Column index -> task | lead | doer | support | deadline, from the header cells' text."""
-    names = _table_columns()
-    out = {}
+    """Column index -> task | lead | doer | support | deadline | product, from the meaning of
+    the header cells (rules: table_columns): the first family one of whose keywords the cell
+    holds. Each role is given to one column, the first."""
+    out: dict[int, str] = {}
     for i, cell in enumerate(header):
-        role = names.get(re.sub(r"\W+", " ", match_key(cell)).strip())
-        if role and role not in out.values():
-            out[i] = role
+        k = match_key(cell)
+        for role, rx in rules().table_columns:
+            if rx.search(k):
+                if role not in out.values():
+                    out[i] = role
+                break
     return out
+
+
+def _header(doc: Document, rows: list[list[tuple[int, int]]]) -> tuple[dict[int, str], int]:
+    """The columns of a table and the index of its first body row. A header of two rows
+    ("Phân công thực hiện" over "Chủ trì | Phối hợp", merged cells repeated) reads each
+    column's two cells together."""
+    text = doc.text
+    one = table_columns([text[s:e] for s, e in rows[0]])
+    if len(rows) > 1 and not ({"lead", "doer"} & set(one.values()) and "task" in one.values()):
+        joined = []
+        for i, (s, e) in enumerate(rows[0]):
+            below = rows[1][i] if i < len(rows[1]) else (s, s)
+            joined.append(text[s:e] + (" " + text[below[0]:below[1]] if below != (s, e) else ""))
+        two = table_columns(joined)
+        if _assignment_header(two):
+            return two, 2
+    return one, 1
+
+
+def _assignment_header(cols: dict[int, str]) -> bool:
+    """A task column and a column of who does it."""
+    return "task" in cols.values() and bool({"lead", "doer"} & set(cols.values()))
 
 
 def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[list[Span]],
                       section: str | None = None, b: _Builder | None = None) -> bool:
-    """Assignments of a table whose cells are spans of doc.text (first row = header).
+    """Assignments of a table whose cells are spans of doc.text (header first).
 
     The lead (or doer) of a row gets the task with the coordinating bodies as partners; each
     coordinating body gets role support, with the lead as partner. The time column gives the
     deadline when the task text states none. A cell line naming no agency (a person in "Người
     thực hiện") is an assignee as written, known: false. A merged cell repeats its span in every
-    column it covers (model.Table), so a cell that repeats the task cell (a group heading row
-    merged across the table) is not an agency. Returns whether the header made it an
-    assignment table.
+    column it covers (model.Table), so a cell that repeats the task cell (a group row such as
+    "I. Cải cách thể chế" merged across the table) is not an agency: it is the group heading of
+    the rows below. Returns whether the header made it an assignment table.
     """
     if not rows:
         return False
     cells = [[(c.start, c.end) if isinstance(c, Span) else tuple(c) for c in row] for row in rows]
     text = doc.text
-    cols = table_columns([text[s:e] for s, e in cells[0]])
+    cols, first = _header(doc, cells)
     if not _assignment_header(cols):
         return False
     b = b or _Builder(doc)
     col = {role: i for i, role in cols.items()}
     who_role = "lead" if "lead" in col else "doer"
-    for row in cells[1:]:
+    if not any(parse_agency_list(text, *_trim(text, *row[col[who_role]]), b.key)[0]
+               for row in cells[first:] if col[who_role] < len(row)):
+        return False  # no body of the "who" column names an agency: a data table, not tasks
+    for row in cells[first:]:
         task = row[col["task"]] if col["task"] < len(row) else None
         if task is None or not text[task[0]:task[1]].strip():
             continue
@@ -762,7 +913,7 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
 
 
 def _find_deadlines(doc: Document, start: int, end: int) -> list[Deadline]:
-    """Deadlines stated in text[start:end], found by the measures stage's helper."""
+    """Deadlines stated in text[start:end], by the shared time-expression recogniser."""
     from .measures import find_deadlines
 
     return [Deadline(h.text, doc.span(h.start, h.end), h.date, h.recurrence)
@@ -786,21 +937,12 @@ def _time_cell(doc: Document, start: int, end: int) -> Deadline | None:
     return Deadline(written, doc.span(start, start + len(written)), None, recurrence)
 
 
-def _assignment_header(cols: dict[int, str]) -> bool:
-    """A task column and a column of who does it."""
-    return "task" in cols.values() and bool({"lead", "doer"} & set(cols.values()))
-
-
-def _table_header(doc: Document, table: Table) -> dict[int, str]:
-    return table_columns([doc.text[c.start:c.end] for c in table.rows[0]])
-
-
 def _table_section(doc: Document, table: Table) -> str | None:
     """The deepest numbered section holding the table (headings inside the table don't count).
     None for a table outside every section, such as an annex after the signature."""
     best = None
     for s in doc.sections:
-        if (s.marker not in ("dash", "plus") and s.heading_span.start < table.span.start
+        if (s.marker not in _BULLETS and s.heading_span.start < table.span.start
                 and s.span.end >= table.span.start and (best is None or s.level > best.level)):
             best = s
     return best.id if best else None
@@ -821,44 +963,69 @@ def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMent
     return out
 
 
+# ----------------------------------------------------------------------------- coverage
+
+
+def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Coverage:
+    """Directive-looking lines (a directing verb and an agency mention, outside descriptive
+    sections) and those of them that no assignment's task or agency touches."""
+    r, text, key = rules(), doc.text, doc.match_text()
+    starts = [m.start for m in mentions]
+    covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
+    agency_at = {a.agency_span.start for a in doc.assignments if a.agency_span}
+    descriptive = [(s.span.start, s.span.end) for s in doc.sections
+                   if s.parent is None and s.kind in r.descriptive_kinds]
+    cov = Coverage()
+    for ps, pe in _paragraphs(text, 0, body_end):
+        i = bisect.bisect_left(starts, ps)
+        if i >= len(starts) or starts[i] >= pe:
+            continue
+        if not r.directing_anywhere.search(key, ps, pe):
+            continue
+        if any(s <= ps < e for s, e in descriptive):
+            continue
+        cov.directive_sentences += 1
+        j = bisect.bisect_left(covered, (pe, pe))
+        touched = any(s < pe and e > ps for s, e in covered[max(0, j - 200):j])
+        touched = touched or any(ps <= m.start < pe and m.start in agency_at for m in mentions[i:i + 20])
+        if not touched:
+            cov.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
+    return cov
+
+
 # ----------------------------------------------------------------------------- the stage
 
 
 def extract_assignments(doc: Document) -> None:
-    """Fill doc.assignments: lead-ins of letters first (they claim the items after them), then
-    the agency items of the assigning sections, closing paragraphs, and assignment tables."""
-    b = _Builder(doc)
-    by_id = {s.id: s for s in doc.sections}
-    kids = _children(doc)
-    stops = [m.start() for m in rules().closing.finditer(b.key)]  # closing paragraphs
-    kinds = rules().assigning_kinds
-    done: set[str] = set()  # items whose tasks are emitted (their sub-items with them)
-    _lead_ins(b, doc, kids, stops, done)
-    _subject_lead_ins(b, doc, kids, stops, done)
-
-    def covered(s: Section) -> bool:
-        return s.id in done or (s.parent is not None and covered(by_id[s.parent]))
-
-    for s in doc.sections:
-        if s.marker in ("dash", "plus") or covered(s) or _top_kind(s, by_id) not in kinds:
-            continue
-        if _item(b, s, kids, stops, done):
-            done.add(s.id)
-        elif s.parent is not None and by_id.get(s.parent) and _top_kind(s, by_id) == "che_do_bao_cao":
-            hstart = _heading_start(doc.text, s)
-            if _subject_clause(b, hstart, _line_end(doc.text, hstart, s.span.end), s.id, False):
-                done.add(s.id)
-    for st in stops:
-        _subject_clause(b, st, _line_end(doc.text, st, len(doc.text)), None, True)
+    """Fill doc.agencies (every mention), doc.assignments and doc.coverage."""
+    r = rules()
+    key = doc.match_text()
+    mentions = find_mentions(doc.text, key)
+    doc.agencies = [AgencySpan(m.raw, doc.span(m.start, m.end), m.name, m.id, m.known, m.kind, m.how)
+                    for m in mentions]
+    body_end = _body_end(key)
+    stops = [m.start() for m in r.closing.finditer(key, 0, body_end)]
+    reader = _Reader(doc, mentions)
+    reader.walk(_tree(doc, stops, body_end), None, None, None)
     # Assignment tables are read cell by cell; what the text rules found inside one (a cell
     # line read as a paragraph) is dropped first.
     for table in doc.tables:
-        if not table.rows or not _assignment_header(_table_header(doc, table)):
+        if not table.rows:
             continue
-        inside = [a for a in doc.assignments if table.span.start <= a.span.start < table.span.end]
-        if inside:
-            dropped = {id(a) for a in inside}
-            doc.assignments = [a for a in doc.assignments if id(a) not in dropped]
-            b.seen -= {(a.agency, a.span.start) for a in inside}
-        table_assignments(doc, table.rows, _table_section(doc, table), b)
+        cells = [[(c.start, c.end) for c in row] for row in table.rows]
+        if not _assignment_header(_header(doc, cells)[0]):
+            continue
+        kept = doc.assignments
+        inside = [a for a in kept if table.span.start <= a.span.start < table.span.end]
+        doc.assignments = [a for a in kept if not table.span.start <= a.span.start < table.span.end]
+        reader.b.seen -= {(a.agency, a.span.start) for a in inside}
+        if not table_assignments(doc, table.rows, _table_section(doc, table), reader.b):
+            doc.assignments = kept  # not a task table after all: keep what the text gave
     doc.assignments.sort(key=lambda a: a.span.start)
+    doc.coverage = _coverage(doc, mentions, body_end)
+
+
+def _body_end(key: str) -> int:
+    """Where the body ends: the distribution list, after which names are addressees."""
+    m = rules().body_end.search(key)
+    return m.start() if m else len(key)

@@ -185,6 +185,37 @@ class Deadline:
 
 
 @dataclass
+class AgencySpan:
+    """One mention of an agency in the text: a gazetteer name, a group addressee ("các sở, ban,
+    ngành"), a title before a body ("Thủ trưởng các cơ quan"), or a name read by pattern."""
+
+    text: str  # verbatim
+    span: Span
+    name: str  # as named, abbreviations expanded
+    agency_id: str | None  # canonical id from the gazetteer (a group's class id for groups)
+    known: bool
+    kind: str | None
+    how: str  # gazetteer | group | pattern | title | distributed
+
+
+@dataclass
+class Passage:
+    """A piece of the text, verbatim, with its span."""
+
+    text: str
+    span: Span
+
+
+@dataclass
+class Coverage:
+    """What the assignments stage could not read: lines that look like directives (a directing
+    verb and an agency mention, outside sections that only describe) and yielded no assignment."""
+
+    directive_sentences: int = 0
+    unassigned: list[Passage] = field(default_factory=list)
+
+
+@dataclass
 class Assignment:
     agency: str  # as named, abbreviations expanded
     agency_raw: str  # verbatim
@@ -201,6 +232,7 @@ class Assignment:
     deadline: Deadline | None = None
     topics: list[str] = field(default_factory=list)
     five_clear: dict[str, bool] = field(default_factory=dict)  # "5 rõ"
+    agency_span: Span | None = None  # where the agency is named (heading, subject, table cell)
 
 
 @dataclass
@@ -251,6 +283,8 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
+    agencies: list[AgencySpan] = field(default_factory=list)  # every agency mention
+    coverage: Coverage = field(default_factory=Coverage)
     targets: list[Target] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
@@ -322,7 +356,7 @@ def _plain(obj: Any) -> Any:
 
 
 __all__ = [
-    "Assignment", "Deadline", "Document", "Issue", "Mention", "Metadata", "Reference",
+    "AgencySpan", "Assignment", "Coverage", "Passage", "Deadline", "Document", "Issue", "Mention", "Metadata", "Reference",
     "Result", "Section", "SourceInfo", "SourceMap", "SourceText", "Span", "Table", "Target",
     "asdict", "SCHEMA_VERSION",
 ]
