@@ -27,6 +27,7 @@ offsets are valid in the text, and case, tone marks and OCR slips such as "Kể 
 """
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
@@ -96,6 +97,10 @@ class _Rules:
     described_re: re.Pattern  # a type word a few words before the end of a window
     described_types: list[tuple[re.Pattern, dict]]
     list_cont: re.Pattern
+    date_first: re.Pattern
+    standard: re.Pattern
+    named_doc: re.Pattern
+    issued_on: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -184,6 +189,10 @@ def _rules() -> _Rules:
             + r")(?:\s+[^\s,;.:()\d]+){0,6}\s+\Z"),
         described_types=[(re.compile(e["pattern"]), e) for e in r["described_types"] + entries],
         list_cont=re.compile(r["list_continuation"]["pattern"]),
+        date_first=re.compile(r["sentence_date_first"]["pattern"]),
+        standard=re.compile(r["standard"]["pattern"]),
+        named_doc=re.compile(r["named_document"]["pattern"]),
+        issued_on=re.compile(r["sentence_issued_on"]["pattern"]),
     )
 
 
@@ -211,6 +220,7 @@ class _Hit:
     law: _Law | None = None
     law_year: str | None = None  # year stated with a law
     top: str | None = None  # implements | reports_on when at the head of the preamble
+    label: str | None = None  # the type word's label ("Đề án") for a number-only reference
 
 
 def _iso_date(k: str, pos: int, R: _Rules) -> tuple[str | None, int] | None:
@@ -220,7 +230,10 @@ def _iso_date(k: str, pos: int, R: _Rules) -> tuple[str | None, int] | None:
     for rx in R.dates:
         dm = rx.match(k, p)
         if dm:
-            d, mo, y = int(dm["d"]), int(dm["m"]), int(dm["y"])
+            mo, y = int(dm["m"]), int(dm["y"])
+            if "d" not in rx.groupindex:
+                return (f"{y:04d}-{mo:02d}" if 1 <= mo <= 12 else None), dm.end()
+            d = int(dm["d"])
             try:
                 return _dt.date(y, mo, d).isoformat(), dm.end()
             except ValueError:
@@ -462,10 +475,40 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
     hits.extend(_law_hits(text, k, R, in_body))
     hits.extend(h for h in footnotes.values())
     hits.sort(key=lambda h: h.start)
-    bare = _bare_hits(text, k, hits, R, in_body)
+    bare = _bare_hits(text, k, hits, R, in_body) + _named_hits(text, k, hits, R, in_body)
     if bare:
         hits = sorted(hits + bare, key=lambda h: h.start)
     return hits, footnotes
+
+
+def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[_Hit]:
+    """Standards ("QCVN 01:2019/BCT") and agreements known by name ("Hiệp định về …")."""
+    out: list[_Hit] = []
+    spans = [(h.start, h.end) for h in hits]
+
+    def free(a: int) -> bool:
+        return not in_body(a) and not any(s <= a < e for s, e in spans)
+
+    for m in R.standard.finditer(k):
+        code = text[m.start("code"):m.end("code")]
+        if not free(m.start()) or not code.isupper():
+            continue
+        canon = f"{code}{m['num']}:{m['y']}"
+        end = m.end("y")
+        if m["iss"]:
+            iss = _canonical_symbol(text[m.start("iss"):m.end("iss")], R)
+            if iss:
+                canon += "/" + iss[0]
+                end = _symbol_end(text, m.start("iss"), iss[0])
+        out.append(_Hit(m.start(), end, "other", None, None, canon, form="full", label=code))
+    for m in R.named_doc.finditer(k):
+        if not free(m.start()) or not text[m.start()].isupper():
+            continue
+        name = re.sub(r"\s+", " ", text[m.start():m.end("name")]).strip(" ,-–")
+        hit = _Hit(m.start(), m.start() + len(text[m.start():m.end("name")].rstrip(" ,-–")), "other",
+                   None, None, name)
+        out.append(hit)
+    return out
 
 
 _OWN_NUMBER_LINE = re.compile(r"[^\S\n]*[\W_]*so\s*:")
@@ -568,7 +611,8 @@ def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
     if entry.get("generic"):
         doc_type = _type_from_code(code, R) or doc_type
     hit = _Hit(m.start(), end, doc_type, num, sym, canon, generic=bool(entry.get("generic")),
-               has_so=bool(_SO_WORD.search(k[m.end(group):m.start("num")])), caps=caps)
+               has_so=bool(_SO_WORD.search(k[m.end(group):m.start("num")])), caps=caps,
+               label=entry.get("label"))
     _tail(text, k, hit, R)
     return hit
 
@@ -645,6 +689,9 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
             hit.number = text[m.start("num"):m.end("num")].upper()
             hit.law_year = m["numyear"]
             hit.end = m.end("num")
+            got = _iso_date(k, hit.end, R)
+            if got:
+                hit.date, hit.end = got
         else:
             got = _iso_date(k, hit.end, R)
             if got:
@@ -847,6 +894,7 @@ def extract_references(doc: Document) -> None:
         return
     k = doc.search_text()
     hits, footnotes = _find_hits(doc, k, R)
+    _sentence_dates(k, hits, R)
 
     for h in hits:
         pre = k[max(0, h.start - 40):h.start]
@@ -902,7 +950,7 @@ def extract_references(doc: Document) -> None:
         if target is not None:
             target.hits.append(h)
         elif h.has_so or h.date:
-            label = R.labels.get(h.doc_type, "Văn bản")
+            label = h.label or R.labels.get(h.doc_type, "Văn bản")
             canon = f"{label} số {h.number}"
             refs.setdefault(canon, _Ref(canon)).hits.append(h)
 
@@ -912,6 +960,42 @@ def extract_references(doc: Document) -> None:
         out.append(_to_reference(doc, ref))
     out.sort(key=lambda r: r.span.start)
     doc.references = out
+
+
+_SENTENCE_END = re.compile(r"\.(?=\s)|[;\n]")
+
+
+def _date_of(m: re.Match) -> str | None:
+    try:
+        return _dt.date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
+    except ValueError:
+        return None
+
+
+def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
+    """Dates stated away from the reference in its sentence (rules: sentence_date_first,
+    sentence_issued_on): they go to the sentence's first reference if it states none."""
+    if not hits:
+        return
+    starts = [h.start for h in hits]
+
+    def first_hit(a: int, b: int) -> _Hit | None:
+        i = bisect.bisect_left(starts, a)
+        return hits[i] if i < len(hits) and hits[i].start < b else None
+
+    for m in R.date_first.finditer(k):
+        end = _SENTENCE_END.search(k, m.end())
+        b = end.start() if end else len(k)
+        h = first_hit(m.end(), b)
+        if h is not None and h.date is None and h.marker is None and \
+                not any(rx.search(k, m.end(), h.start) for rx in R.dates):
+            h.date = _date_of(m)
+    for m in R.issued_on.finditer(k):
+        a = max((x.end() for x in _SENTENCE_END.finditer(k, max(0, m.start() - 400), m.start())),
+                default=max(0, m.start() - 400))
+        h = first_hit(a, m.start())
+        if h is not None and h.date is None and h.marker is None:
+            h.date = _date_of(m)
 
 
 def _key(canonical: str) -> str:

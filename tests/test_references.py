@@ -41,6 +41,13 @@ def _examples():
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
+    for name in ("bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
+                 "sentence_issued_on"):
+        yield name, R[name]["pattern"], R[name]["examples"], 0
+    for e in R["described_types"]:
+        yield f"described {e['pattern']}", e["pattern"], e["examples"], 0
+    for name in ("amending_law", "amending_target_end", "law_number_apposition"):
+        yield name, LAWS[name]["pattern"], LAWS[name]["examples"], 0
 
 
 @pytest.mark.parametrize("name,pattern,examples,flags", list(_examples()), ids=lambda x: x if isinstance(x, str) and len(x) < 40 else None)
@@ -149,7 +156,8 @@ def test_ocr_type_word_with_a_number_is_a_reference():
 def test_number_without_symbol_is_kept_with_its_type():
     got = refs_of("Triển khai các nhiệm vụ tại Đề án số 08 ngày 12/5/2023 của UBND tỉnh về phát triển.")
     (r,) = got.values()
-    assert (r.doc_type, r.number, r.symbol, r.date) == ("de_an", "08", None, "2023-05-12")
+    assert (r.canonical_id, r.doc_type, r.number, r.symbol, r.date) == (
+        "Đề án số 08", "other", "08", None, "2023-05-12")
 
 
 # ------------------------------------------------------------------ short forms, aliases, footnotes
@@ -413,3 +421,53 @@ def test_laws_by_unlisted_number_with_their_date_and_by_abbreviation():
     assert list(got) == ["Luật Bảo vệ môi trường 2020"]
     got = refs_of("tuân thủ Luật ATVSLĐ và các văn bản hướng dẫn", date="2025-01")
     assert list(got) == ["Luật An toàn, vệ sinh lao động 2015"]
+
+
+# ------------------------------------------------------------------ standards, agreements, short forms
+
+
+def test_standards_are_references_written_without_spaces():
+    got = refs_of("Căn cứ Thông tư số 32/2019/TT-BCT ngày 21/11/2019 của Bộ trưởng Bộ Công Thương ban hành Quy chuẩn "
+                  "kỹ thuật quốc gia về an toàn vật liệu nổ công nghiệp QCVN 01:2019/BCT; nộp hồ sơ kho theo "
+                  "QCVN 01:2019/BCT kèm văn bản nghiệm thu.")
+    assert set(got) == {"32/2019/TT-BCT", "QCVN01:2019/BCT"}
+    assert len(got["QCVN01:2019/BCT"].mentions) == 2 and got["QCVN01:2019/BCT"].doc_type == "other"
+    got = refs_of("hiện tại Quy chuẩn QCVN 122:2024/BGTVT³ , Thông tư\n³ \nQCVN122:2024/BGTVT quy chuẩn kỹ thuật")
+    assert list(got) == ["QCVN122:2024/BGTVT"]
+    assert list(refs_of("thi công theo TCVN 5574:2018 về kết cấu bê tông")) == ["TCVN5574:2018"]
+    assert refs_of("đạt tiêu chuẩn qcvn về nước sạch, tỷ lệ 10:2019") == {}
+
+
+def test_agreements_known_by_name():
+    got = refs_of("quản lý chặt chẽ việc sử dụng VLNCN tại khu vực biên giới đảm bảo tuân thủ đúng theo Hiệp định về "
+                  "quy chế quản lý biên giới trên đất liền Việt Nam - Trung Quốc và các quy định khác có liên quan.")
+    assert list(got) == ["Hiệp định về quy chế quản lý biên giới trên đất liền Việt Nam - Trung Quốc"]
+    got = refs_of("tận dụng Hiệp định thương mại tự do Việt Nam - EU (EVFTA) để mở rộng thị trường")
+    assert list(got) == ["Hiệp định thương mại tự do Việt Nam - EU"]
+    assert refs_of("tận dụng các hiệp định thương mại tự do đã ký kết") == {}
+
+
+def test_short_form_before_or_after_the_full_id_is_one_reference():
+    got = refs_of("theo Quyết định số 1626 của Thủ tướng. Quy hoạch được Thủ tướng Chính phủ phê duyệt tại "
+                  "Quyết định số 1626/QĐTTg ngày 15/12/2023. Thực hiện Quyết định 1626, UBND tỉnh đã chỉ đạo.")
+    assert list(got) == ["1626/QĐ-TTg"] and len(got["1626/QĐ-TTg"].mentions) == 3
+
+
+# ------------------------------------------------------------------ dates away from the reference
+
+
+def test_dates_that_open_a_sentence_or_follow_ban_hanh_or_name_a_month():
+    got = refs_of("Ngày 18/12/2025, Cục Địa chất và Khoáng sản Việt Nam có Văn bản số 3633/ĐCKS-PCKS xin được tiếp "
+                  "thu. Ngày 08/12/2023, Văn phòng Chính phủ có ý kiến tại Văn bản số 9611/VPCP-CN. Ngày 30/12/2023, "
+                  "UBND tỉnh Yên Bái đã có Văn bản số 4516/UBND-TNMT ngày 29/12/2023 báo cáo giải trình.")
+    assert {c: r.date for c, r in got.items()} == {
+        "3633/ĐCKS-PCKS": "2025-12-18", "9611/VPCP-CN": "2023-12-08", "4516/UBND-TNMT": "2023-12-29"}
+    got = refs_of("Tuy nhiên, Nghị định số 21/2026/NĐ-CP sửa đổi, bổ sung một số điều của Nghị định số 193/2025/NĐ-CP "
+                  "ngày 02/7/2025 đã được ban hành ngày 10/01/2026 chưa có quy định cụ thể.")
+    assert {c: r.date for c, r in got.items()} == {"21/2026/NĐ-CP": "2026-01-10", "193/2025/NĐ-CP": "2025-07-02"}
+    got = refs_of("Công ty cổ phần Đông Dương tại Văn bản số 02/GĐN-ĐD tháng 4 năm 2026; Công ty VPG tại Văn bản "
+                  "số 11/CV-YVG tháng 12/2025.")
+    assert {c: r.date for c, r in got.items()} == {"02/GĐN-ĐD": "2026-04", "11/CV-YVG": "2025-12"}
+    # A date in a sentence with no reference is nobody's.
+    got = refs_of("Ngày 18/12/2025, Sở tổ chức hội nghị. Văn bản số 12/SCT-KT nêu rõ yêu cầu.")
+    assert got["12/SCT-KT"].date is None
