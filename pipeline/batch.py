@@ -127,14 +127,26 @@ def plan_jobs(files: Iterable[Path], root: Path) -> list[Job]:
         if stems[job.id] > 1:
             folder = Path(job.rel).parent.parts
             job.id = "__".join([*folder, job.id]) if folder else job.id
+    # A name that is not UTF-8 is shown with U+FFFD (ids, report, JSON stay valid text); two
+    # such names that become the same id are told apart by a counter.
+    from .ingest import display_path
+
+    seen: Counter[str] = Counter()
+    for job in sorted(jobs, key=lambda j: str(j.path)):
+        job.id = display_path(job.id)
+        seen[job.id] += 1
+        if seen[job.id] > 1:
+            job.id = f"{job.id}~{seen[job.id]}"
     return sorted(jobs, key=lambda j: j.rel)
 
 
 def _rel(path: Path, root: Path) -> str:
+    from .ingest import display_path
+
     try:
-        return path.relative_to(root).as_posix()
+        return display_path(path.relative_to(root).as_posix())
     except ValueError:
-        return str(path)
+        return display_path(str(path))
 
 
 # ----------------------------------------------------------------------------- the worker task
@@ -157,18 +169,33 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
     (for the SQLite store); `source_path` overrides `source.path` when the worker parses a
     copy of the file (Dask ships bytes, so no shared file system is needed). The local
     workers then swap the text for a temporary file (`json_tmp`, see `_worker_loop`).
+    Never raises: whatever goes wrong becomes a failed result naming the stage.
     """
+    from .parse import failed_document, memory_reason
+
+    t0 = time.perf_counter()
+    stage = "internal"
+    try:
+        try:
+            doc = parse_document(Path(path))
+        except MemoryError:
+            doc = failed_document(Path(path), memory_reason(), stage="limit")
+        except Exception as exc:  # parse_file should not raise; if it does, isolate it here
+            doc = failed_document(Path(path), f"{type(exc).__name__}: {exc}", stage="internal")
+        stage = "output"  # serialising and counting: a failure here is reported, not a dead worker
+        return _result(doc, doc_id, want_doc, source_path, t0)
+    except MemoryError:
+        return _failed_result(doc_id, Path(path).suffix, "limit", memory_reason(), time.perf_counter() - t0)
+    except Exception as exc:
+        return _failed_result(doc_id, Path(path).suffix, stage, f"{type(exc).__name__}: {exc}",
+                              time.perf_counter() - t0)
+
+
+def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float) -> dict[str, Any]:
     import resource
 
     from .emit import dumps
 
-    t0 = time.perf_counter()
-    try:
-        doc = parse_document(Path(path))
-    except Exception as exc:  # parse_file should not raise; if it does, isolate it here
-        from .parse import failed_document
-
-        doc = failed_document(Path(path), f"{type(exc).__name__}: {exc}", stage="internal")
     doc.id = doc_id
     if source_path is not None:
         doc.source.path = source_path
@@ -181,6 +208,9 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
         "sha256": doc.source.sha256,
         "errors": [{"stage": e.stage, "message": e.message} for e in doc.errors],
         "warnings": len(doc.warnings),
+        # why a document without errors is partial: characters lost in its text (U+FFFD)
+        "lost": next((w.message for w in doc.warnings if w.stage == "ingest" and "(U+FFFD) in the text" in w.message),
+                     None),
         "pages": len(doc.pages),
         "references": len(doc.references),
         "assignments": len(doc.assignments),
@@ -207,8 +237,12 @@ def _process_bytes(file_name: str, data: bytes, doc_id: str, want_doc: bool, sou
 
 def _failure(job: Job, stage: str, reason: str, seconds: float) -> dict[str, Any]:
     """A result for a document whose worker never answered (timeout, crash)."""
+    return _failed_result(job.id, job.path.suffix, stage, reason, seconds)
+
+
+def _failed_result(doc_id: str, suffix: str, stage: str, reason: str, seconds: float) -> dict[str, Any]:
     return {
-        "id": job.id, "status": "failed", "format": job.path.suffix.lower().lstrip("."), "sha256": None,
+        "id": doc_id, "status": "failed", "format": suffix.lower().lstrip("."), "sha256": None,
         "errors": [{"stage": stage, "message": reason}], "warnings": 0, "pages": 0, "references": 0,
         "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "json_tmp": None, "doc": None,
         "seconds": seconds, "rss_kb": None, "pid": None,
@@ -263,6 +297,7 @@ def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's business
+    limit_worker_memory()
     driver = os.getppid()
     writing = threading.Lock()
     threading.Thread(target=_exit_with_parent, args=(driver, writing), daemon=True).start()
@@ -273,14 +308,58 @@ def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
                 return
             path, doc_id = task
             conn.send(("started", doc_id))
-            result = process_one(path, doc_id, want_doc)
-            if out_dir is not None and result["json"] is not None:
-                with writing:
-                    if not _write_temp_json(result, out_dir, driver):
-                        return  # the driver was killed: nobody would rename the file
+            t0 = time.perf_counter()
+            try:
+                result = process_one(path, doc_id, want_doc)
+                if out_dir is not None and result["json"] is not None:
+                    with writing:
+                        if not _write_temp_json(result, out_dir, driver):
+                            return  # the driver was killed: nobody would rename the file
+            except (EOFError, OSError):
+                raise
+            except Exception as exc:  # reported with its stage, never a silently dead worker
+                stage = "limit" if isinstance(exc, MemoryError) else "output"
+                reason = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, MemoryError):
+                    from .parse import memory_reason
+
+                    reason = memory_reason()
+                result = _failed_result(doc_id, Path(path).suffix, stage, reason, time.perf_counter() - t0)
             conn.send(("done", result))
         except (EOFError, OSError):  # the driver is gone
             return
+
+
+WORKER_MEMORY_MB = 2048  # address-space limit of a local worker (VANBAN_WORKER_MEMORY_MB, --memory-mb; 0 = none)
+
+
+def worker_memory_mb() -> int:
+    """The memory limit of a worker in MB (0: none): VANBAN_WORKER_MEMORY_MB or the default."""
+    try:
+        return max(0, int(float(os.environ.get("VANBAN_WORKER_MEMORY_MB", WORKER_MEMORY_MB))))
+    except ValueError:
+        return WORKER_MEMORY_MB
+
+
+def limit_worker_memory() -> None:
+    """Cap this (worker) process's address space, so one document can never take the
+    machine: past it an allocation fails with MemoryError (the document fails at stage
+    `limit`) instead of the kernel killing processes."""
+    mb = worker_memory_mb()
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    if not mb or not hasattr(resource, "RLIMIT_AS"):
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = mb * 2**20
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ValueError, OSError):
+        pass
 
 
 PREFETCH = 2  # documents sent to a worker ahead of its answers: the one it parses and the next
@@ -420,7 +499,7 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
                     continue
                 elapsed = 0.0 if w.started is None else time.perf_counter() - w.started
                 if not w.proc.is_alive():
-                    stage, reason = "crash", f"worker process died (exit code {w.proc.exitcode})"
+                    stage, reason = "crash", _death_reason(w.proc.exitcode)
                 elif timeout is not None and w.started is not None and elapsed > timeout:
                     stage, reason = "timeout", f"no result after {timeout:g} s: worker killed"
                 else:
@@ -439,6 +518,22 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
         for w in workers:
             w.stop(kill=bool(w.queue))
             w.remove_temps(out, w.queue)
+
+
+def _death_reason(exitcode: int | None) -> str:
+    """Why a worker died, as far as the driver can tell (a Python exception never gets here:
+    the worker reports it as the document's failure)."""
+    import signal
+
+    how = f"exit code {exitcode}"
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}, exit code {exitcode}"
+        except ValueError:
+            pass
+    mb = worker_memory_mb()
+    limit_note = f"; workers may use {mb} MB (--memory-mb)" if mb else ""
+    return f"worker process died ({how}){limit_note}"
 
 
 # ----------------------------------------------------------------------------- dask engine
@@ -470,7 +565,18 @@ def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: fl
         while pending or inflight:
             while pending and len(inflight) < slots:
                 job = pending.popleft()
-                fut = client.submit(_process_bytes, job.path.name, job.path.read_bytes(), job.id, want_doc,
+                from .ingest import file_problem
+
+                problem = file_problem(job.path)  # never opens a FIFO or a device
+                if problem is None:
+                    try:
+                        data = job.path.read_bytes()
+                    except OSError as exc:
+                        problem = f"cannot read file: {exc.strerror or exc}"
+                if problem is not None:
+                    on_result(job, _failure(job, "ingest", problem, 0.0))
+                    continue
+                fut = client.submit(_process_bytes, job.path.name, data, job.id, want_doc,
                                     str(job.path), pure=False, key=f"vanban-{job.id}-{time.monotonic_ns()}")
                 inflight[fut] = (job, time.perf_counter())
             now = time.perf_counter()
@@ -557,7 +663,8 @@ class State:
 
     def save(self) -> None:
         t0 = time.perf_counter()
-        write_atomic(self.path, json.dumps({"version": 1, "documents": self.entries}, ensure_ascii=False) + "\n")
+        # ASCII escapes: a file name that is not UTF-8 (lone surrogates) round-trips exactly
+        write_atomic(self.path, json.dumps({"version": 1, "documents": self.entries}) + "\n")
         self.saved_at = time.perf_counter()
         self.save_seconds = self.saved_at - t0
 
@@ -594,6 +701,10 @@ def unchanged_entry(job: Job, out: Path, state: State) -> dict[str, Any] | None:
     json_path = out / f"{job.id}.json"
     json_stat = _json_stat(json_path)
     if json_stat is None:
+        return None
+    from .ingest import file_problem
+
+    if file_problem(job.path) is not None:  # gone, a dangling link, a FIFO: the worker says why
         return None
     st = job.path.stat()
     entry = state.entries.get(job.id)
@@ -729,10 +840,16 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         records: dict[str, dict[str, Any]] = {}
         todo: list[Job] = []
         for job in jobs:
-            entry = None if opts.force else unchanged_entry(job, out, state)
+            try:
+                entry = None if opts.force else unchanged_entry(job, out, state)
+            except OSError:  # unreadable, or gone since it was listed: processed, and reported
+                entry = None
             if entry is None:
-                st = job.path.stat()
-                job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
+                try:
+                    st = job.path.stat()
+                    job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
+                except OSError:  # a dangling link, a loop, a vanished file: the worker says why
+                    pass
                 todo.append(job)
             else:
                 records[job.id] = _record(job, "skipped", entry)
@@ -861,6 +978,8 @@ def _record(job: Job, action: str, r: dict[str, Any]) -> dict[str, Any]:
     }
     if r["status"] == "failed" and rec["errors"]:
         rec["stage"], rec["reason"] = rec["errors"][0]["stage"], rec["errors"][0]["message"]
+    elif r["status"] == "partial" and r.get("lost"):
+        rec["stage"], rec["reason"] = "ingest", r["lost"]
     if job.alternates:
         rec["alternates"] = list(job.alternates)
     if action == "processed":
@@ -912,6 +1031,8 @@ def print_summary(report: dict[str, Any], out=None) -> None:
         if r["errors"]:
             for e in r["errors"]:
                 lines.append(f"  {r['status']}: {r['file']} [{e['stage']}] {e['message']}")
+        if r.get("reason") and r["status"] == "partial":
+            lines.append(f"  {r['status']}: {r['file']} [{r['stage']}] {r['reason']}")
     corpus = report.get("corpus") or {}
     if "error" in corpus:
         lines.append(f"  corpus step failed: {corpus['error']}")
@@ -947,6 +1068,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-link", action="store_true",
                    help="skip the corpus step (links, graph exports): per-document outputs only")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary; failures only")
+    lim = p.add_argument_group("limits per document (README, Limits; 0 keeps the default)")
+    lim.add_argument("--memory-mb", type=int, metavar="MB",
+                     help=f"address space of a worker process (default {WORKER_MEMORY_MB}; -1 = no limit)")
+    lim.add_argument("--max-docx-mb", type=float, metavar="MB",
+                     help="unpacked size of a DOCX, all parts together (default 256; one part: 64)")
+    lim.add_argument("--max-pdf-pages", type=int, metavar="N", help="pages of a PDF (default 2000)")
+    lim.add_argument("--max-text-mb", type=float, metavar="MB", help="size of a .txt file (default 20)")
+    lim.add_argument("--max-file-mb", type=float, metavar="MB", help="size of any input file (default 256)")
+
+
+# The limit flags of `vanban run` and the environment variables that carry them to the
+# workers (pipeline.ingest reads its own; worker_memory_mb reads the memory one).
+LIMIT_FLAGS = {
+    "memory_mb": "VANBAN_WORKER_MEMORY_MB",
+    "max_docx_mb": "VANBAN_MAX_DOCX_MB",
+    "max_pdf_pages": "VANBAN_MAX_PDF_PAGES",
+    "max_text_mb": "VANBAN_MAX_TEXT_MB",
+    "max_file_mb": "VANBAN_MAX_FILE_MB",
+}
+
+
+def _apply_limit_flags(args: argparse.Namespace) -> str | None:
+    """Set the environment from the limit flags; an error message for a bad value."""
+    for flag, env in LIMIT_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is None or value == 0:
+            continue
+        if flag == "memory_mb" and value == -1:
+            os.environ[env] = "0"  # no limit
+            continue
+        if value < 0:
+            return f"--{flag.replace('_', '-')} must be > 0"
+        os.environ[env] = str(value)
+        if flag == "max_docx_mb":  # one part can never be larger than the whole
+            from .ingest import limit
+
+            if limit("MAX_DOCX_PART_MB") > value:
+                os.environ["VANBAN_MAX_DOCX_PART_MB"] = str(value)
+    return None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -958,6 +1118,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if args.scheduler and args.engine != "dask":
         sys.stderr.write("vanban: --scheduler needs --engine dask\n")
+        return 2
+    bad_limit = _apply_limit_flags(args)
+    if bad_limit:
+        sys.stderr.write(f"vanban: {bad_limit}\n")
         return 2
     if args.engine == "dask":
         try:

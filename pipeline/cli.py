@@ -39,7 +39,10 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:  # a usage error: say how to use it, on stderr
+        sys.stderr.write(_usage())
+        return 2
+    if argv[0] in ("-h", "--help"):
         sys.stdout.write(_usage())
         return 0
     if argv[0] == "--version":
