@@ -56,6 +56,8 @@ class _Rules:
     indicator_head: re.Pattern[str]
     opening_verb: re.Pattern[str]
     target_lead: re.Pattern[str]
+    not_a_unit: frozenset[str]
+    target_line: re.Pattern[str]
     per_year_scope: re.Pattern[str]
     horizon: re.Pattern[str]
     result_qty: re.Pattern[str]
@@ -105,9 +107,10 @@ def _rules() -> _Rules:
         number=re.compile(num),
         qualifier_of=quals,
         target_qty=re.compile(
-            rf"(?:(?<!\w)(?P<verb>{_alternation(list(directions))})\s+)?"
+            rf"(?:(?<!\w)(?P<verb>{_alternation(list(directions))})\s+(?:{_kp(r['average_words'])}\s+)?)?"
             rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
-            rf"(?<![\w.,/-])(?P<num>{num})\s*(?:(?P<pct>%)|(?P<unit>{count_alt})(?!\w))"
+            rf"(?<![\w.,/-])(?P<num>{num})(?:\s*[-–]\s*(?:{num}))?\s*"
+            rf"(?:(?P<pct>%)|(?P<unit>{all_units})(?!\w)|(?=(?P<noun>[^\W\d_]+)))"
             rf"(?P<per>\s*/\s*năm)?"
         ),
         direction_of=directions,
@@ -119,6 +122,8 @@ def _rules() -> _Rules:
             rf"(?=(?:{_kp(r['indicator_heads']['pattern'])}))"
         ),
         target_lead=re.compile(_kp(r["target_lead"]["pattern"])),
+        not_a_unit=frozenset(match_key(w) for w in r["not_a_unit"]),
+        target_line=re.compile(_kp(r["target_line"]["pattern"]), re.M),
         per_year_scope=re.compile(_kp(r["per_year_scope"]["pattern"])),
         horizon=re.compile(_kp(r["horizon"]["pattern"])),
         result_qty=re.compile(
@@ -305,9 +310,16 @@ def _extract_targets(doc: Document, key: str) -> list[Target]:
     text = doc.text
     targets: list[Target] = []
     regions = _target_regions(doc, key)
-    if not regions:  # a plan with no mục tiêu heading: its "Phấn đấu …" paragraphs
-        regions = [(m.start(), m.end()) for m in
-                   re.finditer(r"^(?:\d+[.)]\s*|[-+]\s*)?(?:phấn đấu|phần đầu)\b.*%.*$", key, re.M)]
+    # Outside the mục tiêu sections, a plan sets targets in the headings of its numbered
+    # items ("2. Thành lập mới khoảng trên 500ha các khu, cụm công nghiệp:") and in lines
+    # that strive for or bound a figure ("Phấn đấu …", "cắt giảm ít nhất 30% …").
+    content = [(sec.span.start, sec.span.end) for sec in _top_sections(doc, {"nhiem_vu_giai_phap"})]
+    extra = [(sec.heading_span.start, sec.heading_span.end) for sec in doc.sections
+             if sec.level > 1 and sec.marker not in ("dash", "plus")
+             and any(a <= sec.span.start < b for a, b in content)]
+    extra += [(m.start(), m.end()) for m in R.target_line.finditer(key)]
+    regions = _merge(regions + [(a, b) for a, b in extra
+                                if not any(rs <= a < re_ for rs, re_ in regions)])
     for rs, re_ in regions:
         for ls, le in _lines(text, rs, re_):
             scope = R.per_year_scope.search(key, ls, le)
@@ -315,7 +327,15 @@ def _extract_targets(doc: Document, key: str) -> list[Target]:
             for cs, ce in _clauses(text, ls, le):
                 targets += _targets_in_clause(doc, key, cs, ce, scope.end() if scope else None,
                                               text[horizon.start():horizon.end()] if horizon else None)
-    return targets
+    # The same target stated twice (in the purpose and again in the targets) is one target.
+    seen: set[tuple[str, float, str]] = set()
+    unique = []
+    for t in targets:
+        k = (match_key(t.indicator), t.value, t.direction)
+        if k not in seen:
+            seen.add(k)
+            unique.append(t)
+    return unique
 
 
 def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
@@ -333,6 +353,9 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
         before_s = lead.end() if lead else seg_start
         ind_s = ind_e = None
         # "Giảm tần suất tai nạn lao động chết người ít nhất 4%": verb, indicator, value.
+        if _in_brackets(text, m.start()) and not unit_is_pct:
+            seg_start = m.end()
+            continue  # a count listed in brackets details a figure ("(gồm 166 dự án …)")
         opening = None if verb or shared else R.opening_verb.match(key, before_s, m.start())
         if verb:
             direction = R.direction_of[verb]
@@ -341,11 +364,11 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
             ind_s, ind_e = opening.end(), m.start()
         elif shared:
             direction = shared
-        elif unit_is_pct:
-            direction = "reach"
         else:
-            seg_start = m.end()
-            continue  # a count with no verb is not a target ("02 người lao động")
+            direction = "reach"  # "100% các vụ …", "01 Khu công nghiệp đạt tiêu chuẩn …"
+        if m.group("noun") and (R.not_a_count_before.search(key, max(cs, m.start("num") - 25), m.start("num"))
+                                or m.group("noun") in R.not_a_unit or m.group("noun") in R.direction_of):
+            continue  # a year, an article, a time: the clause goes on ("đến năm 2030 đạt 33,59%")
         next_start = found[i + 1].start() if i + 1 < len(found) else ce
         # Indicator before the verb: "…, tỷ lệ tai nạn lao động chết người giảm ít nhất 4%".
         if verb:
@@ -359,8 +382,13 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
             text_s, text_e = before_s, m.end()
         elif ind_s is not None:
             text_s, text_e = ind_s, m.end()
+        elif verb and not (m.group("unit") or m.group("noun")) and _has_phrase_before(key, before_s, m.start()):
+            # "…, phấn đấu tỷ trọng ngành Công nghiệp trong GRDP đến năm 2030 đạt 33,59%": the
+            # phrase before the verb, back to the clause's last comma.
+            ind_s, ind_e = _phrase_before(key, before_s, m.start())
+            text_s, text_e = ind_s, m.end()
         else:  # indicator after the value: "Giảm 4% tần suất …", "100% các vụ …"
-            ind_s = m.start("unit") if m.group("unit") else m.end()
+            ind_s = m.start("unit") if m.group("unit") else m.start("noun") if m.group("noun") else m.end()
             ind_e = next_start
             if i + 1 < len(found):  # "…, 5% số cơ sở": drop the joining ", " / " và "
                 tail = re.search(r"(?:\s*,\s*|\s+và\s+|\s+)$", key[ind_s:ind_e])
@@ -369,11 +397,16 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
             text_s, text_e = m.start(), ind_e
             shared = direction if verb or shared else None
         ind_s, ind_e = _strip(text, ind_s, ind_e)
+        if ind_e <= ind_s and _has_phrase_before(key, before_s, m.start()):
+            # "6. Tỷ lệ các khu công nghiệp có … đạt chuẩn 100%.": nothing after the value,
+            # the indicator is the phrase before it.
+            ind_s, ind_e = _strip(text, *_phrase_before(key, before_s, m.start()))
+            text_s, text_e = ind_s, m.end()
         if ind_e <= ind_s:
             seg_start = m.end()
             continue
         per_year = bool(m.group("per")) or (per_year_from is not None and m.start() >= per_year_from)
-        unit = "%" if unit_is_pct else text[m.start("unit"):m.end("unit")]
+        unit = "%" if unit_is_pct else text[m.start("unit"):m.end("unit")] if m.group("unit") else _noun_unit(text, key, m.start("noun"), ce)
         if per_year:
             unit += "/năm"
         text_s, text_e = _strip(text, text_s, text_e)
@@ -390,6 +423,39 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
         ))
         seg_start = m.end()
     return out
+
+
+def _phrase_before(key: str, s: int, verb_s: int) -> tuple[int, int]:
+    """(start, end) of the phrase before a verb, back to the last comma and past the openers
+    of a target paragraph; end == start when nothing is left."""
+    lead_s = max(key.rfind(",", s, verb_s) + 1, s)
+    opener = _rules().target_lead.match(key, lead_s, verb_s)
+    start = opener.end() if opener else lead_s
+    end = verb_s
+    while end > start and key[end - 1] in " ,;:":
+        end -= 1
+    return start, max(start, end)
+
+
+def _has_phrase_before(key: str, s: int, verb_s: int) -> bool:
+    start, end = _phrase_before(key, s, verb_s)
+    return end > start
+
+
+def _in_brackets(text: str, pos: int) -> bool:
+    """Whether pos is inside a bracket opened earlier on its line."""
+    ls = text.rfind("\n", 0, pos) + 1
+    return text.count("(", ls, pos) > text.count(")", ls, pos)
+
+
+def _noun_unit(text: str, key: str, s: int, limit: int) -> str:
+    """The counted noun that no unit list holds, up to three syllables: "05 Khu công nghiệp"."""
+    stop = _rules().phrase_stop.search(key, s, limit)
+    e = min(stop.start() if stop else limit, limit)
+    comma = text.find(",", s, e)
+    if comma >= 0:
+        e = comma
+    return " ".join(text[s:e].split()[:3])
 
 
 # ---------------------------------------------------------------- results

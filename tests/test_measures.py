@@ -443,3 +443,44 @@ def test_time_column_of_a_task_table(tmp_path):
                    ("Hàng năm", None, "yearly", "Sở Tài chính"),
                    ("Hoàn thành xong trước ngày 01/01/2030", "2030-01-01", "once", "Sở Công Thương")]
     assert doc.deadlines[0].what.startswith("Tổ chức quán triệt Chỉ thị")
+
+
+# ---------------------------------------------------------------- targets outside "Mục tiêu"
+
+@pytest.mark.parametrize("line, expected", [
+    # a count whose unit no list holds, a verb of creating, "nâng tổng số lên" a level
+    ("- Hình thành mới 05 Khu công nghiệp, nâng tổng số lên 12 KCN; tỷ lệ lấp đầy bình quân đạt trên 80%.",
+     [("increase", 5), ("reach", 12), ("reach", 80)]),
+    ("- Thành lập mới 03 Cụm công nghiệp, nâng tổng số lên 20 CCN.", [("increase", 3), ("reach", 20)]),
+    # a direction verb, then "bình quân", then the value
+    ("- Chỉ số sản xuất công nghiệp tăng bình quân 12%/năm.", [("increase", 12)]),
+    ("- Giá trị xuất khẩu tăng trung bình 8%/năm.", [("increase", 8)]),
+    # a count that opens the item is a level to reach; counts in brackets only detail it
+    ("- 01 Khu công nghiệp đạt tiêu chuẩn KCN sinh thái (KCN Tằng Loỏng).", [("reach", 1)]),
+    ("- Hoàn thành đưa vào vận hành các dự án với tổng công suất bổ sung khoảng 2.989,5 MW, nâng tổng công suất "
+     "toàn tỉnh lên 4.758,5 MW (gồm 166 dự án thủy điện; 02 dự án điện sinh khối).",
+     [("increase", 2989.5), ("reach", 4758.5)]),
+    # the indicator before the verb, a range of values, a year before the verb
+    ("Tiếp tục phát triển; phấn đấu tỷ trọng ngành Công nghiệp trong GRDP đến năm 2030 đạt 33,59%.", [("reach", 33.59)]),
+    ("- Tỷ lệ lấp đầy các cụm công nghiệp đạt 60-70%.", [("reach", 60)]),
+])
+def test_target_constructions_in_a_target_section(line, expected):
+    doc = _run("II. MỤC TIÊU\n" + line + "\nIII. NHIỆM VỤ\n")
+    assert [(t.direction, t.value) for t in doc.targets] == expected
+    _spans_are_verbatim(doc.targets)
+
+
+def test_targets_in_item_headings_of_the_content_section_and_bounded_lines():
+    text = ("I. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\nTriển khai có hiệu quả.\nII. NỘI DUNG\n"
+            "1. Thành lập mới khoảng trên 500ha các khu, cụm công nghiệp:\n- Sở Công Thương chủ trì.\n"
+            "2. Hoàn thành di dời 01 khu công nghiệp (Đông Phố Mới) và 02 cụm công nghiệp.\n"
+            "3. Tỷ lệ các khu công nghiệp có công trình xử lý nước thải tập trung đạt chuẩn 100%.\n"
+            "UBND phường di dời trên 400 hộ dân theo lộ trình.\n"
+            "III. GIẢI PHÁP THỰC HIỆN\n- Đẩy mạnh cải cách thủ tục hành chính. Rà soát cắt giảm ít nhất 30% thủ tục "
+            "hành chính không phù hợp; số hóa 100% dịch vụ công.\n"
+            "- Công ty Cổ phần Đầu tư xây dựng 02 nhà máy.\n"
+            "IV. KINH PHÍ\n1. Vốn ngân sách nhà nước: 1.280 tỷ đồng\n")
+    doc = _run(text, outline=True)
+    assert [(t.direction, t.value) for t in doc.targets] == [
+        ("increase", 500), ("reach", 1), ("reach", 2), ("reach", 100), ("decrease", 30), ("reach", 100)]
+    _spans_are_verbatim(doc.targets)
