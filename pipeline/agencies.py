@@ -311,6 +311,8 @@ _AND_WORD = re.compile(r"\s+và\b")
 _DETERMINER = re.compile(r"(?:các|những|mọi)\s+")
 _SPACE_THEN_CHAR = re.compile(r"\s+(\S)")
 _COMMA = re.compile(r"\s*,\s*")
+_STATE_CLASSES = frozenset({"so_ban_nganh", "co_quan_don_vi"})  # bodies of the state
+_AND_NOUN = re.compile(r"\s+và\s+(?!các\s|những\s|mọi\s)")
 
 
 def _noun_not_verb(key: str, m: re.Match, lim: int) -> bool:
@@ -374,7 +376,12 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
             break
         sep = _COMMA.match(key, q, min(q + 4, lim))
         if not sep:
-            break
+            # "các Sở, ban, ngành và địa phương": "và" + a bare collective noun closes the same
+            # group ("... và các cơ quan" opens another)
+            sep = _AND_NOUN.match(key, q, lim)
+            nm = g.noun_re.match(key, sep.end(), lim) if sep else None
+            if not nm or g.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
+                break  # "các cơ quan, đơn vị và doanh nghiệp": enterprises are addressed apart
         nxt = sep.end()
         if key.startswith(("các ", "những "), nxt, lim):
             break

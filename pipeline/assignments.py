@@ -402,6 +402,7 @@ class _Builder:
 
 
 _BULLETS = frozenset({"dash", "plus", "bullet", "star"})  # outline markers of unnumbered items
+_PARTS = frozenset({"roman", "part", "chapter"})  # the document's parts: never one task each
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -512,6 +513,7 @@ class _Owner:
     agencies: list[AgencyMention]
     requested: bool
     role: str | None = None  # "X chủ trì, phối hợp các sở:" leads each item below
+    listed: bool = False  # from an item that is only a name: the next such item adds to it
 
 
 _CLAUSE_OPENING = re.compile(r"(?:[,;:.]|\.\s*-)\s+(?=\w)")
@@ -528,10 +530,13 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
     clause only with a determiner ("các sở") or as a list of nouns ("cơ quan, đơn vị"); at the
     start of an item or paragraph a lone noun may ("Chủ đầu tư dự án ... san tạo mặt bằng"),
     unless it is one that also starts verbs and common nouns (rules: verb_like_nouns)."""
-    if a.how != "group" or _DETERMINED.match(key, a.start) or "," in a.raw:
+    if a.kind != "nhom" or _DETERMINED.match(key, a.start) or "," in a.raw:
         return False
     return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
 _MAX_SUBJECT_WORDS = 16
+_MAX_LEAD_IN_WORDS = 8
+_MAX_LABEL_WORDS = 6
+_MAX_HEADING_WORDS = 14  # "Báo cáo 6 tháng:" before a subject
 
 
 class _Reader:
@@ -543,6 +548,13 @@ class _Reader:
         self.r = rules()
         self.mention_starts = [m.start for m in mentions]
         self.mention_ends = [m.end for m in mentions]
+        issuer = doc.metadata.issuer or ""
+        self.issuer_ids = {a.id for a in parse_agency_list(issuer)[0] if a.id}
+
+    def is_issuer(self, agencies: list[AgencyMention]) -> bool:
+        """The document's own issuer ("Sở Công Thương báo cáo ... như sau:"): it states its own
+        acts; it does not assign itself duties by lead-ins or closing words."""
+        return bool(self.issuer_ids) and all(a.id in self.issuer_ids for a in agencies)
 
     def inside_mention(self, pos: int) -> bool:
         """Whether `pos` falls inside an agency mention or right at its end (a list separator)."""
@@ -562,7 +574,7 @@ class _Reader:
                 p, requested, directed = m.end(), req, True
                 break
         agencies, lend = parse_agency_list(text, p, limit, key)
-        if not agencies or _lone_noun(agencies[0], key, heading or pos == 0 or text[pos - 1] == "\n"):
+        if not agencies or _lone_noun(agencies[0], key, heading or directed or pos == 0 or text[pos - 1] == "\n"):
             return None
         if requested and any(a.kind in r.upward_kinds for a in agencies):
             return None  # a proposal sent upwards, not a duty
@@ -574,6 +586,13 @@ class _Reader:
         q = lend
         while q < limit and text[q] in " \t":
             q += 1
+        if heading and text[q] == "(":
+            close = text.find(")", q, limit)
+            tail = text[close + 1:limit].strip(" ;,.") if close > 0 else None
+            if tail == "":  # "- Sở Xây dựng (đối với tài sản kết cấu hạ tầng đô thị);": a name
+                return _Subject(agencies, requested, directed, pos, limit, "bare")
+            if tail == ":":
+                return _Subject(agencies, requested, directed, pos, limit, "colon")
         if q >= limit:
             return _Subject(agencies, requested, directed, pos, q, "bare") if heading else None
         if text[q] == ":":
@@ -586,7 +605,7 @@ class _Reader:
         d = r.directive.match(key, q, limit)
         if d and parse_agency_list(text, d.end(), limit, key)[0]:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
-        if r.directing.match(key, q, limit) or (directed and _LETTER.match(key, q, q + 1)):
+        if r.directing.match(key, q, limit):
             return _Subject(agencies, requested, directed, pos, q, "predicate")
         # A subject with modifiers the name reader does not take: "Các tổ chức, cá nhân được cấp
         # giấy phép thăm dò, khai thác khoáng sản có trách nhiệm ...": up to the directing verb.
@@ -598,6 +617,8 @@ class _Reader:
                 agencies[-1] = _extended(agencies[-1], text, verb.start())
                 return _Subject(agencies, requested, directed, pos, verb.start(), "predicate")
             return None
+        if directed and _LETTER.match(key, q, q + 1):  # "giao X <any verb>": X is the subject
+            return _Subject(agencies, requested, directed, pos, q, "predicate")
         if heading and (stop is None or key[stop_at] == ":"):
             # "18. Các đơn vị, doanh nghiệp, người sử dụng lao động trên địa bàn" (+ ":"): all name
             agencies[-1] = _extended(agencies[-1], text, stop_at)
@@ -646,13 +667,18 @@ class _Reader:
             stop = clauses[i + 1].opening if i + 1 < len(clauses) else end
             dot = _SENTENCE_END.search(key, c.predicate, stop)
             task_end = dot.end() if dot else stop
-            if closing and is_formula(key[c.predicate:task_end]):
+            if closing and (is_formula(key[c.predicate:task_end]) or self.is_issuer(c.agencies)):
                 continue
             start = c.predicate
             sentence = key.rfind("\n", 0, c.opening) + 1
-            prior = self.text[sentence:c.opening]
-            if prior.strip() and r.circumstance.match(key, sentence + len(prior) - len(prior.lstrip()), c.opening):
-                start = sentence + len(prior) - len(prior.lstrip())  # "Trong quá trình ..., X ..."
+            m = _MARKER.match(key, sentence, c.opening)
+            if m:
+                sentence = m.end()
+            prior = key[sentence:c.opening].rstrip()
+            if prior and (r.circumstance.match(key, sentence, c.opening) or (
+                    prior.endswith(":") and len(prior.split()) <= _MAX_LABEL_WORDS)):
+                # "Trong quá trình ..., X ..." and "Báo cáo năm: X gửi ...": the task keeps them
+                start = sentence
             self.emit(c.agencies, start, task_end, sid, c.requested, sentence_start=sentence)
 
     # --------------------------------------------------------------- the walk
@@ -671,15 +697,26 @@ class _Reader:
                 continue
             subject = self.subject_at(node.start, node.line_end, nkind, node.section is not None)
             if subject:
-                pending = self.agency_item(node, subject, nkind, nsid)
+                lead = self.agency_item(node, subject, nkind, nsid)
+                if lead is not None and subject.form == "bare" and pending is not None and pending.listed:
+                    # "- Sở Công Thương (...);" "- Sở Xây dựng (...);" ... "Có trách nhiệm:": one list
+                    lead = _Owner(pending.agencies + lead.agencies, pending.requested or lead.requested)
+                if lead is not None:
+                    lead.listed = subject.form == "bare"
+                pending = lead
                 continue
-            current = owner or (pending if node.section is not None else None)
+            current = (pending if node.section is not None and node.section.marker not in _PARTS
+                       else None) or owner
             if node.section is None:
+                if pending is not None and self.bare_lead_in(node):
+                    continue  # "Có trách nhiệm:" after a list of names: the items follow
                 pending = None  # a paragraph ends a lead-in's run of items
             if current is not None:
                 self.owned(node, current, nkind, nsid)
                 continue
             lead = self.free(node, nkind, nsid)
+            if lead is _CLAIMED:
+                continue
             if lead is not None:
                 if node.children:
                     self.walk(node.children, nkind, nsid, lead)
@@ -687,6 +724,13 @@ class _Reader:
                     pending = lead
             elif node.children:
                 self.walk(node.children, nkind, nsid, None)
+
+    def bare_lead_in(self, node: _Node) -> bool:
+        """A short paragraph that only leads in to the items below ("Có trách nhiệm:",
+        "Thực hiện các nhiệm vụ sau:"): a directing verb, a colon, no subject of its own."""
+        line = self.key[node.start:node.end].strip()
+        return (line.endswith(":") and len(line.split()) <= _MAX_LEAD_IN_WORDS
+                and bool(self.r.directing.match(line)))
 
     def agency_item(self, node: _Node, subj: _Subject, kind: str | None, sid: str | None) -> _Owner | None:
         """Construction 1. Returns an owner for the items after it when the node only leads in."""
@@ -703,7 +747,8 @@ class _Reader:
                 return owner
             return None
         if subj.form == "bare":
-            if node.children:
+            real = [c for c in node.children if not self.bare_lead_in(c) and not _is_note(text, c)]
+            if real:
                 self.walk(node.children, kind, sid, owner)
                 return None
             return owner
@@ -715,6 +760,13 @@ class _Reader:
                 self.walk(node.children, kind, sid, owner)
                 return None
             return owner
+        line = text[node.start:node.line_end].rstrip()
+        if (node.section is not None and node.children and line[-1:] not in ".;:!?"
+                and len(line.split()) <= _MAX_HEADING_WORDS and subj.agencies[-1].how in _MODIFIABLE):
+            # "2. Các sở quản lý nhà nước chuyên ngành về hạ tầng" over its items: a heading
+            owner.agencies = subj.agencies[:-1] + [_extended(subj.agencies[-1], text, node.line_end)]
+            self.walk(node.children, kind, sid, owner)
+            return None
         end = node.line_end if node.children else node.end
         clauses = [subj] + self.clauses(subj.predicate, end, kind, False)
         self.emit_clauses(clauses, end, sid, False)
@@ -726,17 +778,32 @@ class _Reader:
         """A node under an agency heading or a lead-in: one task of the owner (an item whose
         heading only names a topic, "a) Về tuyên truyền:", hands the owner to its own items)."""
         text = self.text
-        whole = text[node.start:node.end].strip()
-        if whole.startswith("(") and whole.endswith(")"):
-            return  # "(chi tiết Phụ lục 01 đính kèm)": a note, not a task
+        if _is_note(text, node) or (node.section is None and self.bare_lead_in(node)):
+            return  # "(chi tiết Phụ lục 01 đính kèm)", "Có trách nhiệm:": no task
         if node.section is not None and node.children and text[node.start:node.line_end].rstrip().endswith(":"):
             self.walk(node.children, kind, sid, owner)
             return
+        own = [c for c in self.clauses(node.start, node.end, kind, False)
+               if c.opening > node.start and self.text[:c.opening].rstrip()[-1:] in ":.\n"]
+        if own and self.key[node.start:own[0].opening].rstrip().endswith(":") or (
+                own and own[0].opening > node.start and "\n" in self.text[node.start:own[0].opening]):
+            # "- Báo cáo 6 tháng: Các cơ quan, đơn vị gửi Sở Tài chính ...; Sở Tài chính tổng hợp
+            # ...": the item names its own subjects
+            self.emit_clauses(own, node.end, sid, False)
+            return
+        end, rest = node.end, []
+        for i, child in enumerate(node.children):
+            if child.section is None and self.clauses(child.start, child.end, kind, False):
+                # "Ngoài ra, yêu cầu các tổ chức ... thực hiện ...": the item ends before it
+                end, rest = child.start, node.children[i:]
+                break
         role = None
         if owner.role and not owner.requested:
-            own = _role(_main_clause(self.key[node.start:node.end]), False)
+            own = _role(_main_clause(self.key[node.start:end]), False)
             role = own if own != "responsible" else owner.role
-        self.emit(owner.agencies, node.start, node.end, sid, owner.requested, role=role)
+        self.emit(owner.agencies, node.start, end, sid, owner.requested, role=role)
+        if rest:
+            self.walk(rest, kind, sid, None)
 
     def free(self, node: _Node, kind: str | None, sid: str | None) -> _Owner | None:
         """A node no owner covers: its subject clauses, owners written after it, labelled owner
@@ -748,7 +815,14 @@ class _Reader:
         if clauses:
             last = clauses[-1]
             if text[node.start:end].rstrip().endswith(":") and last.form in ("predicate", "colon"):
-                self.emit_clauses(clauses[:-1], last.opening, sid, False)
+                if not last.directed and self.is_issuer(last.agencies):
+                    self.emit_clauses(clauses[:-1], last.opening, sid, False)
+                    return None  # "Sở Công Thương báo cáo kết quả ... như sau:"
+                substantive = len(key[last.predicate:end].split()) > _MAX_LEAD_IN_WORDS
+                # "Các sở ... định kỳ tổng hợp báo cáo kết quả ... gửi Sở Tài chính ... như sau:"
+                # is a duty of its own; "... thực hiện một số nội dung sau:" only leads in
+                self.emit_clauses(clauses if substantive else clauses[:-1],
+                                  end if substantive else last.opening, sid, False)
                 return _Owner(last.agencies, last.requested)
             self.emit_clauses(clauses, end, sid, False)
             return None
@@ -756,8 +830,8 @@ class _Reader:
             return None
         if self.bracket_owners(node.start, end, sid):
             return None
-        if node.section is not None:
-            self.labelled_owners(node, sid)
+        if node.section is not None and self.labelled_owners(node, sid):
+            return _CLAIMED
         return None
 
     def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
@@ -786,28 +860,57 @@ class _Reader:
                 found = True
             p = c + 1
 
-    def labelled_owners(self, node: _Node, sid: str | None) -> None:
-        """Construction 5: "Cơ quan chủ trì: Sở Tư pháp" / "Cơ quan phối hợp: ..." under a task."""
+    def labelled_owners(self, node: _Node, sid: str | None) -> bool:
+        """Construction 5: labelled owner lines under a task or a group of tasks ("Cơ quan chủ
+        trì: Sở Tư pháp; Cơ quan phối hợp: Sở Nội vụ"; "Đơn vị chủ trì: Phòng Quản lý Công
+        nghiệp; Đơn vị phối hợp: ..." after the item's bullets). The item's sub-items are the
+        tasks, else its heading. Returns whether the item had such lines."""
         text, key = self.text, self.key
         found: dict[str, list[AgencyMention]] = {}
-        for child in node.children:
-            m = self.r.owner_label.match(key, child.start, child.line_end)
-            if not m:
-                continue
-            agencies, _ = parse_agency_list(text, m.end(), child.line_end, key)
-            verb = m.group(1)
-            role = "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
-            found.setdefault(role, []).extend(agencies)
+        # The lines may sit under the item or, as Word lays them out, inside its last sub-item.
+        lines = [c for c in node.children if c.section is None]
+        if node.children and node.children[-1].section is not None:
+            lines += [c for c in node.children[-1].children if c.section is None]
+        for child in lines:
+            for m in self.r.owner_label.finditer(key, child.start, child.end):
+                stop = key.find(";", m.end(), child.end)
+                agencies, _ = parse_agency_list(text, m.end(), child.end if stop < 0 else stop, key)
+                verb = m.group(1)
+                role = "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
+                found.setdefault(role, []).extend(agencies)
         if not found:
-            return
+            return False
         leads = found.get("lead", []) + found.get("responsible", [])
         supports = found.get("support", [])
-        for role, agencies, partners in (("lead", found.get("lead", []), supports),
-                                         ("responsible", found.get("responsible", []), supports),
-                                         ("support", supports, leads)):
-            if agencies:
-                self.b.add(agencies, node.start, node.line_end, sid, False, role=role,
-                           partners=[a.raw for a in partners])
+        tasks = [(c.start, self.before_labels(c)) for c in node.children
+                 if c.section is not None and not self.r.owner_label.match(key, c.start, c.end)]
+        for start, end in tasks or [(node.start, node.line_end)]:
+            for role, agencies, partners in (("lead", found.get("lead", []), supports),
+                                             ("responsible", found.get("responsible", []), supports),
+                                             ("support", supports, leads)):
+                if agencies:
+                    self.b.add(agencies, start, end, sid, False, role=role,
+                               partners=[a.raw for a in partners])
+        return True
+
+
+    def before_labels(self, node: _Node) -> int:
+        """Where an item's own text ends: before the first labelled line inside it ("Lãnh đạo
+        phụ trách: ...", "Đơn vị chủ trì: ...")."""
+        for c in node.children:
+            head = self.key[c.start:c.end].split(":", 1)[0]
+            if c.section is None and ":" in self.key[c.start:c.end] and len(head.split()) <= _MAX_LABEL_WORDS:
+                return c.start
+        return node.end
+
+
+_CLAIMED = _Owner([], False)  # free(): the node and its children are read already
+
+
+def _is_note(text: str, node: _Node) -> bool:
+    """A paragraph wholly in brackets: "(chi tiết Phụ lục 01 đính kèm)"."""
+    whole = text[node.start:node.end].strip()
+    return node.section is None and whole.startswith("(") and whole.endswith(")")
 
 
 def _extended(a: AgencyMention, text: str, end: int) -> AgencyMention:
@@ -882,9 +985,9 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
     b = b or _Builder(doc)
     col = {role: i for i, role in cols.items()}
     who_role = "lead" if "lead" in col else "doer"
-    if not any(parse_agency_list(text, *_trim(text, *row[col[who_role]]), b.key)[0]
+    if not any(_LETTER.search(text[row[col[who_role]][0]:row[col[who_role]][1]])
                for row in cells[first:] if col[who_role] < len(row)):
-        return False  # no body of the "who" column names an agency: a data table, not tasks
+        return False  # the "who" column holds no names: a data table, not tasks
     for row in cells[first:]:
         task = row[col["task"]] if col["task"] < len(row) else None
         if task is None or not text[task[0]:task[1]].strip():
