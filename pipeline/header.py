@@ -189,7 +189,7 @@ def _doc_type_line(line: Cell) -> tuple[str, int] | None:
         return None
     names = _doc_type_tables()[0]
     words = line.key.split()
-    for n in (3, 2):
+    for n in (3, 2, 1):
         if len(words) < n:
             continue
         head = " ".join(words[:n])
@@ -212,7 +212,8 @@ def doc_type_from_symbol(symbol: str) -> str:
     first = next((part for part in re.split(r"[-/]", symbol) if not part.isdigit()), "")
     if first in codes:
         return codes[first]
-    return folded.get(fold(first), "cong_van")
+    # a code with the term of the body that issued it: "84/2025/QH15" (Quốc hội khóa XV)
+    return folded.get(fold(first), folded.get(fold(re.sub(r"\d+$", "", first)), "cong_van"))
 
 
 def _iso_date(day: str | None, month: str | None, year: str | None) -> str | None:
@@ -267,6 +268,9 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
         if name is None:
             name = "Sở " + raw[:1].upper() + raw[1:].lower()
         return name + where, province
+    if _pattern("office").search(key):
+        # the office of the committee: "UBND TỈNH LÀO CAI / VĂN PHÒNG"
+        return f"Văn phòng {body or 'UBND'}{where}", province
     if body and province:
         return body + where, province
     return (block if block else None), province
@@ -280,6 +284,30 @@ def _person_name(text: str) -> bool:
     if _is_upper(text) and len(words) > 4:
         return False
     return all(w[0].isupper() for w in words)
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    return frozenset(fold(s) for s in rules.load("header")["surnames"])
+
+
+def _name_tail(text: str) -> int | None:
+    """Offset of a signer's name that shares a line with a "Nơi nhận" item (a flattened
+    two-column footer: "- Lãnh đạo VPUBND tỉnh; Nguyễn Thế Phước"), if any.
+
+    Only after a ";" and only a name that opens with a known family name: an agency such as
+    "Sở Công Thương" is capitalised too.
+    """
+    cut = text.rfind(";")
+    if cut < 0:
+        return None
+    start = cut + 1
+    while start < len(text) and text[start] == " ":
+        start += 1
+    tail = text[start:].rstrip(" .")
+    if tail and _person_name(tail) and fold(tail.split()[0]) in _surnames():
+        return start
+    return None
 
 
 def _title_tail(line: Cell) -> int | None:
@@ -306,6 +334,21 @@ def _title_tail(line: Cell) -> int | None:
         if not head or head.endswith((":", ";", ".", ",")):
             return start
     return None
+
+
+def _continues_subject(last: Cell, cell: Cell) -> bool:
+    """Does `cell` go on with the công văn subject that `last` ended?
+
+    A wrapped subject line starts in lower case, with a figure (the number of the cited
+    document), or, when the line before stopped in the middle of a phrase, with any word; an
+    upper-case line is the issuer block, never the subject.
+    """
+    if _is_upper(cell.text) or _pattern("body_start").match(cell.key) or _pattern("recipients").match(cell.key):
+        return False
+    first = cell.text[:1]
+    if first.islower() or first.isdigit():
+        return True
+    return bool(_pattern("open_ending").search(last.key))
 
 
 # ----------------------------------------------------------------------------- stage
@@ -364,8 +407,9 @@ def extract_header(doc: Document) -> None:
         if _pattern("subject").match(cell.key) and not subject_cells:
             subject_cells.append(cell)
             continue
-        if subject_cells and cell.text[:1].islower() and len(subject_cells) <= limits["title_extra_lines"]:
-            # the subject goes on after a right-column cell that shared its line
+        if subject_cells and len(subject_cells) <= limits["title_extra_lines"] and _continues_subject(subject_cells[-1], cell):
+            # the subject wraps onto the next lines ("V/v triển khai thực hiện Nghị định số" /
+            # "178/2026/NĐ-CP ngày 20/5/2026 của Chính phủ"), also after a right-column cell
             subject_cells.append(cell)
             continue
         if _is_upper(cell.text):
@@ -464,6 +508,16 @@ def _title_lines(text: str, lines: list[Cell], type_line: int, head_len: int, ex
                 and not _pattern("issuer_block").match(nxt.key):
             out.append(nxt)
             continue
+        if _pattern("recipients").match(nxt.key) or _pattern("body_start").match(nxt.key):
+            break
+        # A sentence-case title wraps: the next line starts in lower case, or the line before
+        # stopped in the middle of a phrase ("… Phó Bí thư Tỉnh ủy, Chủ tịch" / "Ủy ban nhân
+        # dân tỉnh tại cuộc họp …"); a bracketed note under it belongs to it ("(Ban hành kèm
+        # theo Nghị quyết số 35-NQ/TU …)").
+        if nxt.text[:1].islower() or _pattern("open_ending").search(out[-1].key) \
+                or _pattern("title_note").match(nxt.key):
+            out.append(nxt)
+            continue
         break
     return out
 
@@ -510,6 +564,9 @@ def _list_items(doc: Document, lines: list[Cell], first: int, inline: Cell | Non
         tail = _title_tail(line)
         if tail is not None:
             body_end = tail
+        name = _name_tail(line.text[:body_end])
+        if name is not None:
+            body_end = name
         item = line.text[m.end():body_end].strip().rstrip(";.,").strip()
         if item:
             items.append(item)
@@ -581,7 +638,14 @@ def _read_footer(doc: Document, lines: list[Cell], body_from: int) -> None:
     meta.signer_title = titles[-1].text
     meta.spans["signer_title"] = doc.span(titles[-1].start, titles[-1].end)
     for line in lines[last + 1: last + 1 + limits["name_window"]]:
-        if not line.text or _pattern("list_item").match(line.text) or _pattern("signer_noise").match(line.key):
+        if line.text and _pattern("list_item").match(line.text):
+            name = _name_tail(line.text)
+            if name is not None:
+                meta.signer_name = line.text[name:].rstrip(" .")
+                meta.spans["signer_name"] = doc.span(line.start + name, line.start + name + len(meta.signer_name))
+                break
+            continue
+        if not line.text or _pattern("signer_noise").match(line.key):
             continue
         if _person_name(line.text):
             meta.signer_name = line.text

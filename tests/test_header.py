@@ -300,3 +300,92 @@ def test_number_pattern_captures_number_and_symbol():
     ]:
         m = _pattern("number").search(match_key(text))
         assert m and m.group("number") == number and re.sub(r"\s", "", m.group("symbol")) == symbol, text
+
+
+@pytest.mark.parametrize("text, doc_type, symbol", [
+    # wild: a law, a decree, a circular, a permit; written variant: a decree of another body
+    ("QUỐC HỘI\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nLuật số: 84/2025/QH15\n"
+     "Hà Nội, ngày 25 tháng 6 năm 2025\nLUẬT\nTHANH TRA\nCăn cứ Hiến pháp nước Cộng hòa xã hội chủ nghĩa Việt Nam;\n", "other", "QH15"),
+    ("CHÍNH PHỦ\n--------\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 14/2026/NĐ-CP\n"
+     "Hà Nội, ngày 13 tháng 01 năm 2026\nNGHỊ ĐỊNH\nSỬA ĐỔI, BỔ SUNG MỘT SỐ ĐIỀU CỦA CÁC NGHỊ ĐỊNH\nCăn cứ Luật Tổ chức Chính phủ;\n", "other", "NĐ-CP"),
+    ("BỘ GIAO THÔNG VẬN TẢI CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+     "Số: /2023/TT-BGTVT Hà Nội, ngày tháng năm 2023\nTHÔNG TƯ\nVề quản lý hoạt động vận tải đường bộ qua biên giới\nCăn cứ Luật;\n", "other", "2023/TT-BGTVT"),
+    ("ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nSố: /GP-UBND\nLào Cai, ngày tháng năm 2026\nGIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP\nCăn cứ Luật;\n", "other", "GP-UBND"),
+])
+def test_laws_decrees_circulars_and_permits_are_not_letters(text, doc_type, symbol):
+    m = header_of(text).metadata
+    assert (m.doc_type, m.symbol) == (doc_type, symbol)
+
+
+def test_symbol_codes_with_a_term_number():
+    assert doc_type_from_symbol("84/2025/QH15") == "other"
+    assert doc_type_from_symbol("UBND-VX") == "cong_van"
+    assert doc_type_from_symbol("KH-UBND") == "ke_hoach"
+
+
+# lao-cai_cong-van_7103-nd178.txt and lao-cai_cong-van_7432-pccc.pdf: a subject wrapped after
+# "số" and after "của Bộ"; written variant: wrapped after a comma.
+@pytest.mark.parametrize("subject_lines, title", [
+    (["V/v triển khai thực hiện Nghị định số", "178/2026/NĐ-CP ngày 20/5/2026 của Chính phủ"],
+     "V/v triển khai thực hiện Nghị định số 178/2026/NĐ-CP ngày 20/5/2026 của Chính phủ"),
+    (["V/v triển khai thực hiện Quyết định số", "1074/QĐ-BXD ngày 29/6/2026 của Bộ", "Xây dựng ban hành các giải pháp kỹ thuật"],
+     "V/v triển khai thực hiện Quyết định số 1074/QĐ-BXD ngày 29/6/2026 của Bộ Xây dựng ban hành các giải pháp kỹ thuật"),
+    (["V/v tăng cường công tác quản lý,", "Giám sát hoạt động VLNCN trên địa bàn tỉnh"],
+     "V/v tăng cường công tác quản lý, Giám sát hoạt động VLNCN trên địa bàn tỉnh"),
+])
+def test_wrapped_subject_lines_are_one_title(subject_lines, title):
+    text = ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTỈNH LÀO CAI Độc lập - Tự do - Hạnh phúc\n"
+            "Lào Cai, ngày 10 tháng 7 năm 2026\nSố: 7103 /UBND-TH\n" + "\n".join(subject_lines) +
+            "\nKính gửi:\n- Các sở, ban, ngành thuộc UBND tỉnh;\nThực hiện Nghị định số 178/2026/NĐ-CP.\n")
+    doc = header_of(text)
+    assert doc.metadata.title == title
+    assert doc.metadata.issuer == "UBND tỉnh Lào Cai"
+
+
+def test_a_subject_that_is_complete_takes_no_next_line():
+    text = ("UBND TỈNH LÀO CAI\nSỞ CÔNG THƯƠNG\nSố: /SCT-CN\nV/v thực hiện quy định pháp luật về vật liệu nổ công nghiệp\n"
+            "Lào Cai, ngày tháng 6 năm 2026\nKính gửi: Các tổ chức hoạt động vật liệu nổ công nghiệp\n")
+    assert header_of(text).metadata.title == "V/v thực hiện quy định pháp luật về vật liệu nổ công nghiệp"
+
+
+# lao-cai_thong-bao_ket-luan-ubnd.docx: a notice of the committee's office, its title wrapped
+# after "Chủ tịch"; lao-cai_ke-hoach_de-an-08-cong-nghiep.docx: a bracketed note under the title.
+def test_office_issuer_and_wrapped_sentence_case_title():
+    text = ("UBND TỈNH LÀO CAI\nVĂN PHÒNG\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: /TB-VP\n"
+            "Lào Cai, ngày tháng 6 năm 2026\nTHÔNG BÁO\nKết luận của đồng chí Nguyễn Tuấn Anh - Phó Bí thư Tỉnh ủy, Chủ tịch\n"
+            "Ủy ban nhân dân tỉnh tại cuộc họp về tình hình triển khai các cụm công nghiệp\n_____________\n"
+            "Ngày 19 tháng 6 năm 2026, Ủy ban nhân dân tỉnh tổ chức cuộc họp.\n")
+    m = header_of(text).metadata
+    assert m.issuer == "Văn phòng UBND tỉnh Lào Cai" and m.doc_type == "thong_bao"
+    assert m.title == ("Kết luận của đồng chí Nguyễn Tuấn Anh - Phó Bí thư Tỉnh ủy, Chủ tịch "
+                       "Ủy ban nhân dân tỉnh tại cuộc họp về tình hình triển khai các cụm công nghiệp")
+
+
+@pytest.mark.parametrize("note", ["(Ban hành kèm theo Nghị quyết số 35-NQ/TU ngày 29/12/2025 của Tỉnh ủy Lào Cai)",
+                                  "(Kèm theo Quyết định số 1050/QĐ-SCT ngày 06/3/2025 của Sở Công Thương)"])
+def test_bracketed_note_under_the_title_belongs_to_it(note):
+    text = ("UBND TỈNH LÀO CAI\nSỞ CÔNG THƯƠNG\nSố: /KH-SCT\nLào Cai, ngày tháng 4 năm 2026\nKẾ HOẠCH\n"
+            "Thực hiện Đề án số 08 về phát triển công nghiệp giai đoạn 2026-2030\n" + note +
+            "\nCăn cứ Nghị quyết số 35-NQ/TU ngày 29/12/2025 của Tỉnh ủy Lào Cai;\n")
+    m = header_of(text).metadata
+    assert m.title == "Thực hiện Đề án số 08 về phát triển công nghiệp giai đoạn 2026-2030 " + note
+    assert m.issuer == "Sở Công Thương tỉnh Lào Cai"
+
+
+# lao-cai_ke-hoach_134-kcn.txt: the footer's two columns flattened, the signer's name at the end
+# of a "Nơi nhận" item; written variant: another name, another item. An agency there is no name.
+@pytest.mark.parametrize("item, name", [
+    ("- Lãnh đạo VPUBND tỉnh; Nguyễn Thế Phước", "Nguyễn Thế Phước"),
+    ("- Các BQL dự án ĐTXD tỉnh; Hoàng Chí Hiền", "Hoàng Chí Hiền"),
+    ("- Văn phòng UBND tỉnh; Sở Công Thương", None),
+])
+def test_signer_name_beside_a_distribution_item(item, name):
+    text = ("UBND TỈNH LÀO CAI\nSố: 134/KH-UBND\nLào Cai, ngày 26 tháng 3 năm 2026\nKẾ HOẠCH\nThực hiện Nghị quyết số 34-NQ/TU\n"
+            "I. MỤC ĐÍCH\nNội dung./.\nNơi nhận: TM. ỦY BAN NHÂN DÂN\n- Như Điều 3; KT. CHỦ TỊCH\n"
+            "- TT. Tỉnh uỷ, HĐND tỉnh; PHÓ CHỦ TỊCH\n- UBND các xã, phường;\n" + item + "\n- Lưu: VT, TH.\n")
+    doc = header_of(text)
+    assert doc.metadata.signer_title == "PHÓ CHỦ TỊCH"
+    assert doc.metadata.signer_name == name
+    if name:
+        assert spanned(doc, "signer_name") == name
+        assert not any(name in d for d in doc.metadata.distribution)
