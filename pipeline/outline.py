@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from .model import Document, Section
 from .rules import load
-from .textkeys import search_key
+from .textkeys import match_key, search_key
 
 STAGE = "outline"
 
@@ -61,12 +61,14 @@ class _Kind:
     doc_types: frozenset[str] | None  # None: every document type
     patterns: tuple[re.Pattern[str], ...]  # anchored after the quantifier
     keywords: tuple[re.Pattern[str], ...]  # searched anywhere in the first clause
+    on_match_key: bool  # patterns written with diacritics ("đã" is not "đá"), run on match_key
 
 
 @dataclass(frozen=True)
 class _KindRules:
     quantifier: re.Pattern[str]
     kinds: tuple[_Kind, ...]
+    keyword_max_words: int
     agency_prefix: re.Pattern[str]
     agency_kind: str
     instruction: re.Pattern[str]
@@ -85,12 +87,14 @@ def _kind_rules() -> _KindRules:
             doc_types=frozenset(k["doc_types"]) if k.get("doc_types") else None,
             patterns=tuple(re.compile(p) for p in k.get("patterns", ())),
             keywords=tuple(re.compile(r"\b(?:" + p + ")") for p in k.get("keywords", ())),
+            on_match_key=k.get("key") == "match",
         )
         for k in r["kinds"]
     )
     return _KindRules(
         quantifier=re.compile(r["quantifier"]),
         kinds=kinds,
+        keyword_max_words=int(r["keyword_max_words"]),
         agency_prefix=re.compile(r["agency_heading"]["prefix"]),
         agency_kind=r["agency_heading"]["kind"],
         instruction=re.compile(r["instruction_item"]["pattern"]),
@@ -123,15 +127,21 @@ def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
     if _names_an_agency(heading, key):
         return rules.agency_kind
     # Kind words sit in the heading itself, not in a long sentence that follows it.
+    lead = len(key) - len(key.lstrip())
     head = re.split(r"[:.;]\s|:$", key.strip(), maxsplit=1)[0]
+    # the same clause with its diacritics (search_key and match_key keep the text's length)
+    head_marked = match_key(heading)[lead:lead + len(head)]
     q = rules.quantifier.match(head)
     start = q.end() if q else 0
     kinds = [k for k in rules.kinds if k.doc_types is None or doc_type in k.doc_types]
     for k in kinds:
-        if any(p.match(head, start) for p in k.patterns):
+        target = head_marked if k.on_match_key else head
+        if any(p.match(target, start) for p in k.patterns):
             return k.kind
     if rules.instruction.match(head):
         return rules.instruction_kind_by_doc_type.get(doc_type or "", rules.instruction_kind)
+    if len(head.split()) > rules.keyword_max_words:
+        return None  # a sentence, not a heading: its words say nothing about the part
     best: tuple[int, int, str] | None = None  # (position, list order, kind): the leftmost keyword
     for order, k in enumerate(kinds):
         for p in k.keywords:

@@ -202,3 +202,18 @@ def test_bullets_of_every_glyph_nest_by_their_sequence(first, second):
     assert got == [("II", None), ("II.1", "II"), ("II.1#1", "II.1"), ("II.1#1#1", "II.1#1"), ("II.1#1#2", "II.1#1"),
                    ("II.1#2", "II.1"), ("II.1#2#1", "II.1#2"), ("II.2", "II")]
     assert {s.marker for s in doc.sections if s.level > 2} <= {"dash", "plus"}
+
+
+def test_past_tense_is_read_with_its_diacritics():
+    # "đã làm" (was done) is an account; "đá làm vật liệu" (stone for building) is not.
+    assert classify_heading("Những việc đã làm được trong năm") == "tinh_hinh_thuc_hien"
+    assert classify_heading("Phê duyệt Phương án nổ mìn phục vụ khai thác đá làm vật liệu xây dựng") == "other"
+
+
+def test_keywords_read_headings_not_sentences():
+    assert classify_heading("Công tác phối hợp và những khó khăn, hạn chế") == "danh_gia"
+    long = "Đối với các nhà mà người sử dụng chính có hạn chế về tâm lý, nhận thức hoặc vận động thì áp dụng"
+    assert classify_heading(long) is None
+    # a report part whose long heading mentions a proposal is still the report's account
+    doc = _outline("IV. CỤM CÔNG NGHIỆP ĐÃ CÓ NHÀ ĐẦU TƯ ĐỀ XUẤT, SỞ ĐANG HƯỚNG DẪN HOÀN THIỆN HỒ SƠ\nx", "bao_cao")
+    assert doc.sections[0].kind == "tinh_hinh_thuc_hien"
