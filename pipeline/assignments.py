@@ -66,6 +66,8 @@ class _Rules:
     owner_label: re.Pattern
     body_end: re.Pattern
     verb_like_nouns: frozenset[str]
+    lead_in_tail: re.Pattern
+    modifier_stop: re.Pattern
     lead: re.Pattern
     support: re.Pattern
     adverbial: re.Pattern
@@ -171,6 +173,8 @@ def rules() -> _Rules:
         owner_label=at("owner_label"),
         body_end=re.compile(r["body_end"]["pattern"], re.M),
         verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
+        lead_in_tail=c("lead_in_tail"),
+        modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
         adverbial=c("leading_adverbial"),
@@ -567,12 +571,14 @@ class _Reader:
         """Construction 1–3 at a clause opening `pos`: agencies as the subject of what follows.
         `heading`: the clause opens an item, where a bare list of names is a heading."""
         r, key, text = self.r, self.key, self.text
-        p, requested, directed = pos, False, False
+        p, requested, directed, neutral = pos, False, False, False
         for rx, req in ((r.requested, True), (r.assign, False), (r.neutral, False)):
             m = rx.match(key, p, limit)
             if m:
-                p, requested, directed = m.end(), req, True
+                p, requested, directed, neutral = m.end(), req, True, rx is r.neutral
                 break
+        if neutral and not heading:
+            return None  # "Đối với X:" heads items; inside a sentence X is a topic ("đối với các cơ sở")
         agencies, lend = parse_agency_list(text, p, limit, key)
         if not agencies or _lone_noun(agencies[0], key, heading or directed or pos == 0 or text[pos - 1] == "\n"):
             return None
@@ -605,6 +611,12 @@ class _Reader:
         d = r.directive.match(key, q, limit)
         if d and parse_agency_list(text, d.end(), limit, key)[0]:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
+        if neutral:  # "Đối với các tổ chức, doanh nghiệp hoạt động trong lĩnh vực ...:" a heading
+            colon = key.find(":", q, limit)
+            if colon < 0 or r.directing_anywhere.search(key, q, colon):
+                return None
+            agencies[-1] = _extended(agencies[-1], text, colon)
+            return _Subject(agencies, requested, directed, pos, colon + 1, "colon")
         if r.directing.match(key, q, limit):
             return _Subject(agencies, requested, directed, pos, q, "predicate")
         # A subject with modifiers the name reader does not take: "Các tổ chức, cá nhân được cấp
@@ -612,7 +624,8 @@ class _Reader:
         stop = _SUBJECT_STOP.search(key, q, limit)
         stop_at = stop.start() if stop else limit
         verb = r.directing_anywhere.search(key, q, stop_at) if agencies[-1].how in _MODIFIABLE else None
-        if verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS:
+        if (verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS
+                and not r.modifier_stop.search(key, q, verb.start())):
             if not r.history.match(key, verb.start(), limit):
                 agencies[-1] = _extended(agencies[-1], text, verb.start())
                 return _Subject(agencies, requested, directed, pos, verb.start(), "predicate")
@@ -818,7 +831,8 @@ class _Reader:
                 if not last.directed and self.is_issuer(last.agencies):
                     self.emit_clauses(clauses[:-1], last.opening, sid, False)
                     return None  # "Sở Công Thương báo cáo kết quả ... như sau:"
-                substantive = len(key[last.predicate:end].split()) > _MAX_LEAD_IN_WORDS
+                tail = key[last.predicate:end].rstrip()
+                substantive = len(tail.split()) > _MAX_LEAD_IN_WORDS and not self.r.lead_in_tail.search(tail)
                 # "Các sở ... định kỳ tổng hợp báo cáo kết quả ... gửi Sở Tài chính ... như sau:"
                 # is a duty of its own; "... thực hiện một số nội dung sau:" only leads in
                 self.emit_clauses(clauses if substantive else clauses[:-1],
