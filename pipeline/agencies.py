@@ -514,7 +514,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
         a = nxt or _agency_at(text, key, p, lim, allow_bare=bool(out))
         if a is None:
             break
-        dist = _distribute(text, key, a, lim) if a.how == "group" else None
+        dist = _distribute(text, key, a, lim) if a.how == "group" or (a.id or "").startswith("ubnd_cap") else None
         if dist:
             out.extend(dist)
             p = dist[-1].end
@@ -537,8 +537,16 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
     cm = _COLON_LIST.match(key, group.end, lim)
     if not cm or not _is_upper_word_at(text, cm.end(), lim):
         return None
+    g = gazetteer()
+    ubnd = g.ubnd_group_re.match(key, group.start, group.end)
+    if ubnd and group.id and group.id.startswith("ubnd"):
+        # "UBND các phường: Yên Bái, Văn Phú" -> UBND phường Yên Bái, UBND phường Văn Phú
+        admin = g.admin_re.search(key, group.start, group.end)
+        head = text[group.start:group.start + len(key[group.start:admin.start()].split(" ")[0])]
+        head = f"{head} {text[admin.start():admin.end()]}"
+        return _distribute_names(text, key, cm.end(), lim, head, group)
     head_word = re.match(r"(?:các\s+|những\s+)?(\w+)", key[group.start:group.end])
-    if not head_word or gazetteer().noun_class.get(head_word.group(1)) != "so_ban_nganh":
+    if not head_word or g.noun_class.get(head_word.group(1)) != "so_ban_nganh":
         return None
     head = text[group.start + head_word.start(1): group.start + head_word.end(1)]
     head = head[0].upper() + head[1:]
@@ -560,6 +568,24 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
                                      province_in(item), k.successor, "distributed"))
         sm = _SEP.match(key, out[-1].end, lim)
         if not sm or not _is_upper_word_at(text, sm.end(), lim):
+            break
+        p = sm.end()
+    return out or None
+
+
+def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
+                      group: AgencyMention) -> list[AgencyMention] | None:
+    """Place names after a committee group's colon, each with the shared head: "Yên Bái, Văn Phú"
+    after "UBND các phường:" (names are capitalised words; the list ends at anything else)."""
+    out: list[AgencyMention] = []
+    p = pos
+    while p < lim and _is_upper_word_at(text, p, lim):
+        end = _capitalised_run_end(text, p, lim)
+        item = text[p:end]
+        out.append(AgencyMention(item, f"{head} {item}", p, end, group.id, group.known, group.kind,
+                                 province_in(item), group.successor, "distributed"))
+        sm = _SEP.match(key, end, lim)
+        if not sm:
             break
         p = sm.end()
     return out or None

@@ -67,6 +67,7 @@ class _Rules:
     body_end: re.Pattern
     verb_like_nouns: frozenset[str]
     lead_in_tail: re.Pattern
+    connective: re.Pattern
     modifier_stop: re.Pattern
     lead: re.Pattern
     support: re.Pattern
@@ -174,6 +175,7 @@ def rules() -> _Rules:
         body_end=re.compile(r["body_end"]["pattern"], re.M),
         verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
         lead_in_tail=c("lead_in_tail"),
+        connective=at("clause_connective"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -572,6 +574,9 @@ class _Reader:
         `heading`: the clause opens an item, where a bare list of names is a heading."""
         r, key, text = self.r, self.key, self.text
         p, requested, directed, neutral = pos, False, False, False
+        conn = r.connective.match(key, p, limit)
+        if conn:
+            p = conn.end()
         for rx, req in ((r.requested, True), (r.assign, False), (r.neutral, False)):
             m = rx.match(key, p, limit)
             if m:
@@ -688,7 +693,7 @@ class _Reader:
             if m:
                 sentence = m.end()
             prior = key[sentence:c.opening].rstrip()
-            if prior and (r.circumstance.match(key, sentence, c.opening) or (
+            if prior and ((r.circumstance.match(key, sentence, c.opening) and not c.directed) or (
                     prior.endswith(":") and len(prior.split()) <= _MAX_LABEL_WORDS)):
                 # "Trong quá trình ..., X ..." and "Báo cáo năm: X gửi ...": the task keeps them
                 start = sentence
@@ -727,7 +732,7 @@ class _Reader:
             if current is not None:
                 self.owned(node, current, nkind, nsid)
                 continue
-            lead = self.free(node, nkind, nsid)
+            lead = self.free(node, nkind, nsid, closing=node.section is None and sid is None)
             if lead is _CLAIMED:
                 continue
             if lead is not None:
@@ -818,7 +823,7 @@ class _Reader:
         if rest:
             self.walk(rest, kind, sid, None)
 
-    def free(self, node: _Node, kind: str | None, sid: str | None) -> _Owner | None:
+    def free(self, node: _Node, kind: str | None, sid: str | None, closing: bool = False) -> _Owner | None:
         """A node no owner covers: its subject clauses, owners written after it, labelled owner
         lines under it. Returns an owner when its text ends in a lead-in ("... yêu cầu X thực
         hiện các nội dung sau:")."""
@@ -836,9 +841,11 @@ class _Reader:
                 # "Các sở ... định kỳ tổng hợp báo cáo kết quả ... gửi Sở Tài chính ... như sau:"
                 # is a duty of its own; "... thực hiện một số nội dung sau:" only leads in
                 self.emit_clauses(clauses if substantive else clauses[:-1],
-                                  end if substantive else last.opening, sid, False)
+                                  end if substantive else last.opening, sid, closing)
                 return _Owner(last.agencies, last.requested)
-            self.emit_clauses(clauses, end, sid, False)
+            # A paragraph outside every item (the letter's opening or closing words) is read like
+            # a closing paragraph: formulas and the issuer's own acts are no duties.
+            self.emit_clauses(clauses, end, sid, closing)
             return None
         if kind in self.r.descriptive_kinds:
             return None
