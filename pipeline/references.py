@@ -366,7 +366,7 @@ def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
             out += "/" + c
             break
         if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c):
-            out += seps[i - 1] + c
+            out += seps[i - 1] + R.code_casing.get(search_key(c).upper(), c)  # "Ttg" is TTg
             break
         if not ok and (two := _glued_codes(c, R)):
             a, b = two
@@ -612,7 +612,7 @@ def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
         doc_type = _type_from_code(code, R) or doc_type
     hit = _Hit(m.start(), end, doc_type, num, sym, canon, generic=bool(entry.get("generic")),
                has_so=bool(_SO_WORD.search(k[m.end(group):m.start("num")])), caps=caps,
-               label=entry.get("label"))
+               label=None if entry.get("generic") else entry.get("label"))
     _tail(text, k, hit, R)
     return hit
 
@@ -724,6 +724,7 @@ def _amending_hits(text: str, k: str, R: _Rules, in_body, capital_at) -> list[_H
             em = R.amending_end.search(k, m.end("target"), min(len(k), t0 + 160))
             t_end = em.start() if em else min(len(k), t0 + 160)
             target = re.sub(r"\s+", " ", text[t0:t_end]).strip(" ,")
+            target = re.sub(r"^(\d+) (?:Bộ )?Luật", lambda x: x.group(0).lower(), target)  # "15 Luật" = "15 luật"
         head = R.amending_head
         hit = _Hit(start, t_end, "luat", None, None, None)
         year = None
@@ -954,6 +955,13 @@ def extract_references(doc: Document) -> None:
             canon = f"{label} số {h.number}"
             refs.setdefault(canon, _Ref(canon)).hits.append(h)
 
+    # "Luật số 43/2019/QH14" where the document also names that law ("Luật Giáo dục số
+    # 43/2019/QH14"): one law.
+    for canon in [c for c in refs if _LAW_NUMBER.fullmatch(c)]:
+        named = [r for c, r in refs.items() if c != canon and any(x.number == canon for x in r.hits)]
+        if len(named) == 1:
+            named[0].hits.extend(refs.pop(canon).hits)
+
     out = []
     for ref in refs.values():
         ref.hits.sort(key=lambda x: x.start)
@@ -996,6 +1004,9 @@ def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
         h = first_hit(a, m.start())
         if h is not None and h.date is None and h.marker is None:
             h.date = _date_of(m)
+
+
+_LAW_NUMBER = re.compile(r"\d{1,3}/(?:19|20)\d\d/QH\d{1,2}")
 
 
 def _key(canonical: str) -> str:

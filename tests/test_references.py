@@ -471,3 +471,17 @@ def test_dates_that_open_a_sentence_or_follow_ban_hanh_or_name_a_month():
     # A date in a sentence with no reference is nobody's.
     got = refs_of("Ngày 18/12/2025, Sở tổ chức hội nghị. Văn bản số 12/SCT-KT nêu rõ yêu cầu.")
     assert got["12/SCT-KT"].date is None
+
+
+def test_wild_variants_fold_into_one_reference():
+    # A title-case slip of a known code is that code; a law cited by number and by name is one law.
+    got = refs_of("Quyết định số 1086/QĐ-TTg ngày 18/9/2023; đã được phê duyệt tại Quyết định số 1086/QĐ-Ttg.")
+    assert list(got) == ["1086/QĐ-TTg"] and len(got["1086/QĐ-TTg"].mentions) == 2
+    got = refs_of("khoản 12 Luật Giáo dục số 43/2019/QH14, khoản 31 Điều 1 Luật số 43/2019/QH14")
+    assert list(got) == ["Luật Giáo dục 2019"]
+    got = refs_of("Luật sửa đổi, bổ sung một số điều của 15 Luật trong lĩnh vực nông nghiệp và môi trường và Điều 48 "
+                  "Nghị định số 12/2025/NĐ-CP")
+    assert set(got) == {"Luật sửa đổi, bổ sung một số điều của 15 luật trong lĩnh vực nông nghiệp và môi trường",
+                        "12/2025/NĐ-CP"}
+    got = refs_of("theo Hiệp định khung ASEAN về tạo thuận lợi cho hàng hóa quá cảnh ký ngày 16 tháng 12 năm 1998;")
+    assert list(got) == ["Hiệp định khung ASEAN về tạo thuận lợi cho hàng hóa quá cảnh"]
