@@ -618,9 +618,12 @@ class _Reader:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
         if neutral:  # "Đối với các tổ chức, doanh nghiệp hoạt động trong lĩnh vực ...:" a heading
             colon = key.find(":", q, limit)
-            if colon < 0 or r.directing_anywhere.search(key, q, colon):
+            name_end = limit if colon < 0 else colon
+            if r.directing_anywhere.search(key, q, name_end):
                 return None
-            agencies[-1] = _extended(agencies[-1], text, colon)
+            agencies[-1] = _extended(agencies[-1], text, name_end)
+            if colon < 0:
+                return _Subject(agencies, requested, directed, pos, limit, "bare")
             return _Subject(agencies, requested, directed, pos, colon + 1, "colon")
         if r.directing.match(key, q, limit):
             return _Subject(agencies, requested, directed, pos, q, "predicate")
@@ -798,7 +801,10 @@ class _Reader:
         text = self.text
         if _is_note(text, node) or (node.section is None and self.bare_lead_in(node)):
             return  # "(chi tiết Phụ lục 01 đính kèm)", "Có trách nhiệm:": no task
-        if node.section is not None and node.children and text[node.start:node.line_end].rstrip().endswith(":"):
+        heading = self.key[node.start:node.line_end].rstrip()
+        if node.section is not None and node.children and (
+                heading.endswith(":") or not self.r.directing.match(self.key, node.start, node.line_end)):
+            # "a) Về tuyên truyền:", "1. Về Giấy đề nghị cấp phép" + "a) Chỉnh sửa ...": a topic
             self.walk(node.children, kind, sid, owner)
             return
         own = [c for c in self.clauses(node.start, node.end, kind, False)
