@@ -66,6 +66,9 @@ class _Rules:
     money_units: frozenset[str]
     list_openers: frozenset[str]
     measure_units: frozenset[str]
+    padded_count: re.Pattern[str]
+    label_list_opener: re.Pattern[str]
+    rate_after: re.Pattern[str]
     phrase_stop: re.Pattern[str]
     total_tail: re.Pattern[str]
     link_tail: re.Pattern[str]
@@ -128,13 +131,17 @@ def _rules() -> _Rules:
         horizon=re.compile(_kp(r["horizon"]["pattern"])),
         result_qty=re.compile(
             rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
-            rf"(?<![\w.,/-])(?P<num>{num})\s*(?P<unit>%|(?:{all_units})(?!\w))"
+            rf"(?<![\w.,/-])(?P<num>{num})(?:\s*/\s*(?P<of>{num}))?\s*"
+            rf"(?:(?P<unit>%|(?:{all_units})(?!\w))|(?P<noun>[^\W\d_]+))"
         ),
         unit_after_comma=re.compile(rf",\s*(?:{count_alt})(?!\w)"),
         unit_word_start=re.compile(rf"(?:{count_alt})(?!\w)"),
         money_units=frozenset(match_key(u) for u in units["money"]),
         list_openers=frozenset(match_key(w) for w in r["list_openers"]),
         measure_units=frozenset(match_key(u) for u in units["measure"]),
+        padded_count=re.compile(r["padded_count"]["pattern"]),
+        label_list_opener=re.compile(_kp(r["label_list_opener"]["pattern"])),
+        rate_after=re.compile(_kp(r["rate_after"]["pattern"])),
         phrase_stop=re.compile(
             rf"[;:.()“”\"*!?]|\d|(?<!\w)(?:{_alternation(r['phrase_stops'])})(?!\w)"
         ),
@@ -170,6 +177,12 @@ def parse_number(text: str) -> float:
     s = text.strip()
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", s):
         s = s.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3,4}){2,}", s):
+        # "5.378.7000.000": a group of four digits carries one digit too many; the grouping
+        # tells the length (5.378.700.000), so the extra trailing digit goes.
+        extra = sum(len(g) == 4 for g in s.split(".")[1:])
+        s = s.replace(".", "")
+        s = s[:len(s) - extra] if s.endswith("0" * extra) else s
     else:
         s = s.replace(",", ".")
     value = float(s)
@@ -521,13 +534,12 @@ def _extract_results(doc: Document, key: str) -> list[Result]:
     results: list[Result] = []
     for rs, re_ in _result_regions(doc, key):
         for ls, le in _lines(text, rs, re_):
-            if re.match(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]", text[ls:le]):
-                continue  # a footnote
             blocked = [(m.start(), m.end()) for m in R.threshold.finditer(key, ls, le)]
             last_end = ls  # end of the last result of the line
             clauses = _clauses(text, ls, le)
             for i, (cs, ce) in enumerate(clauses):
-                label = _label_before(text, key, clauses[i - 1][0] if i else ls, cs, last_end)
+                label = (_label_before(text, key, clauses[i - 1][0] if i else ls, cs, last_end)
+                         or _label_before(text, key, clauses[i - 1][0] if i else ls, cs, ls))
                 found = _results_in_clause(doc, key, ls, cs, ce, blocked, label)
                 if found:
                     last_end = found[-1].span.end
@@ -590,6 +602,13 @@ def _label_before(text: str, key: str, prev_clause_s: int, cs: int, last_end: in
     opener = re.match(r"(?:với|và|trong đó|còn)\s+(?:tổng\s+(?=số))?", key[s:e])
     if opener:
         s += opener.end()
+    # "… các loại (bao gồm …), trong đó, thăm dò: 03 giấy phép": the label is what follows
+    # the list opener inside it.
+    inner = None
+    for inner in _rules().label_list_opener.finditer(key, s, e):
+        pass
+    if inner:
+        s = inner.end()
     if e <= s or key[s:e] in _rules().list_openers or len(text[s:e].split()) > 30:
         return None
     return s, e
@@ -607,18 +626,27 @@ def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: in
         m = R.result_qty.search(key, pos, ce)
         if not m:
             break
-        pos = m.end()
         num_s = m.start("num")
+        if m.group("noun"):
+            # A count whose unit no list holds ("04 kết luận thanh tra", "04/04 Đoàn thanh tra"):
+            # only a zero-padded count or a ratio, never a year, an article or a time.
+            pos = m.start("noun")
+            if not (R.padded_count.fullmatch(m.group("num")) or m.group("of")) \
+                    or m.group("noun") in R.not_a_unit or m.group("noun") in R.direction_of:
+                continue
+            unit_s, unit_e = m.start("noun"), m.start("noun") + len(_noun_unit(text, key, m.start("noun"), ce))
+        else:
+            pos = m.end()
+            unit_s, unit_e = m.start("unit"), m.end("unit")
         if any(s <= num_s < e for s, e in blocked):
             continue
         if R.not_a_count_before.search(key, max(line_start, num_s - 25), num_s):
             continue
-        unit_e = m.end("unit")
         while (c := R.unit_after_comma.match(key, unit_e, ce)):
             unit_e = c.end()
-        unit_key = key[m.start("unit"):m.end("unit")]
+        unit_key = key[unit_s:m.end("unit")] if m.group("unit") else ""
         np_e = unit_e if unit_key == "%" else _noun_phrase_end(text, key, unit_e, ce)
-        q = _Qty(m.start(), m.group("num"), m.start("unit"), unit_e, np_e)
+        q = _Qty(m.start(), m.group("num"), unit_s, unit_e, np_e)
         q.end = np_e
         change = R.change.match(key, np_e, ce) or R.change.match(key, unit_e, ce)
         compared_to = delta = None
@@ -656,7 +684,15 @@ def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
     pre_s, pre_e = seg, q.start
     # "- Số người chết do tai nạn lao động: 02 người": the label before the colon.
     if label and not text[pre_s:pre_e].strip(" *"):
-        return text[label[0]:label[1]], label[0]
+        # "- Thăm dò: 01 giấy phép" → "số giấy phép Thăm dò"; "…cấp cho 59 điểm mỏ: 142.343.395.324
+        # đồng" → "số tiền …": the counted noun joins a label that does not name it.
+        name = text[label[0]:label[1]]
+        if not R.indicator_head.match(key, label[0]):
+            if unit_key in R.money_units:
+                name = f"số tiền {name}"
+            elif unit_key != "%" and unit_key not in R.measure_units:
+                name = f"số {' '.join(text[q.unit_s:q.unit_e].split())} {name}"
+        return name, label[0]
     total = R.total_tail.search(key, pre_s, pre_e)
     if total:
         pre_e = total.start()
@@ -673,6 +709,8 @@ def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
             ns, ne = pre_s + named.start(1), pre_s + named.end(1)
             return f"số tiền {text[ns:ne]}", pre_s + named.start()
         ctx = f"{prev.verb} {text[prev.unit_s:prev.np_e]}".strip() if prev else verb
+        if not ctx:  # "13.421.100.000 đồng chưa ban hành được Quyết định thu hồi": what follows
+            ctx = " ".join(text[q.unit_e:q.np_e].split()[:10]).strip(" ,")
         return f"số tiền {ctx}".strip(), v_s if verb else q.start
     if unit_key in R.measure_units:  # "với tổng sức chứa 180 tấn": what the amount measures
         ms, me = v_s, v_e
@@ -680,6 +718,13 @@ def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
         if opener:
             ms += opener.end()
         return (text[ms:me] or f"khối lượng ({text[q.unit_s:q.unit_e]})"), v_s if verb else q.start
+    if unit_key == "%" and (named := R.rate_after.match(key, q.unit_e)):
+        # "…, đạt 100% tỷ lệ thu hồi sau thanh tra": the rate is named after the value
+        ns, ne = _strip(text, named.start("name"), _rules().phrase_stop.search(key, named.end("name")).start()
+                        if _rules().phrase_stop.search(key, named.end("name")) else len(text))
+        ne = min(ne, text.find("\n", ns) if text.find("\n", ns) >= 0 else ne)
+        q.end = max(q.end, ne)
+        return text[ns:ne], q.start
     if unit_key == "%":  # "tỷ lệ … đạt 95%": the phrase before the verb of the value
         v_e2 = v_e
         tail = re.search(r"(?<!\w)(?:đạt|chiếm|là|bằng|khoảng|ở mức)\s*$", key[v_s:v_e])
@@ -703,6 +748,10 @@ def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
         obj_s, obj_e = _strip(text, obj_s, obj_e)
         obj = text[obj_s:obj_e]
         return f"số {noun} {obj}".strip(), min(v_s, q.start) if obj else q.start
+    if not verb and link_word == "đối với" and prev:
+        # "Chuyển 01 hồ sơ vụ việc … sang cơ quan Cảnh sát điều tra đối với 01 đơn vị": the act
+        # of the figure before, with what it counted
+        verb = f"{prev.verb} {text[prev.unit_s:prev.np_e]}".strip(" ,")
     if not verb and link_word in ("cho", "tại", "ở", "đến") and prev:
         # "27 đơn vị, doanh nghiệp tổ chức khám … cho 707 người": the action of the phrase before
         verb = text[prev.unit_e:prev.np_e].strip(" ,")

@@ -484,3 +484,53 @@ def test_targets_in_item_headings_of_the_content_section_and_bounded_lines():
     assert [(t.direction, t.value) for t in doc.targets] == [
         ("increase", 500), ("reach", 1), ("reach", 2), ("reach", 100), ("decrease", 30), ("reach", 100)]
     _spans_are_verbatim(doc.targets)
+
+
+# ---------------------------------------------------------------- results by construction
+
+def _report(body: str) -> Document:
+    return _run("BÁO CÁO\nKết quả thực hiện\nI. KẾT QUẢ\n" + body + "\nII. KIẾN NGHỊ\n", doc_type="bao_cao")
+
+
+@pytest.mark.parametrize("body, expected", [
+    # a zero-padded count whose noun no unit list holds (lao-cai chi-thi-38; variant)
+    ("Kết quả thực hiện đã ban hành 04 kết luận thanh tra (thanh tra tại Công ty).",
+     [(4, "số kết luận thanh tra được ban hành")]),
+    ("Sở Tư pháp đã tiếp nhận 05 đơn kiến nghị của công dân.", [(5, "số đơn kiến nghị của công dân được tiếp nhận")]),
+    # a ratio: the value is the first number
+    ("Thanh tra tỉnh thực hiện xử lý sau thanh tra đối với 04/04 Đoàn thanh tra đã ban hành kết luận.", [(4, None)]),
+    ("Đã hoàn thành chuyển đổi số tại 12/15 xã.", [(12, None)]),
+    # a rate named after its value, and money as a ratio
+    ("Năm 2025, đã đôn đốc thu hồi về tài khoản tạm giữ của Thanh tra tỉnh với số tiền 5.373,4/5.373,4 triệu đồng, "
+     "đạt 100% tỷ lệ thu hồi sau thanh tra.",
+     [(5373.4, "số tiền đôn đốc thu hồi về tài khoản tạm giữ của Thanh tra tỉnh"), (100, "tỷ lệ thu hồi sau thanh tra")]),
+    # mistyped thousands groups, money named by what follows it
+    ("kiến nghị thu hồi số tiền 18.799.810.000 đồng; số đã thu 5.378.7000.000 đồng; số chưa thu trong đó có "
+     "13.421.100.000 đồng chưa ban hành được Quyết định thu hồi.",
+     [(18799810000, None), (5378700000, None), (13421100000, "số tiền chưa ban hành được Quyết định thu hồi")]),
+    # labels before a colon name the counted noun; a list opener inside the label is dropped
+    ("Đã cấp 09 giấy phép các loại, trong đó, thăm dò: 03 giấy phép; khai thác: 02 giấy phép.",
+     [(9, None), (3, "số giấy phép thăm dò"), (2, "số giấy phép khai thác")]),
+    ("- Thu tiền cấp quyền đối với Giấy phép do Bộ cấp cho 59 điểm mỏ: 142.343.395.324 đồng.",
+     [(59, None), (142343395324, "số tiền Thu tiền cấp quyền đối với Giấy phép do Bộ cấp cho 59 điểm mỏ")]),
+    # "đối với" links a count to the act of the figure before it
+    ("Chuyển 01 hồ sơ vụ việc có dấu hiệu tội phạm sang cơ quan Cảnh sát điều tra đối với 01 đơn vị.",
+     [(1, None), (1, "số đơn vị được Chuyển hồ sơ vụ việc có dấu hiệu tội phạm sang cơ quan Cảnh sát điều tra")]),
+])
+def test_result_constructions(body, expected):
+    doc = _report(body)
+    got = [(r.value, r.indicator) for r in doc.results]
+    assert [v for v, _ in got] == [v for v, _ in expected]
+    for (_, ind), (_, want) in zip(got, expected):
+        if want:
+            assert ind == want
+    _spans_are_verbatim(doc.results)
+
+
+@pytest.mark.parametrize("body", [
+    "Căn cứ Điều 52 Luật Bảo vệ môi trường và khoản 16 Điều 1 Luật số 146/2025/QH15.",
+    "Từ ngày 01 tháng 7 năm 2025, thực hiện mô hình chính quyền địa phương 02 cấp.",
+    "Tổ chức họp vào lúc 08 giờ ngày 15/5/2026.",
+])
+def test_numbers_that_are_not_counts(body):
+    assert [(r.value, r.unit) for r in _report(body).results] == []
