@@ -46,3 +46,10 @@ def test_parse_to_folder_and_bad_files_exit_1(tmp_path):
     assert (tmp_path / "out" / "cao-bang_cong-van_2025-08.json").is_file()
     assert "missing.txt: no such file" in out.stderr
     assert "empty.txt:" in out.stderr
+
+
+def test_no_arguments_is_a_usage_error_with_the_usage_on_stderr():
+    out = vanban()
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr.startswith("usage: vanban COMMAND")

@@ -438,3 +438,16 @@ def test_the_worker_memory_limit_and_ingest_limits_come_from_flags(monkeypatch):
 def test_a_dead_worker_is_named_with_its_signal():
     assert batch._death_reason(3).startswith("worker process died (exit code 3)")
     assert batch._death_reason(-9).startswith("worker process died (killed by SIGKILL, exit code -9)")
+
+
+def test_the_readme_states_the_default_limits():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Limits", 1)[1].split("\n#### ", 1)[0]
+    rows = {line.split("|")[-2].strip().split()[0].strip("`()"): line.split("|")[-3].strip()
+            for line in section.splitlines() if line.startswith("| ") and "VANBAN_" in line}
+    assert rows["--memory-mb"] == f"{batch.WORKER_MEMORY_MB} MB"
+    assert rows["--max-docx-mb"] == f"{ingest_module.MAX_DOCX_TOTAL_MB} MB"
+    assert rows["VANBAN_MAX_DOCX_PART_MB"] == f"{ingest_module.MAX_DOCX_PART_MB} MB"
+    assert rows["--max-pdf-pages"] == str(ingest_module.MAX_PDF_PAGES)
+    assert rows["--max-text-mb"] == f"{ingest_module.MAX_TEXT_BYTES // 2**20} MB"
+    assert rows["--max-file-mb"] == f"{ingest_module.MAX_FILE_MB} MB"
