@@ -73,6 +73,7 @@ class _Rules:
     title_lead: re.Pattern
     trigger: re.Pattern
     title_trigger: re.Pattern
+    grounds: re.Pattern
     coordination: re.Pattern
     alias: re.Pattern
     report_line: re.Pattern
@@ -163,6 +164,7 @@ def _rules() -> _Rules:
         title_lead=re.compile(r["title_leads"]["pattern"]),
         trigger=re.compile(r["implement_triggers"]["pattern"]),
         title_trigger=re.compile(r["title_trigger"]["pattern"]),
+        grounds=re.compile(r["preamble_grounds"]["pattern"]),
         coordination=re.compile(r["coordination"]["pattern"]),
         alias=re.compile(r["alias"]["pattern"]),
         report_line=re.compile(r["report_doc_line"]["pattern"]),
@@ -825,7 +827,7 @@ def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
             role, head = prev_role, a + line.index("(") + 1
         prev_role = role if is_title else None
         if role is None:
-            if seen_trigger and b - a > 80:
+            if seen_trigger and b - a > 80 and not R.grounds.match(line):
                 break  # the opening is over: a body paragraph with no trigger
             continue
         seen_trigger = seen_trigger or role == "implements"

@@ -41,7 +41,7 @@ def _examples():
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
-    for name in ("bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
+    for name in ("preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
                  "sentence_issued_on"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     for e in R["described_types"]:
@@ -485,3 +485,15 @@ def test_wild_variants_fold_into_one_reference():
                         "12/2025/NĐ-CP"}
     got = refs_of("theo Hiệp định khung ASEAN về tạo thuận lợi cho hàng hóa quá cảnh ký ngày 16 tháng 12 năm 1998;")
     assert list(got) == ["Hiệp định khung ASEAN về tạo thuận lợi cho hàng hóa quá cảnh"]
+
+
+def test_grounds_between_the_title_and_a_thuc_hien_paragraph_do_not_end_the_opening():
+    text = ("Số: /SNNMT-KS\nV/v thực hiện các quy định của Luật địa chất và khoáng sản 2024\nKính gửi: Các tổ chức\n"
+            "Căn cứ Luật Địa chất và khoáng sản số 54/2024/QH15 ngày 29/11/2024, có hiệu lực thi hành từ ngày 01/7/2025;\n"
+            "Căn cứ các Nghị định số 193/2025/NĐ-CP ngày 02/7/2025 của Chính phủ quy định chi tiết một số điều.\n"
+            "Thực hiện Văn bản số 206/UBND-KT ngày 12/7/2025 của UBND tỉnh Lào Cai về việc triển khai Luật.\n"
+            "Nhằm triển khai thực hiện nghiêm túc, đồng bộ, hiệu quả các quy định pháp luật mới về địa chất và khoáng sản, "
+            "Sở đề nghị như sau:\n1. Tuân thủ Quyết định số 12/QĐ-UBND ngày 01/3/2025.")
+    got = {c: r.relation for c, r in refs_of(text, date="2025-08").items()}
+    assert got == {"Luật Địa chất và khoáng sản 2024": "implements", "193/2025/NĐ-CP": "cites",
+                   "206/UBND-KT": "implements", "12/QĐ-UBND": "cites"}
