@@ -71,6 +71,8 @@ class _KindRules:
     keyword_max_words: int
     agency_prefix: re.Pattern[str]
     agency_kind: str
+    execution: re.Pattern[str]
+    execution_kind: str
     instruction: re.Pattern[str]
     instruction_kind: str
     instruction_kind_by_doc_type: dict[str, str]
@@ -97,6 +99,8 @@ def _kind_rules() -> _KindRules:
         keyword_max_words=int(r["keyword_max_words"]),
         agency_prefix=re.compile(r["agency_heading"]["prefix"]),
         agency_kind=r["agency_heading"]["kind"],
+        execution=re.compile(r["execution_clause"]["pattern"]),
+        execution_kind=r["execution_clause"]["kind"],
         instruction=re.compile(r["instruction_item"]["pattern"]),
         instruction_kind=r["instruction_item"]["kind"],
         instruction_kind_by_doc_type=dict(r["instruction_item"].get("kind_by_doc_type") or {}),
@@ -126,6 +130,8 @@ def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
     key = search_key(heading)
     if _names_an_agency(heading, key):
         return rules.agency_kind
+    if rules.execution.search(key):
+        return rules.execution_kind
     # Kind words sit in the heading itself, not in a long sentence that follows it.
     lead = len(key) - len(key.lstrip())
     head = re.split(r"[:.;]\s|:$", key.strip(), maxsplit=1)[0]

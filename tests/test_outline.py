@@ -217,3 +217,9 @@ def test_keywords_read_headings_not_sentences():
     # a report part whose long heading mentions a proposal is still the report's account
     doc = _outline("IV. CỤM CÔNG NGHIỆP ĐÃ CÓ NHÀ ĐẦU TƯ ĐỀ XUẤT, SỞ ĐANG HƯỚNG DẪN HOÀN THIỆN HỒ SƠ\nx", "bao_cao")
     assert doc.sections[0].kind == "tinh_hinh_thuc_hien"
+
+
+def test_a_decisions_execution_article_is_its_organisation_part():
+    for article in load("sections")["execution_clause"]["examples"]:
+        doc = _outline(f"Điều 1. Phê duyệt Kế hoạch kiểm tra.\nĐiều 2. Quyết định này có hiệu lực kể từ ngày ký.\nĐiều 3. {article}\n", "quyet_dinh")
+        assert [s.kind for s in doc.sections] == ["other", "other", "to_chuc_thuc_hien"], article
