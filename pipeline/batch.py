@@ -775,6 +775,7 @@ class RunOptions:
     timeout: float | None = 120.0
     db: Path | None = None  # None = no store
     link: bool = True  # run pipeline.corpus.finish_run at the end
+    graph: bool = False  # also write the graph exports (graph.json, .graphml, .gexf)
     quiet: bool = False
 
 
@@ -815,21 +816,31 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
+    db_lock = None
     log = (lambda _m: None) if opts.quiet else (lambda m: sys.stderr.write(f"vanban: {m}\n"))
     try:
         _remove_leftovers(out)
         state = State(out)
         jobs = plan_jobs(discover(root, out) if files is None else files, root)
 
+        # The store is also the corpus-level state (pipeline.link's index, and which documents
+        # the corpus step still owes a relink); with --no-db a private lite index stands in.
         store = None
-        db_is_new = False
-        if opts.db is not None:
+        store_path, store_lite = opts.db, False
+        if opts.db is None and opts.link:
+            from .corpus import INDEX_NAME
+
+            store_path, store_lite = out / INDEX_NAME, True
+        if store_path is not None:
             try:
-                from .store import Store
+                from .store import Store, writer_lock
             except ImportError as exc:
                 raise RunError(f"the SQLite store is not available ({exc}); use --no-db") from exc
-            db_is_new = not opts.db.exists()
-            store = Store(opts.db)
+            try:  # one writer per store: a second run on it stops here, before writing anything
+                db_lock = None if store_lite else writer_lock(store_path)  # OUT's lock covers the index
+            except RuntimeError as exc:
+                raise RunError(str(exc)) from exc
+            store = Store(store_path, lite=store_lite)
         finish_run = None
         if opts.link:
             try:
@@ -916,29 +927,25 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
 
         corpus: dict[str, Any] | None = None
         current = [j for j in jobs if records[j.id]["status"] != "failed"]
-        skipped = {j.id for j in current if records[j.id]["action"] == "skipped"}
-        if finish_run is not None or (db_is_new and store is not None and skipped):
-            documents = [json.loads((out / f"{j.id}.json").read_text(encoding="utf-8")) for j in current]
+        if store is not None:
             t_link = time.perf_counter()
+            store = Store(store_path, lite=store_lite)
             try:
-                if db_is_new and store is not None and skipped:  # a new store gets the unchanged documents too
-                    store = Store(opts.db)
-                    for doc in documents:
-                        if doc["id"] in skipped:
-                            store.upsert_document(doc)
-                    if hasattr(store, "close"):
-                        store.close()
+                _sync_store(store, out, state, jobs, current, records)
                 if finish_run is not None:
-                    corpus = dict(finish_run(out, documents, opts.db))
+                    corpus = dict(finish_run(out, store, graph=opts.graph))
+                    for doc_id in corpus.pop("rewritten", []):  # their JSON now says where they point
+                        stat = _json_stat(out / f"{doc_id}.json")
+                        if doc_id in state.entries and stat is not None:
+                            state.entries[doc_id]["json_stat"] = list(stat)
                     corpus["seconds"] = round(time.perf_counter() - t_link, 3)
             except Exception as exc:  # per-document outputs are safe; say what failed
                 import traceback
 
                 traceback.print_exc()
                 corpus = {"error": f"{type(exc).__name__}: {exc}"}
-            for doc_id, stat in ((j.id, _json_stat(out / f"{j.id}.json")) for j in current):
-                if doc_id in state.entries and stat is not None:  # finish_run may rewrite JSONs
-                    state.entries[doc_id]["json_stat"] = list(stat)
+            finally:
+                store.close()
             state.save()
 
         current_ids = {j.id for j in jobs}
@@ -965,6 +972,24 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
     finally:
         if lock is not None:
             lock.close()
+        if db_lock is not None:
+            db_lock.close()
+
+
+def _sync_store(store, out: Path, state: State, jobs: list[Job], current: list[Job],
+                records: dict[str, dict[str, Any]]) -> None:
+    """The store holds exactly the current documents: the unchanged ones it lacks (a new
+    store, or one another tool emptied) are added from their JSON, and documents whose file
+    is gone are removed (with their JSON). Each change marks the document pending."""
+    stored = {r[0] for r in store.db.execute("SELECT id FROM documents")}
+    for job in current:
+        if job.id not in stored and records[job.id]["action"] == "skipped":
+            store.upsert_document(json.loads((out / f"{job.id}.json").read_text(encoding="utf-8")))
+    listed = {j.id for j in jobs}
+    for doc_id in sorted(stored - listed):
+        store.delete_document(doc_id)
+        (out / f"{doc_id}.json").unlink(missing_ok=True)
+        state.entries.pop(doc_id, None)
 
 
 def _record(job: Job, action: str, r: dict[str, Any]) -> dict[str, Any]:
@@ -1066,7 +1091,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     db.add_argument("--db", type=Path, metavar="PATH", help="SQLite store (default: OUT/vanban.sqlite)")
     db.add_argument("--no-db", action="store_true", help="do not write the SQLite store")
     p.add_argument("--no-link", action="store_true",
-                   help="skip the corpus step (links, graph exports): per-document outputs only")
+                   help="skip the corpus step (links, chains): per-document outputs only")
+    p.add_argument("--graph", action="store_true",
+                   help="also write the graph exports graph.json, graph.graphml, graph.gexf (see `vanban export graph`)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary; failures only")
     lim = p.add_argument_group("limits per document (README, Limits; 0 keeps the default)")
     lim.add_argument("--memory-mb", type=int, metavar="MB",
@@ -1132,7 +1159,7 @@ def main(args: argparse.Namespace) -> int:
     opts = RunOptions(
         out=args.out, jobs=args.jobs, force=args.force, engine=args.engine, scheduler=args.scheduler,
         timeout=args.timeout or None, db=None if args.no_db else (args.db or args.out / "vanban.sqlite"),
-        link=not args.no_link, quiet=args.quiet,
+        link=not args.no_link, graph=args.graph and not args.no_link, quiet=args.quiet,
     )
     try:
         report = run(args.input, opts)

@@ -1,44 +1,109 @@
-"""Corpus-level steps at the end of `vanban run`: link, graph, store.
+"""Corpus-level step at the end of `vanban run`: link, store, links.json (and, on request, the graph).
 
-After every document of a run has its JSON, references are resolved to documents of the
-same run (pipeline.link), the per-document JSONs are rewritten with `resolved_to`, and the
-corpus-wide files are written: links.json, the graph exports, and the links in the store.
+Incremental and crash-consistent. The corpus-level state is the link index inside the
+SQLite store (pipeline.link; with `--no-db` a private `OUT/.vanban-index.sqlite`). Every
+document write during the run marks the document *pending* in the same transaction, so the
+store always knows which documents the corpus step still owes a relink. `finish_run` then,
+in ONE transaction whose COMMIT is its last step:
+
+1. finds the references the pending documents may affect and resolves only those, through
+   the index (by number, by type × date, by title word);
+2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched, written
+   atomically: only those documents are read back) and replaces their store rows;
+3. writes links.json in one linear, streamed pass over the index, and refreshes the
+   store's `links` and `chains` tables and the `canonical_id` of recognised documents;
+4. clears `pending` and commits.
+
+A run killed anywhere in between leaves `pending` as it was (SQLite rolls the transaction
+back); the next run, even with every document unchanged, redoes the step and ends with the
+same store and files as a run that was never interrupted. With nothing pending and
+links.json present, the step does nothing.
+
+Graph exports (GraphML, GEXF, node-link JSON) are not part of the step: `vanban export
+graph` writes them on demand, and `vanban run --graph` at the end of a run.
 """
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
+from typing import Any
 
 from .emit import write_json
 
+INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
 
-def finish_run(out_dir: Path, documents: list[dict], db_path: Path | None) -> dict:
-    """Link, export and store; returns a small summary for the run report."""
-    from .graph import build_graph, export_graph
-    from .link import link_documents, write_links
 
-    before = {d["id"]: [r.get("resolved_to") for r in d.get("references", [])] for d in documents}
-    links = link_documents(documents)
-    rewritten = 0
-    for doc in documents:
-        after = [r.get("resolved_to") for r in doc.get("references", [])]
-        if after != before[doc["id"]]:
-            write_json(out_dir / f"{doc['id']}.json", doc, pretty=False)
-            rewritten += 1
-    write_links(out_dir, links)
-    graph = build_graph(documents, links)
-    exported = export_graph(graph, out_dir)
-    if db_path is not None:
-        from .store import Store
+def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
+    """Relink what changed, write links.json, commit; returns a summary for the run report.
 
-        with Store(db_path) as store:
-            for doc in documents:
-                if [r.get("resolved_to") for r in doc.get("references", [])] != before[doc["id"]]:
-                    store.upsert_document(doc)
-            store.set_links(links)
-    return {
-        "linked_documents": rewritten,
-        "chains": len(links.get("chains", [])),
-        "graph_nodes": graph.number_of_nodes(),
-        "graph_edges": graph.number_of_edges(),
-        "exports": [str(p) for p in exported] if exported else [],
-    }
+    `store`: an open pipeline.store.Store (the run's store, or the lite index)."""
+    from . import link
+
+    out_dir = Path(out_dir)
+    db = store.db
+    t0 = time.perf_counter()
+    pending = db.execute("SELECT count(*) FROM pending").fetchone()[0]
+    links_path = out_dir / "links.json"
+    summary: dict[str, Any] = {"pending_documents": pending, "relinked_references": 0, "linked_documents": 0}
+    if pending or not links_path.is_file():
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            refs = link.affected_refs(db)
+            changed = link.resolve(db, refs)
+            summary["relinked_references"] = len(refs)
+            for doc_id, news in sorted(changed.items()):
+                path = out_dir / f"{doc_id}.json"
+                try:
+                    doc = json.loads(path.read_text(encoding="utf-8"))
+                except OSError:  # not published yet: its next parse marks it pending again
+                    continue
+                for idx, target in news.items():
+                    doc["references"][idx]["resolved_to"] = target
+                write_json(path, doc, pretty=False)
+                if not store.lite:
+                    store.replace_rows(doc)
+            summary["linked_documents"] = len(changed)
+            documents, external, edges, chains = link.iter_links(db)
+            recognised: list[tuple[str | None, str]] = []
+
+            def watch(items):
+                for d in items:
+                    recognised.append((d["recognised_as"], d["id"]))
+                    yield d
+
+            link.write_links(out_dir, (watch(documents), external, edges, chains))
+            db.executemany("UPDATE link_docs SET recognised_as = ? WHERE id = ? AND recognised_as IS NOT ?",
+                           [(r, i, r) for r, i in recognised])
+            _refresh_store_links(db, chains)
+            db.execute("DELETE FROM pending")
+            db.execute("COMMIT")  # the last step: before it, a killed run leaves `pending` as it was
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        summary["rewritten"] = sorted(changed)
+    summary["documents"] = db.execute("SELECT count(*) FROM link_docs").fetchone()[0]
+    summary["chains"] = db.execute("SELECT count(DISTINCT chain) FROM chains").fetchone()[0]
+    summary["edges"] = db.execute("SELECT count(*) FROM links").fetchone()[0]
+    summary["link_seconds"] = round(time.perf_counter() - t0, 3)
+    if graph:
+        from .graph import export_run_graph
+
+        t1 = time.perf_counter()
+        summary["exports"] = [str(p) for p in export_run_graph(out_dir, ("json", "graphml", "gexf"))]
+        summary["export_seconds"] = round(time.perf_counter() - t1, 3)
+    return summary
+
+
+def _refresh_store_links(db, chains: list[list[str]]) -> None:
+    """The store's `links` and `chains` tables, and each document's `canonical_id`
+    (its own number, else the number others cite it by), from the pass just made."""
+    db.execute("DELETE FROM links")
+    db.execute("INSERT OR REPLACE INTO links SELECT src, dst, relation, resolved, "
+               "CASE WHEN resolved THEN NULL ELSE dst END FROM temp.link_edges ORDER BY rowid")
+    db.execute("DELETE FROM chains")
+    db.executemany("INSERT INTO chains VALUES (?,?,?)",
+                   [(n, pos, node) for n, chain in enumerate(chains) for pos, node in enumerate(chain)])
+    db.execute("UPDATE documents SET canonical_id = (SELECT coalesce(l.own_cid, l.recognised_as) FROM link_docs l "
+               "WHERE l.id = documents.id) WHERE canonical_id IS NOT (SELECT coalesce(l.own_cid, l.recognised_as) "
+               "FROM link_docs l WHERE l.id = documents.id)")

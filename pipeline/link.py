@@ -1,29 +1,51 @@
 """Corpus level, link: resolve references to documents of the same run, and chain them.
 
-Input: the per-document JSON dicts of one run (`Document.to_dict()`). For every reference:
+For every reference:
 - **by number**: a document whose own number and symbol give the same canonical id
-  ("664/KH-UBND");
+  ("664/KH-UBND"); when several do, the smallest id;
 - **by description**, for documents whose own "Số:" line is blank (drafts, unsigned copies):
   same type, and the same date (the document's date may be partial: "2025-12"), then the
   issuer ("UBND tỉnh" of the citing document's province) and the overlap of titles decide.
   A reference that fits two documents equally stays unresolved.
 
-`resolved_to` is set on the references in the dicts. The links structure holds the run's
-documents (with `recognised_as` for a numberless document that others cite by number, and
-the evidence), the documents outside the run, the citation edges, and the implementation
-chains: from a top directive down to the run's documents, e.g.
+The corpus-level state is a **link index** in SQLite (the run's store, or a private
+`.vanban-index.sqlite` with `--no-db`): one row per document (`link_docs`), one per
+reference (`link_refs`), title words of the documents and references that only a
+description can resolve, and `pending`: the documents added, changed or removed since
+the corpus step last finished. `pipeline.store.Store` keeps these tables in the same
+transaction as the document's own rows. Linking is then incremental and goes through
+indexes, never over the corpus per reference:
+
+1. `affected_refs`: the references of pending documents, the references resolved to one
+   of them, the references whose number names one (old or new), and those a pending
+   numberless document could answer by description (same type, a compatible date — the
+   issuer × type × month index — or, without a date, a shared title word);
+2. `resolve`: each of those references, with candidates looked up by number
+   (`own_key`), or by type and date prefix, or by title word;
+3. the corpus-wide parts (the documents with `recognised_as` and its evidence, the
+   documents outside the run, the citation edges, the implementation chains) are then
+   derived in one linear pass over the index (`iter_links`), streamed to links.json.
+
+A chain runs from a top directive down to the run's documents, e.g.
 31-CT/TW -> 209/NQ-CP -> 417-KH/TU -> <plan 664> -> <letter>. Edges between two outside
 documents come from the titles the text gives them ("Kế hoạch số 417-KH/TU ... về thực
 hiện Chỉ thị số 31-CT/TW").
+
+`link_documents(docs)` does the same for a list of dicts (an index in memory) and sets
+`resolved_to` on them: the tests and notebooks use it; `vanban run` uses the index.
 """
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .emit import write_json
+from .emit import publish, write_temp
 from .references import canonical_key, canonical_symbol, references_in
 from .textkeys import fold
 
@@ -35,9 +57,10 @@ _TITLE_STOP = frozenset(
 _HEAD_RELATIONS = ("implements", "reports_on")
 
 
-def _title_words(title: str | None) -> set[str]:
+@lru_cache(maxsize=65536)
+def _title_words(title: str | None) -> frozenset[str]:
     words = fold(title).split()
-    return {w for w in words if w not in _TITLE_STOP and not w.isdigit()}
+    return frozenset(w for w in words if w not in _TITLE_STOP and not w.isdigit())
 
 
 def title_similarity(a: str | None, b: str | None) -> float:
@@ -48,6 +71,7 @@ def title_similarity(a: str | None, b: str | None) -> float:
     return len(wa & wb) / min(len(wa), len(wb))
 
 
+@lru_cache(maxsize=65536)
 def _issuer_key(issuer: str | None) -> str:
     f = fold(issuer)
     f = re.sub(r"\buy ban nhan dan\b", "ubnd", f)
@@ -81,101 +105,6 @@ def _meta(doc: dict) -> dict:
     return doc.get("metadata") or {}
 
 
-def link_documents(docs: list[dict]) -> dict[str, Any]:
-    """Resolve references across `docs` (mutated: `resolved_to`) and return the links."""
-    own: dict[str, str] = {}  # canonical key -> document id
-    for d in docs:
-        m = _meta(d)
-        cid = canonical_symbol(m.get("number"), m.get("symbol"))
-        if cid:
-            own.setdefault(canonical_key(cid), d["id"])
-            own.setdefault(_without_year(canonical_key(cid)), d["id"])
-
-    evidence: dict[str, list[dict]] = defaultdict(list)
-    for d in docs:
-        for ref in d.get("references") or []:
-            ref["resolved_to"] = None
-            key = canonical_key(ref.get("canonical_id"))
-            target = own.get(key) or own.get(_without_year(key))
-            if target and target != d["id"]:
-                ref["resolved_to"] = target
-                continue
-            match = _match_numberless(ref, d, docs)
-            if match:
-                target_id, ev = match
-                ref["resolved_to"] = target_id
-                evidence[target_id].append(ev)
-
-    # Every canonical id that names a document of the run.
-    node_of: dict[str, str] = {k: v for k, v in own.items()}
-    for d in docs:
-        for ref in d.get("references") or []:
-            if ref.get("resolved_to"):
-                node_of.setdefault(canonical_key(ref["canonical_id"]), ref["resolved_to"])
-
-    def node(canonical: str) -> str:
-        return node_of.get(canonical_key(canonical), canonical)
-
-    run_ids = {d["id"] for d in docs}
-    documents = []
-    for d in docs:
-        m = _meta(d)
-        ev = evidence.get(d["id"], [])
-        recognised = Counter(e["canonical_id"] for e in ev).most_common(1)
-        documents.append({
-            "id": d["id"],
-            "doc_type": m.get("doc_type"),
-            "number": m.get("number"),
-            "symbol": m.get("symbol"),
-            "canonical_id": canonical_symbol(m.get("number"), m.get("symbol")),
-            "recognised_as": recognised[0][0] if recognised else None,
-            "evidence": ev,
-            "date": m.get("date"),
-            "issuer": m.get("issuer"),
-            "title": m.get("title"),
-        })
-
-    external: dict[str, dict] = {}
-    edges: list[dict] = []
-    seen_edges: set[tuple[str, str, str]] = set()
-
-    def add_edge(src: str, dst: str, relation: str, source: str, via: str | None) -> None:
-        if src == dst or (src, dst, relation) in seen_edges:
-            return
-        seen_edges.add((src, dst, relation))
-        edges.append({"from": src, "to": dst, "relation": relation, "resolved": dst in run_ids,
-                      "source": source, "via": via})
-
-    title_done: set[str] = set()
-    for d in docs:
-        for ref in d.get("references") or []:
-            dst = ref.get("resolved_to") or node(ref["canonical_id"])
-            add_edge(d["id"], dst, ref.get("relation") or "cites", "text", d["id"])
-            if dst not in run_ids:
-                ext = external.setdefault(dst, {
-                    "id": dst, "doc_type": ref.get("doc_type"), "date": ref.get("date"),
-                    "issuer": ref.get("issuer"), "title": ref.get("title"), "cited_by": []})
-                for f in ("date", "issuer", "title"):
-                    ext[f] = ext[f] or ref.get(f)
-                if d["id"] not in ext["cited_by"]:
-                    ext["cited_by"].append(d["id"])
-            # What the cited document itself implements, as its title says.
-            if ref["canonical_id"] in title_done or not ref.get("title"):
-                continue
-            inner = [x for x in references_in(ref["title"]) if x["implements"]]
-            if inner:
-                title_done.add(ref["canonical_id"])
-            for x in inner:
-                add_edge(dst, node(x["canonical_id"]), "implements", "title", d["id"])
-
-    dates = {x["id"]: x.get("date") for x in documents} | {k: v.get("date") for k, v in external.items()}
-    chains = _chains(edges, run_ids, dates)
-    return {
-        "documents": documents,
-        "external": sorted(external.values(), key=lambda e: e["id"]),
-        "edges": edges,
-        "chains": chains,
-    }
 
 
 def _without_year(key: str) -> str:
@@ -183,65 +112,385 @@ def _without_year(key: str) -> str:
     return re.sub(r"/(?:19|20)\d\d/", "/", key)
 
 
-def _match_numberless(ref: dict, citing: dict, docs: list[dict]) -> tuple[str, dict] | None:
+# ----------------------------------------------------------------------------- the link index
+
+INDEX_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS link_docs (
+    id TEXT PRIMARY KEY,
+    own_cid TEXT,                 -- canonical id from its own number and symbol
+    own_key TEXT, own_key_ny TEXT,   -- canonical_key(own_cid), and without the year
+    numberless INTEGER NOT NULL,  -- no number of its own: resolvable only by description
+    number TEXT, symbol TEXT,
+    doc_type TEXT, date TEXT, issuer TEXT, province TEXT, title TEXT, symbol_key TEXT,
+    recognised_as TEXT            -- set by the corpus step
+);
+CREATE INDEX IF NOT EXISTS link_docs_key ON link_docs(own_key);
+CREATE INDEX IF NOT EXISTS link_docs_key_ny ON link_docs(own_key_ny);
+CREATE INDEX IF NOT EXISTS link_docs_described ON link_docs(numberless, doc_type, date);
+CREATE TABLE IF NOT EXISTS link_doc_words (   -- title words of numberless documents
+    word TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (word, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS link_doc_words_doc ON link_doc_words(doc_id);
+CREATE TABLE IF NOT EXISTS link_refs (
+    doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    canonical_id TEXT NOT NULL, key TEXT NOT NULL, key_ny TEXT NOT NULL,
+    doc_type TEXT, date TEXT, issuer TEXT, title TEXT, symbol_key TEXT,
+    relation TEXT NOT NULL, text TEXT,
+    title_implements TEXT,        -- JSON list: canonical ids its title says it implements
+    resolved_to TEXT,             -- as published in the document's JSON and the store
+    evidence TEXT,                -- JSON, when resolved by description
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE INDEX IF NOT EXISTS link_refs_key_ny ON link_refs(key_ny);
+CREATE INDEX IF NOT EXISTS link_refs_resolved ON link_refs(resolved_to);
+CREATE INDEX IF NOT EXISTS link_refs_described ON link_refs(doc_type, date);
+CREATE TABLE IF NOT EXISTS link_ref_words (   -- title words of references without a date
+    word TEXT NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (word, doc_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS link_ref_words_doc ON link_ref_words(doc_id);
+-- documents added, changed or removed since the corpus step last finished, with what the
+-- index said of them then (so the references their old state answered are relinked too)
+CREATE TABLE IF NOT EXISTS pending (
+    doc_id TEXT PRIMARY KEY,
+    old_key_ny TEXT, old_numberless INTEGER, old_doc_type TEXT, old_date TEXT, old_title TEXT
+);
+"""
+
+
+@lru_cache(maxsize=65536)
+def _implements_in_title(title: str) -> tuple[str, ...]:
+    return tuple(x["canonical_id"] for x in references_in(title) if x["implements"])
+
+
+def _sym_key(symbol: str | None) -> str | None:
+    return canonical_key(symbol) if symbol else None
+
+
+def mark_pending(db: sqlite3.Connection, doc_id: str) -> None:
+    """Record that `doc_id` changes (call inside the transaction that changes it), with the
+    index's view of it as the last finished corpus step left it."""
+    if db.execute("SELECT 1 FROM pending WHERE doc_id = ?", (doc_id,)).fetchone():
+        return
+    old = db.execute("SELECT own_key_ny, numberless, doc_type, date, title FROM link_docs WHERE id = ?",
+                     (doc_id,)).fetchone()
+    db.execute("INSERT INTO pending VALUES (?,?,?,?,?,?)", (doc_id, *(tuple(old) if old else (None,) * 5)))
+
+
+def unindex_document(db: sqlite3.Connection, doc_id: str) -> None:
+    for table, col in (("link_docs", "id"), ("link_doc_words", "doc_id"), ("link_refs", "doc_id"),
+                       ("link_ref_words", "doc_id")):
+        db.execute(f"DELETE FROM {table} WHERE {col} = ?", (doc_id,))
+
+
+def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
+    """Replace the index rows of one document (inside the caller's transaction)."""
+    doc_id = doc["id"]
+    unindex_document(db, doc_id)
+    m = _meta(doc)
+    own = canonical_symbol(m.get("number"), m.get("symbol"))
+    key = canonical_key(own) if own else None
+    numberless = not m.get("number")
+    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (doc_id, own, key, _without_year(key) if key else None, int(numberless),
+                m.get("number"), m.get("symbol"), m.get("doc_type"),
+                m.get("date"), m.get("issuer"), m.get("province"), m.get("title"), _sym_key(m.get("symbol")),
+                None))
+    if numberless:
+        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?)",
+                       [(w, doc_id) for w in sorted(_title_words(m.get("title")))])
+    refs, words = [], []
+    for i, r in enumerate(doc.get("references") or []):
+        rkey = canonical_key(r.get("canonical_id"))
+        inner = list(_implements_in_title(r["title"])) if r.get("title") else []
+        refs.append((doc_id, i, r["canonical_id"], rkey, _without_year(rkey), r.get("doc_type"), r.get("date"),
+                     r.get("issuer"), r.get("title"), _sym_key(r.get("symbol")), r.get("relation") or "cites",
+                     r.get("text"), json.dumps(inner, ensure_ascii=False) if inner else None,
+                     r.get("resolved_to"), None))
+        if not r.get("date"):
+            words.extend((w, doc_id, i) for w in sorted(_title_words(r.get("title"))))
+    db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
+    db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?)", words)
+
+
+def _date_prefixes(date: str) -> list[str]:
+    return [date[:n] for n in (4, 7, 10) if len(date) >= n]
+
+
+def _prefix_range(value: str) -> tuple[str, str]:
+    """Strings that start with `value`: value <= s < value + U+FFFF (an index range)."""
+    return value, value + "\uffff"
+
+
+def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
+    """(doc_id, idx) of every reference whose resolution the pending documents may change."""
+    out: set[tuple[str, int]] = set()
+
+    def add(sql: str, params: Iterable[Any]) -> None:
+        out.update((r[0], r[1]) for r in db.execute(sql, tuple(params)))
+
+    states = []
+    for p in db.execute("SELECT p.doc_id, p.old_key_ny, p.old_numberless, p.old_doc_type, p.old_date, p.old_title, "
+                        "d.own_key_ny, d.numberless, d.doc_type, d.date, d.title "
+                        "FROM pending p LEFT JOIN link_docs d ON d.id = p.doc_id").fetchall():
+        doc_id = p[0]
+        add("SELECT doc_id, idx FROM link_refs WHERE doc_id = ?", (doc_id,))
+        add("SELECT doc_id, idx FROM link_refs WHERE resolved_to = ?", (doc_id,))
+        states.append(tuple(p[1:6]))
+        if p[8] is not None or p[7] is not None:
+            states.append(tuple(p[6:11]))
+    for key_ny, numberless, doc_type, date, title in set(states):
+        if key_ny:
+            add("SELECT doc_id, idx FROM link_refs WHERE key_ny = ?", (key_ny,))
+        if not numberless:
+            continue
+        if date:  # references of its type whose date it could be (the type × month index)
+            lo, hi = _prefix_range(date)
+            add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date >= ? AND date < ?", (doc_type, lo, hi))
+            for prefix in _date_prefixes(date):
+                add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date = ?", (doc_type, prefix))
+            words = sorted(_title_words(title))
+            if words:  # references without a date that share a title word
+                add(f"SELECT w.doc_id, w.idx FROM link_ref_words w JOIN link_refs r "
+                    f"ON r.doc_id = w.doc_id AND r.idx = w.idx WHERE w.word IN ({_marks(words)}) "
+                    f"AND r.doc_type IS ?", (*words, doc_type))
+        else:  # a numberless document without a date: any reference of its type may fit
+            add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ?", (doc_type,))
+    return out
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+_DOC_COLUMNS = "id, doc_type, date, issuer, province, title, symbol_key"
+
+
+def _own(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT min(id) FROM (SELECT id FROM link_docs WHERE own_key = ? "
+                     "UNION ALL SELECT id FROM link_docs WHERE own_key_ny = ?)", (key, key)).fetchone()
+    return row[0]
+
+
+def _candidates(db: sqlite3.Connection, ref: sqlite3.Row) -> list[sqlite3.Row]:
+    """Numberless documents of the reference's type that its date or its title could fit."""
+    rows: dict[str, sqlite3.Row] = {}
+    words = sorted(_title_words(ref["title"]))
+    if ref["date"]:
+        lo, hi = _prefix_range(ref["date"])
+        prefixes = _date_prefixes(ref["date"])
+        sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
+               f"((date >= ? AND date < ?) OR date IN ({_marks(prefixes)}) OR date IS NULL)")
+        for r in db.execute(sql, (ref["doc_type"], lo, hi, *prefixes)):
+            rows[r["id"]] = r
+    elif words:
+        sql = (f"SELECT DISTINCT {', '.join('d.' + c.strip() for c in _DOC_COLUMNS.split(','))} "
+               f"FROM link_doc_words w JOIN link_docs d ON d.id = w.doc_id "
+               f"WHERE w.word IN ({_marks(words)}) AND d.numberless = 1 AND d.doc_type IS ?")
+        for r in db.execute(sql, (*words, ref["doc_type"])):
+            rows[r["id"]] = r
+    return [rows[k] for k in sorted(rows)]
+
+
+def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row
+                      ) -> tuple[str, dict] | None:
     """The one numberless document of the run that fits the reference's description."""
     scored = []
-    for cand in docs:
-        m = _meta(cand)
-        if cand["id"] == citing["id"] or m.get("number") or ref.get("doc_type") != m.get("doc_type"):
+    for cand in _candidates(db, ref):
+        if cand["id"] == citing["id"]:
             continue
-        if m.get("symbol") and ref.get("symbol") and canonical_key(m["symbol"]) != canonical_key(ref["symbol"]):
+        if cand["symbol_key"] and ref["symbol_key"] and cand["symbol_key"] != ref["symbol_key"]:
             continue
-        date = _date_fits(ref.get("date"), m.get("date"))
-        issuer = _issuer_fits(ref.get("issuer"), m, _meta(citing))
-        sim = title_similarity(ref.get("title"), m.get("title"))
+        date = _date_fits(ref["date"], cand["date"])
+        issuer = _issuer_fits(ref["issuer"], dict(cand), dict(citing))
+        sim = title_similarity(ref["title"], cand["title"])
         if date is False or issuer is False:
             continue
-        exact_date = bool(date) and len(m.get("date") or "") == 10
+        exact_date = bool(date) and len(cand["date"] or "") == 10
         if not (exact_date or sim >= 0.6):
             continue
         score = 2 * exact_date + bool(date) + bool(issuer) + 2 * sim
         scored.append((score, cand["id"], {
-            "from": citing["id"], "canonical_id": ref["canonical_id"], "text": ref.get("text"),
-            "matched": {"doc_type": True, "date": date, "issuer": issuer,
-                        "title_similarity": round(sim, 3)},
+            "from": citing["id"], "canonical_id": ref["canonical_id"], "text": ref["text"],
+            "matched": {"doc_type": True, "date": date, "issuer": issuer, "title_similarity": round(sim, 3)},
         }))
     if not scored:
         return None
-    scored.sort(key=lambda s: -s[0])
+    scored.sort(key=lambda s: (-s[0], s[1]))
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
         return None  # two documents fit equally: do not guess
     return scored[0][1], scored[0][2]
 
 
-def _chains(edges: list[dict], run_ids: set[str], dates: dict[str, str | None]) -> list[list[str]]:
+def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str, dict[int, str | None]]:
+    """Resolve the given references again; update the index (`resolved_to`, `evidence`).
+
+    Returns {doc_id: {idx: new resolved_to}} for the references whose resolution changed:
+    their documents' JSON and store rows must be rewritten."""
+    changed: dict[str, dict[int, str | None]] = defaultdict(dict)
+    citing_cache: dict[str, sqlite3.Row | None] = {}
+    for doc_id, idx in sorted(refs):
+        ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
+        if ref is None:
+            continue
+        if doc_id not in citing_cache:
+            citing_cache[doc_id] = db.execute("SELECT id, province FROM link_docs WHERE id = ?", (doc_id,)).fetchone()
+        citing = citing_cache[doc_id]
+        target, evidence = _own(db, ref["key"]) or _own(db, ref["key_ny"]), None
+        if not target or target == doc_id:
+            match = _match_numberless(db, ref, citing) if citing is not None else None
+            target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
+        if target != ref["resolved_to"] or evidence != ref["evidence"]:
+            db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
+                       (target, evidence, doc_id, idx))
+            if target != ref["resolved_to"]:
+                changed[doc_id][idx] = target
+    return dict(changed)
+
+
+# ----------------------------------------------------------------------------- corpus-wide view
+
+def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], list[dict], Iterator[dict], list[list[str]]]:
+    """The links of the whole index in one linear pass: (documents, external, edges, chains).
+
+    Edges are streamed from `link_edges` (a temporary table filled here, deduplicated by
+    SQLite); documents are streamed; the outside documents and the chains are lists."""
+    # every canonical id that names a document of the run: its own number, else the first
+    # reference (by document id, position) resolved to a document
+    node_of: dict[str, str] = {}
+    for key, doc_id in db.execute("SELECT own_key, min(id) FROM link_docs WHERE own_key IS NOT NULL GROUP BY own_key"):
+        node_of[key] = doc_id
+    for key, doc_id in db.execute("SELECT own_key_ny, min(id) FROM link_docs WHERE own_key_ny IS NOT NULL "
+                                  "GROUP BY own_key_ny"):
+        node_of[key] = min(doc_id, node_of.get(key, doc_id))
+    for key, target in db.execute("SELECT key, resolved_to FROM link_refs WHERE resolved_to IS NOT NULL "
+                                  "ORDER BY doc_id, idx"):
+        node_of.setdefault(key, target)
+
+    def node(canonical: str) -> str:
+        return node_of.get(canonical_key(canonical), canonical)
+
+    run_ids = {r[0] for r in db.execute("SELECT id FROM link_docs")}
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS link_edges (src TEXT, dst TEXT, relation TEXT, resolved INTEGER, "
+               "source TEXT, via TEXT, PRIMARY KEY (src, dst, relation))")
+    db.execute("DELETE FROM temp.link_edges")
+    external: dict[str, dict] = {}
+    title_done: set[str] = set()
+    chain_edges: list[tuple[str, str]] = []
+    batch: list[tuple] = []
+
+    def add_edge(src: str, dst: str, relation: str, source: str, via: str) -> None:
+        if src != dst:
+            batch.append((src, dst, relation, int(dst in run_ids), source, via))
+            if relation in _HEAD_RELATIONS or (src in run_ids and dst in run_ids):
+                chain_edges.append((src, dst, relation))
+
+    def flush() -> None:
+        db.executemany("INSERT OR IGNORE INTO temp.link_edges VALUES (?,?,?,?,?,?)", batch)
+        batch.clear()
+
+    for r in db.execute("SELECT doc_id, canonical_id, doc_type, date, issuer, title, relation, resolved_to, "
+                        "title_implements FROM link_refs ORDER BY doc_id, idx"):
+        doc_id, cid = r[0], r[1]
+        dst = r[7] or node(cid)
+        add_edge(doc_id, dst, r[6], "text", doc_id)
+        if dst not in run_ids:
+            ext = external.get(dst)
+            if ext is None:
+                ext = external[dst] = {"id": dst, "doc_type": r[2], "date": r[3], "issuer": r[4], "title": r[5],
+                                       "cited_by": []}
+            for f, v in (("date", r[3]), ("issuer", r[4]), ("title", r[5])):
+                ext[f] = ext[f] or v
+            if not ext["cited_by"] or ext["cited_by"][-1] != doc_id:
+                ext["cited_by"].append(doc_id)
+        if cid in title_done or not r[5]:
+            continue
+        inner = json.loads(r[8]) if r[8] else []
+        if inner:
+            title_done.add(cid)
+        for x in inner:
+            add_edge(dst, node(x), "implements", "title", doc_id)
+        if len(batch) > 5000:
+            flush()
+    flush()
+
+    dates = {r[0]: r[1] for r in db.execute("SELECT id, date FROM link_docs")}
+    dates.update({k: v.get("date") for k, v in external.items()})
+    chains = _chains(_unique(chain_edges), run_ids, dates)
+    del node_of
+    return _documents(db), sorted(external.values(), key=lambda e: e["id"]), _edges(db), chains
+
+
+def _unique(edges: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for e in edges:
+        if e not in seen:
+            seen.add(e)
+            out.append((e[0], e[1]))
+    return out
+
+
+def _documents(db: sqlite3.Connection) -> Iterator[dict]:
+    evidence = db.execute("SELECT resolved_to, evidence FROM link_refs WHERE evidence IS NOT NULL "
+                          "ORDER BY resolved_to, doc_id, idx")
+    pending_ev = next(evidence, None)
+    for d in db.execute("SELECT id, doc_type, own_cid, date, issuer, title, number, symbol FROM link_docs ORDER BY id"):
+        ev = []
+        while pending_ev is not None and pending_ev[0] < d[0]:
+            pending_ev = next(evidence, None)
+        while pending_ev is not None and pending_ev[0] == d[0]:
+            ev.append(json.loads(pending_ev[1]))
+            pending_ev = next(evidence, None)
+        recognised = Counter(e["canonical_id"] for e in ev).most_common(1)
+        yield {"id": d[0], "doc_type": d[1], "number": d[6], "symbol": d[7], "canonical_id": d[2],
+               "recognised_as": recognised[0][0] if recognised else None, "evidence": ev,
+               "date": d[3], "issuer": d[4], "title": d[5]}
+
+
+def _edges(db: sqlite3.Connection) -> Iterator[dict]:
+    for r in db.execute("SELECT src, dst, relation, resolved, source, via FROM temp.link_edges ORDER BY rowid"):
+        yield {"from": r[0], "to": r[1], "relation": r[2], "resolved": bool(r[3]), "source": r[4], "via": r[5]}
+
+
+def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, str | None]) -> list[list[str]]:
     """Implementation chains, each from a top directive down to a document of the run.
 
-    Parent -> child when the child implements or reports on the parent, or when a run
-    document cites another run document (a letter that presses on with a plan)."""
+    `edges`: (child, parent) pairs, in order: the child implements or reports on the parent,
+    or a run document cites another run document (a letter that presses on with a plan).
+    Walked from each leaf up (ancestors are few), so the cost grows with the chains found,
+    not with roots × leaves."""
     children: dict[str, set[str]] = defaultdict(set)
     parents: dict[str, set[str]] = defaultdict(set)
-    for e in edges:
-        child, parent = e["from"], e["to"]
-        if e["relation"] in _HEAD_RELATIONS or (child in run_ids and parent in run_ids):
-            if child in _reach(parent, parents) or child == parent:
-                continue  # never a cycle
-            children[parent].add(child)
-            parents[child].add(parent)
+    for child, parent in edges:
+        if child == parent or child in _reach(parent, parents):
+            continue  # never a cycle
+        children[parent].add(child)
+        parents[child].add(parent)
     nodes = set(children) | set(parents)
-    roots = sorted(n for n in nodes if not parents.get(n))
+    roots = {n for n in nodes if not parents.get(n)}
     leaves = sorted(n for n in run_ids if n in nodes and not children.get(n))
+    ancestors: dict[str, set[str]] = {}
+
+    def above(n: str) -> set[str]:
+        if n not in ancestors:
+            ancestors[n] = _reach(n, parents)
+        return ancestors[n]
+
     chains: list[list[str]] = []
-    for root in roots:
-        below = _reach(root, children)
-        for leaf in leaves:
-            if leaf not in below:
-                continue
-            on_path = (below & _reach(leaf, parents)) | {root, leaf}
+    for leaf in leaves:
+        up = _reach(leaf, parents)
+        mine = []
+        for root in sorted(up & roots):
+            on_path = {x for x in up if x == root or root in above(x)} | {leaf}
             chain = _topo(on_path, parents, dates)
             if len(chain) >= 3:
-                chains.append(chain)
-    chains = [c for c in chains if not any(c != o and set(c) < set(o) for o in chains)]
+                mine.append(chain)
+        # a chain inside a longer one ends at the same leaf: compare within the leaf's chains
+        sets = [set(c) for c in mine]
+        chains.extend(c for c, s in zip(mine, sets) if not any(s < o for o in sets))
     chains.sort(key=lambda c: (-len(c), c))
     return chains
 
@@ -269,8 +518,76 @@ def _topo(nodes: set[str], parents: dict[str, set[str]], dates: dict[str, str | 
     return out
 
 
-def write_links(out_dir: Path, links: dict[str, Any]) -> Path:
-    """Write the result of `link_documents` to out_dir/links.json, atomically."""
+# ----------------------------------------------------------------------------- links.json
+
+def write_links(out_dir: Path, links: dict[str, Any] | tuple) -> Path:
+    """Write links (a dict, or the 4 parts of `iter_links`) to out_dir/links.json, atomically.
+
+    The arrays are written item by item: the documents and edges of a large corpus are
+    never held as one structure."""
     path = Path(out_dir) / "links.json"
-    write_json(path, links)
+    parts = links if isinstance(links, tuple) else tuple(links[k] for k in _PARTS)
+
+    def chunks() -> Iterator[str]:
+        yield "{"
+        for n, (name, items) in enumerate(zip(_PARTS, parts)):
+            yield f'{"," if n else ""}\n  "{name}": ['
+            for i, item in enumerate(items):
+                yield ("," if i else "") + "\n    " + json.dumps(item, ensure_ascii=False)
+            yield "\n  ]"
+        yield "\n}\n"
+
+    stream_atomic(path, chunks())
     return path
+
+
+def stream_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write text chunks to a temporary file beside `path`, then rename it: readers see the
+    old file or the new one, never half, and the text is never held whole."""
+    import os
+    import uuid
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = write_temp(path.parent, f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}", b"")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            buf: list[str] = []
+            size = 0
+            for c in chunks:
+                buf.append(c)
+                size += len(c)
+                if size > 1 << 20:
+                    fh.write("".join(buf))
+                    buf, size = [], 0
+            fh.write("".join(buf))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    publish(tmp, path)
+
+
+_PARTS = ("documents", "external", "edges", "chains")
+
+
+def link_documents(docs: list[dict]) -> dict[str, Any]:
+    """Resolve references across `docs` (mutated: `resolved_to`) and return the links.
+
+    The same index and passes as `vanban run`, in memory."""
+    from .store import Store
+
+    store = Store(":memory:", lite=True)
+    try:
+        for d in docs:
+            store.upsert_document({**d, "references": [{**r, "resolved_to": None} for r in d.get("references") or []]})
+        db = store.db
+        resolve(db, affected_refs(db))
+        by_id = {d["id"]: d for d in docs}
+        for d in docs:
+            for r in d.get("references") or []:
+                r["resolved_to"] = None
+        for doc_id, idx, target in db.execute("SELECT doc_id, idx, resolved_to FROM link_refs WHERE resolved_to IS NOT NULL"):
+            by_id[doc_id]["references"][idx]["resolved_to"] = target
+        documents, external, edges, chains = iter_links(db)
+        return {"documents": list(documents), "external": external, "edges": list(edges), "chains": chains}
+    finally:
+        store.close()

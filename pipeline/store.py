@@ -80,6 +80,16 @@ CREATE TABLE IF NOT EXISTS agencies (
 );
 CREATE INDEX IF NOT EXISTS agencies_id ON agencies(agency_id);
 CREATE INDEX IF NOT EXISTS agencies_key ON agencies(name_key);
+-- each document's view of the agencies it names; `agencies` holds the view of the first
+-- document (by id) that names one, so the table does not depend on the order of writes,
+-- and an agency no document names any more leaves it
+CREATE TABLE IF NOT EXISTS agency_uses (
+    node_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+    agency_id TEXT, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    province TEXT, kind TEXT, successor TEXT, known INTEGER,
+    PRIMARY KEY (node_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS agency_uses_doc ON agency_uses(doc_id);
 CREATE TABLE IF NOT EXISTS assignments (
     rowid INTEGER PRIMARY KEY,    -- also the FTS rowid
     doc_id TEXT NOT NULL REFERENCES documents(id),
@@ -283,21 +293,68 @@ def _ref_matches(query: tuple[str | None, set[str], str | None], ref_key: str,
     return bool(number or rest) and rest <= set(tokens)
 
 
+def writer_lock(path: str | Path):
+    """An exclusive lock on the store at `path` for one writing run: `<path>.lock` beside it.
+
+    Returns the open lock file (closing it releases the lock). A second run on the same
+    store (even with another output folder) gets RuntimeError("another vanban run is writing
+    to …") instead of interleaving its writes. POSIX record lock (lockf): released by the
+    kernel when the process dies, and not inherited by forked workers."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own locking still keeps the file whole
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(f"{path}.lock", "a")
+    try:
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise RuntimeError(f"another vanban run is writing to {path}") from None
+    return fh
+
+
 # ----------------------------------------------------------------------------- the store
 
 class Store:
     """An embedded SQLite database of a run. Open one per process; it is not thread-safe."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB) -> None:
+    def __init__(self, path: str | Path = DEFAULT_DB, lite: bool = False) -> None:
+        """`lite`: only the documents and the link index (pipeline.link), no text, sections,
+        assignments or measures: the corpus state of a `vanban run --no-db`."""
+        from . import link
+
         self.path = Path(path)
+        self.lite = lite
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None)  # explicit transactions
         self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA busy_timeout=30000")  # a reader waits for a writer's commit
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(_SCHEMA)
+        self.db.executescript(_SCHEMA + link.SCHEMA)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
+            self._build_link_index()
+
+    def _build_link_index(self) -> None:
+        """A store written before the link index: index its documents, all pending (once)."""
+        from . import link
+
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in self.db.execute("SELECT id, json, text FROM document_json").fetchall():
+                doc = json.loads(row["json"]) | {"text": row["text"]}
+                link.mark_pending(self.db, row["id"])
+                link.index_document(self.db, doc)
+                self.replace_rows(doc)  # fills the tables added since (agency_uses)
+            self.db.execute(f"PRAGMA user_version = {link.INDEX_VERSION}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     # context manager, so `with Store(p) as s:` closes it
     def __enter__(self) -> Store:
@@ -317,6 +374,8 @@ class Store:
         Same id and same content: nothing is written. Changed content: the old rows are
         deleted and the new ones inserted in one transaction.
         """
+        from . import link
+
         dumped = stable_json(doc)
         digest = content_hash(doc, dumped)
         old = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
@@ -325,22 +384,38 @@ class Store:
             return False
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            if old:
-                self._delete_rows(doc["id"])
-            self._insert(doc, digest, dumped)
+            # in the same transaction: the corpus step owes this document a relink
+            link.mark_pending(self.db, doc["id"])
+            link.index_document(self.db, doc)
+            self.replace_rows(doc, digest, dumped, existed=bool(old))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return True
 
+    def replace_rows(self, doc: dict[str, Any], digest: str | None = None, dumped: str | None = None,
+                     existed: bool = True) -> None:
+        """Replace one document's rows, inside the caller's transaction (the link index and
+        `pending` are left alone: the corpus step calls this after relinking)."""
+        dumped = dumped or stable_json(doc)
+        digest = digest or content_hash(doc, dumped)
+        if existed:
+            self._delete_rows(doc["id"])
+        self._insert(doc, digest, dumped)
+
     def upsert_many(self, docs: Iterable[dict[str, Any]]) -> int:
         """Upsert documents one by one (one transaction each); returns how many changed."""
         return sum(self.upsert_document(d) for d in docs)
 
     def delete_document(self, doc_id: str) -> None:
+        from . import link
+
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if self.db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
+                link.mark_pending(self.db, doc_id)
+            link.unindex_document(self.db, doc_id)
             self._delete_rows(doc_id)
             self.db.execute("DELETE FROM document_json WHERE id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
@@ -355,6 +430,16 @@ class Store:
             "(SELECT rowid FROM assignments WHERE doc_id = ?)", (doc_id,))
         for table in _PER_DOCUMENT_TABLES:
             self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        nodes = [r[0] for r in self.db.execute("SELECT node_id FROM agency_uses WHERE doc_id = ?", (doc_id,))]
+        self.db.execute("DELETE FROM agency_uses WHERE doc_id = ?", (doc_id,))
+        self._refresh_agencies(nodes)
+
+    def _refresh_agencies(self, nodes: Iterable[str]) -> None:
+        for node in nodes:
+            self.db.execute("DELETE FROM agencies WHERE node_id = ?", (node,))
+            self.db.execute(
+                "INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
+                "known FROM agency_uses WHERE node_id = ? ORDER BY doc_id LIMIT 1", (node,))
 
     def _insert(self, doc: dict[str, Any], digest: str, dumped: str) -> None:
         doc_id = doc["id"]
@@ -369,6 +454,8 @@ class Store:
              meta.get("issuer"), province, fold(province), meta.get("date"), meta.get("title"),
              meta.get("signer_name"), meta.get("signer_title")),
         )
+        if self.lite:  # the corpus state only: the link index holds the rest
+            return
         self.db.execute("INSERT OR REPLACE INTO document_json VALUES (?,?,?)",
                         (doc_id, doc.get("text"), dumped))
         self.db.executemany(
@@ -377,14 +464,13 @@ class Store:
               s.get("heading"), s.get("kind"), s.get("parent"), *_span(s))
              for s in doc.get("sections", [])],
         )
-        resolved = self._linked_resolutions(doc_id)
         refs = []
         for i, r in enumerate(doc.get("references", [])):
             key = fold(r["canonical_id"])
             refs.append((doc_id, i, r["canonical_id"], key, key.split(" ", 1)[0], r.get("number"),
                          r.get("symbol"), r.get("doc_type"), r.get("date"), r.get("issuer"),
                          r.get("title"), r.get("relation") or "cites", r.get("text"), *_span(r),
-                         r.get("resolved_to") or resolved.get(r["canonical_id"])))
+                         r.get("resolved_to")))
         self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
 
         rows = [dict(a, _task_id=task_node_id(doc_id, a.get("span"), i))
@@ -412,8 +498,9 @@ class Store:
             "INSERT INTO assignments VALUES "
             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", assignments)
         self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)", fts)
-        self.db.executemany("INSERT OR IGNORE INTO agencies VALUES (?,?,?,?,?,?,?,?)",
-                            list(agencies.values()))
+        self.db.executemany("INSERT OR REPLACE INTO agency_uses VALUES (?,?,?,?,?,?,?,?,?)",
+                            [(v[0], doc_id, *v[1:]) for v in agencies.values()])
+        self._refresh_agencies(agencies)
         self.db.executemany(
             "INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(doc_id, i, t.get("indicator"), t.get("direction"), t.get("value"), t.get("unit"),
