@@ -266,7 +266,19 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
         raw = block[dept.start("name"):].strip()
         name = _departments().get(fold("Sở " + raw))
         if name is None:
-            name = "Sở " + raw[:1].upper() + raw[1:].lower()
+            known = _known_department(raw)
+            if known is not None:
+                # a known name with more words after it: the province ("SỞ CÔNG THƯƠNG LÀO
+                # CAI") or the unit of the department that signs ("… / ĐOÀN KIỂM TRA")
+                name, tail = known
+                if province is None:
+                    tail = re.sub(r"^(?:tỉnh|thành\s+phố)\s+", "", tail, flags=re.I)
+                    found = find_province(tail)
+                    if found:
+                        province = found[0]
+                        where = f" {'tỉnh' if province.kind == 'tinh' else 'thành phố'} {province.name}"
+            else:
+                name = "Sở " + raw[:1].upper() + raw[1:].lower()
         return name + where, province
     if _pattern("office").search(key):
         # the office of the committee: "UBND TỈNH LÀO CAI / VĂN PHÒNG"
@@ -274,6 +286,16 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
     if body and province:
         return body + where, province
     return (block if block else None), province
+
+
+def _known_department(raw: str) -> tuple[str, str] | None:
+    """(canonical name, the words after it) when `raw` opens with a known department's name."""
+    words = raw.split()
+    for n in range(len(words) - 1, 0, -1):  # the longest known name first
+        name = _departments().get(fold("Sở " + " ".join(words[:n])))
+        if name is not None:
+            return name, " ".join(words[n:])
+    return None
 
 
 def _person_name(text: str) -> bool:

@@ -389,3 +389,23 @@ def test_signer_name_beside_a_distribution_item(item, name):
     if name:
         assert spanned(doc, "signer_name") == name
         assert not any(name in d for d in doc.metadata.distribution)
+
+
+# wild: a department's own block with the province after its name and the unit that signs
+# under it; written variant: another department, another unit.
+@pytest.mark.parametrize("block, issuer", [
+    ("SỞ CÔNG THƯƠNG LÀO CAI\nĐOÀN KIỂM TRA", "Sở Công Thương tỉnh Lào Cai"),
+    ("UBND TỈNH CAO BẰNG\nSỞ NỘI VỤ\nPHÒNG CÔNG CHỨC", "Sở Nội vụ tỉnh Cao Bằng"),
+    ("UBND TỈNH LÀO CAI\nSỞ CÔNG THƯƠNG", "Sở Công Thương tỉnh Lào Cai"),
+])
+def test_department_issuer_with_words_after_its_name(block, issuer):
+    text = (block + "\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 12/BC-ĐKT\n"
+            "Lào Cai, ngày 05 tháng 3 năm 2026\nBÁO CÁO\nKết quả kiểm tra\nI. KẾT QUẢ\n")
+    assert header_of(text).metadata.issuer == issuer
+
+
+def test_prime_minister_signs():
+    text = ("THỦ TƯỚNG CHÍNH PHỦ\nSố: 07/CT-TTg\nHà Nội, ngày 02 tháng 3 năm 2012\nCHỈ THỊ\nVề việc chấn chỉnh công tác quản lý\n"
+            "1. Các Bộ thực hiện./.\nNơi nhận:\n- Ban Bí thư Trung ương Đảng;\n- Lưu: Văn thư, KTN (5b).\nTHỦ TƯỚNG\nNguyễn Tấn Dũng\n")
+    m = header_of(text).metadata
+    assert (m.signer_title, m.signer_name) == ("THỦ TƯỚNG", "Nguyễn Tấn Dũng")
