@@ -1,4 +1,5 @@
-"""The knowledge graph: stable ids, the edges of a run, and exports Gephi and yEd can open."""
+"""The knowledge graph of the corpus run (the pipeline's own output): stable ids, the edges of a
+run, and exports Gephi and yEd can open."""
 from __future__ import annotations
 
 import json
@@ -8,16 +9,15 @@ import networkx as nx
 import pytest
 from lxml import etree
 
+from corpus_output import DAK_LAK, LETTER, PLAN_664, corpus_documents, corpus_links
 from pipeline.emit import schema_errors, validator
 from pipeline.graph import RELATIONS, build_graph, export_graph
-from test_store import PLAN_664, corpus_run, gold_documents, gold_links, needs_gold  # noqa: F401
-
-pytestmark = needs_gold
+from pipeline.store import agency_node_id, task_node_id
 
 
 @pytest.fixture(scope="module")
 def graph():
-    return build_graph(gold_documents(), gold_links())
+    return build_graph(corpus_documents(), corpus_links())
 
 
 def _edges(g, relation):
@@ -25,13 +25,28 @@ def _edges(g, relation):
 
 
 def test_ids_are_stable_and_readable(graph):
-    again = build_graph(gold_documents(), gold_links())
+    again = build_graph(corpus_documents(), corpus_links())
     assert set(again.nodes) == set(graph.nodes)
     assert Counter(d["relation"] for *_, d in again.edges(data=True)) == \
         Counter(d["relation"] for *_, d in graph.edges(data=True))
-    assert "doc:dak-lak_ke-hoach_2024-12" in graph
+    assert f"doc:{DAK_LAK}" in graph
     assert "ref:209/NQ-CP" in graph
     assert "agency:so_y_te@cao-bang" in graph and "agency:so_y_te@thai-nguyen" in graph
+
+
+def test_every_document_task_and_owner_is_in_the_graph(graph):
+    docs = corpus_documents()
+    for doc in docs:
+        assert graph.nodes[f"doc:{doc['id']}"]["type"] == "document"
+        for i, a in enumerate(doc["assignments"]):
+            task = task_node_id(doc["id"], a["span"], i)
+            agency = agency_node_id(a["agency_id"], a["agency"], doc["metadata"]["province"])
+            assert graph.has_edge(f"doc:{doc['id']}", task), task
+            roles = [d["role"] for _, v, d in graph.out_edges(task, data=True)
+                     if d["relation"] == "assigns" and v == agency]
+            assert a["role"] in roles, (task, agency)
+    n_tasks = len({(d["id"], a["span"]["start"], a["span"]["end"]) for d in docs for a in d["assignments"]})
+    assert sum(1 for _, t in graph.nodes(data="type") if t == "task") == n_tasks > 0
 
 
 def test_every_relation_of_the_brief_is_present(graph):
@@ -40,7 +55,7 @@ def test_every_relation_of_the_brief_is_present(graph):
 
 
 def test_co_assigned_agencies_share_one_task_node(graph):
-    # "Công an tỉnh, Bộ Chỉ huy Quân sự tỉnh" carry one task of section V.11 of the Cao Bằng plan
+    # "11. Công an tỉnh, BCH Quân sự tỉnh: …": one task of section V.11 of the Cao Bằng plan
     tasks = [t for t, d in graph.nodes(data=True)
              if d["type"] == "task" and d["document"] == PLAN_664 and d["section"] == "V.11"]
     assert len(tasks) == 1
@@ -58,7 +73,7 @@ def test_assigns_carries_the_role_and_partners_are_agencies(graph):
 
 def test_cited_documents_resolve_to_the_run(graph):
     # the letter cites 664/KH-UBND, which is the Cao Bằng plan (its own text has no number)
-    assert graph.has_edge("doc:cao-bang_cong-van_2025-08", "ref:664/KH-UBND")
+    assert graph.has_edge(f"doc:{LETTER}", "ref:664/KH-UBND")
     assert [v for _, v, d in graph.out_edges("ref:664/KH-UBND", data=True)
             if d["relation"] == "resolved_to"] == [f"doc:{PLAN_664}"]
     implements = {v for u, v, d in _edges(graph, "implements") if u == f"doc:{PLAN_664}"}
