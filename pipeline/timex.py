@@ -75,6 +75,8 @@ class _Rules:
     continuous: re.Pattern[str]
     time_column: re.Pattern[str]
     time_label: re.Pattern[str]
+    trigger_words: tuple[str, ...]
+    lead: int  # how far before its trigger an expression may start
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +106,8 @@ def _rules() -> _Rules:
         continuous=re.compile(_kp(r["continuous"]["pattern"])),
         time_column=re.compile(_kp(r["time_column"]["pattern"])),
         time_label=re.compile(_kp(r["time_label"]["pattern"])),
+        trigger_words=tuple(match_key(w) for w in r["trigger"]["words"]),
+        lead=int(r["trigger"]["lead_chars"]),
     )
 
 
@@ -204,13 +208,50 @@ def _bound_name(bound: str | None) -> str | None:
     return None
 
 
+_WORD_START = re.compile(r"(?<!\w)\w")
+_DIGITS = re.compile(r"\d+")
+
+
+def _triggers(key: str) -> list[int]:
+    """Sorted positions of the digits and trigger words of `key` (str.find for the words: far
+    cheaper than one regex alternation tried at every character)."""
+    R = _rules()
+    out = [m.start() for m in _DIGITS.finditer(key)]
+    for word in R.trigger_words:
+        i = key.find(word)
+        while i >= 0:
+            out.append(i)
+            i = key.find(word, i + 1)
+    out.sort()
+    return out
+
+
+def _candidates(key: str):
+    """Scan matches, tried only at the word starts shortly before the words every expression
+    holds (a digit, "hằng", "định kỳ", "sau khi" …), earliest first: the one big regex is
+    matched at a few positions instead of searched through the whole text."""
+    R = _rules()
+    last = 0  # end of the last expression yielded
+    tried_to = 0  # word starts before this were tried already
+    for p in _triggers(key):
+        if p < last:
+            continue
+        for w in _WORD_START.finditer(key, max(last, tried_to, p - R.lead), p + 1):
+            m = R.scan.match(key, w.start())
+            if m and m.end() > p:
+                last = m.end()
+                yield m
+                break
+        tried_to = p + 1
+
+
 def find_time_expressions(text: str, offset: int = 0, key: str | None = None) -> list[TimeExpression]:
     """Every time expression of `text` (see the module docstring), in order."""
     R = _rules()
     key = match_key(text) if key is None else key
     out: list[TimeExpression] = []
     last = 0
-    for m in R.scan.finditer(key):
+    for m in _candidates(key):
         if m.start() < last:  # inside a suffix read with the expression before
             continue
         read = _read(m, key)
