@@ -99,6 +99,8 @@ class _Rules:
     described_types: list[tuple[re.Pattern, dict]]
     list_cont: re.Pattern
     date_first: re.Pattern
+    date_first_lead: re.Pattern
+    issued_lead: re.Pattern
     standard: re.Pattern
     named_doc: re.Pattern
     issued_on: re.Pattern
@@ -192,6 +194,8 @@ def _rules() -> _Rules:
         described_types=[(re.compile(e["pattern"]), e) for e in r["described_types"] + entries],
         list_cont=re.compile(r["list_continuation"]["pattern"]),
         date_first=re.compile(r["sentence_date_first"]["pattern"]),
+        date_first_lead=re.compile(r["date_first_lead"]["pattern"]),
+        issued_lead=re.compile(r["issued_lead"]["pattern"]),
         standard=re.compile(r["standard"]["pattern"]),
         named_doc=re.compile(r["named_document"]["pattern"]),
         issued_on=re.compile(r["sentence_issued_on"]["pattern"]),
@@ -486,14 +490,15 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
 def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[_Hit]:
     """Standards ("QCVN 01:2019/BCT") and agreements known by name ("Hiệp định về …")."""
     out: list[_Hit] = []
-    spans = [(h.start, h.end) for h in hits]
+    starts = [h.start for h in hits]  # hits are sorted by start
 
     def free(a: int) -> bool:
-        return not in_body(a) and not any(s <= a < e for s, e in spans)
+        i = bisect.bisect_right(starts, a)
+        return not (i and hits[i - 1].end > a) and not in_body(a)
 
     for m in R.standard.finditer(k):
         code = text[m.start("code"):m.end("code")]
-        if not free(m.start()) or not code.isupper():
+        if m.start() and k[m.start() - 1].isalnum() or not code.isupper() or not free(m.start()):
             continue
         canon = f"{code}{m['num']}:{m['y']}"
         end = m.end("y")
@@ -504,7 +509,7 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
                 end = _symbol_end(text, m.start("iss"), iss[0])
         out.append(_Hit(m.start(), end, "other", None, None, canon, form="full", label=code))
     for m in R.named_doc.finditer(k):
-        if not free(m.start()) or not text[m.start()].isupper():
+        if m.start() and k[m.start() - 1].isalnum() or not text[m.start()].isupper() or not free(m.start()):
             continue
         name = re.sub(r"\s+", " ", text[m.start():m.end("name")]).strip(" ,-–")
         hit = _Hit(m.start(), m.start() + len(text[m.start():m.end("name")].rstrip(" ,-–")), "other",
@@ -519,11 +524,14 @@ _OWN_NUMBER_LINE = re.compile(r"[^\S\n]*[\W_]*so\s*:")
 def _bare_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[_Hit]:
     """"số 1316/TTg-KTN" with no type word right before it (rules: bare_number)."""
     out: list[_Hit] = []
-    spans = [(h.start, h.end) for h in hits]
+    starts = [h.start for h in hits]  # hits are sorted by start
     for m in R.bare_re.finditer(k):
         s = m.start()
-        if in_body(s) or any(a <= s < b for a, b in spans):
+        if s and (k[s - 1].isalnum() or k[s - 1] == "/"):
             continue
+        i = bisect.bisect_right(starts, s)
+        if i and hits[i - 1].end > s or in_body(s):
+            continue  # inside a mention already found
         line_start = k.rfind("\n", 0, s) + 1
         if _OWN_NUMBER_LINE.match(k, line_start) and _OWN_NUMBER_LINE.match(k, line_start).end() > s:
             continue  # "Số: 664/KH-UBND": a document's own number line
@@ -544,10 +552,11 @@ def _bare_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[
             doc_type = (_type_from_code(code, R) or entry["type"]) if generic else entry["type"]
             start = s - len(window) + dm.start()
         else:
-            prev = [h for h in hits + out if h.end <= s]
+            prev = [h for h in (hits[i - 1] if i else None, out[-1] if out else None)
+                    if h is not None and h.end <= s]
             if prev:
                 p = max(prev, key=lambda h: h.end)
-                if R.list_cont.match(k[p.end:s]):
+                if R.list_cont.match(k, p.end, s):
                     doc_type, generic = p.doc_type, p.generic
         if doc_type is None:
             doc_type, generic = _type_from_code(code, R) or "cong_van", True
@@ -994,6 +1003,8 @@ def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
         return hits[i] if i < len(hits) and hits[i].start < b else None
 
     for m in R.date_first.finditer(k):
+        if not R.date_first_lead.search(k, max(0, m.start() - 12), m.start()) and m.start() > 0:
+            continue  # the date does not open its sentence
         end = _SENTENCE_END.search(k, m.end())
         b = end.start() if end else len(k)
         h = first_hit(m.end(), b)
@@ -1001,6 +1012,8 @@ def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
                 not any(rx.search(k, m.end(), h.start) for rx in R.dates):
             h.date = _date_of(m)
     for m in R.issued_on.finditer(k):
+        if not R.issued_lead.search(k, max(0, m.start() - 12), m.start()):
+            continue
         a = max((x.end() for x in _SENTENCE_END.finditer(k, max(0, m.start() - 400), m.start())),
                 default=max(0, m.start() - 400))
         h = first_hit(a, m.start())
