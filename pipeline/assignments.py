@@ -68,6 +68,8 @@ class _Rules:
     verb_like_nouns: frozenset[str]
     lead_in_tail: re.Pattern
     connective: re.Pattern
+    possessive: re.Pattern
+    determiner: re.Pattern
     modifier_stop: re.Pattern
     lead: re.Pattern
     support: re.Pattern
@@ -176,6 +178,8 @@ def rules() -> _Rules:
         verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
         lead_in_tail=c("lead_in_tail"),
         connective=at("clause_connective"),
+        possessive=c("possessive_before_name"),
+        determiner=at("group_determiner"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -527,7 +531,6 @@ _SENTENCE_END = re.compile(r"\.(?:\s|$)|\./\.|;\s*(?=\n|$)")
 _WORDS_BETWEEN = re.compile(r"[^\W\d_][\w\-/]*|\d[\w.,/]*")
 _SUBJECT_STOP = re.compile(r"[;:().]")
 _MODIFIABLE = frozenset({"group", "title"})  # mentions a relative modifier may follow
-_DETERMINED = re.compile(r"(?:các|những|mọi|tất\s+cả)\s")
 
 
 def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
@@ -536,7 +539,7 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
     clause only with a determiner ("các sở") or as a list of nouns ("cơ quan, đơn vị"); at the
     start of an item or paragraph a lone noun may ("Chủ đầu tư dự án ... san tạo mặt bằng"),
     unless it is one that also starts verbs and common nouns (rules: verb_like_nouns)."""
-    if a.kind != "nhom" or _DETERMINED.match(key, a.start) or "," in a.raw:
+    if a.kind != "nhom" or rules().determiner.match(key, a.start) or "," in a.raw:
         return False
     return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
 _MAX_SUBJECT_WORDS = 16
@@ -808,7 +811,7 @@ class _Reader:
             self.walk(node.children, kind, sid, owner)
             return
         own = [c for c in self.clauses(node.start, node.end, kind, False)
-               if c.opening > node.start and self.text[:c.opening].rstrip()[-1:] in ":.\n"]
+               if c.opening > node.start and self.text[max(0, c.opening - 8):c.opening].rstrip(" \t")[-1:] in ":.\n"]
         if own and self.key[node.start:own[0].opening].rstrip().endswith(":") or (
                 own and own[0].opening > node.start and "\n" in self.text[node.start:own[0].opening]):
             # "- Báo cáo 6 tháng: Các cơ quan, đơn vị gửi Sở Tài chính ...; Sở Tài chính tổng hợp
@@ -1097,30 +1100,42 @@ def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMent
 
 
 def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Coverage:
-    """Directive-looking lines (a directing verb and an agency mention, outside descriptive
-    sections) and those of them that no assignment's task or agency touches."""
+    """Directive-looking lines and those of them no assignment came from. A line looks like a
+    directive when an agency mention is followed by a directing verb ("Sở Y tế chủ trì ...") or
+    a directive verb by a mention ("giao Sở Y tế ..."), outside sections that only describe."""
     r, text, key = rules(), doc.text, doc.match_text()
     starts = [m.start for m in mentions]
     covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
-    agency_at = {a.agency_span.start for a in doc.assignments if a.agency_span}
+    cov_starts = [c[0] for c in covered]
+    named_at = {a.agency_span.start for a in doc.assignments if a.agency_span}
     descriptive = [(s.span.start, s.span.end) for s in doc.sections
                    if s.parent is None and s.kind in r.descriptive_kinds]
-    cov = Coverage()
+    out = Coverage()
     for ps, pe in _paragraphs(text, 0, body_end):
-        i = bisect.bisect_left(starts, ps)
-        if i >= len(starts) or starts[i] >= pe:
-            continue
-        if not r.directing_anywhere.search(key, ps, pe):
-            continue
         if any(s <= ps < e for s, e in descriptive):
             continue
-        cov.directive_sentences += 1
-        j = bisect.bisect_left(covered, (pe, pe))
-        touched = any(s < pe and e > ps for s, e in covered[max(0, j - 200):j])
-        touched = touched or any(ps <= m.start < pe and m.start in agency_at for m in mentions[i:i + 20])
+        i, j = bisect.bisect_left(starts, ps), bisect.bisect_left(starts, pe)
+        if i == j:
+            continue
+        line = mentions[i:j]
+        directive = any(r.directing.match(key, _skip_spaces(key, m.end, pe), pe)
+                        and not r.possessive.search(key, max(ps, m.start - 5), m.start) for m in line) or any(
+            bisect.bisect_left(starts, d.end()) < j and starts[bisect.bisect_left(starts, d.end())] == d.end()
+            for d in r.directive.finditer(key, ps, pe))
+        if not directive:
+            continue
+        out.directive_sentences += 1
+        k = bisect.bisect_left(cov_starts, pe)
+        touched = any(e > ps for _, e in covered[max(0, k - 50):k]) or any(m.start in named_at for m in line)
         if not touched:
-            cov.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
-    return cov
+            out.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
+    return out
+
+
+def _skip_spaces(key: str, pos: int, limit: int) -> int:
+    while pos < limit and key[pos] in " \t":
+        pos += 1
+    return pos
 
 
 # ----------------------------------------------------------------------------- the stage
