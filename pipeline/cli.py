@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("pipeline.diff", "compare plans across provinces"),
     "check": ("pipeline.check", "hold a report's results against its plan's targets"),
     "report": ("pipeline.report", "write a self-contained HTML report of a run"),
-    "export": ("pipeline.export", "a run as a spaCy DocBin of span groups, or assignments as CSV"),
+    "export": ("pipeline.export", "a run as a spaCy DocBin, assignments as CSV, or the graph (GraphML, GEXF, JSON)"),
     "bench": ("pipeline.bench", "measure throughput on a synthetic corpus"),
 }
 

@@ -8,6 +8,8 @@
   writing it through spaCy itself keeps our spans valid on spaCy's tokens.
 - `csv`: one row per assignment (agency, role, task, deadline, document, section), for a
   spreadsheet.
+- `graph --format graphml|gexf|json`: the knowledge graph of the run (pipeline.graph), written
+  element by element; `vanban run` writes these files only with `--graph`.
 
 Tokenization uses spaCy's rule tokenizer for Vietnamese (syllables, punctuation split off,
 `10/3/2025` kept whole), not pyvi: pyvi's segmentation depends on context, so the same agency
@@ -36,9 +38,15 @@ _GROUPS: dict[str, tuple[str, str]] = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=["spacy", "csv"], help="spacy: a DocBin of span groups; csv: one row per assignment")
+    p.add_argument("format", choices=["spacy", "csv", "graph"],
+                   help="spacy: a DocBin of span groups; csv: one row per assignment; graph: the knowledge graph")
+    p.add_argument("--format", dest="graph_format", default="graphml",
+                   help="with `graph`: graphml (default), gexf or json (node-link, schemas/graph.schema.json); "
+                        "several with commas")
     p.add_argument("--run", type=Path, default=Path("outputs"), help="folder of a run's <id>.json (default: outputs/)")
-    p.add_argument("-o", "--out", default=None, help="output file (default: RUN/corpus.spacy, or stdout for csv)")
+    p.add_argument("-o", "--out", default=None,
+                   help="output file (default: RUN/corpus.spacy, stdout for csv, RUN/graph.<format> for graph; "
+                        "`-` for stdout)")
 
 
 def load_run(run: Path) -> list[dict[str, Any]]:
@@ -118,10 +126,43 @@ def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, s
             }
 
 
+def export_graph_command(args: argparse.Namespace) -> int:
+    """`vanban export graph`: built from the run's JSONs and links.json, streamed to the file."""
+    from .graph import FORMATS, build_graph, load_run_documents, write_chunks
+    from .link import stream_atomic
+
+    formats = [f.strip().lower() for f in args.graph_format.split(",") if f.strip()]
+    if not formats or any(f not in FORMATS for f in formats):
+        sys.stderr.write(f"vanban: --format must be one of {', '.join(FORMATS)}\n")
+        return 2
+    if args.out and len(formats) > 1:
+        sys.stderr.write("vanban: -o takes one --format\n")
+        return 2
+    documents = list(load_run_documents(args.run))
+    if not documents:
+        sys.stderr.write(f"vanban: {args.run}: no document JSON found\n")
+        return 1
+    links_path = args.run / "links.json"
+    links = json.loads(links_path.read_text(encoding="utf-8")) if links_path.is_file() else None
+    g = build_graph(documents, links)
+    del documents
+    for fmt in formats:
+        if args.out == "-":
+            for chunk in write_chunks(g, fmt):
+                sys.stdout.write(chunk)
+            continue
+        path = Path(args.out) if args.out else args.run / FORMATS[fmt]
+        stream_atomic(path, write_chunks(g, fmt))
+        sys.stderr.write(f"vanban export: graph of {g.number_of_nodes()} nodes, {g.number_of_edges()} edges -> {path}\n")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     if not args.run.is_dir():
         sys.stderr.write(f"vanban: {args.run}: not a folder (run `vanban run DIR --out {args.run}` first)\n")
         return 2
+    if args.format == "graph":
+        return export_graph_command(args)
     documents = load_run(args.run)
     if not documents:
         sys.stderr.write(f"vanban: {args.run}: no document JSON found\n")

@@ -2,7 +2,10 @@
 
 `build_graph(documents, links)` turns the per-document JSON dicts of a run (and the link
 stage's result) into a networkx MultiDiGraph; `export_graph(G, out_dir)` writes it as
-node-link JSON (schemas/graph.schema.json), GraphML (yEd, Gephi, Cytoscape) and GEXF (Gephi).
+node-link JSON (schemas/graph.schema.json), GraphML (yEd, Gephi, Cytoscape) and GEXF (Gephi),
+each streamed element by element. Exports are made on demand (`vanban export graph
+--format graphml|gexf|json`, or `vanban run --graph`): the store and the HTML report do not
+need them.
 
 Node ids are stable across runs, so two runs' graphs can be compared:
   doc:<document id>                 a document of the run
@@ -20,8 +23,10 @@ Edges (attribute `relation`, also the GEXF label):
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import networkx as nx
 
@@ -225,15 +230,163 @@ def node_link(g: nx.MultiDiGraph) -> dict[str, Any]:
     return data
 
 
-def export_graph(g: nx.MultiDiGraph, out_dir: str | Path) -> list[Path]:
-    """Write graph.json (node-link), graph.graphml and graph.gexf into `out_dir`."""
-    from .emit import write_atomic, write_json
+FORMATS = {"json": "graph.json", "graphml": "graph.graphml", "gexf": "graph.gexf"}
+
+
+def export_graph(g: nx.MultiDiGraph, out_dir: str | Path,
+                 formats: tuple[str, ...] = ("json", "graphml", "gexf")) -> list[Path]:
+    """Write graph.json (node-link), graph.graphml and graph.gexf (or the chosen `formats`)
+    into `out_dir`. Each file is streamed item by item (never built as one XML tree or one
+    JSON structure) to a temporary file that is then renamed."""
+    from .link import stream_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "graph.json", out_dir / "graph.graphml", out_dir / "graph.gexf"]
-    write_json(paths[0], node_link(g))
-    flat = plain_graph(g)
-    write_atomic(paths[1], "\n".join(nx.generate_graphml(flat, named_key_ids=True)) + "\n")
-    write_atomic(paths[2], "\n".join(nx.generate_gexf(flat)) + "\n")
+    paths = []
+    for fmt in formats:
+        path = out_dir / FORMATS[fmt]
+        stream_atomic(path, write_chunks(g, fmt))
+        paths.append(path)
     return paths
+
+
+def write_chunks(g: nx.MultiDiGraph, fmt: str):
+    """The text of one export, in pieces."""
+    if fmt == "json":
+        return _node_link_chunks(g)
+    flat = plain_graph(g)
+    return _graphml_chunks(flat) if fmt == "graphml" else _gexf_chunks(flat)
+
+
+def _node_link_chunks(g: nx.MultiDiGraph):
+    """schemas/graph.schema.json, as `node_link` gives it, written node by node."""
+    def clean(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if v is not None}
+
+    dump = lambda x: json.dumps(x, ensure_ascii=False)  # noqa: E731
+    yield '{"directed": true, "multigraph": true, "graph": ' + dump(clean(g.graph)) + ',\n"nodes": ['
+    for i, (n, d) in enumerate(g.nodes(data=True)):
+        yield ("," if i else "") + "\n" + dump({**clean(d), "id": n})
+    yield '\n],\n"edges": ['
+    for i, (u, v, k, d) in enumerate(g.edges(keys=True, data=True)):
+        yield ("," if i else "") + "\n" + dump({**clean(d), "source": u, "target": v, "key": k})
+    yield '\n],\n"schema_version": "1.0"}\n'
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+_XML_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}  # kept inside attributes
+
+
+def _xml(value: Any) -> str:
+    """An attribute or text value for XML: escaped, without characters XML 1.0 forbids."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return xml_escape(_XML_BAD.sub("", str(value)), _XML_ENTITIES)
+
+
+def _xml_type(values: set[type], ints: str) -> str:
+    if values == {bool}:
+        return "boolean"
+    if values == {int}:
+        return ints
+    if values <= {int, float}:
+        return "double"
+    return "string"
+
+
+def _attribute_types(items) -> dict[str, str]:
+    seen: dict[str, set[type]] = {}
+    for d in items:
+        for k, v in d.items():
+            seen.setdefault(k, set()).add(type(v))
+    return {k: v for k, v in ((k, ts) for k, ts in seen.items())}  # type: ignore[misc]
+
+
+def _graphml_chunks(g: nx.MultiDiGraph):
+    node_types = _attribute_types(d for _, d in g.nodes(data=True))
+    edge_types = _attribute_types(d for *_, d in g.edges(data=True))
+    keys = {("node", k): f"n_{k}" for k in node_types} | {("edge", k): f"e_{k}" for k in edge_types} \
+        | {("graph", k): f"g_{k}" for k in g.graph}
+    yield ("<?xml version='1.0' encoding='utf-8'?>\n"
+           '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+           'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+    for (kind, types) in (("node", node_types), ("edge", edge_types),
+                          ("graph", {k: {type(v)} for k, v in g.graph.items()})):
+        for k, ts in types.items():
+            yield (f'  <key id="{_xml(keys[kind, k])}" for="{kind}" attr.name="{_xml(k)}" '
+                   f'attr.type="{_xml_type(ts, "long")}" />\n')
+    yield '  <graph edgedefault="directed">\n'
+    for k, v in g.graph.items():
+        yield f'    <data key="{_xml(keys["graph", k])}">{_xml(v)}</data>\n'
+
+    def data(kind: str, d: dict[str, Any]) -> str:
+        return "".join(f'<data key="{_xml(keys[kind, k])}">{_xml(v)}</data>' for k, v in d.items())
+
+    for n, d in g.nodes(data=True):
+        yield f'    <node id="{_xml(n)}">{data("node", d)}</node>\n'
+    for u, v, k, d in g.edges(keys=True, data=True):
+        yield f'    <edge source="{_xml(u)}" target="{_xml(v)}" id="{_xml(k)}">{data("edge", d)}</edge>\n'
+    yield "  </graph>\n</graphml>\n"
+
+
+def _gexf_chunks(g: nx.MultiDiGraph):
+    from datetime import date
+
+    node_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for _, d in g.nodes(data=True))
+    edge_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for *_, d in g.edges(data=True))
+    ids = {("node", k): str(i) for i, k in enumerate(node_types)}
+    ids |= {("edge", k): str(len(ids) + i) for i, k in enumerate(edge_types)}
+    yield ("<?xml version='1.0' encoding='utf-8'?>\n"
+           '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n'
+           f'  <meta lastmodifieddate="{date.today().isoformat()}"><creator>vanban</creator></meta>\n'
+           f'  <graph defaultedgetype="directed" mode="static" name="{_xml(g.graph.get("name", ""))}">\n')
+    for kind, types in (("node", node_types), ("edge", edge_types)):
+        yield f'    <attributes mode="static" class="{kind}">\n'
+        for k, ts in types.items():
+            yield f'      <attribute id="{ids[kind, k]}" title="{_xml(k)}" type="{_xml_type(ts, "long")}" />\n'
+        yield "    </attributes>\n"
+
+    def values(kind: str, d: dict[str, Any]) -> str:
+        vals = "".join(f'<attvalue for="{ids[kind, k]}" value="{_xml(v)}" />' for k, v in d.items() if k != "label")
+        return f"<attvalues>{vals}</attvalues>" if vals else ""
+
+    yield "    <nodes>\n"
+    for n, d in g.nodes(data=True):
+        yield f'      <node id="{_xml(n)}" label="{_xml(d.get("label", n))}">{values("node", d)}</node>\n'
+    yield "    </nodes>\n    <edges>\n"
+    for i, (u, v, _k, d) in enumerate(g.edges(keys=True, data=True)):
+        label = f' label="{_xml(d["label"])}"' if "label" in d else ""
+        yield f'      <edge source="{_xml(u)}" target="{_xml(v)}" id="{i}"{label}>{values("edge", d)}</edge>\n'
+    yield "    </edges>\n  </graph>\n</gexf>\n"
+
+
+# ----------------------------------------------------------------------------- a run's graph, on demand
+
+_GRAPH_FIELDS = ("id", "status", "metadata", "references", "assignments", "targets")
+
+
+def load_run_documents(run_dir: Path):
+    """The run's documents with only what the graph uses (no text, sections or measures
+    other than targets), read one JSON at a time."""
+    for path in sorted(Path(run_dir).glob("[!.]*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "metadata" in data and "text" in data:
+            yield {k: data.get(k) for k in _GRAPH_FIELDS if k in data}
+
+
+def export_run_graph(run_dir: str | Path, formats: tuple[str, ...], dest: Path | None = None) -> list[Path]:
+    """The graph of a finished run (its document JSONs and links.json) in the given formats,
+    written into `dest` (default: the run folder)."""
+    run_dir = Path(run_dir)
+    links_path = run_dir / "links.json"
+    links = json.loads(links_path.read_text(encoding="utf-8")) if links_path.is_file() else None
+    g = build_graph(list(load_run_documents(run_dir)), links)
+    return export_graph(g, dest or run_dir, formats)

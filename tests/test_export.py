@@ -51,3 +51,55 @@ def test_csv_rows_one_per_assignment(plan):
     back = list(csv.DictReader(io.StringIO(buf.getvalue())))
     lead = next(r for r in back if r["agency"] == "Sở Y tế" and r["role"] == "lead")
     assert lead["section"] == "V.3" and "các đơn vị có liên quan" in lead["partners"]
+
+
+# --- the graph, on demand
+
+
+@pytest.fixture(scope="module")
+def linked_run(tmp_path_factory):
+    from pipeline.cli import main
+
+    out = tmp_path_factory.mktemp("run")
+    assert main(["run", str(CORPUS), "--out", str(out), "--quiet", "--no-db", "--jobs", "2"]) == 0
+    return out
+
+
+def test_a_run_writes_no_graph_unless_asked(linked_run, tmp_path):
+    from pipeline.cli import main
+
+    assert not list(linked_run.glob("graph.*"))
+    out = tmp_path / "with-graph"
+    assert main(["run", str(CORPUS), "--out", str(out), "--quiet", "--no-db", "--jobs", "2", "--graph"]) == 0
+    assert sorted(p.name for p in out.glob("graph.*")) == ["graph.gexf", "graph.graphml", "graph.json"]
+
+
+def test_export_graph_streams_what_networkx_reads_back(linked_run, tmp_path):
+    import networkx as nx
+
+    from pipeline.cli import main
+    from pipeline.emit import schema_errors
+    from pipeline.graph import build_graph, load_run_documents, node_link, plain_graph
+
+    links = json.loads((linked_run / "links.json").read_text(encoding="utf-8"))
+    g = build_graph(list(load_run_documents(linked_run)), links)
+    flat = plain_graph(g)
+    for fmt, reader, writer in (("graphml", nx.read_graphml, lambda p: nx.write_graphml(flat, p)),
+                                ("gexf", nx.read_gexf, lambda p: nx.write_gexf(flat, p))):
+        mine = tmp_path / f"mine.{fmt}"
+        assert main(["export", "graph", "--format", fmt, "--run", str(linked_run), "-o", str(mine)]) == 0
+        writer(tmp_path / f"nx.{fmt}")
+        a, b = reader(mine), reader(tmp_path / f"nx.{fmt}")
+        assert dict(a.nodes(data=True)) == dict(b.nodes(data=True)) and a.number_of_nodes() == g.number_of_nodes()
+        # the same edges with the same attributes (edge ids are the writers' own)
+        def edges(h):
+            return sorted((u, v, json.dumps({k: x for k, x in d.items() if k not in ("id", "networkx_key")},
+                                            sort_keys=True)) for u, v, d in h.edges(data=True))
+        assert edges(a) == edges(b) and a.number_of_edges() == g.number_of_edges()
+    # a newline inside a task's text survives the GEXF attribute
+    assert any("\n" in (d.get("text") or "") for _, d in nx.read_gexf(tmp_path / "mine.gexf").nodes(data=True)) == \
+        any("\n" in (d.get("text") or "") for _, d in g.nodes(data=True))
+    assert main(["export", "graph", "--format", "json", "--run", str(linked_run)]) == 0
+    data = json.loads((linked_run / "graph.json").read_text(encoding="utf-8"))
+    assert data == node_link(g) and schema_errors(data, "graph") == []
+    assert main(["export", "graph", "--format", "svg", "--run", str(linked_run)]) == 2
