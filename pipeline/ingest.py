@@ -1022,7 +1022,7 @@ def _read_docx(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     except IngestError:
         raise
     except Exception:
-        reader = _DocxText(_docx_parts_python_docx(where, data))
+        reader = _DocxText(_docx_parts_python_docx(where, _bounded_package(where, data, part_cap)))
         lines = reader.lines()
     # NFC line by line (it never composes across "\n"), so line offsets are known.
     lines = [unicodedata.normalize("NFC", line) for line in lines]
@@ -1071,7 +1071,7 @@ def _check_docx_sizes(where: str, data: bytes) -> int:
     return part_cap
 
 
-def _read_member(package: zipfile.ZipFile, name: str, where: str, cap: int) -> bytes:
+def _read_member(package: zipfile.ZipFile, name, where: str, cap: int) -> bytes:
     """A part's bytes, inflated as a stream that stops at `cap` (whatever the header says)."""
     chunks, total = [], 0
     with package.open(name) as fh:
@@ -1084,6 +1084,35 @@ def _read_member(package: zipfile.ZipFile, name: str, where: str, cap: int) -> b
             if total > cap:
                 raise _bomb(where, cap / 2**20)
     return b"".join(chunks)
+
+
+def _bounded_package(where: str, data: bytes, part_cap: int) -> bytes:
+    """The package rebuilt with its parts stored uncompressed, each read through the capped
+    stream; what python-docx gets, since zipfile's one-shot `read()` inflates a whole
+    compressed stream at once, however much more it holds than its header declares."""
+    import io
+    import zlib
+
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        infos = package.infolist()
+    except Exception:
+        return data  # not a ZIP zipfile can open: python-docx refuses it the same way
+    total_cap, total = int(limit("MAX_DOCX_TOTAL_MB") * 2**20), 0
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as stored:
+        for info in infos:
+            try:
+                blob = _read_member(package, info, where, part_cap)
+            except IngestError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+                raise IngestError(where, f"corrupt .docx: {type(exc).__name__}: {exc}") from exc
+            total += len(blob)
+            if total > total_cap:
+                raise _bomb(where, total_cap / 2**20)
+            stored.writestr(info.filename, blob)
+    return out.getvalue()
 
 
 def _docx_parts_python_docx(where: str, data: bytes) -> _DocxParts:

@@ -451,3 +451,29 @@ def test_the_readme_states_the_default_limits():
     assert rows["--max-pdf-pages"] == str(ingest_module.MAX_PDF_PAGES)
     assert rows["--max-text-mb"] == f"{ingest_module.MAX_TEXT_BYTES // 2**20} MB"
     assert rows["--max-file-mb"] == f"{ingest_module.MAX_FILE_MB} MB"
+
+
+def test_a_header_with_a_matching_crc_for_a_short_prefix_never_gets_a_one_shot_inflate(tmp_path, monkeypatch):
+    """The liar declares the first 2000 bytes (and their CRC) of a stream that inflates to 3 MB:
+    the capped reader stops at 2000 bytes, and python-docx (the fallback) only reads parts
+    stored uncompressed, never `ZipFile.read` on a compressed stream."""
+    import zlib
+
+    honest = build_docx(tmp_path / "honest.docx", 3)
+    body = zipfile.ZipFile(honest).read("word/document.xml")
+    data = bytearray(_lie_about_size(honest.read_bytes(), "word/document.xml", 2000))
+    at = data.find(b"PK\x01\x02", data.find(b"word/document.xml") + 1)
+    while bytes(data[at + 46:at + 46 + 17]) != b"word/document.xml":
+        at = data.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", data, at + 16, zlib.crc32(body[:2000]))
+    liar = tmp_path / "liar.docx"
+    liar.write_bytes(bytes(data))
+    real_read = zipfile.ZipFile.read
+
+    def read(self, name, pwd=None):
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        assert info.compress_type == zipfile.ZIP_STORED, f"one-shot inflate of {info.filename}"
+        return real_read(self, name, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+    assert _reason(liar) == "corrupt .docx: XMLSyntaxError"  # the 2000 bytes it declares are cut XML
