@@ -33,6 +33,9 @@ _LEADING_NOISE = re.compile(r"^[*_\s]+")
 _OPENERS = {"part", "chapter", "article", "roman", "decimal", "arabic"}
 # Bullet types (glyph classes): a bullet never holds a numbered or lettered item.
 _BULLETS = {"dash", "dot", "star", "plus"}
+# Parts and chapters group the top-level sections: level 0, ids "part-I", "chapter-II"; the
+# sections inside keep the paths they would have without them (Roman "I", article "3").
+_GROUPS = {"part", "chapter"}
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,13 @@ def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
     return best[2] if best else None
 
 
-def _top_level_kind(doc: Document, heading: str, section: Section) -> str:
+def _top_level_kind(doc: Document, heading: str, section: Section, enclosing: str | None = None) -> str:
     doc_type = doc.metadata.doc_type
     kind = classify_heading(heading, doc_type)
     if kind is not None:
         return kind
+    if enclosing is not None:  # "PHẦN I. KẾT QUẢ THỰC HIỆN" / "I. Công tác tuyên truyền"
+        return enclosing
     default = _kind_rules().default_kind.get(doc_type or "")
     if default is not None:
         return default
@@ -236,7 +241,10 @@ def extract_outline(doc: Document) -> None:
             depth = len(open_types)
         close_to(depth, start)
         parent = stack[-1] if stack else None
-        if number is None:
+        group = marker in _GROUPS
+        if group:
+            sid = f"{marker}-{number}"
+        elif number is None:
             parent_id = parent.section.id if parent else ""
             if parent:
                 parent.children += 1
@@ -245,14 +253,15 @@ def extract_outline(doc: Document) -> None:
                 sid = f"#{len(sections) + 1}"
         else:
             own = number.split(".")[-1] if marker == "decimal" else number
-            sid = f"{parent.section.id}.{own}" if parent else own
+            # a part or chapter groups sections but is no step of their paths ("I.3", "3.1")
+            sid = f"{parent.section.id}.{own}" if parent and parent.marker not in _GROUPS else own
         base, n = sid, 2
         while sid in ids:  # a list restarted under the same parent
             sid, n = f"{base}~{n}", n + 1
         ids.add(sid)
         line_end = start + len(line)
         heading = line[marker_len:].strip()
-        level = len(stack) + 1
+        level = 0 if group else sum(o.marker not in _GROUPS for o in stack) + 1
         section = Section(
             id=sid,
             number=number,
@@ -264,8 +273,11 @@ def extract_outline(doc: Document) -> None:
             heading_span=doc.span(start, line_end),
             parent=parent.section.id if parent else None,
         )
-        if level == 1:
-            section.kind = _top_level_kind(doc, heading, section)
+        if group:
+            section.kind = classify_heading(heading, doc.metadata.doc_type)
+        elif level == 1:
+            enclosing = next((o.section.kind for o in reversed(stack) if o.marker in _GROUPS and o.section.kind), None)
+            section.kind = _top_level_kind(doc, heading, section, enclosing)
         sections.append(section)
         stack.append(_Open(marker, section))
     close_to(0, body_end)

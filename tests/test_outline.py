@@ -223,3 +223,23 @@ def test_a_decisions_execution_article_is_its_organisation_part():
     for article in load("sections")["execution_clause"]["examples"]:
         doc = _outline(f"Điều 1. Phê duyệt Kế hoạch kiểm tra.\nĐiều 2. Quyết định này có hiệu lực kể từ ngày ký.\nĐiều 3. {article}\n", "quyet_dinh")
         assert [s.kind for s in doc.sections] == ["other", "other", "to_chuc_thuc_hien"], article
+
+
+def test_parts_and_chapters_group_sections_without_changing_their_paths():
+    # written after the annual reports' "PHẦN I / PHẦN II" layout and a regulation's chapters
+    doc = _outline("PHẦN I. KẾT QUẢ THỰC HIỆN NĂM 2025\nI. Công tác tuyên truyền\n1. Sở Tư pháp\nII. KHÓ KHĂN, HẠN CHẾ\n"
+                   "PHẦN II: PHƯƠNG HƯỚNG NHIỆM VỤ NĂM 2026\nI. Công tác tuyên truyền\n- Tiếp tục.\n", "bao_cao")
+    got = [(s.id, s.level, s.parent, s.kind) for s in doc.sections]
+    assert got == [
+        ("part-I", 0, None, "tinh_hinh_thuc_hien"), ("I", 1, "part-I", "tinh_hinh_thuc_hien"), ("I.1", 2, "I", None),
+        ("II", 1, "part-I", "danh_gia"), ("part-II", 0, None, "phuong_huong"), ("I~2", 1, "part-II", "phuong_huong"),
+        ("I~2#1", 2, "I~2", None),
+    ]
+    reg = _outline("Chương I. QUY ĐỊNH CHUNG\nĐiều 1. Phạm vi điều chỉnh\n1. Quy chế này quy định.\n"
+                   "CHƯƠNG II: TỔ CHỨC THỰC HIỆN\nĐiều 2. Trách nhiệm của các sở\n1. Sở Công Thương chủ trì.\n", "quyet_dinh")
+    assert [(s.id, s.level, s.parent) for s in reg.sections] == [
+        ("chapter-I", 0, None), ("1", 1, "chapter-I"), ("1.1", 2, "1"),
+        ("chapter-II", 0, None), ("2", 1, "chapter-II"), ("2.1", 2, "2")]
+    # A line that merely opens with "Phần" is no part.
+    plain = _outline("I. NHIỆM VỤ\nPhần mềm quản lý được nâng cấp.\n1. Triển khai", "ke_hoach")
+    assert [s.id for s in plain.sections] == ["I", "I.1"]
