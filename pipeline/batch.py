@@ -99,7 +99,13 @@ def discover(root: Path, out_dir: Path | None = None) -> list[Path]:
     """The input files under `root`, sorted; hidden files and output folders skipped."""
     out_resolved = out_dir.resolve() if out_dir is not None else None
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    def unlisted(exc: OSError) -> None:  # a folder that cannot be listed: said, then skipped
+        from .ingest import display_path
+
+        sys.stderr.write(f"vanban: {display_path(exc.filename or root)}: folder skipped, cannot list it: "
+                         f"{exc.strerror or exc}\n")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         here = Path(dirpath)
         if (STATE_NAME in filenames and here != root) or (out_resolved is not None and here.resolve() == out_resolved):
             dirnames[:] = []

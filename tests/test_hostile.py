@@ -477,3 +477,20 @@ def test_a_header_with_a_matching_crc_for_a_short_prefix_never_gets_a_one_shot_i
 
     monkeypatch.setattr(zipfile.ZipFile, "read", read)
     assert _reason(liar) == "corrupt .docx: XMLSyntaxError"  # the 2000 bytes it declares are cut XML
+
+
+def test_a_folder_that_cannot_be_listed_is_named_and_skipped(tmp_path, monkeypatch, capsys):
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.txt").write_text("x", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):  # as root, chmod 000 would still be listable
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert batch.discover(tmp_path) == [tmp_path / "ok" / "a.txt"]
+    assert f"vanban: {tmp_path / 'locked'}: folder skipped, cannot list it: Permission denied" in capsys.readouterr().err
