@@ -680,9 +680,8 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         else:
             # "Luật số 118/2025/QH15" that the table does not hold: known by its number.
             hit = _Hit(m.start(), m.end(), "luat", number, None, number)
-        got = _iso_date(k, hit.end, R)
-        if got:
-            hit.date, hit.end = got
+        _tail(text, k, hit, R)  # "Luật số 57/2024/QH15 của Quốc hội ngày 29/11/2024"
+        hit.issuer = None
         out.append(hit)
         taken.append((m.start(), hit.end))
     for m in R.unlisted_law_re.finditer(k):

@@ -497,3 +497,17 @@ def test_grounds_between_the_title_and_a_thuc_hien_paragraph_do_not_end_the_open
     got = {c: r.relation for c, r in refs_of(text, date="2025-08").items()}
     assert got == {"Luật Địa chất và khoáng sản 2024": "implements", "193/2025/NĐ-CP": "cites",
                    "206/UBND-KT": "implements", "12/QĐ-UBND": "cites"}
+
+
+def test_date_after_an_issuer_with_a_title_word_and_after_a_law_number():
+    got = refs_of("Quyết định số 193/QĐ-BCT của Bộ trưởng Bộ Công Thương ngày 21/01/2021 về việc công bố")
+    assert (got["193/QĐ-BCT"].date, got["193/QĐ-BCT"].issuer) == ("2021-01-21", "Bộ trưởng Bộ Công Thương")
+    got = refs_of("theo Luật số 57/2024/QH15 của Quốc hội ngày 29/11/2024 sửa đổi, bổ sung")
+    assert got["57/2024/QH15"].date == "2024-11-29"
+
+
+def test_own_symbols_of_every_shape_for_linking():
+    from pipeline.references import canonical_symbol
+    assert canonical_symbol("501", "TTr-NV.IV") == "501/TTr-NV.IV"
+    assert canonical_symbol("1050", " QĐ - SCT") == "1050/QĐ-SCT"
+    assert canonical_symbol("31", "CT/TW") == "31-CT/TW"
