@@ -69,6 +69,7 @@ class _Rules:
     lead_in_tail: re.Pattern
     connective: re.Pattern
     possessive: re.Pattern
+    upward_group: re.Pattern
     determiner: re.Pattern
     modifier_stop: re.Pattern
     lead: re.Pattern
@@ -179,6 +180,7 @@ def rules() -> _Rules:
         lead_in_tail=c("lead_in_tail"),
         connective=at("clause_connective"),
         possessive=c("possessive_before_name"),
+        upward_group=c("upward_group"),
         determiner=at("group_determiner"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
@@ -590,9 +592,11 @@ class _Reader:
         agencies, lend = parse_agency_list(text, p, limit, key)
         if not agencies or _lone_noun(agencies[0], key, heading or directed or pos == 0 or text[pos - 1] == "\n"):
             return None
-        if requested and any(a.kind in r.upward_kinds for a in agencies):
+        if requested and any(a.kind in r.upward_kinds or r.upward_group.search(key, a.start, a.end)
+                             for a in agencies):
             return None  # a proposal sent upwards, not a duty
-        if not directed and (kind in r.descriptive_kinds or any(a.kind in r.upward_kinds for a in agencies)):
+        if (kind in r.descriptive_kinds and (neutral or not directed)) or (
+                not directed and any(a.kind in r.upward_kinds for a in agencies)):
             # A section that recounts or explains assigns only by directive; the committee, the
             # council and the party are not assigned duties by their own acts ("UBND tỉnh ban
             # hành Kế hoạch ... như sau:").
@@ -720,6 +724,11 @@ class _Reader:
                 self.emit_clauses(self.clauses(node.start, node.end, None, False), node.end, None, True)
                 continue
             subject = self.subject_at(node.start, node.line_end, nkind, node.section is not None)
+            if subject and owner is not None and subject.requested and subject.form == "predicate":
+                # "a) Đề nghị Liên minh Hợp tác xã tỉnh chủ động phối hợp ..." under an agency item:
+                # the sub-item is that body's task, as written
+                self.emit(subject.agencies, node.start, node.end, nsid, True)
+                continue
             if subject:
                 lead = self.agency_item(node, subject, nkind, nsid)
                 if lead is not None and subject.form == "bare" and pending is not None and pending.listed:
