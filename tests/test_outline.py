@@ -243,3 +243,11 @@ def test_parts_and_chapters_group_sections_without_changing_their_paths():
     # A line that merely opens with "Phần" is no part.
     plain = _outline("I. NHIỆM VỤ\nPhần mềm quản lý được nâng cấp.\n1. Triển khai", "ke_hoach")
     assert [s.id for s in plain.sections] == ["I", "I.1"]
+
+
+def test_slash_numbering_is_numbering():
+    # written variant of the "I. / 1. / a)" layout in the slash style some provinces use
+    doc = _outline("I/ MỤC ĐÍCH, YÊU CẦU\n1/ Mục đích\nII/ TỔ CHỨC THỰC HIỆN\n1/ Sở Y tế: chủ trì.\na/ Hướng dẫn.\n"
+                   "Hạn chót 15/12/2025 là hạn cuối.\n", "ke_hoach")
+    assert [(s.id, s.kind) for s in doc.sections] == [
+        ("I", "muc_dich_yeu_cau"), ("I.1", None), ("II", "to_chuc_thuc_hien"), ("II.1", None), ("II.1.a", None)]
