@@ -24,6 +24,7 @@ def _definition(name: str) -> dict:
 @pytest.mark.parametrize("cls", [
     model.Document, model.SourceInfo, model.Metadata, model.Section, model.Reference, model.Mention,
     model.Assignment, model.Deadline, model.Target, model.Result, model.Span, model.Issue, model.Table,
+    model.AgencySpan, model.Coverage, model.Passage,
 ])
 def test_every_model_field_is_in_the_schema_and_back(cls):
     props = set(_definition(cls.__name__)["properties"])
