@@ -56,7 +56,7 @@ class _Rules:
     indicator_head: re.Pattern[str]
     opening_verb: re.Pattern[str]
     target_lead: re.Pattern[str]
-    not_a_unit: frozenset[str]
+    not_a_unit: re.Pattern[str]
     target_line: re.Pattern[str]
     per_year_scope: re.Pattern[str]
     horizon: re.Pattern[str]
@@ -80,6 +80,7 @@ class _Rules:
     not_a_count_before: re.Pattern[str]
     past_marker: re.Pattern[str]
     clause_opening_gap: re.Pattern[str]
+    task_verbs: re.Pattern[str]
     issued_every: re.Pattern[str]
     completion_before: re.Pattern[str]
     time_label_before: re.Pattern[str]
@@ -125,7 +126,7 @@ def _rules() -> _Rules:
             rf"(?=(?:{_kp(r['indicator_heads']['pattern'])}))"
         ),
         target_lead=re.compile(_kp(r["target_lead"]["pattern"])),
-        not_a_unit=frozenset(match_key(w) for w in r["not_a_unit"]),
+        not_a_unit=re.compile(rf"(?:{_alternation(r['not_a_unit'])})(?![^\W\d_])"),
         target_line=re.compile(_kp(r["target_line"]["pattern"]), re.M),
         per_year_scope=re.compile(_kp(r["per_year_scope"]["pattern"])),
         horizon=re.compile(_kp(r["horizon"]["pattern"])),
@@ -156,6 +157,7 @@ def _rules() -> _Rules:
         action_words=re.compile(_kp(d["action_words"])),
         past_marker=re.compile(_kp(d["past_marker"]["pattern"])),
         clause_opening_gap=re.compile(_kp(d["clause_opening_gap"]["pattern"])),
+        task_verbs=re.compile(_kp(d["task_verbs"]["pattern"])),
         issued_every=re.compile(_kp(d["issued_every"]["pattern"])),
         completion_before=re.compile(_kp(d["completion_before"]["pattern"])),
         time_label_before=re.compile(_kp(d["time_label_before"]["pattern"])),
@@ -380,7 +382,7 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
         else:
             direction = "reach"  # "100% các vụ …", "01 Khu công nghiệp đạt tiêu chuẩn …"
         if m.group("noun") and (R.not_a_count_before.search(key, max(cs, m.start("num") - 25), m.start("num"))
-                                or m.group("noun") in R.not_a_unit or m.group("noun") in R.direction_of):
+                                or R.not_a_unit.match(key, m.start("noun")) or m.group("noun") in R.direction_of):
             continue  # a year, an article, a time: the clause goes on ("đến năm 2030 đạt 33,59%")
         next_start = found[i + 1].start() if i + 1 < len(found) else ce
         # Indicator before the verb: "…, tỷ lệ tai nạn lao động chết người giảm ít nhất 4%".
@@ -632,7 +634,7 @@ def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: in
             # only a zero-padded count or a ratio, never a year, an article or a time.
             pos = m.start("noun")
             if not (R.padded_count.fullmatch(m.group("num")) or m.group("of")) \
-                    or m.group("noun") in R.not_a_unit or m.group("noun") in R.direction_of:
+                    or R.not_a_unit.match(key, m.start("noun")) or m.group("noun") in R.direction_of:
                 continue
             unit_s, unit_e = m.start("noun"), m.start("noun") + len(_noun_unit(text, key, m.start("noun"), ce))
         else:
@@ -799,13 +801,20 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
         if x.form == "after_event":  # "Báo cáo … sau khi kết thúc đợt kiểm tra"
             return bool(R.action_words.search(before)), s
         lim = key[s:x.end].split(" ", 1)[0]
+        if lim in ("ít", "tối"):  # "thông báo … ít nhất 10 ngày", not "Tối thiểu 16 giờ" of training
+            return bool(R.action_words.search(before)), s
         return lim not in ("trong", "sau") or x.anchor is not None, s
     if x.kind == "recurrence":
-        if x.form != "every":  # "định kỳ …", "01 lần/tháng"
+        if x.form == "times_per":  # "kiểm tra 01 lần/tháng", not "lũ xảy ra 5 lần/năm"
+            return bool(R.task_verbs.search(before)), s
+        if x.form != "every":  # "định kỳ …"
             return True, s
         opening = _BULLET.match(key, cs).end()
         if s <= opening or R.clause_opening_gap.fullmatch(key, opening, s):
-            return True, s  # "Hằng năm, chủ động xây dựng kế hoạch …", "- Hàng quý, hàng năm thực hiện …"
+            # "Hằng năm, chủ động xây dựng kế hoạch …", "- Hàng quý, hàng năm thực hiện …";
+            # not "Mỗi năm, lượng mưa trung bình …" (no task follows)
+            _, ce = _clause_around(key, s, x.end)
+            return bool(R.task_verbs.search(key, x.end, ce)), s
         if R.issued_every.search(before):
             return True, s  # "xây dựng kế hoạch thanh tra hàng năm", "báo cáo hằng quý"
         return False, s

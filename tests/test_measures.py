@@ -307,6 +307,10 @@ def test_full_date_once_with_who_from_the_numbered_item():
     "- Thường xuyên kiểm tra, giám sát các cơ sở sản xuất.",
     "- Tăng cường lực lượng bảo vệ kho bảo quản VLNCN 24/24h.",
     "Thực hiện nghiêm chế độ báo cáo định kỳ, đột xuất theo quy định.",
+    # descriptive text of a report or a regulation: no task goes with the time words
+    "Mỗi năm, lượng mưa trung bình trên địa bàn đạt 1.800 mm.",
+    "Lũ quét xảy ra trung bình 5 lần/năm tại các xã vùng cao.",
+    "Thời gian huấn luyện: Tối thiểu 16 giờ đối với người quản lý.",
 ])
 def test_not_deadlines(text):
     assert find_deadlines(text) == []
@@ -395,6 +399,7 @@ def test_a_deadline_stated_in_a_recounted_request_is_still_listed():
      [("ít nhất 10 ngày", None, None), ("trước 24h trước khi sử dụng", None, None)]),
     ("3. Thời hạn kiểm tra: Kể từ ngày công bố Quyết định này. Thời hạn kiểm tra không quá 10 ngày làm việc.",
      [("không quá 10 ngày làm việc", None, None)]),
+    ("- Định kỳ kiểm tra an toàn kho 01 lần/tháng.", [("01 lần/tháng", None, "monthly")]),
     ("6. Báo cáo kết quả kiểm tra cho Giám đốc Sở sau khi kết thúc đợt kiểm tra.",
      [("sau khi kết thúc đợt kiểm tra", None, None)]),
     # a time after a "Thời gian …:" label
@@ -463,6 +468,9 @@ def test_time_column_of_a_task_table(tmp_path):
     # the indicator before the verb, a range of values, a year before the verb
     ("Tiếp tục phát triển; phấn đấu tỷ trọng ngành Công nghiệp trong GRDP đến năm 2030 đạt 33,59%.", [("reach", 33.59)]),
     ("- Tỷ lệ lấp đầy các cụm công nghiệp đạt 60-70%.", [("reach", 60)]),
+    # a part of a text or a clock time is no count
+    ("- Thực hiện theo 19 Mục A Phụ lục; kiểm tra lúc 13h30’ ngày 29/4/2026; tối thiểu 75% vốn điều lệ.",
+     [("reach", 75)]),
 ])
 def test_target_constructions_in_a_target_section(line, expected):
     doc = _run("II. MỤC TIÊU\n" + line + "\nIII. NHIỆM VỤ\n")
