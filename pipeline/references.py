@@ -343,6 +343,7 @@ _UPPER_CODE = re.compile(r"[A-ZĐ][A-ZĐ0-9]*(?:[.&][A-ZĐ0-9]+)?")
 _GLUED_MARKER = re.compile(r"(.*?[^\d])(\d{1,2})")
 _YEAR_CODE = re.compile(r"(?:19|20)\d\d")
 _TITLE_CODE = re.compile(r"[A-ZĐ][a-zđ]{1,3}")
+_NOT_CODES = frozenset(("theo", "tai", "cac", "cua", "nay", "ve", "va", "so", "nam", "ngay", "thi", "khi", "do"))
 
 
 def _glued_codes(c: str, R: _Rules) -> tuple[str, str] | None:
@@ -371,7 +372,8 @@ def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
         if not ok and i and seps[i - 1] == "/" and _YEAR_CODE.fullmatch(c) and i == len(codes) - 1:
             out += "/" + c
             break
-        if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c):
+        if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c) and \
+                search_key(c) not in _NOT_CODES:
             out += seps[i - 1] + R.code_casing.get(search_key(c).upper(), c)  # "Ttg" is TTg
             break
         if not ok and (two := _glued_codes(c, R)):
@@ -960,7 +962,7 @@ def extract_references(doc: Document) -> None:
         target = _match_number(h, refs, hits)
         if target is not None:
             target.hits.append(h)
-        elif h.has_so or h.date:
+        elif (h.has_so or h.date) and "." not in h.number:  # "số 1.234" alone is an amount
             label = h.label or R.labels.get(h.doc_type, "Văn bản")
             canon = f"{label} số {h.number}"
             refs.setdefault(canon, _Ref(canon)).hits.append(h)

@@ -511,3 +511,10 @@ def test_own_symbols_of_every_shape_for_linking():
     assert canonical_symbol("501", "TTr-NV.IV") == "501/TTr-NV.IV"
     assert canonical_symbol("1050", " QĐ - SCT") == "1050/QĐ-SCT"
     assert canonical_symbol("31", "CT/TW") == "31-CT/TW"
+
+
+def test_dotted_short_form_resolves_and_a_dotted_amount_is_no_reference():
+    got = refs_of("theo Nghị quyết 66.4/2025/NQ-CP ngày 21/9/2025 của Chính phủ. Thực hiện Nghị quyết 66.4, tỉnh đã ban hành.")
+    assert list(got) == ["66.4/2025/NQ-CP"] and len(got["66.4/2025/NQ-CP"].mentions) == 2
+    assert refs_of("Kế hoạch số 1.234 người tham gia") == {}
+    assert list(refs_of("Nghị quyết số 209/NQ-CP-Theo đó")) == ["209/NQ-CP"]
