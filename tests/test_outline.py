@@ -251,3 +251,8 @@ def test_slash_numbering_is_numbering():
                    "Hạn chót 15/12/2025 là hạn cuối.\n", "ke_hoach")
     assert [(s.id, s.kind) for s in doc.sections] == [
         ("I", "muc_dich_yeu_cau"), ("I.1", None), ("II", "to_chuc_thuc_hien"), ("II.1", None), ("II.1.a", None)]
+
+
+def test_words_that_only_look_like_kind_words():
+    assert classify_heading("Mặt bằng thi công và giải phóng mặt bằng", "bao_cao") is None
+    assert classify_heading("Nguồn nhân lực cho chuyển đổi số") is None
