@@ -773,6 +773,7 @@ class DeadlineHit(NamedTuple):
     text: str
     date: str | None  # "2025-12-15", "--12-15" (every year), "2025-12", "2026-Q4"
     recurrence: str | None  # yearly | half_yearly | quarterly | monthly | weekly | ad_hoc | periodic | once
+    relative: str | None = None  # a limit counted from an event: ISO 8601 duration ("P10D")
 
 
 # The bracket that closes "Định kỳ hằng năm (trước ngày 10/12", and "hoặc đột xuất" after it.
@@ -875,7 +876,7 @@ def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[D
             rec = "yearly"
         elif rec is None and x.kind in ("date", "period"):
             rec = "once"
-        hits.append(DeadlineHit(start + offset, x.end + offset, text[start:x.end], x.value, rec))
+        hits.append(DeadlineHit(start + offset, x.end + offset, text[start:x.end], x.value, rec, x.duration))
     return hits
 
 
@@ -980,7 +981,7 @@ def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
             continue  # "… hết hiệu lực trong năm 2025" in a report of 2026: the period reported on
         who, what = _who_what(doc, key, h, hits)
         out.append(Deadline(text=h.text, span=doc.span(h.start, h.end), date=h.date,
-                            recurrence=h.recurrence, who=who, what=what))
+                            recurrence=h.recurrence, who=who, what=what, relative=h.relative))
         taken.append((h.start, h.end))
     for hs, he in heads:
         for x in timex.find_time_expressions(doc.text[hs:he], hs, key[hs:he]):

@@ -182,6 +182,7 @@ class Deadline:
     recurrence: str | None = None  # yearly | half_yearly | quarterly | monthly | ad_hoc
     who: str | None = None
     what: str | None = None
+    relative: str | None = None  # a limit counted from an event, ISO 8601 duration: "P10D", "PT24H"
 
 
 @dataclass

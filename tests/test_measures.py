@@ -412,6 +412,15 @@ def test_deadline_constructions(text, expected):
     assert all(text[h.start:h.end] == h.text for h in hits)
 
 
+def test_relative_limits_carry_their_duration_into_the_deadline_list():
+    text = ("h) Tổ chức, doanh nghiệp phải thông báo bằng văn bản đến UBND tỉnh ít nhất 10 ngày, thông báo cho UBND "
+            "cấp xã nơi thực hiện nổ mìn trước 24h trước khi sử dụng theo quy định.")
+    doc = _run(text)
+    assert [(d.text, d.relative) for d in doc.deadlines] == [
+        ("ít nhất 10 ngày", "P10D"), ("trước 24h trước khi sử dụng", "PT24H")]
+    assert all(d.who == "Tổ chức, doanh nghiệp" for d in doc.deadlines)
+
+
 def test_heading_time_frame_is_a_deadline_of_its_section_and_a_past_period_is_not():
     text = ("KẾ HOẠCH\nI. NHIỆM VỤ TRỌNG TÂM TRONG THÁNG 12/2025\n1. Rà soát các cơ sở.\n"
             "II. KẾT QUẢ THỰC HIỆN TRONG NĂM 2024\n1. Đã kiểm tra 05 cơ sở.\n")
