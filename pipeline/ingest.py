@@ -30,6 +30,7 @@ The heavy libraries are imported inside the readers, so `import pipeline` stays 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno
 import hashlib
 import os
@@ -1546,7 +1547,8 @@ def _read_doc(path: Path, data: bytes, info: SourceInfo) -> SourceText:
         cmd = [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
                "--convert-to", "docx", "--outdir", tmp, str(src)]
         try:
-            subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT_S, check=False)
+            with _address_space_lifted():
+                subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired as exc:
             raise IngestError(where, f"LibreOffice took over {SOFFICE_TIMEOUT_S} s to convert the .doc") from exc
         out = Path(tmp) / "in.docx"
@@ -1556,6 +1558,31 @@ def _read_doc(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     converted.info.format = "doc"
     converted.info.converted_from = "doc"
     return converted
+
+
+@contextlib.contextmanager
+def _address_space_lifted():
+    """A worker's memory cap (RLIMIT_AS) lifted while it starts LibreOffice, which inherits
+    rlimits and reserves more address space than it uses; its time limit still holds."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, AttributeError, OSError, ValueError):
+        yield
+        return
+    lifted = False
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            lifted = True
+        except (OSError, ValueError):
+            pass
+    try:
+        yield
+    finally:
+        if lifted:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def soffice_path() -> str | None:

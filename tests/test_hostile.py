@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import shutil
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -494,3 +495,25 @@ def test_a_folder_that_cannot_be_listed_is_named_and_skipped(tmp_path, monkeypat
     monkeypatch.setattr(os, "scandir", scandir)
     assert batch.discover(tmp_path) == [tmp_path / "ok" / "a.txt"]
     assert f"vanban: {tmp_path / 'locked'}: folder skipped, cannot list it: Permission denied" in capsys.readouterr().err
+
+
+def test_libreoffice_is_started_without_the_workers_memory_cap():
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        pytest.skip("needs an unlimited hard RLIMIT_AS to lower the soft one")
+    script = (
+        "import resource, subprocess, sys\n"
+        "from pipeline.ingest import _address_space_lifted\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))\n"
+        "probe = [sys.executable, '-c', 'import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])']\n"
+        "with _address_space_lifted():\n"
+        "    inside = subprocess.run(probe, capture_output=True, text=True).stdout.strip()\n"
+        "after = subprocess.run(probe, capture_output=True, text=True).stdout.strip()\n"
+        "print(inside, after)\n"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.split() == [str(resource.RLIM_INFINITY), str(4 * 2**30)], out.stderr
