@@ -141,8 +141,8 @@ class Section:
 
     id: str  # path such as "V.2.a"; bullets add "#n"; a part/chapter is "part-I"/"chapter-II" and no step of its children's paths
     number: str | None  # "V", "2", "4.1", "a"; None for bullets
-    marker: str  # roman | arabic | decimal | letter | dash (any bullet glyph but +: - – — • * ▪ ➢) | plus | part | article | chapter
-    level: int  # 1 = top level; 0 = a part (Phần) or chapter (Chương) grouping top-level sections
+    marker: str  # roman | arabic | decimal | letter | dash (any bullet glyph but +: - – — • * ▪ ➢) | plus | part | article | chapter | attachment (a document printed after the signature, "attachment-N")
+    level: int  # 1 = top level; 0 = a part (Phần), chapter (Chương) or attachment grouping top-level sections
     heading: str  # the heading line after the marker (for bullets: their first sentence)
     kind: str | None  # canonical kind for top-level sections, else None
     span: Span  # the whole section, children included

@@ -35,7 +35,7 @@ _OPENERS = {"part", "chapter", "article", "roman", "decimal", "arabic"}
 _BULLETS = {"dash", "dot", "star", "plus"}
 # Parts and chapters group the top-level sections: level 0, ids "part-I", "chapter-II"; the
 # sections inside keep the paths they would have without them (Roman "I", article "3").
-_GROUPS = {"part", "chapter"}
+_GROUPS = {"part", "chapter", "attachment"}
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
     return best[2] if best else None
 
 
-def _top_level_kind(doc: Document, heading: str, section: Section, enclosing: str | None = None) -> str:
-    doc_type = doc.metadata.doc_type
+def _top_level_kind(doc: Document, heading: str, section: Section, enclosing: str | None = None,
+                    doc_type: str | None = None) -> str:
     kind = classify_heading(heading, doc_type)
     if kind is not None:
         return kind
@@ -186,6 +186,28 @@ def _match_marker(line: str) -> tuple[_Marker, str | None, int] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _attachment_rules() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The heading that opens a document attached after the signature, and doc type by name."""
+    names = {}
+    for doc_type, entry in load("doc_types")["doc_types"].items():
+        for name in entry.get("names", []):
+            names[search_key(name)] = doc_type
+    return re.compile(load("sections")["attachment_heading"]["pattern"]), names
+
+
+def _attachment_type(line: str) -> str | None:
+    """The doc type of an attached document whose heading this line is ("KẾ HOẠCH"), else None."""
+    text = _LEADING_NOISE.sub("", line).strip()
+    if not text or not text.isupper():
+        return None
+    pattern, names = _attachment_rules()
+    key = " ".join(search_key(text).split())
+    if not pattern.fullmatch(key):
+        return None
+    return names.get(key, "other")
+
+
 def _lines(text: str):
     pos = 0
     for line in text.split("\n"):
@@ -205,6 +227,9 @@ def extract_outline(doc: Document) -> None:
     ids: set[str] = set()
     body_started = False
     body_end = len(text)
+    closed = False  # after the closing line: only an attached document reopens the outline
+    kind_doc_type = doc.metadata.doc_type
+    attachments = 0
 
     def close_to(depth: int, end: int) -> None:
         while len(stack) > depth:
@@ -214,11 +239,27 @@ def extract_outline(doc: Document) -> None:
     for start, line in _lines(text):
         if not line.strip():
             continue
+        if closed:
+            attached = _attachment_type(line)
+            if attached is None:
+                continue
+            # A document issued with this one ("Quyết định … ban hành kèm theo" a KẾ HOẠCH or
+            # QUY CHẾ after the signature): its sections are read as top-level sections.
+            closed, body_started, body_end = False, False, len(text)
+            kind_doc_type = attached
+            attachments += 1
+            group = Section(id=f"attachment-{attachments}", number=None, marker="attachment", level=0,
+                            heading=line.strip(), kind=None, span=doc.span(start, len(text)),
+                            heading_span=doc.span(start, start + len(line)), parent=None)
+            sections.append(group)
+            stack.append(_Open("attachment", group))
+            continue
         found = _match_marker(line)
         if found is None:
             if body_started and _is_closing(line):
                 body_end = start
-                break
+                close_to(0, body_end)
+                closed = True
             continue
         mk, number, marker_len = found
         marker = mk.type
@@ -274,10 +315,10 @@ def extract_outline(doc: Document) -> None:
             parent=parent.section.id if parent else None,
         )
         if group:
-            section.kind = classify_heading(heading, doc.metadata.doc_type)
+            section.kind = classify_heading(heading, kind_doc_type)
         elif level == 1:
             enclosing = next((o.section.kind for o in reversed(stack) if o.marker in _GROUPS and o.section.kind), None)
-            section.kind = _top_level_kind(doc, heading, section, enclosing)
+            section.kind = _top_level_kind(doc, heading, section, enclosing, kind_doc_type)
         sections.append(section)
         stack.append(_Open(marker, section))
     close_to(0, body_end)

@@ -256,3 +256,28 @@ def test_slash_numbering_is_numbering():
 def test_words_that_only_look_like_kind_words():
     assert classify_heading("Mặt bằng thi công và giải phóng mặt bằng", "bao_cao") is None
     assert classify_heading("Nguồn nhân lực cho chuyển đổi số") is None
+
+
+# wild QD-16-2026 (a decision issuing a regulation printed after its signature); written
+# variant: a letter issuing a plan.
+def test_a_document_attached_after_the_signature_is_outlined_with_its_own_type():
+    doc = _outline(
+        "Điều 1. Ban hành kèm theo Quyết định này Quy chế quản lý cụm công nghiệp.\n"
+        "Điều 2. Quyết định này có hiệu lực kể từ ngày ký./.\nNơi nhận:\n- Như Điều 2;\nKT. CHỦ TỊCH\nNguyễn Thế Phước\n"
+        "QUY CHẾ\nQuản lý cụm công nghiệp\n(Ban hành kèm theo Quyết định số 16/2026/QĐ-UBND)\n"
+        "Chương I. QUY ĐỊNH CHUNG\nĐiều 1. Phạm vi điều chỉnh\nChương II. TỔ CHỨC THỰC HIỆN\nĐiều 2. Trách nhiệm của các sở\n"
+        "1. Sở Công Thương chủ trì.\nNơi nhận:\n- Lưu.\n", "quyet_dinh")
+    got = [(s.id, s.level, s.parent, s.kind) for s in doc.sections]
+    assert got == [
+        ("1", 1, None, "other"), ("2", 1, None, "other"),
+        ("attachment-1", 0, None, None),
+        ("chapter-I", 0, "attachment-1", "other"), ("1~2", 1, "chapter-I", "other"),
+        ("chapter-II", 0, "attachment-1", "to_chuc_thuc_hien"), ("2~2", 1, "chapter-II", "to_chuc_thuc_hien"),
+        ("2~2.1", 2, "2~2", None),
+    ]
+    # the distribution list and the signature are in no section
+    assert "Nơi nhận" not in doc.text[doc.sections[1].span.start:doc.sections[1].span.end]
+    letter = _outline("1. Các sở triển khai kế hoạch kèm theo./.\nNơi nhận:\n- Như trên;\nPHỤ LỤC\n1. Danh mục\n"
+                      "KẾ HOẠCH\nTriển khai thực hiện\nI. MỤC ĐÍCH, YÊU CẦU\nII. NHIỆM VỤ, GIẢI PHÁP\n", "cong_van")
+    assert [(s.id, s.kind) for s in letter.sections] == [
+        ("1", "to_chuc_thuc_hien"), ("attachment-1", None), ("I", "muc_dich_yeu_cau"), ("II", "nhiem_vu_giai_phap")]
