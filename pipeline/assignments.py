@@ -71,6 +71,9 @@ class _Rules:
     possessive: re.Pattern
     upward_group: re.Pattern
     determiner: re.Pattern
+    permission: re.Pattern
+    issuer_commitment: re.Pattern
+    passive_agent: re.Pattern
     modifier_stop: re.Pattern
     lead: re.Pattern
     support: re.Pattern
@@ -182,6 +185,9 @@ def rules() -> _Rules:
         possessive=c("possessive_before_name"),
         upward_group=c("upward_group"),
         determiner=at("group_determiner"),
+        permission=at("permission_predicate"),
+        issuer_commitment=at("issuer_commitment"),
+        passive_agent=c("passive_agent"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -526,6 +532,9 @@ class _Owner:
     requested: bool
     role: str | None = None  # "X chủ trì, phối hợp các sở:" leads each item below
     listed: bool = False  # from an item that is only a name: the next such item adds to it
+    used: bool = False  # some item took it
+    # (start, end, section) of the lead-in's own predicate: its task when no item follows it
+    fallback: tuple[int, int, str | None] | None = None
 
 
 _CLAUSE_OPENING = re.compile(r"(?:[,;:.]|\.\s*-)\s+(?=\w)")
@@ -618,8 +627,8 @@ class _Reader:
         rel = r.relative.match(key, q, limit)
         if rel:
             q = rel.end()
-        if r.history.match(key, q, limit):
-            return None  # "Sở Y tế đã tổ chức ...": an account, not a duty
+        if r.history.match(key, q, limit) or r.permission.match(key, q, limit):
+            return None  # "Sở Y tế đã tổ chức ...", "Đoàn được sử dụng ...": no duty
         d = r.directive.match(key, q, limit)
         if d and parse_agency_list(text, d.end(), limit, key)[0]:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
@@ -697,6 +706,9 @@ class _Reader:
             task_end = dot.end() if dot else stop
             if closing and (is_formula(key[c.predicate:task_end]) or self.is_issuer(c.agencies)):
                 continue
+            if (not c.directed and self.is_issuer(c.agencies)
+                    and not r.issuer_commitment.match(key, c.predicate, task_end)):
+                continue  # "Do đó, Sở Công Thương dừng giải quyết ...": the issuer tells its own act
             start = c.predicate
             sentence = key.rfind("\n", 0, c.opening) + 1
             m = _MARKER.match(key, sentence, c.opening)
@@ -713,39 +725,62 @@ class _Reader:
 
     def walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
         """Nodes of one level. `owner`: the agencies of an enclosing heading or lead-in."""
+        self._walk(nodes, kind, sid, owner)
+
+    def unused(self, lead: _Owner | None) -> None:
+        """A lead-in no item followed: "1. Giao phòng Quản lý Công nghiệp triển khai, thực hiện
+        các công việc liên quan:" alone is itself the task."""
+        if lead is not None and not lead.used and lead.fallback:
+            start, end, sid = lead.fallback
+            self.emit(lead.agencies, start, end, sid, lead.requested)
+
+    def _walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
         pending: _Owner | None = None  # a lead-in among these nodes, for the items after it
+
+        def hand_on(lead: _Owner | None) -> None:
+            nonlocal pending
+            if pending is not None and pending is not lead:
+                self.unused(pending)
+            pending = lead
+
         for node in nodes:
             nkind = kind
             if node.section is not None and node.section.parent is None:
                 nkind = node.section.kind
             nsid = self.section_id(node, sid)
             if node.stop:
-                owner = pending = None
+                owner = None
+                hand_on(None)
                 self.emit_clauses(self.clauses(node.start, node.end, None, False), node.end, None, True)
                 continue
             subject = self.subject_at(node.start, node.line_end, nkind, node.section is not None)
-            if subject and owner is not None and subject.requested and subject.form == "predicate":
+            if (subject and owner is not None and node.section is not None and subject.requested
+                    and subject.form == "predicate"):
                 # "a) Đề nghị Liên minh Hợp tác xã tỉnh chủ động phối hợp ..." under an agency item:
                 # the sub-item is that body's task, as written
-                self.emit(subject.agencies, node.start, node.end, nsid, True)
+                self.b.add(subject.agencies, node.start, node.end, nsid, True,
+                           partners=partners_of(self.text[subject.predicate:node.end],
+                                                self.key[subject.predicate:node.end]))
                 continue
             if subject:
                 lead = self.agency_item(node, subject, nkind, nsid)
                 if lead is not None and subject.form == "bare" and pending is not None and pending.listed:
                     # "- Sở Công Thương (...);" "- Sở Xây dựng (...);" ... "Có trách nhiệm:": one list
+                    pending.used = True
                     lead = _Owner(pending.agencies + lead.agencies, pending.requested or lead.requested)
                 if lead is not None:
                     lead.listed = subject.form == "bare"
-                pending = lead
+                hand_on(lead)
                 continue
             current = (pending if node.section is not None and node.section.marker not in _PARTS
                        else None) or owner
             if node.section is None:
                 if pending is not None and self.bare_lead_in(node):
                     continue  # "Có trách nhiệm:" after a list of names: the items follow
-                pending = None  # a paragraph ends a lead-in's run of items
+                hand_on(None)  # a paragraph ends a lead-in's run of items
             if current is not None:
-                self.owned(node, current, nkind, nsid)
+                current.used = True
+                self.owned(node, current, nkind, nsid, sid)
                 continue
             lead = self.free(node, nkind, nsid, closing=node.section is None and sid is None)
             if lead is _CLAIMED:
@@ -754,9 +789,10 @@ class _Reader:
                 if node.children:
                     self.walk(node.children, nkind, nsid, lead)
                 else:
-                    pending = lead
+                    hand_on(lead)
             elif node.children:
                 self.walk(node.children, nkind, nsid, None)
+        hand_on(None)
 
     def bare_lead_in(self, node: _Node) -> bool:
         """A short paragraph that only leads in to the items below ("Có trách nhiệm:",
@@ -792,6 +828,7 @@ class _Reader:
             if node.children:
                 self.walk(node.children, kind, sid, owner)
                 return None
+            owner.fallback = (subj.predicate, node.line_end, sid)
             return owner
         line = text[node.start:node.line_end].rstrip()
         if (node.section is not None and node.children and line[-1:] not in ".;:!?"
@@ -807,15 +844,22 @@ class _Reader:
             self.walk(node.children, kind, sid, owner)
         return None
 
-    def owned(self, node: _Node, owner: _Owner, kind: str | None, sid: str | None) -> None:
+    def owned(self, node: _Node, owner: _Owner, kind: str | None, sid: str | None,
+              parent_sid: str | None = None) -> None:
         """A node under an agency heading or a lead-in: one task of the owner (an item whose
         heading only names a topic, "a) Về tuyên truyền:", hands the owner to its own items)."""
         text = self.text
         if _is_note(text, node) or (node.section is None and self.bare_lead_in(node)):
             return  # "(chi tiết Phụ lục 01 đính kèm)", "Có trách nhiệm:": no task
+        named, name_end = parse_agency_list(text, node.start, node.line_end, self.key)
+        if named and self.r.permission.match(self.key, _skip_spaces(self.key, name_end, node.line_end), node.line_end):
+            return  # "7. Đoàn kiểm tra được sử dụng con dấu của Sở ...": a power, not a duty
+        if self.r.passive_agent.search(self.key, node.start, node.line_end):
+            return  # "8. Nhiệm vụ cụ thể của các thành viên ... do Trưởng đoàn phân công.": another's
         heading = self.key[node.start:node.line_end].rstrip()
-        if node.section is not None and node.children and (
-                heading.endswith(":") or not self.r.directing.match(self.key, node.start, node.line_end)):
+        if node.section is not None and node.children and (heading.endswith(":") or (
+                not self.r.directing.match(self.key, node.start, node.line_end)
+                and heading[-1:] not in ".;" and len(heading.split()) <= _MAX_HEADING_WORDS)):
             # "a) Về tuyên truyền:", "1. Về Giấy đề nghị cấp phép" + "a) Chỉnh sửa ...": a topic
             self.walk(node.children, kind, sid, owner)
             return
@@ -838,8 +882,8 @@ class _Reader:
             own = _role(_main_clause(self.key[node.start:end]), False)
             role = own if own != "responsible" else owner.role
         self.emit(owner.agencies, node.start, end, sid, owner.requested, role=role)
-        if rest:
-            self.walk(rest, kind, sid, None)
+        if rest:  # read as the item's siblings: they belong to no item
+            self.walk(rest, kind, parent_sid, None)
 
     def free(self, node: _Node, kind: str | None, sid: str | None, closing: bool = False) -> _Owner | None:
         """A node no owner covers: its subject clauses, owners written after it, labelled owner

@@ -235,9 +235,10 @@ Sở Công Thương yêu cầu các Tổ chức, cá nhân, doanh nghiệp liên
 def test_lead_in_sentence_assigns_the_following_items():
     # lào cai công văn đôn đốc VLNCN (docx), body as text
     doc = parse_text(LEAD_IN)
+    who = "các tổ chức, doanh nghiệp có hoạt động liên quan đến hoạt động VLNCN trên địa bàn"
     assert_rows(doc, [
-        ("1", "các tổ chức, doanh nghiệp", "responsible", "Tăng cường cập nhật, nghiên"),
-        ("2", "các tổ chức, doanh nghiệp", "responsible", "Thực hiện chế độ báo"),
+        ("1", who, "responsible", "Tăng cường cập nhật, nghiên"),
+        ("2", who, "responsible", "Thực hiện chế độ báo"),
     ])
 
 
@@ -303,9 +304,10 @@ def test_request_paragraph_after_the_last_item_is_its_own_task():
         "\nSở Công Thương yêu cầu các Tổ chức", "\nNgoài việc thực hiện các nội dung trên, yêu cầu các tổ "
         "chức, cá nhân, doanh nghiệp thực hiện các nội dung tại Văn bản số 193/UBND-KT ngày 10/01/2026 "
         "của Ủy ban nhân dân tỉnh Lào Cai.\nSở Công Thương yêu cầu các Tổ chức"))
+    who = "các tổ chức, doanh nghiệp có hoạt động liên quan đến hoạt động VLNCN trên địa bàn"
     assert_rows(doc, [
-        ("1", "các tổ chức, doanh nghiệp", "responsible", "Tăng cường cập nhật, nghiên"),
-        ("2", "các tổ chức, doanh nghiệp", "responsible", "Thực hiện chế độ báo"),
+        ("1", who, "responsible", "Tăng cường cập nhật, nghiên"),
+        ("2", who, "responsible", "Thực hiện chế độ báo"),
         (None, "các tổ chức, cá nhân, doanh nghiệp", "responsible", "thực hiện các nội dung tại Văn bản"),
     ])
     assert doc.assignments[1].task.endswith("theo quy định hiện hành.")
