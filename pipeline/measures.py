@@ -825,6 +825,8 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
         trigger = key[s:x.end].split(" ")[0]
         if trigger in ("xong", "hoàn"):  # "xong trong", "hoàn thành trong"
             return True, s
+        if x.form == "range":  # "… tăng bình quân 12%/năm trong giai đoạn 2026-2030": the plan's horizon
+            return False, s
         act = None
         for act in R.action_words.finditer(key, cs, s):
             pass

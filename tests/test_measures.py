@@ -310,6 +310,7 @@ def test_full_date_once_with_who_from_the_numbered_item():
     # descriptive text of a report or a regulation: no task goes with the time words
     "Mỗi năm, lượng mưa trung bình trên địa bàn đạt 1.800 mm.",
     "Lũ quét xảy ra trung bình 5 lần/năm tại các xã vùng cao.",
+    "Phấn đấu hoàn thành các mục tiêu, góp phần đạt chỉ số tăng bình quân 12%/năm trong giai đoạn 2026-2030.",
     "Thời gian huấn luyện: Tối thiểu 16 giờ đối với người quản lý.",
 ])
 def test_not_deadlines(text):
