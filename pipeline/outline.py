@@ -274,7 +274,12 @@ def extract_outline(doc: Document) -> None:
             # A numbered or lettered item never sits inside a bullet: close the bullets first.
             while open_types and open_types[-1] in _BULLETS:
                 open_types.pop()
-        if marker in open_types:
+        prefix_of = [i for i, o in enumerate(stack[:len(open_types)]) if marker == "decimal" and o.marker in ("decimal", "arabic")
+                     and number and o.section.number and number.startswith(o.section.number + ".")]
+        if prefix_of:
+            # "2.1.1." inside "2.1." (and "2.1." inside "2."): the number says whose child it is
+            depth = prefix_of[-1] + 1
+        elif marker in open_types:
             depth = open_types.index(marker)
         elif marker == "decimal" and "arabic" in open_types:
             depth = open_types.index("arabic") + 1

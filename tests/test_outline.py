@@ -281,3 +281,12 @@ def test_a_document_attached_after_the_signature_is_outlined_with_its_own_type()
                       "KẾ HOẠCH\nTriển khai thực hiện\nI. MỤC ĐÍCH, YÊU CẦU\nII. NHIỆM VỤ, GIẢI PHÁP\n", "cong_van")
     assert [(s.id, s.kind) for s in letter.sections] == [
         ("1", "to_chuc_thuc_hien"), ("attachment-1", None), ("I", "muc_dich_yeu_cau"), ("II", "nhiem_vu_giai_phap")]
+
+
+def test_deeper_decimal_numbers_nest_under_the_number_they_extend():
+    # lao-cai_bao-cao_chi-thi-38.docx numbers "2.1." under "2."; written variant one level deeper
+    doc = _outline("II. KẾT QUẢ\n2. Công tác chỉ đạo\n2.1. Công tác tuyên truyền\n2.1.1. Tổ chức hội nghị\n"
+                   "2.1.2. Phát hành tài liệu\n2.2. Công tác kiểm tra\n3. Khó khăn", "bao_cao")
+    assert [(s.id, s.parent) for s in doc.sections] == [
+        ("II", None), ("II.2", "II"), ("II.2.1", "II.2"), ("II.2.1.1", "II.2.1"), ("II.2.1.2", "II.2.1"),
+        ("II.2.2", "II.2"), ("II.3", "II")]
