@@ -161,7 +161,7 @@ def test_unknown_names_found_by_pattern_and_marked_unknown():
     found, _ = parse_agency_list("Chánh Văn phòng Sở, Trưởng phòng Quản lý công nghiệp, các tổ chức "
                                  "cá nhân có liên quan và các ông/bà")
     assert [x.raw for x in found] == ["Chánh Văn phòng Sở", "Trưởng phòng Quản lý công nghiệp",
-                                      "các tổ chức cá nhân có liên quan"]
+                                      "các tổ chức cá nhân có liên quan", "các ông/bà"]
 
 
 def test_company_names_by_head_with_abbreviated_head_written_out():
