@@ -315,12 +315,15 @@ def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
         pos = max(pos, e)
     if pos < end:
         regions.append((pos, end))
-    return [(s, e) for s, e in regions if s < e]
+    # (a region of blank text after the last skipped section would reach back to its last line)
+    return [(s, e) for s, e in regions if s < e and doc.text[s:e].strip()]
 
 
 # ---------------------------------------------------------------- targets
 
-def _extract_targets(doc: Document, key: str) -> list[Target]:
+def _extract_targets(doc: Document, key: str, within: list[tuple[int, int]] | None = None) -> list[Target]:
+    """Targets of the document; with `within`, only those inside these spans (a report's
+    next-period section)."""
     R = _rules()
     text = doc.text
     targets: list[Target] = []
@@ -335,6 +338,8 @@ def _extract_targets(doc: Document, key: str) -> list[Target]:
     extra += [(m.start(), m.end()) for m in R.target_line.finditer(key)]
     regions = _merge(regions + [(a, b) for a, b in extra
                                 if not any(rs <= a < re_ for rs, re_ in regions)])
+    if within is not None:
+        regions = [(max(a, ws), min(b, we)) for a, b in regions for ws, we in within if a < we and ws < b]
     for rs, re_ in regions:
         for ls, le in _lines(text, rs, re_):
             scope = R.per_year_scope.search(key, ls, le)
@@ -530,11 +535,11 @@ def _clean_context(text: str, key: str, s: int, e: int) -> tuple[int, int]:
     return _strip(text, s, e)
 
 
-def _extract_results(doc: Document, key: str) -> list[Result]:
+def _extract_results(doc: Document, key: str, regions: list[tuple[int, int]] | None = None) -> list[Result]:
     R = _rules()
     text = doc.text
     results: list[Result] = []
-    for rs, re_ in _result_regions(doc, key):
+    for rs, re_ in (_result_regions(doc, key) if regions is None else regions):
         for ls, le in _lines(text, rs, re_):
             blocked = [(m.start(), m.end()) for m in R.threshold.finditer(key, ls, le)]
             last_end = ls  # end of the last result of the line
@@ -1054,7 +1059,8 @@ def _table_time_cells(doc: Document, key: str) -> list[Deadline]:
 # ---------------------------------------------------------------- the stage
 
 def extract_measures(doc: Document) -> None:
-    """Fill doc.targets (plans), doc.results (reports) and doc.deadlines."""
+    """Fill doc.targets, doc.results and doc.deadlines: a plan's targets and the results its
+    account section recounts, a report's results and the targets of its next-period section."""
     if not doc.text:
         return
     key = doc.match_text()
@@ -1062,6 +1068,13 @@ def extract_measures(doc: Document) -> None:
     if kind == "bao_cao":
         doc.results = _extract_results(doc, key) + _table_results(doc)
         doc.results.sort(key=lambda res: res.span.start)
+        # A report sets targets in its next-period section ("Phấn đấu năm 2026 …").
+        ahead = [(sec.span.start, sec.span.end) for sec in _top_sections(doc, {"phuong_huong", "muc_tieu"})]
+        doc.targets = _extract_targets(doc, key, ahead) if ahead else []
     else:
         doc.targets = _extract_targets(doc, key)
+        # A plan recounts past results in its account section ("I. KẾT QUẢ THỰC HIỆN NĂM 2025").
+        past = [(sec.span.start, sec.span.end) for sec in _top_sections(doc, {"tinh_hinh_thuc_hien"})]
+        if past:
+            doc.results = _extract_results(doc, key, past)
     doc.deadlines = _extract_deadlines(doc, key)

@@ -552,3 +552,16 @@ def test_result_constructions(body, expected):
 ])
 def test_numbers_that_are_not_counts(body):
     assert [(r.value, r.unit) for r in _report(body).results] == []
+
+
+def test_a_report_sets_targets_and_a_plan_recounts_results():
+    report = ("BÁO CÁO\nKết quả năm 2025\nI. KẾT QUẢ THỰC HIỆN\n- Đã tổ chức 05 hội nghị tuyên truyền.\n"
+              "II. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2026\n- Phấn đấu giảm 5% số vụ tai nạn lao động so với năm 2025.\n")
+    doc = _run(report, doc_type="bao_cao", outline=True)
+    assert [(r.value, r.unit) for r in doc.results] == [(5, "hội nghị")]
+    assert [(t.direction, t.value) for t in doc.targets] == [("decrease", 5)]
+    plan = ("KẾ HOẠCH\nI. KẾT QUẢ THỰC HIỆN NĂM 2025\n- Năm 2025, toàn tỉnh đã kiểm tra 120 cơ sở sản xuất.\n"
+            "II. MỤC TIÊU\n- Giảm 4% tần suất tai nạn lao động chết người.\n")
+    doc = _run(plan, doc_type="ke_hoach", outline=True)
+    assert [(r.value, r.unit) for r in doc.results] == [(120, "cơ sở")]
+    assert [(t.direction, t.value) for t in doc.targets] == [("decrease", 4)]
