@@ -620,8 +620,9 @@ class _Reader:
                 return _Subject(agencies, requested, directed, pos, limit, "bare")
             if tail == ":":
                 return _Subject(agencies, requested, directed, pos, limit, "colon")
-        if q >= limit:
-            return _Subject(agencies, requested, directed, pos, q, "bare") if heading else None
+        if q >= limit or (heading and not text[q:limit].strip(" ;.,")):
+            # "- Sở Y tế;" in a list of names: the item is the name
+            return _Subject(agencies, requested, directed, pos, limit, "bare") if heading else None
         if text[q] == ":":
             return _Subject(agencies, requested, directed, pos, q + 1, "colon")
         rel = r.relative.match(key, q, limit)
@@ -891,6 +892,9 @@ class _Reader:
         hiện các nội dung sau:")."""
         text, key = self.text, self.key
         end = node.line_end if node.section is not None else node.end
+        if kind not in self.r.descriptive_kinds and text[node.start:end].rstrip(" .;").endswith(")"):
+            if self.bracket_owners(node.start, end, sid):  # "... (Sở Tư pháp chủ trì)." first
+                return None
         clauses = self.clauses(node.start, end, kind, False)
         if clauses:
             last = clauses[-1]
