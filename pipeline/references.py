@@ -101,6 +101,7 @@ class _Rules:
     date_first: re.Pattern
     date_first_lead: re.Pattern
     issued_lead: re.Pattern
+    issued_with: re.Pattern
     standard: re.Pattern
     named_doc: re.Pattern
     issued_on: re.Pattern
@@ -196,6 +197,7 @@ def _rules() -> _Rules:
         date_first=re.compile(r["sentence_date_first"]["pattern"]),
         date_first_lead=re.compile(r["date_first_lead"]["pattern"]),
         issued_lead=re.compile(r["issued_lead"]["pattern"]),
+        issued_with=re.compile(r["issued_with"]["pattern"]),
         standard=re.compile(r["standard"]["pattern"]),
         named_doc=re.compile(r["named_document"]["pattern"]),
         issued_on=re.compile(r["sentence_issued_on"]["pattern"]),
@@ -1012,6 +1014,15 @@ def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
         if h is not None and h.date is None and h.marker is None and \
                 not any(rx.search(k, m.end(), h.start) for rx in R.dates):
             h.date = _date_of(m)
+    for n, h2 in enumerate(hits):
+        if not h2.date or not n:
+            continue
+        m = R.issued_with.search(k, max(0, h2.start - 40), h2.start)
+        if m:
+            h1 = hits[n - 1]
+            if h1.end <= m.start() and h1.date is None and h1.marker is None and \
+                    not _SENTENCE_END.search(k, h1.end, m.start()) and m.start() - h1.end < 400:
+                h1.date = h2.date
     for m in R.issued_on.finditer(k):
         if not R.issued_lead.search(k, max(0, m.start() - 12), m.start()):
             continue

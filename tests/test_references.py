@@ -41,7 +41,7 @@ def _examples():
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
-    for name in ("preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
+    for name in ("issued_with", "preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
                  "sentence_issued_on"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     for e in R["described_types"]:
@@ -518,3 +518,15 @@ def test_dotted_short_form_resolves_and_a_dotted_amount_is_no_reference():
     assert list(got) == ["66.4/2025/NQ-CP"] and len(got["66.4/2025/NQ-CP"].mentions) == 2
     assert refs_of("Kế hoạch số 1.234 người tham gia") == {}
     assert list(refs_of("Nghị quyết số 209/NQ-CP-Theo đó")) == ["209/NQ-CP"]
+
+
+def test_a_document_issued_with_another_carries_its_date():
+    got = refs_of("Chỉ thị số 38-CT/TTg ngày 29/9/2020 của Thủ tướng; Đề án số 13 về tăng cường quản lý tài nguyên "
+                  "giai đoạn 2026-2030 (ban hành kèm theo Nghị quyết số 35-NQ/TU ngày29/12/2025 của Ban Chấp hành "
+                  "Đảng bộ tỉnh) và các văn bản có liên quan.")
+    assert (got["Đề án số 13"].date, got["35-NQ/TU"].date) == ("2025-12-29", "2025-12-29")
+    # Written variant: a plan issued with a decision; a date of its own wins.
+    got = refs_of("Kế hoạch số 12/KH-UBND ngày 02/01/2026 (được ban hành kèm theo Quyết định số 5/QĐ-UBND ngày "
+                  "03/01/2026); Quy chế số 7 (Ban hành kèm theo Quyết định số 9/QĐ-UBND ngày 05/02/2026).")
+    assert got["12/KH-UBND"].date == "2026-01-02"
+    assert got["Quy chế số 7"].date == "2026-02-05"
