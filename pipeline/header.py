@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from . import rules
 from .model import Document, Metadata
-from .textkeys import fold, match_key
+from .textkeys import fold, match_key, search_key
 
 STAGE = "header"
 _STARS = "*_ \t"  # markdown emphasis left around header lines by some exports
@@ -62,6 +62,12 @@ def _doc_type_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
             codes[code] = doc_type
             folded_codes.setdefault(fold(code), doc_type)
     return names, codes, folded_codes
+
+
+@lru_cache(maxsize=None)
+def _doc_type_folded_names() -> dict[str, str]:
+    """Doc-type names without diacritics ("quyet dinh"), for headers whose tone marks OCR misread."""
+    return {search_key(name): doc_type for name, doc_type in _doc_type_tables()[0].items()}
 
 
 @dataclass(frozen=True)
@@ -183,17 +189,27 @@ def _split_columns(text: str, line: Cell) -> list[Cell]:
 
 # ----------------------------------------------------------------------------- fields
 
+_OCR_FIGURES = str.maketrans({"I": "1", "l": "1", "i": "1", "|": "1", "O": "0", "o": "0"})
+
+
+def _ocr_figures(number: str) -> str:
+    """"II" -> "11", "1O5" -> "105": letters OCR put for figures; "05/2025" unchanged."""
+    return re.sub(r"\s+", "", number.translate(_OCR_FIGURES))
+
+
 def _doc_type_line(line: Cell) -> tuple[str, int] | None:
     """(doc type, length of the type word) when the line is (or starts with) a doc-type name."""
     if not line.text or not line.text[0].isupper():
         return None
-    names = _doc_type_tables()[0]
+    names, folded_names = _doc_type_tables()[0], _doc_type_folded_names()
     words = line.key.split()
+    folded = search_key(line.key).split()  # "QUYÉT ĐỊNH": a tone mark misread by OCR
     for n in (3, 2, 1):
         if len(words) < n:
             continue
         head = " ".join(words[:n])
-        if head in names:
+        doc_type = names.get(head) or folded_names.get(" ".join(folded[:n]))
+        if doc_type:
             m = re.match(r"\S+" + r"\s+\S+" * (n - 1), line.text)
             head_text = m.group(0) if m else ""
             if not _is_upper(head_text):
@@ -201,7 +217,7 @@ def _doc_type_line(line: Cell) -> tuple[str, int] | None:
             rest = line.text[len(head_text):].strip(" :")
             # "KẾ HOẠCH" alone, or the type word followed by an upper-case title on the same line
             if not rest or _is_upper(rest) or rest[0].isupper():
-                return names[head], len(head_text)
+                return doc_type, len(head_text)
     return None
 
 
@@ -413,7 +429,7 @@ def extract_header(doc: Document) -> None:
         if num and meta.symbol is None:
             meta.symbol = re.sub(r"\s+", "", cell.text[num.start("symbol"):num.end("symbol")])
             if num.group("number"):
-                meta.number = cell.text[num.start("number"):num.end("number")]
+                meta.number = _ocr_figures(cell.text[num.start("number"):num.end("number")])
                 meta.spans["number"] = doc.span(cell.start + num.start("number"), cell.start + num.end("number"))
             meta.spans["symbol"] = doc.span(cell.start + num.start("symbol"), cell.start + num.end("symbol"))
             continue

@@ -409,3 +409,19 @@ def test_prime_minister_signs():
             "1. Các Bộ thực hiện./.\nNơi nhận:\n- Ban Bí thư Trung ương Đảng;\n- Lưu: Văn thư, KTN (5b).\nTHỦ TƯỚNG\nNguyễn Tấn Dũng\n")
     m = header_of(text).metadata
     assert (m.signer_title, m.signer_name) == ("THỦ TƯỚNG", "Nguyễn Tấn Dũng")
+
+
+# wild QD-11-2026-QD-UBND-Lao-Cai-OCR: OCR put "II" for 11 and "É" for "Ế"; written variant:
+# "O" for 0 in another number and a misread tone in another type word.
+@pytest.mark.parametrize("number_line, type_line, number, doc_type", [
+    ("Số: II /2026/QĐ-UBND Lào Cai, ngày 29 tháng 01 năm 2026", "QUYÉT ĐỊNH", "11/2026", "quyet_dinh"),
+    ("Số: 1O5/KH-UBND Lào Cai, ngày 29 tháng 01 năm 2026", "KÉ HOẠCH", "105", "ke_hoach"),
+])
+def test_ocr_figures_and_tone_marks_in_the_header(number_line, type_line, number, doc_type):
+    text = ("ỦY BAN NHÂN DÂN _ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTỈNH LÀO CAI Độc lập - Tự do - Hạnh phúc\n"
+            f"{number_line}\n{type_line}\nBan hành Quy định một số nội dung về quản lý đầu tư\n"
+            "Căn cứ Luật Tổ chức chính quyền địa phương số 72/2025/QH15;\n")
+    m = header_of(text).metadata
+    assert (m.number, m.doc_type, m.date) == (number, doc_type, "2026-01-29")
+    assert m.title == "Ban hành Quy định một số nội dung về quản lý đầu tư"
+    assert m.symbol in ("QĐ-UBND", "KH-UBND")
