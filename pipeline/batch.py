@@ -1042,7 +1042,18 @@ def _summary(records: dict[str, dict], processed: int, parse_seconds: float, sec
         if processed and parse_seconds > 0 else None,
         "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
         "peak_worker_rss_mb": round(peak_rss_kb / 1024, 1) if peak_rss_kb else None,
+        "driver_peak_rss_mb": _driver_rss_mb(),
     }
+
+
+def _driver_rss_mb() -> float | None:
+    """Peak resident memory of this process (the driver; its forked workers not included)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kb / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def print_summary(report: dict[str, Any], out=None) -> None:

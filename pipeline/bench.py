@@ -38,6 +38,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", action="store_true", help="also write the SQLite store")
     p.add_argument("--link", action="store_true", help="also run the corpus step (links, graph)")
     p.add_argument("--quick", action="store_true", help="smoke test: 1 and 10 documents, 3 per format")
+    p.add_argument("--scale", action="store_true",
+                   help="what users wait for: whole `vanban run` (stages, corpus step, store) per corpus size "
+                        "and worker count, re-run unchanged, re-run with 1%% changed, query p50/p95, RSS")
+    p.add_argument("--wild", type=Path, metavar="DIR",
+                   help="with --scale: also a folder of real files as a second corpus (e.g. ../shared/wild)")
+    p.add_argument("--query-repeat", type=int, default=30, help="with --scale: runs per query (default 30)")
 
 
 def _ensure_corpus(folder: Path, n: int, seed: int, fmt: str) -> list[Path]:
@@ -82,9 +88,134 @@ def _cold_start(sample: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _vanban_run(folder: Path, out: Path, jobs: int, *extra: str) -> dict[str, Any]:
+    """`vanban run FOLDER` in its own process (so its memory is its own); wall time and report."""
+    import json
+
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(folder), "--out", str(out),
+                           "--jobs", str(jobs), "--quiet", "--timeout", "0", *extra],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"vanban run {folder} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    s, corpus = report["summary"], report.get("corpus") or {}
+    return {"wall": wall, "docs": s["documents"], "processed": s["processed"], "parse": s["parse_seconds"],
+            "corpus": corpus.get("seconds"), "relinked": corpus.get("relinked_references"),
+            "driver_mb": s.get("driver_peak_rss_mb"), "worker_mb": s.get("peak_worker_rss_mb"),
+            "failed": s["by_status"].get("failed", 0)}
+
+
+def _scale_row(label: str, m: dict[str, Any], first: float | None = None) -> str:
+    share = f" {100 * m['wall'] / first:5.1f} % of first" if first else ""
+    corpus = f"{m['corpus']:7.2f}" if m["corpus"] is not None else "      -"
+    per_doc = f"{1000 * m['corpus'] / max(m['docs'], 1):6.2f}" if m["corpus"] is not None else "     -"
+    return (f"  {label:<26} {m['docs']:>7} {m['processed']:>7} {m['wall']:8.2f} {m['parse']:8.2f} {corpus} "
+            f"{per_doc} {m['driver_mb'] or 0:8.0f} {m['worker_mb'] or 0:8.0f}{share}"
+            + (f"  ({m['failed']} failed)" if m["failed"] else ""))
+
+
+_SCALE_HEAD = (f"  {'':<26} {'docs':>7} {'parsed':>7} {'wall s':>8} {'parse s':>8} {'corpus':>7} "
+               f"{'ms/doc':>6} {'driverMB':>8} {'workerMB':>8}")
+
+
+def _query_latency(db: Path, repeat: int) -> None:
+    """p50/p95 of each `vanban query` question on the store, as the command answers it
+    (page of 50, total counted, table drawn; the interpreter's start-up excluded)."""
+    import statistics
+
+    from .bench_store import _cli
+    from .store import Store
+
+    with Store(db) as store:
+        province = store.db.execute("SELECT province FROM documents WHERE province IS NOT NULL "
+                                    "GROUP BY province ORDER BY count(*) DESC LIMIT 1").fetchone()
+        province = province[0] if province else None
+        questions = [
+            ("agency Sở Y tế", _cli(store, "agency", name="Sở Y tế")),
+            (f"agency Sở Y tế --province {province}", _cli(store, "agency", name="Sở Y tế", province=province)),
+            ("duty quan trắc môi trường lao động", _cli(store, "duty", text="quan trắc môi trường lao động")),
+            ("cites 209/NQ-CP", _cli(store, "cites", ref="209/NQ-CP")),
+            ("gaps", _cli(store, "gaps")),
+        ]
+        for name, fn in questions:
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fn()
+                times.append(1000 * (time.perf_counter() - t0))
+            times.sort()
+            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            print(f"    {name:<44} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms")
+
+
+def _change_one_percent(folder: Path, seed: int) -> int:
+    """Rewrite 1 % of the documents (at least one) with a new sentence; returns how many."""
+    files = sorted(folder.glob("*.txt"))
+    step = 100
+    changed = 0
+    for path in files[::step] or files[:1]:
+        text = path.read_text(encoding="utf-8")
+        path.unlink()  # the corpus folder holds hard links: never write through one
+        path.write_text(text + f"\nSở Y tế chủ trì tổ chức kiểm tra định kỳ (lần {seed}).\n", encoding="utf-8")
+        changed += 1
+    return changed
+
+
+def scale(args: argparse.Namespace, base: Path, work: Path) -> int:
+    sizes = sorted(args.docs)
+    txt = _ensure_corpus(base / "txt", max(sizes), args.seed, "txt")
+    print("\nWhole `vanban run` (document stages, corpus step, SQLite store), each in its own process:")
+    print(_SCALE_HEAD)
+    for n in sizes:
+        folder = work / f"scale-{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for p in txt[:n]:
+            os.link(p, folder / p.name)
+        firsts: dict[int, dict[str, Any]] = {}
+        for jobs in sorted(args.jobs, reverse=True):
+            out = work / "out" / f"scale-{n}-{jobs}"
+            shutil.rmtree(out, ignore_errors=True)
+            firsts[jobs] = _vanban_run(folder, out, jobs)
+            print(_scale_row(f"{n}: first run, {jobs} worker(s)", firsts[jobs]), flush=True)
+        jobs = max(args.jobs)
+        out = work / "out" / f"scale-{n}-{jobs}"
+        first = firsts[jobs]["wall"]
+        print(_scale_row(f"{n}: re-run, unchanged", _vanban_run(folder, out, jobs), first), flush=True)
+        k = _change_one_percent(folder, 1)
+        print(_scale_row(f"{n}: re-run, {k} changed", _vanban_run(folder, out, jobs), first), flush=True)
+        if len(args.jobs) > 1:
+            one, most = min(args.jobs), max(args.jobs)
+            print(f"  {n}: {most} workers are {firsts[one]['wall'] / firsts[most]['wall']:.2f}x as fast as {one} "
+                  f"end to end", flush=True)
+        print(f"  {n}: query latency on its store ({args.query_repeat} runs each):")
+        _query_latency(out / "vanban.sqlite", args.query_repeat)
+    if args.wild:
+        out = work / "out" / "wild"
+        shutil.rmtree(out, ignore_errors=True)
+        jobs = max(args.jobs)
+        print(f"\nReal files: {args.wild}")
+        print(_SCALE_HEAD)
+        first = _vanban_run(args.wild, out, jobs)
+        print(_scale_row(f"wild: first run, {jobs} worker(s)", first), flush=True)
+        print(_scale_row("wild: re-run, unchanged", _vanban_run(args.wild, out, jobs), first["wall"]), flush=True)
+        _query_latency(out / "vanban.sqlite", args.query_repeat)
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     if args.quick:
         args.docs, args.format_docs = [1, 10], 3
+    if args.scale:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="vanban-bench-"))
+        print(f"vanban bench --scale: {os.cpu_count()} cores, work folder {work}", flush=True)
+        try:
+            return scale(args, work / f"seed-{args.seed}", work)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work, ignore_errors=True)
     formats = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
     if bad := [f for f in formats if f not in ("txt", "docx", "pdf")]:
         sys.stderr.write(f"vanban bench: unknown format(s) {', '.join(bad)}\n")

@@ -9,7 +9,7 @@ in ONE transaction whose COMMIT is its last step:
 1. finds the references the pending documents may affect and resolves only those, through
    the index (by number, by type × date, by title word);
 2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched, written
-   atomically: only those documents are read back) and replaces their store rows;
+   atomically: only those documents are read back) and updates their store rows;
 3. writes links.json in one linear, streamed pass over the index, and refreshes the
    store's `links` and `chains` tables and the `canonical_id` of recognised documents;
 4. clears `pending` and commits.
@@ -61,8 +61,7 @@ def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
                 for idx, target in news.items():
                     doc["references"][idx]["resolved_to"] = target
                 write_json(path, doc, pretty=False)
-                if not store.lite:
-                    store.replace_rows(doc)
+                store.set_resolutions(doc, news)
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []

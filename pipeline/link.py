@@ -114,7 +114,7 @@ def _without_year(key: str) -> str:
 
 # ----------------------------------------------------------------------------- the link index
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS link_docs (
@@ -124,6 +124,7 @@ CREATE TABLE IF NOT EXISTS link_docs (
     numberless INTEGER NOT NULL,  -- no number of its own: resolvable only by description
     number TEXT, symbol TEXT,
     doc_type TEXT, date TEXT, issuer TEXT, province TEXT, title TEXT, symbol_key TEXT,
+    nwords INTEGER NOT NULL,      -- content words of its title (see title_similarity)
     recognised_as TEXT            -- set by the corpus step
 );
 CREATE INDEX IF NOT EXISTS link_docs_key ON link_docs(own_key);
@@ -193,11 +194,11 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
     own = canonical_symbol(m.get("number"), m.get("symbol"))
     key = canonical_key(own) if own else None
     numberless = not m.get("number")
-    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (doc_id, own, key, _without_year(key) if key else None, int(numberless),
                 m.get("number"), m.get("symbol"), m.get("doc_type"),
                 m.get("date"), m.get("issuer"), m.get("province"), m.get("title"), _sym_key(m.get("symbol")),
-                None))
+                len(_title_words(m.get("title"))), None))
     if numberless:
         db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?)",
                        [(w, doc_id) for w in sorted(_title_words(m.get("title")))])
@@ -278,18 +279,21 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row) -> list[sqlite3.Row]:
     """Numberless documents of the reference's type that its date or its title could fit."""
     rows: dict[str, sqlite3.Row] = {}
     words = sorted(_title_words(ref["title"]))
-    if ref["date"]:
+    if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
         prefixes = _date_prefixes(ref["date"])
         sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
-               f"((date >= ? AND date < ?) OR date IN ({_marks(prefixes)}) OR date IS NULL)")
+               f"((date >= ? AND date < ?) OR date IN ({_marks(prefixes)}))")
         for r in db.execute(sql, (ref["doc_type"], lo, hi, *prefixes)):
             rows[r["id"]] = r
-    elif words:
-        sql = (f"SELECT DISTINCT {', '.join('d.' + c.strip() for c in _DOC_COLUMNS.split(','))} "
-               f"FROM link_doc_words w JOIN link_docs d ON d.id = w.doc_id "
-               f"WHERE w.word IN ({_marks(words)}) AND d.numberless = 1 AND d.doc_type IS ?")
-        for r in db.execute(sql, (*words, ref["doc_type"])):
+    if words:  # without a date on one side only the title can decide: similarity >= 0.6
+        # of the shorter title's words, counted in the title-word index
+        columns = ", ".join("d." + c.strip() for c in _DOC_COLUMNS.split(","))
+        dateless = "" if not ref["date"] else "AND d.date IS NULL"
+        sql = (f"SELECT {columns} FROM link_doc_words w JOIN link_docs d ON d.id = w.doc_id "
+               f"WHERE w.word IN ({_marks(words)}) AND d.numberless = 1 AND d.doc_type IS ? {dateless} "
+               f"GROUP BY d.id HAVING 5 * count(*) >= 3 * min(?, d.nwords)")
+        for r in db.execute(sql, (*words, ref["doc_type"], len(words))):
             rows[r["id"]] = r
     return [rows[k] for k in sorted(rows)]
 

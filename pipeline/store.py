@@ -394,6 +394,20 @@ class Store:
             raise
         return True
 
+    def set_resolutions(self, doc: dict[str, Any], changes: dict[int, str | None]) -> None:
+        """`doc` (already carrying them) has new `resolved_to` at the reference positions in
+        `changes`: update those rows, the stored JSON and the content hash, inside the
+        caller's transaction. The rows end as `replace_rows(doc)` would leave them, without
+        rewriting the document's sections, assignments and measures."""
+        if self.lite:
+            return
+        dumped = stable_json(doc)
+        self.db.executemany("UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND idx = ?",
+                            [(target, doc["id"], idx) for idx, target in changes.items()])
+        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc["id"]))
+        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?",
+                        (content_hash(doc, dumped), doc["id"]))
+
     def replace_rows(self, doc: dict[str, Any], digest: str | None = None, dumped: str | None = None,
                      existed: bool = True) -> None:
         """Replace one document's rows, inside the caller's transaction (the link index and

@@ -13,7 +13,12 @@ normalize stage) and goes through:
 - **numbering style**: sometimes `a)` becomes `a.` and second-level `1.` becomes `1)`;
 - **hard wraps**: sometimes every paragraph is wrapped at a random width (55-95), with or
   without blank lines between lines, as PDF copies are;
-- **OCR-like slips**: now and then a word loses one diacritic, or ư/ơ lose their horn.
+- **OCR-like slips**: now and then a word loses one diacritic, or ư/ơ lose their horn;
+- **numbers and dates**: the numbers of provincial documents (`…/KH-UBND`, `…/UBND-VX`,
+  `…-KH/TU`) and every date are replaced, consistently within the document, so that the
+  copies of one real document do not all carry its number and date (a real corpus has one
+  document per number, and a few per day); the central directives keep their numbers
+  (209/NQ-CP, 31-CT/TW), so they are cited across the corpus.
 
 `write_corpus(folder, n, seed, fmt)` writes TXT, DOCX (python-docx) or PDF (reportlab with
 the DejaVu Sans font). The word lists below are benchmark data, not extraction rules.
@@ -119,6 +124,36 @@ def _swap_names(text: str, rng: random.Random) -> str:
     return pattern.sub(lambda m: replacement[m.group(0)], text)
 
 
+LOCAL_NUMBER = re.compile(r"(?<![\d/.-])(\d{1,5})(?=/(?:[A-ZĐ]+-)?UBND\b|-[A-ZĐ]+/TU\b)")
+SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/])")
+WORD_DATE = re.compile(r"ngày(\s+)(\d{1,2})(\s+)tháng(\s+)(\d{1,2})(\s+)năm(\s+)((?:19|20)\d\d)")
+
+
+def _renumber(text: str, rng: random.Random) -> str:
+    """Provincial document numbers and all dates replaced, the same way throughout `text`."""
+    numbers: dict[str, str] = {}
+    dates: dict[tuple[str, str, str], tuple[int, int, int]] = {}
+
+    def number(m: re.Match) -> str:
+        return numbers.setdefault(m.group(1), str(rng.randint(1, 9999)))
+
+    def new_date(d: str, mo: str, y: str) -> tuple[int, int, int]:
+        key = (str(int(d)), str(int(mo)), y)
+        if key not in dates:
+            dates[key] = (rng.randint(1, 28), rng.randint(1, 12), rng.randint(2022, 2026))
+        return dates[key]
+
+    def slash(m: re.Match) -> str:
+        d, mo, y = new_date(*m.groups())
+        return f"{d}/{mo}/{y}"
+
+    def words(m: re.Match) -> str:
+        d, mo, y = new_date(m.group(2), m.group(5), m.group(8))
+        return f"ngày{m.group(1)}{d}{m.group(3)}tháng{m.group(4)}{mo}{m.group(6)}năm{m.group(7)}{y}"
+
+    return WORD_DATE.sub(words, SLASH_DATE.sub(slash, LOCAL_NUMBER.sub(number, text)))
+
+
 def _slip(word: str, rng: random.Random) -> str:
     """One OCR-like error in `word`."""
     spots = [i for i, ch in enumerate(word) if ch in SLIPS]
@@ -166,7 +201,7 @@ def synth_text(index: int, seed: int = 0, corpus_dir: Path = CORPUS_DIR) -> str:
         if arabic_paren and not ROMAN_HEADING.match(p):
             p = ARABIC_HEADING.sub(lambda m: f"{m.group(1)}) ", p, count=1)
         restyled.append(p)
-    text = _swap_names("\n".join(restyled), rng)
+    text = _renumber(_swap_names("\n".join(restyled), rng), rng)
     slip_rate = rng.choice((0.0, 0.0, 0.002, 0.01))
     if slip_rate:
         text = VIET_WORD.sub(lambda m: _slip(m.group(0), rng) if rng.random() < slip_rate else m.group(0), text)

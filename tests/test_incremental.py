@@ -190,14 +190,13 @@ KILLED_RUN = textwrap.dedent("""
     elif where in ("during-store", "during-upsert"):
         # a document's rows replaced inside the corpus step's transaction, or inside the
         # transaction that stores a freshly parsed document
-        caller = "finish_run" if where == "during-store" else "upsert_document"
-        replace_rows = store.Store.replace_rows
+        name = "set_resolutions" if where == "during-store" else "replace_rows"
+        write = getattr(store.Store, name)
 
-        def replace_then_die(self, *a, **k):
-            replace_rows(self, *a, **k)
-            if sys._getframe(1).f_code.co_name == caller:
-                die()
-        store.Store.replace_rows = replace_then_die
+        def write_then_die(self, *a, **k):
+            write(self, *a, **k)
+            die()
+        setattr(store.Store, name, write_then_die)
     sys.exit(main(sys.argv[1:]))
 """)
 
