@@ -40,10 +40,13 @@ STAGE = "normalize"
 _MARKER = re.compile(
     r"""^[*_\s]*(?:
         [IVXLC]{1,6}\s*[.)]            # I.  II)
+      | [IVXLC]{1,6}\s*/\s            # II/
       | \d{1,3}(?:\.\d{1,3}){0,3}\s*[.)](?:\s|$)  # 1.  4.1.  2)
+      | \d{1,3}\s*/\s                # 1/
       | \d{1,3}\.\d{1,3}(?:\.\d{1,3})*\s  # 4.1 Heading
       | [a-zđ]\s*\)                  # a)  đ)
-      | [-–—+•*](?:\s|$)             # bullets
+      | [a-zđ]\s*[./]\s              # a.  b/  (the outline's lettered items)
+      | [-–—+•*▪◦●➢➤►](?:\s|$)       # bullets
       | [¹²³⁴⁵⁶⁷⁸⁹⁰]+              # footnote bodies
       | (?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+[\dIVXLC]+
     )""",
@@ -147,8 +150,8 @@ def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
     a, b = prev.text, cur.text
     lower = b[:1].islower()
     # Every _HEADER_START phrase opens with a capital, "*", "_" or a space: a line in lower
-    # case cannot match it, and matches _MARKER only as "a)", which needs a ")".
-    if ((not lower or ")" in b) and _MARKER.match(b)) or (not lower and _HEADER_START.match(b)) \
+    # case cannot match it, and matches _MARKER only as "a)", "a." or "a/".
+    if ((not lower or ")" in b or b[1:2] in (".", "/")) and _MARKER.match(b)) or (not lower and _HEADER_START.match(b)) \
             or _DOC_TYPE_LINE.match(a):
         return None
     if _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):

@@ -290,3 +290,18 @@ def test_deeper_decimal_numbers_nest_under_the_number_they_extend():
     assert [(s.id, s.parent) for s in doc.sections] == [
         ("II", None), ("II.2", "II"), ("II.2.1", "II.2"), ("II.2.1.1", "II.2.1"), ("II.2.1.2", "II.2.1"),
         ("II.2.2", "II.2"), ("II.3", "II")]
+
+
+@pytest.mark.parametrize("a, b", [("a.", "b."), ("a/", "b/"), ("a)", "b)")])
+def test_lettered_lines_stay_items_through_normalize(a, b):
+    # normalize joins a line that starts in lower case to the one before: a lettered item in
+    # any style is a new paragraph (the outline's a) a. a/ markers).
+    from pipeline.model import SourceText
+    from pipeline.normalize import normalize
+
+    src = (f"V. TỔ CHỨC THỰC HIỆN\n3. Ban Quản lý Khu kinh tế:\n{a} Chủ trì, phối hợp với các đơn vị liên quan.\n"
+           f"{b} Phối hợp với Sở Nội vụ kiểm tra\nviệc chấp hành pháp luật.\n")
+    text, _ = normalize(SourceText(src, SourceInfo("t", "t", "txt", "", 0)))
+    doc = _outline(text, "ke_hoach")
+    assert [(s.id, s.parent) for s in doc.sections] == [("V", None), ("V.3", "V"), ("V.3.a", "V.3"), ("V.3.b", "V.3")]
+    assert doc.sections[-1].heading == "Phối hợp với Sở Nội vụ kiểm tra việc chấp hành pháp luật."
