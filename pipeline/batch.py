@@ -215,8 +215,9 @@ def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float
         "errors": [{"stage": e.stage, "message": e.message} for e in doc.errors],
         "warnings": len(doc.warnings),
         # why a document without errors is partial: characters lost in its text (U+FFFD)
-        "lost": next((w.message for w in doc.warnings if w.stage == "ingest" and "(U+FFFD) in the text" in w.message),
-                     None),
+        "lost": next((w.message for w in doc.warnings if w.stage == "ingest" and (
+            "(U+FFFD) in the text" in w.message or "(corrupt or truncated PDF): its text is missing" in w.message)),
+            None),
         "pages": len(doc.pages),
         "references": len(doc.references),
         "assignments": len(doc.assignments),

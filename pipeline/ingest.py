@@ -422,6 +422,9 @@ def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     n_pages = len(pages)
     if n_pages == 0:
         raise IngestError(where, "corrupt or truncated PDF: no pages")
+    not_loaded = sum(w.endswith(PAGE_NOT_LOADED) for w in warnings)
+    if not_loaded == n_pages:
+        raise IngestError(where, "corrupt or truncated PDF: no page can be loaded")
     if chars == 0:
         raise IngestError(where, f"no text layer ({n_pages} pages of images): needs OCR")
     if chars < MIN_CHARS_PER_PAGE * n_pages and chars < 200:
@@ -452,11 +455,15 @@ def _read_pdf(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     )
 
 
+PAGE_NOT_LOADED = "cannot be loaded (corrupt or truncated PDF): its text is missing"
+
+
 def _pdf_pages(pdf, warnings: list[str], tables: _PdfTables) -> tuple[list[str], list[str], float, int]:
     """Page texts (NFC), extra layers, estimated unreadable chars, non-space chars.
 
     Assignment tables on the pages go to `tables` (which may turn a cell's visual line
     breaks into spaces in the page text it returns)."""
+    import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     pages: list[str] = []
@@ -466,8 +473,13 @@ def _pdf_pages(pdf, warnings: list[str], tables: _PdfTables) -> tuple[list[str],
     # Read before the stamps: flattening a page drops its signature fields.
     signatures = _pdf_signatures(pdf)
     for index in range(len(pdf)):
-        page = pdf[index]
-        textpage = page.get_textpage()
+        try:
+            page = pdf[index]
+            textpage = page.get_textpage()
+        except pdfium.PdfiumError:  # a damaged page: the others are still read
+            warnings.append(f"page {index + 1}: {PAGE_NOT_LOADED}")
+            pages.append("")
+            continue
         # pdfium writes "\x02" for a hyphen it joined across a line end ("TT-\nBCT").
         raw = textpage.get_text_bounded()
         if _FOOTNOTE_BODY.search(raw):
@@ -827,16 +839,18 @@ class _PdfTables:
         self._open_ends_page = None
         if not (goes_on or pdf_page_may_hold_table(text)):
             return text
-        if self._plumber is None:
-            import io
-
-            import pdfplumber
-
-            self._plumber = pdfplumber.open(io.BytesIO(self.data))
-        page = self._plumber.pages[index]
         try:
+            if self._plumber is None:
+                import io
+
+                import pdfplumber
+
+                self._plumber = pdfplumber.open(io.BytesIO(self.data))
+            page = self._plumber.pages[index]
             found = page.find_tables()
-        except Exception as exc:  # a page pdfplumber cannot read keeps its text
+        except AssertionError:  # an invariant (or a test's probe), not a damaged page
+            raise
+        except Exception as exc:  # a page (or a file) pdfplumber cannot read keeps its text
             self.warnings.append(f"page {index + 1}: tables not read ({type(exc).__name__})")
             return text
         found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))

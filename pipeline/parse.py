@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IngestError
+from .ingest import PAGE_NOT_LOADED
 from .model import Document, Issue, SourceInfo, SourceText, Span, Table
 from .normalize import normalize, page_spans
 from .version import pipeline_version
@@ -82,6 +83,8 @@ def parse_source(source: SourceText, doc_id: str) -> Document:
     doc.timings["normalize"] = time.perf_counter() - t0
     doc.extra_layers = list(source.extra_layers)
     _report_lost_characters(doc)
+    if any(w.endswith(PAGE_NOT_LOADED) for w in source.warnings):
+        doc.status = "partial"  # a page of the file could not be read: its text is lost
     for name, stage in _stages():
         t0 = time.perf_counter()
         try:

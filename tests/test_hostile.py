@@ -517,3 +517,20 @@ def test_libreoffice_is_started_without_the_workers_memory_cap():
 
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.split() == [str(resource.RLIM_INFINITY), str(4 * 2**30)], out.stderr
+
+
+def test_a_pdf_page_that_cannot_be_loaded_is_named_and_the_others_are_read(formats_dir, tmp_path):
+    """Found by the fuzz suite: a truncated PDF whose first page pdfium cannot load raised
+    PdfiumError out of ingest."""
+    data = bytearray((formats_dir / "lao-cai_cong-van_3686-pccc.pdf").read_bytes())
+    data = data[: len(data) * 857 // 1000]
+    data[17] ^= 1
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(bytes(data))
+    doc = parse_file(path)
+    assert doc.status == "partial"
+    assert "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing" in [
+        w.message for w in doc.warnings]
+    assert len(doc.text) > 1000  # the other pages
+    report = batch.process_one(str(path), "cut", want_doc=False)
+    assert report["lost"] == "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing"
