@@ -61,6 +61,8 @@ class _Law:
 class _Rules:
     ref_re: re.Pattern  # type word + (footnote marker | number/symbol)
     ref_scan: re.Pattern  # ref_re without its leading look-behind (see _ref_matches)
+    abbrev_re: re.Pattern  # type codes as type words ("QĐ số …"), over the search key
+    abbrev_scan: re.Pattern  # where they are, over the text (upper case)
     type_words: list[tuple[re.Pattern, dict]]  # type-word regex -> doc_types entry
     numsym_re: re.Pattern  # number/symbol alone (footnote bodies "Số 417-KH/TU")
     dates: list[re.Pattern]
@@ -81,6 +83,7 @@ class _Rules:
     heading: re.Pattern
     marks: str
     type_codes: dict[str, str]
+    type_codes_folded: dict[str, str]  # "QD" -> quyet_dinh: any spelling of a code
     code_casing: dict[str, str]
     mixed_codes: frozenset[str]
     issuer_codes: frozenset[str]
@@ -118,11 +121,19 @@ def _rules() -> _Rules:
     # makes the scan three times slower).
     entries = sorted(r["doc_types"], key=lambda e: -len(e["pattern"]))
     type_words = [(re.compile(e["pattern"]), e) for e in entries]
-    alts = "|".join(e["pattern"] for e in entries)
+    alts = "|".join(e["pattern"] for e in entries if not e.get("abbrev"))
     ref_body = rf"(?P<tw>{alts})(?:(?P<mark>[{marks}]+)|\s{{0,3}}(?:{numsym}))"
     ref_re = re.compile(r"(?<![\w/])" + ref_body)
+    # Type codes used as type words ("QĐ số 1955/QĐ-UBND"): two lower-case letters are
+    # everywhere in the search key, so they are looked for in the text, in upper case, and
+    # read with the same pattern there.
+    abbrevs = [e for e in entries if e.get("abbrev")]
+    abbrev_body = rf"(?P<tw>{'|'.join(e['pattern'] for e in abbrevs)})(?:(?P<mark>(?!))|\s{{0,3}}(?:{numsym}))"
+    abbrev_text = "|".join(re.escape(e["written"]).replace("Đ", "[ĐD]") for e in abbrevs)
+    abbrev_scan = re.compile(r"(?:" + abbrev_text + r")(?=[ \t]{0,3}(?:[Ss][ốỐ]\s*[:.]?\s*)?\d)")
+    words = [e for e in entries if not e.get("abbrev")]  # written-out type words only
     type_line = re.compile(
-        r"^[\W_]*(?:" + "|".join(e["pattern"] for e in r["doc_types"]) + r")[\W_]*$"
+        r"^[\W_]*(?:" + "|".join(e["pattern"] for e in words) + r")[\W_]*$"
     )
 
     issuers = [(re.compile(e["pattern"]), e) for e in r["issuers"]]
@@ -155,6 +166,8 @@ def _rules() -> _Rules:
     return _Rules(
         ref_re=ref_re,
         ref_scan=re.compile(ref_body),
+        abbrev_re=re.compile(abbrev_body),
+        abbrev_scan=abbrev_scan,
         type_words=type_words,
         numsym_re=re.compile(numsym),
         dates=[re.compile(d["pattern"]) for d in r["dates"]],
@@ -175,6 +188,7 @@ def _rules() -> _Rules:
         heading=re.compile(r["section_heading"]["pattern"]),
         marks=marks,
         type_codes=dict(r["type_codes"]),
+        type_codes_folded={search_key(c).upper(): t for c, t in r["type_codes"].items()},
         code_casing=dict(r["code_casing"]),
         mixed_codes=frozenset(r["mixed_case_codes"]),
         issuer_codes=frozenset(search_key(c).upper() for c in r["issuer_codes"]),
@@ -190,9 +204,9 @@ def _rules() -> _Rules:
         labels=labels,
         bare_re=re.compile(r["bare_number"]["pattern"]),
         described_re=re.compile(
-            r"(?<![\w])(?P<tw>" + "|".join(e["pattern"] for e in r["described_types"] + entries)
+            r"(?<![\w])(?P<tw>" + "|".join(e["pattern"] for e in r["described_types"] + words)
             + r")(?:\s+[^\s,;.:()\d]+){0,6}\s+\Z"),
-        described_types=[(re.compile(e["pattern"]), e) for e in r["described_types"] + entries],
+        described_types=[(re.compile(e["pattern"]), e) for e in r["described_types"] + words],
         list_cont=re.compile(r["list_continuation"]["pattern"]),
         date_first=re.compile(r["sentence_date_first"]["pattern"]),
         date_first_lead=re.compile(r["date_first_lead"]["pattern"]),
@@ -351,8 +365,7 @@ _NOT_CODES = frozenset(("theo", "tai", "cac", "cua", "nay", "ve", "va", "so", "n
 def _glued_codes(c: str, R: _Rules) -> tuple[str, str] | None:
     """"QĐTTg" -> ("QĐ", "TTg"): a type code and an issuer code written without their hyphen."""
     f = search_key(c).upper()
-    for t in R.type_codes:
-        ft = search_key(t).upper()
+    for ft in R.type_codes_folded:
         if f.startswith(ft) and f[len(ft):] in R.issuer_codes and len(ft) < len(f):
             return c[:len(ft)], c[len(ft):]
     return None
@@ -408,8 +421,7 @@ def _type_from_code(code: str | None, R: _Rules) -> str | None:
         return None
     if code in R.type_codes:
         return R.type_codes[code]
-    folded = {search_key(c).upper(): t for c, t in R.type_codes.items()}
-    return folded.get(search_key(code).upper())
+    return R.type_codes_folded.get(search_key(code).upper())
 
 
 def _numsym(text: str, m: re.Match, R: _Rules) -> tuple[str, str | None, str | None, str | None, int]:
@@ -482,6 +494,14 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
         hit = _hit_from_match(text, k, m, R)
         if hit is not None:
             hits.append(hit)
+    for am in R.abbrev_scan.finditer(text):
+        if am.start() and (text[am.start() - 1].isalnum() or text[am.start() - 1] in "_/"):
+            continue  # inside a word or a symbol
+        m = R.abbrev_re.match(k, am.start())
+        if m and not in_body(m.start()):
+            hit = _hit_from_match(text, k, m, R)
+            if hit is not None:
+                hits.append(hit)
     hits.extend(_law_hits(text, k, R, in_body))
     hits.extend(h for h in footnotes.values())
     hits.sort(key=lambda h: h.start)
@@ -500,7 +520,8 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
         i = bisect.bisect_right(starts, a)
         return not (i and hits[i - 1].end > a) and not in_body(a)
 
-    for m in R.standard.finditer(k):
+    has_standard = "cvn" in k or "qcdp" in k or "tccs" in k  # a cheap test before the scan
+    for m in (R.standard.finditer(k) if has_standard else ()):
         code = text[m.start("code"):m.end("code")]
         if m.start() and k[m.start() - 1].isalnum() or not code.isupper() or not free(m.start()):
             continue
@@ -512,7 +533,8 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
                 canon += "/" + iss[0]
                 end = _symbol_end(text, m.start("iss"), iss[0])
         out.append(_Hit(m.start(), end, "other", None, None, canon, form="full", label=code))
-    for m in R.named_doc.finditer(k):
+    has_named = "hiep dinh" in k or "cong uoc" in k
+    for m in (R.named_doc.finditer(k) if has_named else ()):
         if m.start() and k[m.start() - 1].isalnum() or not text[m.start()].isupper() or not free(m.start()):
             continue
         name = re.sub(r"\s+", " ", text[m.start():m.end("name")]).strip(" ,-–")
@@ -616,12 +638,16 @@ def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
     word = k[m.start(group):m.end(group)]
     entry = _type_entry(word, R)
     caps = text[m.start():m.end(group)].isupper()
+    if entry.get("abbrev") and (m["mark"] or not caps):
+        return None  # "qd" in lower case, or a code with a footnote marker, is no type word
     if m["mark"]:
         return _Hit(m.start(), m.end(), entry["type"], None, None, None, form="footnote",
                     generic=bool(entry.get("generic")), marker=m["mark"], caps=caps)
     if m["num"] is None:
         return None
     num, sym, canon, code, end = _numsym(text, m, R)
+    if entry.get("abbrev") and canon is None:
+        return None  # "TT 1", "CT 12": a row number, not a document
     doc_type = entry["type"]
     if entry.get("generic"):
         doc_type = _type_from_code(code, R) or doc_type

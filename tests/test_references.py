@@ -530,3 +530,15 @@ def test_a_document_issued_with_another_carries_its_date():
                   "03/01/2026); Quy chế số 7 (Ban hành kèm theo Quyết định số 9/QĐ-UBND ngày 05/02/2026).")
     assert got["12/KH-UBND"].date == "2026-01-02"
     assert got["Quy chế số 7"].date == "2026-02-05"
+
+
+def test_type_codes_written_as_type_words_in_tables_and_notes():
+    got = refs_of("Hạ tầng đến cụm (2,6 km, QĐ số 1955/QĐ-UBND ngày 19/6/2025) | Lai Châu | QĐ 262/QĐ-TTg | "
+                  "Tháo gỡ theo NQ 233/NQ-CP | so với VB 911/TTg-CN, thay thế (Phụ lục IV TT 36/2025/TT-BNNMT)")
+    assert {c: r.doc_type for c, r in got.items()} == {
+        "1955/QĐ-UBND": "quyet_dinh", "262/QĐ-TTg": "quyet_dinh", "233/NQ-CP": "nghi_quyet",
+        "911/TTg-CN": "cong_van", "36/2025/TT-BNNMT": "thong_tu"}
+    # Row numbers, lower case, and a header cell "TT" are none.
+    assert refs_of("STT | TT 1 | CT 12 | qd 12/QĐ-UBND chưa ký") == {}
+    text = "KẾ HOẠCH\nTT\nThực hiện Nghị quyết số 12/NQ-CP ngày 01/02/2025\nCăn cứ Quyết định số 3/QĐ-UBND ngày 01/01/2025."
+    assert {c: r.relation for c, r in refs_of(text).items()} == {"12/NQ-CP": "implements", "3/QĐ-UBND": "cites"}
