@@ -25,6 +25,12 @@ Formats:
   are real paragraphs (`hard_wrapped=False`): normalize does not re-join them.
 - `.doc`: converted to .docx by LibreOffice when it is installed, else refused.
 
+Hostile input: the file is checked before it is opened (`file_problem`: links that dangle or
+loop, FIFOs and devices are never opened) and read with a size cap; a DOCX's parts are capped
+on the ZIP directory's sizes and again while they inflate (zip bombs), a PDF's pages are
+capped (limits: the constants below, overridden by VANBAN_MAX_* variables, README "Limits").
+The text handed on is valid Unicode (`valid_unicode`).
+
 The heavy libraries are imported inside the readers, so `import pipeline` stays cheap.
 """
 from __future__ import annotations
