@@ -58,6 +58,7 @@ class _Rules:
     target_lead: re.Pattern[str]
     not_a_unit: re.Pattern[str]
     target_line: re.Pattern[str]
+    target_line_words: tuple[str, ...]
     per_year_scope: re.Pattern[str]
     horizon: re.Pattern[str]
     result_qty: re.Pattern[str]
@@ -128,12 +129,13 @@ def _rules() -> _Rules:
         target_lead=re.compile(_kp(r["target_lead"]["pattern"])),
         not_a_unit=re.compile(rf"(?:{_alternation(r['not_a_unit'])})(?![^\W\d_])"),
         target_line=re.compile(_kp(r["target_line"]["pattern"]), re.M),
+        target_line_words=tuple(match_key(w) for w in r["target_line"]["words"]),
         per_year_scope=re.compile(_kp(r["per_year_scope"]["pattern"])),
         horizon=re.compile(_kp(r["horizon"]["pattern"])),
         result_qty=re.compile(
             rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
             rf"(?<![\w.,/-])(?P<num>{num})(?:\s*/\s*(?P<of>{num}))?\s*"
-            rf"(?:(?P<unit>%|(?:{all_units})(?!\w))|(?P<noun>[^\W\d_]+))"
+            rf"(?:(?P<unit>%|(?:{all_units})(?!\w))|(?<=(?<![\d.,])0\d\s)(?P<noun>[^\W\d_]+))"
         ),
         unit_after_comma=re.compile(rf",\s*(?:{count_alt})(?!\w)"),
         unit_word_start=re.compile(rf"(?:{count_alt})(?!\w)"),
@@ -335,7 +337,7 @@ def _extract_targets(doc: Document, key: str, within: list[tuple[int, int]] | No
     extra = [(sec.heading_span.start, sec.heading_span.end) for sec in doc.sections
              if sec.level > 1 and sec.marker not in ("dash", "plus")
              and any(a <= sec.span.start < b for a, b in content)]
-    extra += [(m.start(), m.end()) for m in R.target_line.finditer(key)]
+    extra += _target_lines(key)
     regions = _merge(regions + [(a, b) for a, b in extra
                                 if not any(rs <= a < re_ for rs, re_ in regions)])
     if within is not None:
@@ -442,6 +444,25 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
             qualifier=R.qualifier_of.get(qual) if qual else None,
         ))
         seg_start = m.end()
+    return out
+
+
+def _target_lines(key: str) -> list[tuple[int, int]]:
+    """Lines that set targets outside the mục tiêu sections (rules: target_line): only the
+    lines holding one of its words are tried, so a long law costs no regex pass per line."""
+    R = _rules()
+    starts: set[int] = set()
+    for word in R.target_line_words:
+        i = key.find(word)
+        while i >= 0:
+            starts.add(key.rfind("\n", 0, i) + 1)
+            i = key.find(word, i + 1)
+    out = []
+    for ls in sorted(starts):
+        le = key.find("\n", ls)
+        le = len(key) if le < 0 else le
+        if R.target_line.match(key, ls, le):
+            out.append((ls, le))
     return out
 
 
@@ -975,7 +996,7 @@ def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
     table (who: the lead cell, what: the task)."""
     body_end = re.search(r"^nơi nhận\s*:", key, re.M)
     end = body_end.start() if body_end else len(key)
-    hits = find_deadlines(doc.text[:end], key=key[:end])
+    hits = [h for h in doc.deadline_hits() if h.end <= end]  # found once, shared with assignments
     out: list[Deadline] = []
     cells = _table_time_cells(doc, key)
     heads = [(s.heading_span.start, s.heading_span.end) for s in doc.sections
