@@ -542,3 +542,10 @@ def test_type_codes_written_as_type_words_in_tables_and_notes():
     assert refs_of("STT | TT 1 | CT 12 | qd 12/QĐ-UBND chưa ký") == {}
     text = "KẾ HOẠCH\nTT\nThực hiện Nghị quyết số 12/NQ-CP ngày 01/02/2025\nCăn cứ Quyết định số 3/QĐ-UBND ngày 01/01/2025."
     assert {c: r.relation for c, r in refs_of(text).items()} == {"12/NQ-CP": "implements", "3/QĐ-UBND": "cites"}
+
+
+def test_an_unlisted_law_name_holds_no_other_document():
+    got = refs_of("theo Luật Thủ đô và Nghị định số 195/2013/NĐ-CP ngày 21 tháng 11 năm 2013 của Chính phủ")
+    assert list(got) == ["195/2013/NĐ-CP"]
+    assert list(refs_of("Căn cứ Luật Khoa học và Đổi mới sáng tạo năm 2025;")) == [
+        "Luật Khoa học và Đổi mới sáng tạo 2025"]
