@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .rules import load
-from .textkeys import match_key
+from .textkeys import match_key, trie_alternation
 
 
 @dataclass
@@ -464,9 +464,28 @@ def agency_at(text: str, pos: int, key: str | None = None, allow_bare: bool = Fa
     return _agency_at(text, key, pos, len(text), allow_bare, groups)
 
 
+def _skip_space(text: str, pos: int, lim: int) -> int:
+    while pos < lim and text[pos] == " ":
+        pos += 1
+    return pos
+
+
+class _Memo:
+    """The names find_mentions read over a whole text, by start: the stages then ask for a
+    name at the same positions within a shorter limit (a heading line, a clause), and a name
+    that ended before that limit reads the same there."""
+
+    key: str | None = None
+    found: dict[int, AgencyMention | None] = {}
+
+
 def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
                groups: bool = True) -> AgencyMention | None:
     """`agency_at` over text[:lim]."""
+    if key is _Memo.key and not allow_bare and groups and pos in _Memo.found:
+        hit = _Memo.found[pos]
+        if hit is None or hit.end <= lim:
+            return hit
     g = gazetteer()
     w = _WORD.match(key, pos, lim)
     first = w.group(0) if w else None
@@ -607,23 +626,47 @@ def find_agencies(text: str) -> list[AgencyMention]:
     return out
 
 
-_WORD_START = re.compile(r"(?<!\w)\w+")
+@lru_cache(maxsize=1)
+def _openings() -> tuple[re.Pattern, frozenset[str]]:
+    """Where a name can start, as one regex, and the one-word openings that need a capitalised
+    word after them. Openings are the first two words of every name the readers know (one word
+    for one-word names), a determiner + the first word of a collective noun, and the heads of
+    pattern names ("Sở", "Công ty"), which a capitalised word must follow. "công an", "công ty"
+    are openings, "công tác" is not; "phối hợp" is not "hợp tác xã". find_mentions tries only
+    these positions."""
+    data = load("agencies")
+    first_two = lambda s: " ".join(match_key(s.replace("{province}", "")).split()[:2])  # noqa: E731
+    names = [f for e in data["agencies"] for f in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]]
+    nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
+    heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
+    phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"]}
+    phrases |= {f"{d} {match_key(n).split()[0]}" for d in ("các", "những", "mọi") for n in nouns}
+    phrases |= {"ubnd", "ủy ban"}
+    head_phrases = {first_two(h) for h in heads}
+    capitalised = frozenset(h for h in head_phrases if " " not in h and h not in phrases)
+    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases | head_phrases) + r")(?!\w)")
+    return rx, capitalised
 
 
 def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     """Every agency mention of a text, left to right, none overlapping: gazetteer names, group
-    addressees, titled office holders and pattern names. Only words that can open a name are
-    tried (the readers' first words), so a document is one pass over its words."""
+    addressees, titled office holders and pattern names. Only positions where a word that can
+    open a name stands are tried (the readers' first words)."""
     key = key if key is not None else match_key(text)
-    g = gazetteer()
     out: list[AgencyMention] = []
     p, lim = 0, len(text)
-    for m in _WORD_START.finditer(key):
+    found: dict[int, AgencyMention | None] = {}
+    _Memo.key, _Memo.found = None, {}
+    opening_re, capitalised = _openings()
+    for m in opening_re.finditer(key):
         s = m.start()
-        if s < p or m.group(0) not in g.first_words:
-            continue
-        a = _agency_at(text, key, s, lim)
+        if s < p:
+            continue  # inside the name before
+        if m.group(0) in capitalised and not _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim):
+            continue  # "báo cáo", "trường hợp": a head with no name after it
+        a = found[s] = _agency_at(text, key, s, lim)
         if a is not None:
             out.append(a)
             p = a.end
+    _Memo.key, _Memo.found = key, found
     return out

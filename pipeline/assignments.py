@@ -37,12 +37,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
 
 from .agencies import AgencyMention, find_mentions, parse_agency_list
 from .model import AgencySpan, Assignment, Coverage, Deadline, Document, Passage, Section, Span, Table
 from .rules import load
-from .textkeys import match_key
+from .textkeys import match_key, trie_alternation
 
 STAGE = "assignments"
 
@@ -93,10 +92,6 @@ class _Rules:
     topic_of_keyword: dict[str, str]
     topic_order: list[str]
     table_columns: list[tuple[str, re.Pattern]]  # (column role, keyword regex) in rule order
-    # result, recurrence and topic_re as scanners of a key range (see _word_start_scan)
-    result_scan: Callable[[str, int, int], list[tuple[int, int]]]
-    recurrence_scan: Callable[[str, int, int], list[tuple[int, int]]]
-    topic_scan: Callable[[str, int, int], list[tuple[int, int]]]
 
 
 def _words_alt(words: list[str]) -> str:
@@ -104,55 +99,11 @@ def _words_alt(words: list[str]) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ws)
 
 
-def _trie_alt(words: list[str]) -> str:
-    """The alternation of `words` (match_key, spaces as \\s+) factored by common prefixes
-    ("thanh tra|thông tin" -> "th(?:anh tra|ông tin)"): the regex engine tries one branch per
-    distinct next letter instead of every word. Longest first along each path, like a sorted
-    alternation."""
-    trie: dict = {}
-    for w in {match_key(w) for w in words}:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        alts = [(r"\s+" if ch == " " else re.escape(ch)) + emit(sub)
-                for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return "(?:" + body + ")?" if "" in node else body
-
-    return emit(trie)
-
-
 def _keyword_re(words: list[str]) -> re.Pattern:
     """Whole-word alternation of keywords, with a lookahead on their first letters (Python's
     regex engine otherwise enters the alternation at every position) and a trie of the words."""
     first = sorted({match_key(w)[0] for w in words})
-    return re.compile(r"(?=[" + re.escape("".join(first)) + r"])(?<!\w)" + _trie_alt(words) + r"(?!\w)")
-
-
-# Characters a word may follow. The result, recurrence and topic patterns only match at the start
-# of a word, so they are scanned as "one of these characters, then the pattern": a regex that
-# opens with a set of plain characters is searched by a fast loop in C, about twice as fast as
-# one that opens with a lookahead or \b. A piece holding any other non-word character is scanned
-# with the pattern itself.
-_BEFORE_WORD = " \n\t\u00a0()[]{}“”\"'‘’«»-–—/\\,;:.!?…*+=&%<>|#@$^~`"
-_OTHER_BEFORE_WORD = re.compile(r"[^\w" + re.escape(_BEFORE_WORD) + r"]")
-
-
-def _word_start_scan(rx: re.Pattern) -> Callable[[str, int, int], list[tuple[int, int]]]:
-    """(key, start, end) -> (start, end) of each match of `rx` in key[start:end]."""
-    fast = re.compile("[" + re.escape(_BEFORE_WORD) + "](?:" + rx.pattern + ")")
-
-    def scan(key: str, ps: int, pe: int) -> list[tuple[int, int]]:
-        if ps == 0 or key[ps - 1] != "\n" or _OTHER_BEFORE_WORD.search(key, ps, pe):
-            return [m.span() for m in rx.finditer(key, ps, pe)]
-        return [(m.start() + 1, m.end()) for m in fast.finditer(key, ps - 1, pe)]
-
-    return scan
+    return re.compile(r"(?=[" + re.escape("".join(first)) + r"])(?<!\w)" + trie_alternation(words) + r"(?!\w)")
 
 
 @lru_cache(maxsize=1)
@@ -208,9 +159,6 @@ def rules() -> _Rules:
         topic_order=list(r["topics"]),
         table_columns=[(role, re.compile(r"(?<!\w)(?:" + _words_alt(words) + r")(?!\w)"))
                        for role, words in r["table_columns"].items()],
-        result_scan=_word_start_scan(result),
-        recurrence_scan=_word_start_scan(recurrence),
-        topic_scan=_word_start_scan(topic_re),
     )
 
 
@@ -301,81 +249,26 @@ def _five_clear(a: AgencyMention, role: str, words: list[str], main_clause: str,
 # ----------------------------------------------------------------------------- the builder
 
 
-class _Pieces:
-    """The text cut where scanning it for a task is cheapest to share: each top-level section
-    (line-aligned) is one piece, each line outside every section another."""
-
-    def __init__(self, text: str, sections: list[Section]) -> None:
-        self.text = text
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        for s in sorted((s for s in sections if s.parent is None), key=lambda s: s.span.start):
-            ps = text.rfind("\n", 0, s.span.start) + 1
-            pe = _line_end(text, max(ps, s.span.end - 1), len(text))
-            if self.ends and ps <= self.ends[-1]:
-                continue  # overlapping spans: keep the first
-            self.starts.append(ps)
-            self.ends.append(pe)
-
-    def in_section(self, pos: int) -> bool:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        return i >= 0 and pos <= self.ends[i]
-
-    def around(self, pos: int) -> tuple[int, int]:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        if i >= 0 and pos <= self.ends[i]:
-            return self.starts[i], self.ends[i]
-        return self.text.rfind("\n", 0, pos) + 1, _line_end(self.text, pos, len(self.text))
-
-
-class _Hits:
-    """Matches of one finder, asked per task by range. Found piece by piece (see _Pieces) on
-    first request and kept, so only the parts that hold tasks are scanned, each once, however
-    many tasks and agencies share them."""
-
-    def __init__(self, pieces: _Pieces, find: Callable[[int, int], list[tuple[int, int, object]]]) -> None:
-        self.pieces = pieces
-        self.find = find  # (piece start, piece end) -> [(start, end, value)] in order
-        self.by_piece: dict[int, tuple[list[int], list[tuple[int, int, object]]]] = {}
-
-    def within(self, start: int, end: int) -> list:
-        out, pos = [], start
-        while pos < end or pos == start:
-            ps, pe = self.pieces.around(pos)
-            found = self.by_piece.get(ps)
-            if found is None:
-                hits = self.find(ps, pe)
-                found = self.by_piece[ps] = ([h[0] for h in hits], hits)
-            starts, hits = found
-            for i in range(bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)):
-                if hits[i][1] <= end:
-                    out.append(hits[i][2])
-            pos = pe + 1
-        return out
-
-
 class _Builder:
     """Adds Assignment rows to a document: one per (agency, task span), never twice."""
 
     def __init__(self, doc: Document) -> None:
-        from .measures import find_deadlines
-
         self.doc = doc
-        self.text = text = doc.text
-        self.key = key = doc.match_text()
-        r = rules()
-
-        def regex(scan, value=lambda s, e: True):
-            return lambda ps, pe: [(s, e, value(s, e)) for s, e in scan(key, ps, pe)]
-
-        pieces = _Pieces(text, doc.sections)
-        self.results = _Hits(pieces, regex(r.result_scan))
-        self.recurrences = _Hits(pieces, regex(r.recurrence_scan))
-        self.topics = _Hits(pieces, regex(r.topic_scan, lambda s, e: _topic_of(r, key[s:e])))
-        self.deadlines = _Hits(pieces, lambda ls, le: [
-            (h.start, h.end, h) for h in find_deadlines(text[ls:le], ls, key=key[ls:le])])
+        self.text = doc.text
+        self.key = doc.match_text()
+        self.deadline_hits = doc.deadline_hits()
+        self.deadline_starts = [h.start for h in self.deadline_hits]
         self.province = doc.metadata.province
         self.seen: set[tuple[str, int]] = set()
+
+    def deadlines_within(self, start: int, end: int) -> list:
+        i = bisect.bisect_left(self.deadline_starts, start)
+        out = []
+        while i < len(self.deadline_hits) and self.deadline_starts[i] < end:
+            if self.deadline_hits[i].end <= end:
+                out.append(self.deadline_hits[i])
+            i += 1
+        return out
 
     def add(self, agencies: list[AgencyMention], start: int, end: int, section: str | None,
             requested: bool, role: str | None = None, partners: list[str] | None = None,
@@ -393,10 +286,12 @@ class _Builder:
         main = _main_clause(key)
         role = role or _role(main, requested)
         parts = partners if partners is not None else partners_of(task, key)
-        found = self.deadlines.within(start if sentence_start is None else sentence_start, end)
-        seen_topics = set(self.topics.within(start, end))
-        topics = [t for t in rules().topic_order if t in seen_topics]
-        recurrence, result = bool(self.recurrences.within(start, end)), bool(self.results.within(start, end))
+        r = rules()
+        found = self.deadlines_within(start if sentence_start is None else sentence_start, end)
+        seen_topics = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(self.key, start, end)}
+        topics = [t for t in r.topic_order if t in seen_topics]
+        recurrence = r.recurrence.search(self.key, start, end) is not None
+        result = r.result.search(self.key, start, end) is not None
         words = task.split()
         for a in agencies:
             if (a.name, start) in self.seen:  # the same name twice in one list
@@ -554,6 +449,7 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
         return False
     return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
 _MAX_SUBJECT_WORDS = 16
+_SUBJECT_REACH = 40  # characters from a clause opening to its subject's first name, at most
 _MAX_LEAD_IN_WORDS = 8
 _MAX_LABEL_WORDS = 6
 _MAX_HEADING_WORDS = 14  # "Báo cáo 6 tháng:" before a subject
@@ -575,6 +471,16 @@ class _Reader:
         """The document's own issuer ("Sở Công Thương báo cáo ... như sau:"): it states its own
         acts; it does not assign itself duties by lead-ins or closing words."""
         return bool(self.issuer_ids) and all(a.id in self.issuer_ids for a in agencies)
+
+    def mention_within(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.mention_starts, start)
+        return i < len(self.mention_starts) and self.mention_starts[i] < end
+
+    def mention_near(self, pos: int) -> bool:
+        """Whether a mention starts within a few words after `pos` (past a connective or a
+        "giao / đề nghị" prefix): a clause opening with none there has no subject to read."""
+        i = bisect.bisect_left(self.mention_starts, pos)
+        return i < len(self.mention_starts) and self.mention_starts[i] - pos <= _SUBJECT_REACH
 
     def inside_mention(self, pos: int) -> bool:
         """Whether `pos` falls inside an agency mention or right at its end (a list separator)."""
@@ -669,6 +575,8 @@ class _Reader:
         """Every subject clause in text[start:end]: at its start, after a clause opening, or
         after a directive verb ("... giao Sở X chủ trì ...")."""
         out: list[_Subject] = []
+        if not self.mention_within(start, end):
+            return out  # no name in it: no subject to read (most items of a content section)
         first = self.subject_at(start, end, kind, heading)
         if first:
             out.append(first)
@@ -677,7 +585,7 @@ class _Reader:
                     if not self.inside_mention(m.start())]  # a comma inside a list of names
         openings += [m.start() for m in self.r.directive.finditer(key, start, end)]
         for p in sorted(set(openings)):
-            if p <= start or (out and p < out[-1].predicate):
+            if p <= start or (out and p < out[-1].predicate) or not self.mention_near(p):
                 continue
             s = self.subject_at(p, end, kind, False)
             if s and s.form != "bare":

@@ -300,6 +300,7 @@ class Document:
     source_map: SourceMap | None = field(default=None, repr=False, metadata={"serialize": False})
     extra_layers: list[str] = field(default_factory=list, repr=False, metadata={"serialize": False})
     _keys: dict[str, str] = field(default_factory=dict, repr=False, metadata={"serialize": False})
+    _found: dict[str, Any] = field(default_factory=dict, repr=False, metadata={"serialize": False})
 
     def match_text(self) -> str:
         """`match_key(self.text)`, computed once and shared by every stage."""
@@ -316,6 +317,16 @@ class Document:
 
             self._keys["search"] = search_key(self.text)
         return self._keys["search"]
+
+    def deadline_hits(self) -> list:
+        """The deadlines the text states (`pipeline.measures.find_deadlines` over the whole
+        text), found once and shared: the measures stage lists them, the assignments stage
+        gives each task the ones inside it (one recogniser, one pass, one result)."""
+        if "deadlines" not in self._found:
+            from .measures import find_deadlines
+
+            self._found["deadlines"] = find_deadlines(self.text, key=self.match_text())
+        return self._found["deadlines"]
 
     def warn(self, stage: str, message: str, span: Span | None = None) -> None:
         self.warnings.append(Issue(stage, message, span))

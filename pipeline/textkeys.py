@@ -74,3 +74,26 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", search_key(text)).split())
+
+
+def trie_alternation(phrases: list[str] | set[str] | frozenset[str]) -> str:
+    """One regex alternation of match-keyed phrases, factored by common prefixes ("thanh tra|
+    thông tin" -> "th(?:anh tra|ông tin)") so the regex engine tries one branch per distinct
+    next letter instead of every phrase; a space matches any run of white space. Longer
+    phrases come first along each path, as in a sorted alternation."""
+    trie: dict = {}
+    for phrase in {match_key(p) for p in phrases}:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [(r"\s+" if ch == " " else re.escape(ch)) + emit(sub)
+                for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return emit(trie)

@@ -82,27 +82,6 @@ def test_topics_and_formulas():
     assert not is_formula(match_key("chủ động xây dựng kế hoạch triển khai thực hiện; định kỳ hằng năm"))
 
 
-def test_word_start_scans_find_what_the_patterns_find():
-    # the fast scans (a boundary character, then the pattern) against the patterns themselves,
-    # over a real plan and a line with a character the scans do not list ("§")
-    from pipeline.assignments import rules
-
-    r = rules()
-    text = (REPO / "corpus" / "dak-lak_ke-hoach_2024-12.txt").read_text(encoding="utf-8")
-    key = match_key("(tuyên truyền) đầu dòng\n" + text + "\n§tuyên truyền, định kỳ hằng năm báo cáo kết quả 100%")
-    lines, p = [], 0
-    while p < len(key):
-        e = key.find("\n", p)
-        e = len(key) if e < 0 else e
-        lines.append((p, e))
-        p = e + 1
-    for rx, scan in [(r.result, r.result_scan), (r.recurrence, r.recurrence_scan), (r.topic_re, r.topic_scan)]:
-        assert all(scan(key, s, e) == [m.span() for m in rx.finditer(key, s, e)] for s, e in lines)
-        assert scan(key, 0, len(key)) == [m.span() for m in rx.finditer(key)]
-    assert r.topic_scan(key, 0, 14) == [(1, 13)]  # "tuyên truyền" after "("
-    assert len(r.topic_scan(key, lines[-1][0], lines[-1][1])) == 2
-
-
 # --- Tổ chức thực hiện: bullets, inline text, lists, requested --------------------------------
 
 CAO_BANG_V = PLAN_HEAD + """V. TỔ CHỨC THỰC HIỆN
