@@ -221,6 +221,9 @@ def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float
         "pages": len(doc.pages),
         "references": len(doc.references),
         "assignments": len(doc.assignments),
+        # directive-looking lines and those that yielded no assignment (Document.coverage)
+        "directive_lines": doc.coverage.directive_sentences,
+        "unassigned_lines": len(doc.coverage.unassigned),
         "text_bytes": len(doc.text.encode("utf-8")),
         "timings": dict(doc.timings),
         "json": dumps(data, pretty=False) + "\n" if ok else None,
@@ -697,6 +700,8 @@ def _counts(doc: dict) -> dict[str, Any]:
         "pages": len(doc.get("pages") or []),
         "references": len(doc.get("references") or []),
         "assignments": len(doc.get("assignments") or []),
+        "directive_lines": (doc.get("coverage") or {}).get("directive_sentences", 0),
+        "unassigned_lines": len((doc.get("coverage") or {}).get("unassigned") or []),
         "errors": [{"stage": e.get("stage"), "message": e.get("message")} for e in doc.get("errors") or []],
         "warnings": len(doc.get("warnings") or []),
         "text_bytes": len((doc.get("text") or "").encode("utf-8")),
@@ -903,7 +908,8 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                     "sha256": result["sha256"], "pipeline_version": pipeline_version(),
                     "json_stat": list(_json_stat(json_path) or ()),
                     **{k: result[k] for k in ("status", "format", "pages", "references", "assignments",
-                                              "errors", "warnings", "text_bytes")},
+                                              "directive_lines", "unassigned_lines", "errors", "warnings",
+                                              "text_bytes")},
                 }
             else:  # failed: no output, and no stale output from an older version either
                 json_path.unlink(missing_ok=True)
@@ -1006,6 +1012,7 @@ def _record(job: Job, action: str, r: dict[str, Any]) -> dict[str, Any]:
         "action": action, "status": r["status"],
         "output": f"{job.id}.json" if r["status"] != "failed" else None,
         "pages": r.get("pages", 0), "references": r.get("references", 0), "assignments": r.get("assignments", 0),
+        "directive_lines": r.get("directive_lines", 0), "unassigned_lines": r.get("unassigned_lines", 0),
         "text_bytes": r.get("text_bytes", 0), "warnings": r.get("warnings", 0), "errors": r.get("errors", []),
     }
     if r["status"] == "failed" and rec["errors"]:
@@ -1035,6 +1042,8 @@ def _summary(records: dict[str, dict], processed: int, parse_seconds: float, sec
         "pages": sum(r["pages"] for r in recs),
         "references": sum(r["references"] for r in recs),
         "assignments": sum(r["assignments"] for r in recs),
+        "directive_lines": sum(r.get("directive_lines", 0) for r in recs),
+        "unassigned_lines": sum(r.get("unassigned_lines", 0) for r in recs),
         "errors": sum(len(r["errors"]) for r in recs),
         "seconds": round(seconds, 3),
         "parse_seconds": round(parse_seconds, 3),
@@ -1070,6 +1079,13 @@ def print_summary(report: dict[str, Any], out=None) -> None:
                                            f"{s['megabytes_per_second']:.2f} MB/s of text"
                                            if s["documents_per_second"] else ""),
     ]
+    if s.get("directive_lines"):
+        lines.append(f"  coverage: {s['unassigned_lines']} of {s['directive_lines']} directive-looking lines "
+                     "gave no assignment (each document's JSON lists them under coverage.unassigned)")
+        most = sorted((r for r in report["documents"] if r.get("unassigned_lines")),
+                      key=lambda r: -r["unassigned_lines"])[:5]
+        for r in most:
+            lines.append(f"    {r['unassigned_lines']:>4} of {r['directive_lines']:>4}  {r['file']}")
     for r in report["documents"]:
         if r["errors"]:
             for e in r["errors"]:
