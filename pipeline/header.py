@@ -301,6 +301,11 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
         return f"Văn phòng {body or 'UBND'}{where}", province
     if body and province:
         return body + where, province
+    commune = _pattern("commune_block").search(key)
+    if commune:
+        name = " ".join(w[:1].upper() + w[1:].lower() for w in block[commune.start("name"):commune.end("name")].split())
+        abbreviation = conf["body_abbreviations"].get(" ".join(commune.group("body").split()))
+        return f"{abbreviation} {' '.join(commune.group('unit').split())} {name}", province
     return (block if block else None), province
 
 

@@ -425,3 +425,16 @@ def test_ocr_figures_and_tone_marks_in_the_header(number_line, type_line, number
     assert (m.number, m.doc_type, m.date) == (number, doc_type, "2026-01-29")
     assert m.title == "Ban hành Quy định một số nội dung về quản lý đầu tư"
     assert m.symbol in ("QĐ-UBND", "KH-UBND")
+
+
+# written after the provincial headers (communes issue their own documents since 2025): the
+# committee of a commune, a ward; the province comes from the place line.
+@pytest.mark.parametrize("block, issuer", [
+    ("ỦY BAN NHÂN DÂN\nXÃ BẢO YÊN", "UBND xã Bảo Yên"),
+    ("UBND PHƯỜNG CAM ĐƯỜNG", "UBND phường Cam Đường"),
+])
+def test_commune_issuer(block, issuer):
+    text = (block + "\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 25/KH-UBND\n"
+            "Lào Cai, ngày 05 tháng 3 năm 2026\nKẾ HOẠCH\nTriển khai thực hiện\nI. MỤC ĐÍCH\n")
+    m = header_of(text).metadata
+    assert (m.issuer, m.province) == (issuer, "Lào Cai")
