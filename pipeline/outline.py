@@ -36,6 +36,7 @@ _BULLETS = {"dash", "dot", "star", "plus"}
 # Parts and chapters group the top-level sections: level 0, ids "part-I", "chapter-II"; the
 # sections inside keep the paths they would have without them (Roman "I", article "3").
 _GROUPS = {"part", "chapter", "attachment"}
+_GROUP_RANK = {"attachment": 0, "part": 1, "chapter": 2}
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,12 @@ def extract_outline(doc: Document) -> None:
                 open_types.pop()
         prefix_of = [i for i, o in enumerate(stack[:len(open_types)]) if marker == "decimal" and o.marker in ("decimal", "arabic")
                      and number and o.section.number and number.startswith(o.section.number + ".")]
-        if prefix_of:
+        if marker in _GROUPS:
+            # a part or chapter closes every section but the groups above it (attachment >
+            # part > chapter): "I. … / PHẦN II" starts a part at the top, not inside I.
+            above = [i for i, o in enumerate(stack) if o.marker in _GROUPS and _GROUP_RANK[o.marker] < _GROUP_RANK[marker]]
+            depth = above[-1] + 1 if above else 0
+        elif prefix_of:
             # "2.1.1." inside "2.1." (and "2.1." inside "2."): the number says whose child it is
             depth = prefix_of[-1] + 1
         elif marker in open_types:

@@ -305,3 +305,12 @@ def test_lettered_lines_stay_items_through_normalize(a, b):
     doc = _outline(text, "ke_hoach")
     assert [(s.id, s.parent) for s in doc.sections] == [("V", None), ("V.3", "V"), ("V.3.a", "V.3"), ("V.3.b", "V.3")]
     assert doc.sections[-1].heading == "Phối hợp với Sở Nội vụ kiểm tra việc chấp hành pháp luật."
+
+
+def test_a_part_after_sections_starts_at_the_top():
+    doc = _outline("I. MỞ ĐẦU\n1. Sự cần thiết\nPHẦN II. KẾT QUẢ THỰC HIỆN\nI. Công tác chỉ đạo\nChương I. QUY ĐỊNH CHUNG\n"
+                   "Điều 1. Phạm vi\nChương II. TỔ CHỨC THỰC HIỆN\nĐiều 2. Trách nhiệm\nPHẦN III\nII. Kiến nghị", "bao_cao")
+    assert [(s.id, s.parent, s.level) for s in doc.sections] == [
+        ("I", None, 1), ("I.1", "I", 2), ("part-II", None, 0), ("I~2", "part-II", 1),
+        ("chapter-I", "part-II", 0), ("1", "chapter-I", 1), ("chapter-II", "part-II", 0), ("2", "chapter-II", 1),
+        ("part-III", None, 0), ("II", "part-III", 1)]
