@@ -282,6 +282,10 @@ def extract_outline(doc: Document) -> None:
             # part > chapter): "I. … / PHẦN II" starts a part at the top, not inside I.
             above = [i for i, o in enumerate(stack) if o.marker in _GROUPS and _GROUP_RANK[o.marker] < _GROUP_RANK[marker]]
             depth = above[-1] + 1 if above else 0
+        elif marker == "article" and "article" not in open_types:
+            # an article sits right under its chapter (or at the top), never inside an item
+            groups = [i for i, o in enumerate(stack) if o.marker in _GROUPS]
+            depth = groups[-1] + 1 if groups else 0
         elif prefix_of:
             # "2.1.1." inside "2.1." (and "2.1." inside "2."): the number says whose child it is
             depth = prefix_of[-1] + 1

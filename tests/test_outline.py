@@ -314,3 +314,11 @@ def test_a_part_after_sections_starts_at_the_top():
         ("I", None, 1), ("I.1", "I", 2), ("part-II", None, 0), ("I~2", "part-II", 1),
         ("chapter-I", "part-II", 0), ("1", "chapter-I", 1), ("chapter-II", "part-II", 0), ("2", "chapter-II", 1),
         ("part-III", None, 0), ("II", "part-III", 1)]
+
+
+def test_an_article_never_nests_inside_an_item():
+    # a decision whose preamble numbers its grounds, then its articles; written variant of QĐ 1050
+    doc = _outline("1. Căn cứ Luật Tổ chức chính quyền địa phương;\nĐiều 1. Thành lập Đoàn kiểm tra\n1. Ông Hoàng Văn Thuân\n"
+                   "a) Trưởng đoàn\nĐiều 2. Tổ chức thực hiện\n", "quyet_dinh")
+    assert [(s.id, s.parent) for s in doc.sections] == [
+        ("1", None), ("1~2", None), ("1~2.1", "1~2"), ("1~2.1.a", "1~2.1"), ("2", None)]
