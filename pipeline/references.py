@@ -1002,6 +1002,13 @@ def extract_references(doc: Document) -> None:
         if len(named) == 1:
             named[0].hits.extend(refs.pop(canon).hits)
 
+    # A symbol cut short ("QĐ số 768/QĐ- (hồ sơ …") where the document also cites the whole
+    # of it ("768/QĐ-TTg"): one document.
+    for canon in list(refs):
+        longer = [c for c in refs if c != canon and (c.startswith(canon + "-") or c.startswith(canon + "/"))]
+        if len(longer) == 1 and canon in refs:
+            refs[longer[0]].hits.extend(refs.pop(canon).hits)
+
     out = []
     for ref in refs.values():
         ref.hits.sort(key=lambda x: x.start)

@@ -549,3 +549,11 @@ def test_an_unlisted_law_name_holds_no_other_document():
     assert list(got) == ["195/2013/NĐ-CP"]
     assert list(refs_of("Căn cứ Luật Khoa học và Đổi mới sáng tạo năm 2025;")) == [
         "Luật Khoa học và Đổi mới sáng tạo 2025"]
+
+
+def test_a_symbol_cut_short_joins_the_whole_one_cited_elsewhere():
+    got = refs_of("Quyết định số 768/QĐ-TTg ngày 15/4/2025 phê duyệt quy hoạch; theo QĐ số 768/QĐ- (hồ sơ đề xuất)")
+    assert list(got) == ["768/QĐ-TTg"] and len(got["768/QĐ-TTg"].mentions) == 2
+    # Two longer candidates: nothing is guessed.
+    got = refs_of("Quyết định số 5/QĐ-UBND ngày 01/3/2025, Quyết định số 5/QĐ-SCT ngày 02/3/2025 và QĐ số 5/QĐ- khác")
+    assert set(got) == {"5/QĐ-UBND", "5/QĐ-SCT", "5/QĐ"}
