@@ -6,20 +6,33 @@ What counts as a reference (rules/references.yaml, rules/laws.yaml):
 - a named law ("Luật An toàn, vệ sinh lao động ngày 25/6/2015", "Luật Xây dựng"), found
   through the table of laws, or any "Luật <Name>" with its year or number;
 - a type word with a footnote marker ("Kế hoạch¹") whose footnote names the document
-  ("¹ Số 417-KH/TU ngày 20/01/2025.").
+  ("¹ Số 417-KH/TU ngày 20/01/2025."); every other document a footnote lists is a
+  reference too;
+- an amending law ("Luật sửa đổi, bổ sung một số điều của Luật …"), a law by its number
+  ("Luật số 118/2025/QH15") or abbreviation ("Luật BVMT 2020");
+- "số" and a number with a symbol, typed by a type word a few words before it ("Giấy phép
+  dịch vụ nổ mìn số 333/GP-ATMT"), by the list it continues ("…; số 1316/TTg-KTN") or by
+  its code; a type code used as the type word ("QĐ số 1955/QĐ-UBND", "NQ 233/NQ-CP");
+- a standard ("QCVN 01:2019/BCT") and an agreement known by name ("Hiệp định về …").
+Symbols may carry dots, "&", a glued or title-case last code, a year, or lose their slash
+("501/TTr-NV.IV", "66.4/2025/NQ-CP", "UBND-KT&XD", "1626/QĐTTg", "1050 QĐ-UBND").
 A type word with no number ("Kế hoạch này", "Chương trình ATVSLĐ giai đoạn 2021-2025") is
 never a reference.
 
 Every finding is a *mention*; mentions of one document (full, short "Nghị quyết số
 209/NQ-CP", alias "(viết tắt Kế hoạch số 03-KH/TU)", footnote) merge into one `Reference`
-keyed by its canonical id. A mention with a number but no symbol ("Chỉ thị 11") joins the
-reference of that type and number, and stands alone only after "số" ("Đề án số 08").
+keyed by its canonical id. A mention with a number but no symbol ("Chỉ thị 11",
+"Quyết định số 1626") joins the reference of that type and number, and stands alone only
+after "số" ("Đề án số 08"); a symbol cut short ("768/QĐ-") joins the one whole id that
+extends it. Dates are read after the number and issuer, or from the sentence: "Ngày
+18/12/2025, Cục … có Văn bản số …", "… đã được ban hành ngày …", "(ban hành kèm theo … ngày …)".
 
 Relation: `implements` for the documents named at the head of the title or of an opening
 paragraph that starts with "Thực hiện / Triển khai thực hiện" (and those listed
 with them: "... của Chính phủ và Kế hoạch số 417-KH/TU", "...; Nghị định số ..."), never
 for documents named inside another one's title ("... về thực hiện Chỉ thị số 31-CT/TW");
-`reports_on` for the head of a báo cáo's title; `cites` for everything else.
+`reports_on` for the head of a báo cáo's title; `cites` for everything else, "Căn cứ"
+grounds included (they do not end the opening: a "Thực hiện" paragraph after them counts).
 
 All matching runs over `textkeys.search_key(doc.text)` (same length as the text), so
 offsets are valid in the text, and case, tone marks and OCR slips such as "Kể hoạch" or
