@@ -296,6 +296,9 @@ _SKIP_RESULT_HEADING = re.compile(
     r"^[IVXLC]+\s*[.)]\s*(?:kiến nghị|đề xuất|đề nghị|phương hướng|nhiệm vụ)", re.M | re.I)
 
 
+_FOOTNOTE_LINE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+[ \t].*$", re.M)
+
+
 def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
     """The report's body without its header, proposals, next-period tasks and sign-off."""
     body_end = re.search(r"^nơi nhận\s*:", key, re.M)
@@ -317,6 +320,8 @@ def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
         pos = max(pos, e)
     if pos < end:
         regions.append((pos, end))
+    # Footnotes printed after the sign-off belong to the body ("⁸ … phản ánh của 03 công dân").
+    regions += [(m.start(), m.end()) for m in _FOOTNOTE_LINE.finditer(doc.text, end)]
     # (a region of blank text after the last skipped section would reach back to its last line)
     return [(s, e) for s, e in regions if s < e and doc.text[s:e].strip()]
 
@@ -496,7 +501,10 @@ def _noun_unit(text: str, key: str, s: int, limit: int) -> str:
     comma = text.find(",", s, e)
     if comma >= 0:
         e = comma
-    return " ".join(text[s:e].split()[:3])
+    words = text[s:e].split()[:3]
+    if "và" in words:  # "03 công dân và 21 hộ dân"
+        words = words[:words.index("và")]
+    return " ".join(words)
 
 
 # ---------------------------------------------------------------- results

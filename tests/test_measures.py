@@ -565,3 +565,12 @@ def test_a_report_sets_targets_and_a_plan_recounts_results():
     doc = _run(plan, doc_type="ke_hoach", outline=True)
     assert [(r.value, r.unit) for r in doc.results] == [(120, "cơ sở")]
     assert [(t.direction, t.value) for t in doc.targets] == [("decrease", 4)]
+
+
+def test_footnotes_after_the_sign_off_report_results_too():
+    text = ("BÁO CÁO\nKết quả năm 2025\nI. KẾT QUẢ\n- Đã kiểm tra các phản ánh⁸.\nII. KIẾN NGHỊ\n- Đề nghị.\n"
+            "Nơi nhận:\n- Như trên;\n¹ Kết luận số 02/KL-TT ngày 10/02/2025.\n"
+            "⁸ Đã phối hợp kiểm tra theo nội dung phản ánh của 03 công dân và 21 hộ dân đối với Công ty.\n")
+    doc = _run(text, doc_type="bao_cao", outline=True)
+    assert [(r.value, r.unit) for r in doc.results] == [(3, "công dân"), (21, "hộ")]
+    _spans_are_verbatim(doc.results)
