@@ -402,7 +402,8 @@ def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
             break
         if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c) and \
                 search_key(c) not in _NOT_CODES:
-            out += seps[i - 1] + R.code_casing.get(search_key(c).upper(), c)  # "Ttg" is TTg
+            f = search_key(c).upper()  # "Ttg" is TTg, "Ubnd" is UBND
+            out += seps[i - 1] + R.code_casing.get(f, f if f in R.issuer_codes else c)
             break
         if not ok and (two := _glued_codes(c, R)):
             a, b = two

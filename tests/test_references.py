@@ -477,6 +477,8 @@ def test_wild_variants_fold_into_one_reference():
     # A title-case slip of a known code is that code; a law cited by number and by name is one law.
     got = refs_of("Quyết định số 1086/QĐ-TTg ngày 18/9/2023; đã được phê duyệt tại Quyết định số 1086/QĐ-Ttg.")
     assert list(got) == ["1086/QĐ-TTg"] and len(got["1086/QĐ-TTg"].mentions) == 2
+    got = refs_of("Kế hoạch số 12/KH-UBND ngày 2/3/2025 và Kế hoạch số 12/KH-Ubnd.")
+    assert list(got) == ["12/KH-UBND"]
     got = refs_of("khoản 12 Luật Giáo dục số 43/2019/QH14, khoản 31 Điều 1 Luật số 43/2019/QH14")
     assert list(got) == ["Luật Giáo dục 2019"]
     got = refs_of("Luật sửa đổi, bổ sung một số điều của 15 Luật trong lĩnh vực nông nghiệp và môi trường và Điều 48 "
