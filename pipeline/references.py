@@ -89,6 +89,7 @@ class _Rules:
     trigger: re.Pattern
     title_trigger: re.Pattern
     grounds: re.Pattern
+    title_issues: re.Pattern
     coordination: re.Pattern
     alias: re.Pattern
     report_line: re.Pattern
@@ -194,6 +195,7 @@ def _rules() -> _Rules:
         trigger=re.compile(r["implement_triggers"]["pattern"]),
         title_trigger=re.compile(r["title_trigger"]["pattern"]),
         grounds=re.compile(r["preamble_grounds"]["pattern"]),
+        title_issues=re.compile(r["title_issues_plan"]["pattern"]),
         coordination=re.compile(r["coordination"]["pattern"]),
         alias=re.compile(r["alias"]["pattern"]),
         report_line=re.compile(r["report_doc_line"]["pattern"]),
@@ -869,7 +871,7 @@ def _preamble_roles(doc: Document, k: str, hits: list[_Hit], R: _Rules) -> None:
             line = k[a:b]
         role = None
         head = a
-        tm = R.trigger.match(line)
+        tm = R.trigger.match(line) or (R.title_issues.match(line) if is_title else None)
         if is_title and is_report:
             role = "reports_on"
         elif tm:

@@ -41,7 +41,7 @@ def _examples():
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
-    for name in ("issued_with", "preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
+    for name in ("title_issues_plan", "issued_with", "preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
                  "sentence_issued_on"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     for e in R["described_types"]:
@@ -559,3 +559,17 @@ def test_a_symbol_cut_short_joins_the_whole_one_cited_elsewhere():
     # Two longer candidates: nothing is guessed.
     got = refs_of("Quyết định số 5/QĐ-UBND ngày 01/3/2025, Quyết định số 5/QĐ-SCT ngày 02/3/2025 và QĐ số 5/QĐ- khác")
     assert set(got) == {"5/QĐ-UBND", "5/QĐ-SCT", "5/QĐ"}
+
+
+def test_a_title_that_issues_the_plan_carrying_a_document_out_implements_it():
+    text = ("QUYẾT ĐỊNH\nVề việc ban hành Kế hoạch thực hiện Nghị quyết số 12-NQ/TU ngày 05/01/2026 của Tỉnh ủy\n"
+            "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH\nCăn cứ Luật Tổ chức chính quyền địa phương ngày 16/6/2025;\n"
+            "QUYẾT ĐỊNH:\nĐiều 1. Ban hành kèm theo Quyết định này Kế hoạch thực hiện Nghị quyết số 12-NQ/TU.")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"12-NQ/TU": "implements", "Luật Tổ chức chính quyền địa phương 2025": "cites"}
+    # Variant: a plan's title; and a body paragraph saying the same is no trigger.
+    text = ("KẾ HOẠCH\nHành động thực hiện Kết luận số 123-KL/TW ngày 24/01/2025 của Bộ Chính trị\n"
+            "Năm 2025, UBND tỉnh đã ban hành Kế hoạch thực hiện Chỉ thị số 31-CT/TW ngày 19/3/2024 của Ban Bí thư "
+            "và nhiều văn bản chỉ đạo khác trên địa bàn.\nI. MỤC ĐÍCH")
+    got = {c: r.relation for c, r in refs_of(text).items()}
+    assert got == {"123-KL/TW": "implements", "31-CT/TW": "cites"}
