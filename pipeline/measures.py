@@ -82,6 +82,7 @@ class _Rules:
     past_marker: re.Pattern[str]
     clause_opening_gap: re.Pattern[str]
     task_verbs: re.Pattern[str]
+    request_words: re.Pattern[str]
     issued_every: re.Pattern[str]
     completion_before: re.Pattern[str]
     time_label_before: re.Pattern[str]
@@ -160,6 +161,7 @@ def _rules() -> _Rules:
         past_marker=re.compile(_kp(d["past_marker"]["pattern"])),
         clause_opening_gap=re.compile(_kp(d["clause_opening_gap"]["pattern"])),
         task_verbs=re.compile(_kp(d["task_verbs"]["pattern"])),
+        request_words=re.compile(_kp(d["request_words"]["pattern"])),
         issued_every=re.compile(_kp(d["issued_every"]["pattern"])),
         completion_before=re.compile(_kp(d["completion_before"]["pattern"])),
         time_label_before=re.compile(_kp(d["time_label_before"]["pattern"])),
@@ -826,6 +828,9 @@ def _clause_around(key: str, s: int, e: int) -> tuple[int, int]:
     return left + 1, min(right_candidates) if right_candidates else len(key)
 
 
+_DA = re.compile(r"(?<!\w)đã(?!\w)")
+
+
 def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]:
     """Whether a time expression sets a deadline in its clause key[cs:…], and where its
     deadline text starts (a completion verb just before "trong năm 2026" is part of it)."""
@@ -854,6 +859,14 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
             return True, s  # "xây dựng kế hoạch thanh tra hàng năm", "báo cáo hằng quý"
         return False, s
     if x.bound == "before":
+        # "… đã được đưa vào hoạt động trước ngày 15/4/2025": a condition on a past state, not a
+        # deadline; unless a request follows the past act ("đã có Văn bản đề nghị Cục Đăng kiểm
+        # ban hành hướng dẫn trước ngày 05/02/2026").
+        past = None
+        for past in _DA.finditer(key, cs, s):
+            pass
+        if past is not None and not R.request_words.search(key, past.end(), s):
+            return False, s
         return True, s
     if x.bound == "within":
         trigger = key[s:x.end].split(" ")[0]

@@ -311,6 +311,9 @@ def test_full_date_once_with_who_from_the_numbered_item():
     "Mỗi năm, lượng mưa trung bình trên địa bàn đạt 1.800 mm.",
     "Lũ quét xảy ra trung bình 5 lần/năm tại các xã vùng cao.",
     "Phấn đấu hoàn thành các mục tiêu, góp phần đạt chỉ số tăng bình quân 12%/năm trong giai đoạn 2026-2030.",
+    # a condition on a past state
+    "Nhà xưởng, kho chứa hóa chất nguy hiểm đã được đưa vào hoạt động trước ngày 15 tháng 4 năm 2025.",
+    "Dự án đã đi vào vận hành trước ngày 01/7/2025 thì áp dụng quy định cũ.",
     "Thời gian huấn luyện: Tối thiểu 16 giờ đối với người quản lý.",
 ])
 def test_not_deadlines(text):
