@@ -52,6 +52,12 @@ def _markers() -> tuple[_Marker, ...]:
     return tuple(_Marker(m["type"], m["marker"], re.compile(m["pattern"])) for m in load("sections")["markers"])
 
 
+@lru_cache(maxsize=1)
+def _any_marker() -> re.Pattern[str]:
+    """All markers in one pattern: most lines open none, and are passed over in one match."""
+    return re.compile("|".join(f"(?:{m['pattern']})" for m in load("sections")["markers"]))
+
+
 @dataclass
 class _Open:
     marker: str  # the marker type
@@ -177,6 +183,8 @@ def _top_level_kind(doc: Document, heading: str, section: Section, enclosing: st
 
 def _match_marker(line: str) -> tuple[_Marker, str | None, int] | None:
     """(marker, number, length of the marker) for a line that opens a section."""
+    if not _any_marker().match(line):
+        return None
     for mk in _markers():
         m = mk.pattern.match(line)
         if m:
@@ -199,8 +207,10 @@ def _attachment_rules() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def _attachment_type(line: str) -> str | None:
     """The doc type of an attached document whose heading this line is ("KẾ HOẠCH"), else None."""
+    if not line.isupper():  # cheap test first: most lines after the signature are not headings
+        return None
     text = _LEADING_NOISE.sub("", line).strip()
-    if not text or not text.isupper():
+    if not text:
         return None
     pattern, names = _attachment_rules()
     key = " ".join(search_key(text).split())
