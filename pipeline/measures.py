@@ -83,6 +83,7 @@ class _Rules:
     clause_opening_gap: re.Pattern[str]
     task_verbs: re.Pattern[str]
     request_words: re.Pattern[str]
+    every_from: re.Pattern[str]
     issued_every: re.Pattern[str]
     completion_before: re.Pattern[str]
     time_label_before: re.Pattern[str]
@@ -162,6 +163,7 @@ def _rules() -> _Rules:
         clause_opening_gap=re.compile(_kp(d["clause_opening_gap"]["pattern"])),
         task_verbs=re.compile(_kp(d["task_verbs"]["pattern"])),
         request_words=re.compile(_kp(d["request_words"]["pattern"])),
+        every_from=re.compile(_kp(d["every_from"]["pattern"])),
         issued_every=re.compile(_kp(d["issued_every"]["pattern"])),
         completion_before=re.compile(_kp(d["completion_before"]["pattern"])),
         time_label_before=re.compile(_kp(d["time_label_before"]["pattern"])),
@@ -857,6 +859,8 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
             return bool(R.task_verbs.search(key, x.end, ce)), s
         if R.issued_every.search(before):
             return True, s  # "xây dựng kế hoạch thanh tra hàng năm", "báo cáo hằng quý"
+        if R.every_from.match(key, x.end):
+            return True, s  # "giao ban hằng tháng, bắt đầu từ tháng 01/2026": the recurrence is the frame
         return False, s
     if x.bound == "before":
         # "… đã được đưa vào hoạt động trước ngày 15/4/2025": a condition on a past state, not a

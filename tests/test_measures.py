@@ -404,6 +404,10 @@ def test_a_deadline_stated_in_a_recounted_request_is_still_listed():
     ("3. Thời hạn kiểm tra: Kể từ ngày công bố Quyết định này. Thời hạn kiểm tra không quá 10 ngày làm việc.",
      [("không quá 10 ngày làm việc", None, None)]),
     ("- Định kỳ kiểm tra an toàn kho 01 lần/tháng.", [("01 lần/tháng", None, "monthly")]),
+    # a recurrence with its start: the recurrence is the deadline, the start is not
+    ("- Duy trì chế độ giao ban trực tuyến hằng tháng, bắt đầu từ tháng 01/2026.", [("hằng tháng", None, "monthly")]),
+    ("- Các xã cập nhật dữ liệu lên hệ thống mỗi quý, kể từ quý II/2026.", [("mỗi quý", None, "quarterly")]),
+    ("- Duy trì chế độ giao ban trực tuyến bắt đầu từ tháng 01/2026.", []),
     ("6. Báo cáo kết quả kiểm tra cho Giám đốc Sở sau khi kết thúc đợt kiểm tra.",
      [("sau khi kết thúc đợt kiểm tra", None, None)]),
     # a time after a "Thời gian …:" label
