@@ -11,6 +11,12 @@ Public API (used by the deadline list of pipeline/measures.py and by pipeline/as
         ("Thường xuyên") or a recurrence; None for an empty cell.
     recurrence_of(words) -> str | None
         Canonical recurrence of period words ("hằng năm" → "yearly", "6 tháng" → "half_yearly").
+    is_time_column(header) -> bool
+        Whether a table header cell names the time column ("Thời gian thực hiện", "Tiến độ").
+
+Which expressions set a deadline is decided by `pipeline.measures.find_deadlines(text,
+offset=0, key=None) -> list[DeadlineHit]` (start, end, text, date, recurrence, relative),
+which `Document.deadline_hits()` runs once per document for both stages.
 
 A TimeExpression carries its span (start, end), verbatim text and:
 - kind: "date" (a day, possibly with a clock time), "period" (month, quarter, half, year,
@@ -24,10 +30,13 @@ A TimeExpression carries its span (start, end), verbatim text and:
 - bound: before | within | from | until | None — the word in front of it
   ("trước ngày 15/12" → before; "xong trong Quý II/2026" → within; "từ tháng 01/2026" → from);
 - duration: ISO 8601 duration of a relative limit ("P10D", "PT24H"), `working_days` when it
-  counts working days, and `anchor` the event it counts from ("trước khi sử dụng").
+  counts working days, and `anchor` the event it counts from ("trước khi sử dụng");
+- form: the rules/timex.yaml form that matched (day, month, quarter, every, periodic, …).
 
-Everything is data in rules/timex.yaml, joined into one regex compiled once per process; a
-text is read in one pass over its match key (same length as the text, so offsets agree).
+Everything is data in rules/timex.yaml, joined into one regex compiled once per process. A
+text is read in one pass over its match key (same length as the text, so offsets agree): the
+regex is only tried at the word starts just before each digit or trigger word (~1.4 ms for a
+document of 13,000 characters).
 """
 from __future__ import annotations
 
@@ -38,7 +47,7 @@ from functools import lru_cache
 from .rules import load
 from .textkeys import match_key
 
-__all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of"]
+__all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of", "is_time_column"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,6 @@ class _Rules:
     recurrence: tuple[tuple[str, re.Pattern[str]], ...]
     continuous: re.Pattern[str]
     time_column: re.Pattern[str]
-    time_label: re.Pattern[str]
     trigger_words: tuple[str, ...]
     lead: int  # how far before its trigger an expression may start
 
@@ -105,7 +113,6 @@ def _rules() -> _Rules:
         recurrence=tuple((k, re.compile(_kp(p))) for k, p in r["recurrence"].items()),
         continuous=re.compile(_kp(r["continuous"]["pattern"])),
         time_column=re.compile(_kp(r["time_column"]["pattern"])),
-        time_label=re.compile(_kp(r["time_label"]["pattern"])),
         trigger_words=tuple(match_key(w) for w in r["trigger"]["words"]),
         lead=int(r["trigger"]["lead_chars"]),
     )
@@ -315,9 +322,3 @@ def is_time_column(header: str) -> bool:
     """Whether a table header cell names the time column ("Thời gian thực hiện", "Tiến độ")."""
     k = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", match_key(header))).strip()
     return bool(_rules().time_column.match(k))
-
-
-def time_label_end(key: str, start: int, end: int) -> int | None:
-    """End of a "Thời gian …:" label that opens key[start:end], else None."""
-    m = _rules().time_label.match(key, start, end)
-    return m.end() if m else None
