@@ -134,9 +134,10 @@ def gazetteer() -> _Gazetteer:
     known_re = re.compile(
         r"(?<!\w)(?:" + "|".join(_form_regex(f, province_alt) for f in ordered) + r")(?!\w)"
     )
+    numbered = data["numbered_suffix"]["pattern"]
     suffix_re = re.compile(
-        r"(?:\s+(?:" + _alternation(data["name_suffixes"]) + r")(?:\s+" + province_alt + r")?"
-        r"|\s+" + province_alt + r")(?!\w)"
+        r"(?:" + numbered + r")?(?:\s+(?:" + _alternation(data["name_suffixes"]) + r")(?:\s+" + province_alt
+        + r")?|\s+" + province_alt + r")(?!\w)|" + numbered
     )
     noun_class: dict[str, str] = {}
     for cls, nouns in data["group_nouns"].items():
