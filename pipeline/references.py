@@ -118,6 +118,7 @@ class _Rules:
     date_first: re.Pattern
     date_first_lead: re.Pattern
     issued_lead: re.Pattern
+    date_first_verb: re.Pattern
     issued_with: re.Pattern
     standard: re.Pattern
     named_doc: re.Pattern
@@ -226,6 +227,7 @@ def _rules() -> _Rules:
         date_first=re.compile(r["sentence_date_first"]["pattern"]),
         date_first_lead=re.compile(r["date_first_lead"]["pattern"]),
         issued_lead=re.compile(r["issued_lead"]["pattern"]),
+        date_first_verb=re.compile(r["date_first_verb"]["pattern"]),
         issued_with=re.compile(r["issued_with"]["pattern"]),
         standard=re.compile(r["standard"]["pattern"]),
         named_doc=re.compile(r["named_document"]["pattern"]),
@@ -1061,6 +1063,7 @@ def _sentence_dates(k: str, hits: list[_Hit], R: _Rules) -> None:
         b = end.start() if end else len(k)
         h = first_hit(m.end(), b)
         if h is not None and h.date is None and h.marker is None and \
+                R.date_first_verb.search(k, m.end(), h.start) and \
                 not any(rx.search(k, m.end(), h.start) for rx in R.dates):
             h.date = _date_of(m)
     for n, h2 in enumerate(hits):

@@ -41,7 +41,7 @@ def _examples():
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     yield "unlisted_law", LAWS["unlisted_law"]["pattern"], LAWS["unlisted_law"]["examples"], 0
-    for name in ("title_issues_plan", "issued_with", "preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
+    for name in ("date_first_verb", "title_issues_plan", "issued_with", "preamble_grounds", "bare_number", "list_continuation", "standard", "named_document", "sentence_date_first",
                  "sentence_issued_on"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
     for e in R["described_types"]:
@@ -468,9 +468,12 @@ def test_dates_that_open_a_sentence_or_follow_ban_hanh_or_name_a_month():
     got = refs_of("Công ty cổ phần Đông Dương tại Văn bản số 02/GĐN-ĐD tháng 4 năm 2026; Công ty VPG tại Văn bản "
                   "số 11/CV-YVG tháng 12/2025.")
     assert {c: r.date for c, r in got.items()} == {"02/GĐN-ĐD": "2026-04", "11/CV-YVG": "2025-12"}
-    # A date in a sentence with no reference is nobody's.
+    # A date in a sentence with no reference is nobody's; a meeting that day about a document
+    # does not date it.
     got = refs_of("Ngày 18/12/2025, Sở tổ chức hội nghị. Văn bản số 12/SCT-KT nêu rõ yêu cầu.")
     assert got["12/SCT-KT"].date is None
+    got = refs_of("Ngày 15/3/2026, Sở tổ chức hội nghị triển khai Quyết định số 5/QĐ-UBND cho các đơn vị.")
+    assert got["5/QĐ-UBND"].date is None
 
 
 def test_wild_variants_fold_into_one_reference():
