@@ -697,6 +697,8 @@ def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: in
             compared_to = year.group(0) if year else ref
             q.end = max(q.end, change.end())
             pos = max(pos, change.end())
+        if parse_number(q.num) == 0:
+            continue  # "Km27+000", "0 vụ": nothing reported
         indicator, ctx_s = _result_indicator(doc, key, q, prev, seg, unit_key,
                                              label if prev is None else None)
         span_s, span_e = _strip(text, min(ctx_s, q.start), q.end)
