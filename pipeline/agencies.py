@@ -512,7 +512,7 @@ def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False
 
 # ----------------------------------------------------------------------------- lists
 
-_SEP = re.compile(r"\s*(?:[,;]\s*(?:và\s+|cùng\s+)?|\s+và\s+|\s+cùng\s+|/\s*)")
+_SEP = re.compile(r"\s*(?:[,;]\s*(?:và\s+|cùng\s+|hoặc\s+)?|\s+và\s+|\s+cùng\s+|\s+hoặc\s+|/\s*)")
 _COLON_LIST = re.compile(r"\s*:\s*")
 
 

@@ -519,7 +519,7 @@ class _Reader:
         q = lend
         while q < limit and text[q] in " \t":
             q += 1
-        if heading and text[q] == "(":
+        if heading and q < limit and text[q] == "(":
             close = text.find(")", q, limit)
             tail = text[close + 1:limit].strip(" ;,.") if close > 0 else None
             if tail == "":  # "- Sở Xây dựng (đối với tài sản kết cấu hạ tầng đô thị);": a name
@@ -870,8 +870,7 @@ class _Reader:
             for m in self.r.owner_label.finditer(key, child.start, child.end):
                 stop = key.find(";", m.end(), child.end)
                 agencies, _ = parse_agency_list(text, m.end(), child.end if stop < 0 else stop, key)
-                verb = m.group(1)
-                role = "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
+                role = _label_role(m)
                 found.setdefault(role, []).extend(agencies)
         if not found:
             return False
@@ -900,6 +899,12 @@ class _Reader:
 
 
 _CLAIMED = _Owner([], False)  # free(): the node and its children are read already
+
+
+def _label_role(m: re.Match) -> str:
+    """The role an owner label gives: "… chủ trì:" lead, "… phối hợp:" support, else responsible."""
+    verb = m.group(1) or m.group(2)
+    return "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
 
 
 def _is_note(text: str, node: _Node) -> bool:
@@ -992,11 +997,15 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
             c = row[col[role]] if role in col and col[role] < len(row) else None
             return None if c == task else c
 
-        leads = _cell_agencies(b, cell(who_role))
-        supports = _cell_agencies(b, cell("support"))
+        labelled = _labelled_cell(b, cell(who_role))
+        if labelled is not None:
+            leads, supports = labelled["lead"], labelled["support"] + _cell_agencies(b, cell("support"))
+        else:
+            leads, supports = _cell_agencies(b, cell(who_role)), _cell_agencies(b, cell("support"))
         before = len(doc.assignments)
         b.add(leads, task[0], task[1], section, False,
-              role="lead" if who_role == "lead" else "responsible", partners=[a.raw for a in supports])
+              role="lead" if who_role == "lead" or labelled is not None else "responsible",
+              partners=[a.raw for a in supports])
         b.add(supports, task[0], task[1], section, False, role="support", partners=[a.raw for a in leads])
         dl = cell("deadline")
         h = _time_cell(doc, *dl) if dl else None
@@ -1047,6 +1056,8 @@ def _table_section(doc: Document, table: Table) -> str | None:
 
 
 def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMention]:
+    """The bodies a "who" cell names, one list per line. A line naming no body is an assignee as
+    written when it is a short proper name (a person in "Người thực hiện")."""
     if cell is None:
         return []
     out: list[AgencyMention] = []
@@ -1055,9 +1066,36 @@ def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMent
         found, _ = parse_agency_list(b.text, ps, pe, b.key)
         if found:
             out.extend(found)
-        elif pe > ps:
+        elif pe > ps and _PROPER_NAME.match(b.text[ps:pe].rstrip(" ;,.")):
             raw = b.text[ps:pe].rstrip(" ;,.")
             out.append(AgencyMention(raw, raw, ps, ps + len(raw), None, False, None))
+    return out
+
+
+# A person's or a body's proper name alone in a cell: up to six capitalised words.
+_PROPER_NAME = re.compile(r"^(?:[^\W\d_][\w.]*)(?:\s+[^\W\d_][\w.]*){0,5}$")
+
+
+def _labelled_cell(b: _Builder, cell: tuple[int, int] | None) -> dict[str, list[AgencyMention]] | None:
+    """A "who" cell that labels its owners ("Chủ trì: UBND xã A; Sở Công Thương hướng dẫn";
+    "Chủ trì: Công ty X (CĐT). Phối hợp: UBND xã B"): lead after "Chủ trì:", support after
+    "Phối hợp:" and for every other body the cell names. None when the cell has no label."""
+    if cell is None:
+        return None
+    r, key = rules(), b.key
+    labels = list(r.owner_label.finditer(key, cell[0], cell[1]))
+    if not labels:
+        return None
+    out: dict[str, list[AgencyMention]] = {"lead": [], "support": []}
+    for i, m in enumerate(labels):
+        end = labels[i + 1].start() if i + 1 < len(labels) else cell[1]
+        role = _label_role(m)
+        for mention in find_mentions(b.text[m.end():end]):
+            shifted = AgencyMention(mention.raw, mention.name, mention.start + m.end(), mention.end + m.end(),
+                                    mention.id, mention.known, mention.kind, mention.province,
+                                    mention.successor, mention.how)
+            first = not out["lead"] and role == "lead"
+            out["lead" if first else "support"].append(shifted)
     return out
 
 

@@ -233,3 +233,49 @@ def test_coverage_lists_a_directive_line_that_yielded_no_assignment():
 ])
 def test_table_columns_by_meaning(header, expected):
     assert table_columns(header) == expected
+
+
+def _table(rows: list[list[str]]):
+    """A document whose text holds the cells one per line, and the table's rows as cell spans."""
+    from pipeline.model import Document
+
+    lines = [cell for row in rows for cell in row]
+    doc = Document(id="t", source=SourceInfo("t", "t", "txt", "", 0), text="\n".join(lines) + "\n")
+    spans, pos = [], 0
+    for row in rows:
+        cells = []
+        for cell in row:
+            start = doc.text.index(cell, pos)
+            cells.append((start, start + len(cell)))
+            pos = start + len(cell)
+        spans.append(cells)
+    doc.assignments = []
+    return doc, spans
+
+
+def test_task_table_with_a_two_row_header_and_labelled_owner_cells():
+    # lao-cai báo cáo VP UBND (wild): "Chủ trì: UBND xã …; Sở Công Thương hướng dẫn …" in the
+    # responsibility cell; and a variant with a two-row header ("Phân công" over "Chủ trì | Phối hợp")
+    from pipeline.assignments import table_assignments
+
+    doc, rows = _table([["TT", "Giải pháp", "Trách nhiệm thực hiện"],
+                        ["1", "Hoàn thiện hồ sơ trình thành lập cụm công nghiệp.",
+                         "Chủ trì: UBND xã Đông Cuông; Sở Công Thương thẩm định, hướng dẫn."]])
+    assert table_assignments(doc, rows)
+    assert [(a.agency, a.role) for a in doc.assignments] == [("UBND xã Đông Cuông", "lead"),
+                                                             ("Sở Công Thương", "support")]
+    doc, rows = _table([["STT", "Nội dung", "Phân công", "Phân công"],
+                        ["", "", "Chủ trì", "Phối hợp"],
+                        ["1", "Rà soát quy hoạch khoáng sản.", "Sở Nông nghiệp và Môi trường", "Sở Xây dựng"]])
+    assert table_assignments(doc, rows)
+    assert [(a.agency, a.role, a.partners) for a in doc.assignments] == [
+        ("Sở Nông nghiệp và Môi trường", "lead", ["Sở Xây dựng"]),
+        ("Sở Xây dựng", "support", ["Sở Nông nghiệp và Môi trường"])]
+
+
+def test_a_data_table_is_no_task_table():
+    # lao-cai BC VLNCN 2025: a "Loại hình hoạt động | Số lượng" table names nobody
+    from pipeline.assignments import table_assignments
+
+    doc, rows = _table([["TT", "Nội dung", "Đơn vị thực hiện"], ["1", "Dịch vụ nổ mìn", "05"]])
+    assert not table_assignments(doc, rows) and doc.assignments == []
