@@ -449,6 +449,7 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
         return False
     return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
 _MAX_SUBJECT_WORDS = 16
+_BRACKET_NEXT = re.compile(r"[;,]\s*")  # where the next owner of a bracket may start
 _SUBJECT_REACH = 40  # characters from a clause opening to its subject's first name, at most
 _MAX_LEAD_IN_WORDS = 8
 _MAX_LABEL_WORDS = 6
@@ -830,8 +831,10 @@ class _Reader:
         return None
 
     def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
-        """Construction 5: "Xây dựng kế hoạch ... (Sở Tư pháp chủ trì, phối hợp với Sở Nội vụ)."."""
-        text, key = self.text, self.key
+        """Construction 5: owners in brackets after the task: "Xây dựng kế hoạch ... (Sở Tư pháp
+        chủ trì, phối hợp với Sở Nội vụ)", "(Giao Sở Y tế thực hiện)", and several owners with
+        their roles: "(Sở Tư pháp chủ trì; các sở, ngành phối hợp)"."""
+        text, key, r = self.text, self.key, self.r
         found = False
         p = start
         while True:
@@ -842,16 +845,32 @@ class _Reader:
             if c < 0:
                 return found
             q = o + 1
-            m = self.r.assign.match(key, q, c)
+            m = r.assign.match(key, q, c)
             if m:
                 q = m.end()
-            agencies, lend = parse_agency_list(text, q, c, key)
-            rest = key[lend:c].strip(" ,")
-            if agencies and (not rest or self.r.bracket_verb.match(rest)):
-                role = "lead" if self.r.lead.match(rest) else None
-                partners = partners_of(text[lend:c], key[lend:c])
-                self.b.add(agencies, p if p > start else start, o, sid, False, role=role,
-                           partners=partners)
+            owners: list[tuple[list[AgencyMention], str | None, int]] = []  # (agencies, role, verb start)
+            while q < c:
+                agencies, lend = parse_agency_list(text, q, c, key)
+                rest = key[lend:c].strip(" ,")
+                if not agencies or (rest and not r.bracket_verb.match(rest) and not r.support.match(rest)):
+                    break
+                verb = _skip_spaces(key, lend, c)
+                said = key[verb:c]
+                role = "lead" if r.lead.match(said) else "support" if r.support.match(said) else None
+                owners.append((agencies, role, verb))
+                nxt = _BRACKET_NEXT.search(key, verb, c)  # "…; các sở phối hợp", "…, Y phối hợp"
+                if nxt is None:
+                    break
+                q = nxt.end()
+            task_start = p if p > start else start
+            leads = [a for agencies, role, _ in owners if role != "support" for a in agencies]
+            for agencies, role, verb in owners:
+                if role == "support" and leads:
+                    self.b.add(agencies, task_start, o, sid, False, role="support", partners=[a.raw for a in leads])
+                else:
+                    partners = partners_of(text[verb:c], key[verb:c])
+                    partners += [a.raw for ag, rl, _ in owners if rl == "support" for a in ag if a.raw not in partners]
+                    self.b.add(agencies, task_start, o, sid, False, role=role, partners=partners)
                 found = True
             p = c + 1
 

@@ -279,3 +279,12 @@ def test_a_data_table_is_no_task_table():
 
     doc, rows = _table([["TT", "Nội dung", "Đơn vị thực hiện"], ["1", "Dịch vụ nổ mìn", "05"]])
     assert not table_assignments(doc, rows) and doc.assignments == []
+
+
+def test_several_owners_in_one_bracket():
+    # written variant of the bracket construction: each owner with its own role
+    doc = parse_text(PLAN + "II. NHIỆM VỤ, GIẢI PHÁP\n1. Hoàn thiện thể chế\n"
+                     "- Rà soát, sửa đổi các quy định về an toàn lao động (Sở Tư pháp chủ trì; các sở, ngành "
+                     "phối hợp).\n")
+    assert [(a.agency, a.role, a.partners) for a in doc.assignments] == [
+        ("Sở Tư pháp", "lead", ["các sở, ngành"]), ("các sở, ngành", "support", ["Sở Tư pháp"])]
