@@ -1022,8 +1022,14 @@ def extract_references(doc: Document) -> None:
 
     # A symbol cut short ("QĐ số 768/QĐ- (hồ sơ …") where the document also cites the whole
     # of it ("768/QĐ-TTg"): one document.
+    ordered = sorted(refs)
     for canon in list(refs):
-        longer = [c for c in refs if c != canon and (c.startswith(canon + "-") or c.startswith(canon + "/"))]
+        i = bisect.bisect_right(ordered, canon)  # ids that extend it sort right after it
+        longer = []
+        while i < len(ordered) and ordered[i].startswith(canon):
+            if ordered[i][len(canon)] in "-/" and ordered[i] in refs:
+                longer.append(ordered[i])
+            i += 1
         if len(longer) == 1 and canon in refs:
             refs[longer[0]].hits.extend(refs.pop(canon).hits)
 
