@@ -44,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wild", type=Path, metavar="DIR",
                    help="with --scale: also a folder of real files as a second corpus (e.g. ../shared/wild)")
     p.add_argument("--query-repeat", type=int, default=30, help="with --scale: runs per query (default 30)")
+    p.add_argument("--corpus-step", action="store_true",
+                   help="the corpus step alone (link index, relinking, links.json) on --docs synthetic "
+                        "document dicts (pipeline.bench_store), no parsing: first, unchanged, 1%% changed")
 
 
 def _ensure_corpus(folder: Path, n: int, seed: int, fmt: str) -> list[Path]:
@@ -205,9 +208,89 @@ def scale(args: argparse.Namespace, base: Path, work: Path) -> int:
     return 0
 
 
+_SLIM = ("id", "status", "pipeline_version", "metadata", "references")
+
+
+def corpus_step_child(n: int, folder: str, seed: int) -> None:
+    """One measurement of `corpus_step`, in its own process (its peak RSS is the step's):
+    prints one JSON line."""
+    import json
+
+    from .bench_store import corpus_documents, synthesize
+    from .corpus import finish_run
+    from .emit import write_json
+    from .store import Store
+
+    out = Path(folder)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    # only what linking reads (assignments emptied): copying whole documents would be the cost measured
+    templates = [{k: t[k] for k in _SLIM if k in t} | {"assignments": []} for t in corpus_documents()]
+    store = Store(out / ".vanban-index.sqlite", lite=True)
+    t0 = time.perf_counter()
+    for doc in synthesize(templates, n, seed):
+        slim = {k: doc[k] for k in _SLIM if k in doc}
+        write_json(out / f"{slim['id']}.json", slim, pretty=False)
+        store.upsert_document(slim)
+    figures: dict[str, Any] = {"docs": n, "index": time.perf_counter() - t0}
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    r = finish_run(out, store)
+    figures |= {"first": time.perf_counter() - t0, "rewritten": len(r.get("rewritten", [])),
+                "chains": r["chains"], "edges": r["edges"]}
+    t0 = time.perf_counter()
+    finish_run(out, store)
+    figures["unchanged"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    changed = 0
+    for path in sorted(out.glob("synth-*.json"))[::100]:  # 1 %: a new date and title, one more reference
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        meta = doc["metadata"]
+        meta["date"] = "2024-06-15"
+        meta["title"] = (meta.get("title") or "") + " (sửa đổi)"
+        doc["references"] = [*doc["references"], {**doc["references"][0], "resolved_to": None}] \
+            if doc["references"] else []
+        write_json(path, doc, pretty=False)
+        store.upsert_document(doc)
+        changed += 1
+    r = finish_run(out, store)
+    figures |= {"changed_docs": changed, "changed": time.perf_counter() - t0,
+                "relinked": r["relinked_references"],
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss0 / 1024}
+    store.close()
+    shutil.rmtree(out, ignore_errors=True)
+    print(json.dumps(figures), flush=True)
+
+
+def corpus_step(args: argparse.Namespace, work: Path) -> int:
+    import json
+
+    print("\nCorpus step alone (lite link index; synthetic document dicts, no parsing), one process per size:")
+    print(f"  {'docs':>7} {'index s':>8} {'step s':>8} {'ms/doc':>7} {'rewritten':>9} {'unchanged s':>11} "
+          f"{'1% changed s':>12} {'% of step':>9} {'relinked':>8} {'peak RSS MB':>11}")
+    for n in sorted(args.docs):
+        code = f"from pipeline.bench import corpus_step_child; corpus_step_child({n}, {str(work / 'step')!r}, {args.seed})"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"  {n}: failed: {proc.stderr[-800:]}")
+            continue
+        f = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"  {n:>7} {f['index']:8.1f} {f['first']:8.2f} {1000 * f['first'] / n:7.3f} {f['rewritten']:>9} "
+              f"{f['unchanged']:11.3f} {f['changed']:12.2f} {100 * f['changed'] / (f['index'] + f['first']):8.1f}% "
+              f"{f['relinked']:>8} {f['rss_mb']:11.0f}", flush=True)
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     if args.quick:
         args.docs, args.format_docs = [1, 10], 3
+    if args.corpus_step:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="vanban-bench-"))
+        try:
+            return corpus_step(args, work)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work, ignore_errors=True)
     if args.scale:
         work = args.keep or Path(tempfile.mkdtemp(prefix="vanban-bench-"))
         print(f"vanban bench --scale: {os.cpu_count()} cores, work folder {work}", flush=True)

@@ -5,7 +5,8 @@
 The documents are the corpus's own pipeline output (corpus/*.txt parsed once), copied N times
 with perturbed names: each copy moves to another province (rules/provinces.yaml), swaps some
 agencies for others of the gazetteer (rules/agencies.yaml), renumbers the documents it cites
-(keeping the shared directives such as 209/NQ-CP, so they are cited by thousands), and adds a
+(keeping the shared directives such as 209/NQ-CP, so they are cited by thousands), gives each
+document and each renumbered reference a date of its own (2022-2026), and adds a
 word to each task so the full-text index is not made of duplicates. Building from dicts skips
 parsing: this measures the store, not the stages (`vanban bench` measures those).
 
@@ -56,12 +57,16 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
         if meta.get("issuer"):
             meta["issuer"] = f"UBND tỉnh {province}"
         if meta.get("symbol"):
-            meta["number"] = str(rng.randrange(1, 5000))
+            meta["number"] = str(rng.randrange(1, 1_000_000))
+        if meta.get("date"):  # one document per number, a few per day, as in a real corpus
+            meta["date"] = _random_date(rng, meta["date"])
         for r in doc["references"]:
             if r["canonical_id"] not in SHARED_REFS and r.get("number"):
-                number = str(rng.randrange(1, 5000))
+                number = str(rng.randrange(1, 1_000_000))  # one document per number: few chance collisions
                 r["canonical_id"] = r["id"] = f"{number}/{r['symbol']}"
                 r["number"] = number
+                if r.get("date"):
+                    r["date"] = _random_date(rng, r["date"])
             r["resolved_to"] = None
         swap = {}
         for a in doc["assignments"]:
@@ -73,6 +78,12 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
                 a["successor"] = successors.get(other["id"])  # the swapped agency's, not the old one's
             a["task"] = f"{a['task']} {EXTRA_WORDS[rng.randrange(len(EXTRA_WORDS))]}"
         yield doc
+
+
+def _random_date(rng: random.Random, like: str) -> str:
+    """A date between 2022 and 2026 as precise as `like` ("2025", "2025-03", "2025-03-10")."""
+    full = f"{rng.randint(2022, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    return full[: len(like)] if len(like) in (4, 7, 10) else full
 
 
 def _median_ms(fn, repeat: int) -> tuple[float, Any]:

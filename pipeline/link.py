@@ -114,7 +114,7 @@ def _without_year(key: str) -> str:
 
 # ----------------------------------------------------------------------------- the link index
 
-INDEX_VERSION = 2
+INDEX_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS link_docs (
@@ -131,7 +131,8 @@ CREATE INDEX IF NOT EXISTS link_docs_key ON link_docs(own_key);
 CREATE INDEX IF NOT EXISTS link_docs_key_ny ON link_docs(own_key_ny);
 CREATE INDEX IF NOT EXISTS link_docs_described ON link_docs(numberless, doc_type, date);
 CREATE TABLE IF NOT EXISTS link_doc_words (   -- title words of numberless documents
-    word TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (word, doc_id)
+    word TEXT NOT NULL, dated INTEGER NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL,
+    PRIMARY KEY (word, dated, nwords, doc_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_doc_words_doc ON link_doc_words(doc_id);
 CREATE TABLE IF NOT EXISTS link_refs (
@@ -148,8 +149,8 @@ CREATE INDEX IF NOT EXISTS link_refs_key_ny ON link_refs(key_ny);
 CREATE INDEX IF NOT EXISTS link_refs_resolved ON link_refs(resolved_to);
 CREATE INDEX IF NOT EXISTS link_refs_described ON link_refs(doc_type, date);
 CREATE TABLE IF NOT EXISTS link_ref_words (   -- title words of references without a date
-    word TEXT NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    PRIMARY KEY (word, doc_id, idx)
+    word TEXT NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (word, nwords, doc_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_ref_words_doc ON link_ref_words(doc_id);
 -- documents added, changed or removed since the corpus step last finished, with what the
@@ -200,8 +201,9 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
                 m.get("date"), m.get("issuer"), m.get("province"), m.get("title"), _sym_key(m.get("symbol")),
                 len(_title_words(m.get("title"))), None))
     if numberless:
-        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?)",
-                       [(w, doc_id) for w in sorted(_title_words(m.get("title")))])
+        words = _title_words(m.get("title"))
+        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)",
+                       [(w, int(bool(m.get("date"))), len(words), doc_id) for w in sorted(words)])
     refs, words = [], []
     for i, r in enumerate(doc.get("references") or []):
         rkey = canonical_key(r.get("canonical_id"))
@@ -211,9 +213,10 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
                      r.get("text"), json.dumps(inner, ensure_ascii=False) if inner else None,
                      r.get("resolved_to"), None))
         if not r.get("date"):
-            words.extend((w, doc_id, i) for w in sorted(_title_words(r.get("title"))))
+            mine = _title_words(r.get("title"))
+            words.extend((w, len(mine), doc_id, i) for w in sorted(mine))
     db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
-    db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?)", words)
+    db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
 
 
 def _date_prefixes(date: str) -> list[str]:
@@ -228,6 +231,10 @@ def _prefix_range(value: str) -> tuple[str, str]:
 def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
     """(doc_id, idx) of every reference whose resolution the pending documents may change."""
     out: set[tuple[str, int]] = set()
+    df: dict[tuple[str, str], int] = {}
+    pending, documents = (db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("pending", "link_docs"))
+    if pending and 5 * pending >= documents:  # a large share changed (a first run): relink everything
+        return {(r[0], r[1]) for r in db.execute("SELECT doc_id, idx FROM link_refs")}
 
     def add(sql: str, params: Iterable[Any]) -> None:
         out.update((r[0], r[1]) for r in db.execute(sql, tuple(params)))
@@ -252,11 +259,8 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
             add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date >= ? AND date < ?", (doc_type, lo, hi))
             for prefix in _date_prefixes(date):
                 add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date = ?", (doc_type, prefix))
-            words = sorted(_title_words(title))
-            if words:  # references without a date that share a title word
-                add(f"SELECT w.doc_id, w.idx FROM link_ref_words w JOIN link_refs r "
-                    f"ON r.doc_id = w.doc_id AND r.idx = w.idx WHERE w.word IN ({_marks(words)}) "
-                    f"AND r.doc_type IS ?", (*words, doc_type))
+            for doc_id, idx in _similar_titles(db, "link_ref_words", ("doc_id", "idx"), title, df):
+                out.add((doc_id, idx))  # references without a date whose title may be >= 0.6 similar
         else:  # a numberless document without a date: any reference of its type may fit
             add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ?", (doc_type,))
     return out
@@ -269,40 +273,77 @@ def _marks(values: list[Any]) -> str:
 _DOC_COLUMNS = "id, doc_type, date, issuer, province, title, symbol_key"
 
 
+def _similar_titles(db: sqlite3.Connection, table: str, key: tuple[str, ...], title: str | None,
+                    df: dict[tuple[str, str], int], where: str = "") -> set[tuple]:
+    """Keys of the rows of a title-word table (`link_doc_words`, `link_ref_words`) whose title
+    may have a similarity >= 0.6 with `title` (see title_similarity): a superset, exact enough
+    to be checked by the caller, found without reading the long posting lists of common words.
+
+    Prefix filtering, as set-similarity joins do: a title of m words that shares c >= 0.6 *
+    min(k, m) of our k words shares one among our k - c + 1 rarest, so a word of rank i
+    (0 = rarest) only needs to be looked up in titles with m <= 5 (k - i) / 3, or in all
+    titles when 3 k <= 5 (k - i) rounds so (i <= k - ceil(0.6 k)). Any fixed order of the
+    words is correct; rarity (counted up to 1,000, cached in `df` for the step) makes it fast."""
+    words = list(_title_words(title))
+    k = len(words)
+    if not k:
+        return set()
+    for w in words:
+        if (table, w) not in df:
+            df[table, w] = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? LIMIT 1000)",
+                                      (w,)).fetchone()[0]
+    words.sort(key=lambda w: (df[table, w], w))
+    cols = ", ".join(key)
+    found: set[tuple] = set()
+    for i, w in enumerate(words):
+        if not df[table, w]:
+            continue
+        j = k - i
+        if 5 * j >= 3 * k:  # j >= 0.6 k: any length of title
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where}", (w,))
+        else:
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where} AND nwords <= ?", (w, (5 * j) // 3))
+        found.update(tuple(r) for r in rows)
+    return found
+
+
 def _own(db: sqlite3.Connection, key: str) -> str | None:
     row = db.execute("SELECT min(id) FROM (SELECT id FROM link_docs WHERE own_key = ? "
                      "UNION ALL SELECT id FROM link_docs WHERE own_key_ny = ?)", (key, key)).fetchone()
     return row[0]
 
 
-def _candidates(db: sqlite3.Connection, ref: sqlite3.Row) -> list[sqlite3.Row]:
+def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqlite3.Row]:
     """Numberless documents of the reference's type that its date or its title could fit."""
     rows: dict[str, sqlite3.Row] = {}
     words = sorted(_title_words(ref["title"]))
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
         prefixes = _date_prefixes(ref["date"])
-        sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
-               f"((date >= ? AND date < ?) OR date IN ({_marks(prefixes)}))")
-        for r in db.execute(sql, (ref["doc_type"], lo, hi, *prefixes)):
-            rows[r["id"]] = r
-    if words:  # without a date on one side only the title can decide: similarity >= 0.6
-        # of the shorter title's words, counted in the title-word index
-        columns = ", ".join("d." + c.strip() for c in _DOC_COLUMNS.split(","))
-        dateless = "" if not ref["date"] else "AND d.date IS NULL"
-        sql = (f"SELECT {columns} FROM link_doc_words w JOIN link_docs d ON d.id = w.doc_id "
-               f"WHERE w.word IN ({_marks(words)}) AND d.numberless = 1 AND d.doc_type IS ? {dateless} "
-               f"GROUP BY d.id HAVING 5 * count(*) >= 3 * min(?, d.nwords)")
-        for r in db.execute(sql, (*words, ref["doc_type"], len(words))):
-            rows[r["id"]] = r
+        head = f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
+        for sql, params in ((head + "date >= ? AND date < ?", (lo, hi)),  # two queries: each an index range
+                            (head + f"date IN ({_marks(prefixes)})", tuple(prefixes))):
+            for r in db.execute(sql, (ref["doc_type"], *params)):
+                rows[r["id"]] = r
+    # a dated reference needs this way only for documents without a date
+    ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], df,
+                                               "AND dated = 0" if ref["date"] else "") if i not in rows)
+    if ids:  # without a date on one side only the title can decide: similarity >= 0.6
+        dateless = "" if not ref["date"] else "AND date IS NULL"
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE id IN ({_marks(part)}) AND numberless = 1 "
+                   f"AND doc_type IS ? {dateless}")
+            for r in db.execute(sql, (*part, ref["doc_type"])):
+                rows[r["id"]] = r
     return [rows[k] for k in sorted(rows)]
 
 
-def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row
+def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row, df: dict
                       ) -> tuple[str, dict] | None:
     """The one numberless document of the run that fits the reference's description."""
     scored = []
-    for cand in _candidates(db, ref):
+    for cand in _candidates(db, ref, df):
         if cand["id"] == citing["id"]:
             continue
         if cand["symbol_key"] and ref["symbol_key"] and cand["symbol_key"] != ref["symbol_key"]:
@@ -334,6 +375,7 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str
     Returns {doc_id: {idx: new resolved_to}} for the references whose resolution changed:
     their documents' JSON and store rows must be rewritten."""
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
+    df: dict[tuple[str, str], int] = {}
     citing_cache: dict[str, sqlite3.Row | None] = {}
     for doc_id, idx in sorted(refs):
         ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
@@ -344,7 +386,7 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str
         citing = citing_cache[doc_id]
         target, evidence = _own(db, ref["key"]) or _own(db, ref["key_ny"]), None
         if not target or target == doc_id:
-            match = _match_numberless(db, ref, citing) if citing is not None else None
+            match = _match_numberless(db, ref, citing, df) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
         if target != ref["resolved_to"] or evidence != ref["evidence"]:
             db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",

@@ -345,6 +345,13 @@ class Store:
 
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            for table in ("link_docs", "link_doc_words", "link_refs", "link_ref_words", "pending"):
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")  # an older shape of the index
+            for statement in link.SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            # a lite index keeps no JSON: its documents are read again from the run's JSON files
+            self.db.execute("DELETE FROM documents WHERE id NOT IN (SELECT id FROM document_json)")
             for row in self.db.execute("SELECT id, json, text FROM document_json").fetchall():
                 doc = json.loads(row["json"]) | {"text": row["text"]}
                 link.mark_pending(self.db, row["id"])

@@ -109,9 +109,11 @@ def _assert_same_as_scratch(folder: Path, out: Path, tmp_path: Path, name: str) 
 
 
 def _version_now() -> str:
+    """The version this process's runs stamp (computed once per process; the killed run, a
+    fresh process, computes its own: they differ when rules/ changed in between)."""
     from pipeline.version import pipeline_version
 
-    return pipeline_version.__wrapped__()
+    return pipeline_version()
 
 
 def _resolved(out: Path, doc_id: str) -> dict[str, str | None]:
@@ -228,7 +230,7 @@ def test_a_run_killed_in_the_corpus_step_is_finished_by_the_next_run(tmp_path, w
         assert redone and redone <= {LETTER, REPORT}
     elif _version_now() == version_before:
         # every document is done: only the corpus step is redone (unless the rules or the
-        # stage code were edited while the test ran: then every document is redone anyway)
+        # stage code were edited during the session: then every document is redone anyway)
         assert redone == set()
     assert _resolved(out, LETTER)["664/KH-UBND"] == PLAN
     _assert_same_as_scratch(folder, out, tmp_path, where)
