@@ -534,7 +534,12 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
         a = nxt or _agency_at(text, key, p, lim, allow_bare=bool(out))
         if a is None:
             break
-        dist = _distribute(text, key, a, lim) if a.how == "group" or (a.id or "").startswith("ubnd_cap") else None
+        if a.how == "title":
+            dist = _distribute_titled(text, key, a, lim)
+        elif a.how == "group" or (a.id or "").startswith("ubnd_cap"):
+            dist = _distribute(text, key, a, lim)
+        else:
+            dist = None
         if dist:
             out.extend(dist)
             p = dist[-1].end
@@ -587,10 +592,25 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
             out.append(AgencyMention(item, f"{head} {item}", p, p + n, k.id, k.known, k.kind,
                                      province_in(item), k.successor, "distributed"))
         sm = _SEP.match(key, out[-1].end, lim)
-        if not sm or not _is_upper_word_at(text, sm.end(), lim):
-            break
+        if not sm or ";" in sm.group(0) or not _is_upper_word_at(text, sm.end(), lim):
+            break  # a semicolon closes the distributed list: "Giám đốc các Sở: A, B; Chủ tịch …"
         p = sm.end()
     return out or None
+
+
+def _distribute_titled(text: str, key: str, titled: AgencyMention, lim: int) -> list[AgencyMention] | None:
+    """"Giám đốc các Sở: Công Thương, Tài chính" -> Giám đốc Sở Công Thương, Giám đốc Sở Tài
+    chính: the title over each body of the distributed list."""
+    m = gazetteer().title_re.match(key, titled.start, lim)
+    body = _agency_at(text, key, m.end(), lim) if m else None
+    if body is None or body.end != titled.end:
+        return None
+    dist = _distribute(text, key, body, lim) if body.how == "group" or (body.id or "").startswith("ubnd_cap") else None
+    if not dist:
+        return None
+    title = text[titled.start:m.end()]
+    return [AgencyMention(d.raw, title + d.name, d.start, d.end, d.id, d.known, d.kind, d.province, d.successor,
+                          "title") if d.how == "distributed" else d for d in dist]
 
 
 def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,

@@ -1038,29 +1038,15 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
     return True
 
 
-def _find_deadlines(doc: Document, start: int, end: int) -> list[Deadline]:
-    """Deadlines stated in text[start:end], by the shared time-expression recogniser."""
-    from .measures import find_deadlines
-
-    return [Deadline(h.text, doc.span(h.start, h.end), h.date, h.recurrence)
-            for h in find_deadlines(doc.text[start:end], start, key=doc.match_text()[start:end])]
-
-
 def _time_cell(doc: Document, start: int, end: int) -> Deadline | None:
-    """The deadline a time column states: a date bound found in it ("Trước ngày 15/12"), else
-    the whole cell as written ("Hằng năm", "Quý IV/2025"), with its recurrence when it names one."""
-    from .measures import _recurrence_of
+    """The deadline a table's time column states, read by the one time-expression recogniser
+    (`pipeline.timex.time_of_cell`): "Trước ngày 15/12", "Quý IV/2025", "Hằng năm"."""
+    from .timex import time_of_cell
 
-    start, end = _trim(doc.text, start, end)
-    if end <= start:
+    t = time_of_cell(doc.text[start:end], start, doc.match_text()[start:end])
+    if t is None:
         return None
-    hits = _find_deadlines(doc, start, end)
-    if hits:
-        return hits[0]
-    key = doc.match_text()[start:end]
-    recurrence = _recurrence_of(key) if rules().recurrence.search(key) else None
-    written = doc.text[start:end].rstrip(" .;,")
-    return Deadline(written, doc.span(start, start + len(written)), None, recurrence)
+    return Deadline(t.text, doc.span(t.start, t.end), t.value, t.recurrence, relative=t.duration)
 
 
 def _table_section(doc: Document, table: Table) -> str | None:
