@@ -288,3 +288,21 @@ def test_several_owners_in_one_bracket():
                      "phối hợp).\n")
     assert [(a.agency, a.role, a.partners) for a in doc.assignments] == [
         ("Sở Tư pháp", "lead", ["các sở, ngành"]), ("các sở, ngành", "support", ["Sở Tư pháp"])]
+
+
+@pytest.mark.parametrize("holders,expected", [
+    # lao-cai QĐ 1050 Điều 5 (real)
+    ("Chánh Văn phòng Sở, Trưởng phòng Quản lý công nghiệp, các tổ chức cá nhân có liên quan và các "
+     "ông/bà có tên tại Điều 1",
+     ["Chánh Văn phòng Sở", "Trưởng phòng Quản lý công nghiệp", "các tổ chức cá nhân có liên quan",
+      "các ông/bà có tên tại Điều 1"]),
+    # variant: titles over distributed lists, separated by semicolons
+    ("Chánh Văn phòng UBND tỉnh; Giám đốc các Sở: Công Thương, Tài chính; Chủ tịch UBND các xã: Hòa An, Bảo Lạc",
+     ["Chánh Văn phòng UBND tỉnh", "Giám đốc Sở Công Thương", "Giám đốc Sở Tài chính",
+      "Chủ tịch UBND xã Hòa An", "Chủ tịch UBND xã Bảo Lạc"]),
+])
+def test_a_decision_execution_article_names_each_holder(holders, expected):
+    doc = parse_text("QUYẾT ĐỊNH\nVề việc thành lập Đoàn kiểm tra\nĐiều 1. Thành lập Đoàn kiểm tra.\n"
+                     f"Điều 2. {holders} chịu trách nhiệm thi hành Quyết định này./.\n")
+    assert [a.agency for a in doc.assignments] == expected
+    assert {a.task for a in doc.assignments} == {"chịu trách nhiệm thi hành Quyết định này./."}
