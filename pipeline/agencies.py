@@ -172,15 +172,18 @@ def gazetteer() -> _Gazetteer:
     head_re = re.compile(r"(?<!\w)(?:" + _alternation(heads) + r")(?=\s)")
     successors = {s["from"]: s for s in data.get("successors", [])}
     titles = data["office_titles"]["names"]
+    # A pattern name never runs over a verb that directs work (one list, in the assignments
+    # rules) nor over the function words listed here.
+    stop_words = data["name_stop_words"] + load("assignments")["directing_verbs"]
     title_re = re.compile(r"(?:" + _alternation(titles) + r")\s+(?=\w)")
     first_any, known_first, ubnd_first, group_first, head_first, title_first = _reader_first_words(
-        [f for f, _, _ in forms], ["ubnd", "ủy ban"], ["các", "những", "mọi"] + group_nouns, heads, titles)
+        [f for f, _, _ in forms], ["ubnd", "ủy ban"], data["determiners"] + group_nouns, heads, titles)
     return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
                       successors, noun_class, noun_re, mod_re, closing_re, closing_window,
                       re.compile(r"\s{%d}" % space_run), ubnd_group_re,
                       ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
                       frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
-                      re.compile(r"(?:" + _alternation(data["name_stop_words"]) + r")(?!\w)"),
+                      re.compile(r"(?:" + _alternation(stop_words) + r")(?!\w)"),
                       data["pattern_max_lower"], company_heads, first_any, known_first, ubnd_first,
                       group_first, head_first, title_re, title_first,
                       {match_key(h): k for h, k in data["pattern_head_kinds"].items()})
@@ -309,7 +312,11 @@ def _capitalised_run_end(text: str, pos: int, lim: int) -> int:
 _VERB_NOUNS = ("tổ chức",)  # group nouns that are also verbs ("tổ chức thực hiện")
 _PUNCT_OR_END = re.compile(r"\s*(?:[,;:.)]|$)")
 _AND_WORD = re.compile(r"\s+và\b")
-_DETERMINER = re.compile(r"(?:các|những|mọi)\s+")
+@lru_cache(maxsize=1)
+def _determiners() -> tuple[re.Pattern, re.Pattern]:
+    """The determiners before a collective noun ("các sở"), at a name's start and at its end."""
+    alt = _alternation(load("agencies")["determiners"])
+    return re.compile(r"(?:" + alt + r")\s+"), re.compile(r"\s+(?:" + alt + r")$")
 _SPACE_THEN_CHAR = re.compile(r"\s+(\S)")
 _COMMA = re.compile(r"\s*,\s*")
 _STATE_CLASSES = frozenset({"so_ban_nganh", "co_quan_don_vi"})  # bodies of the state
@@ -343,7 +350,7 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """A chain of generic collective nouns: "các sở, ban, ngành, cơ quan, đơn vị liên quan"."""
     g = gazetteer()
     p = pos
-    det = _DETERMINER.match(key, p, min(p + 8, lim))
+    det = _determiners()[0].match(key, p, min(p + 8, lim))
     if det:
         p = det.end()
     end, cls, closed = None, None, False
@@ -384,7 +391,7 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
             if not nm or g.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
                 break  # "các cơ quan, đơn vị và doanh nghiệp": enterprises are addressed apart
         nxt = sep.end()
-        if key.startswith(("các ", "những "), nxt, lim):
+        if _determiners()[0].match(key, nxt, lim):
             break
         p = nxt
     if end is None:
@@ -430,6 +437,9 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
         end = ws + len(word)
         if word != w:
             break
+    det = _determiners()[1].search(key, s, end)
+    if det:  # "thanh tra ATVSLĐ các cấp": a name never ends in a determiner
+        end = det.start()
     sm = g.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
@@ -661,7 +671,7 @@ def _openings() -> tuple[re.Pattern, frozenset[str]]:
     nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
     heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
     phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"]}
-    phrases |= {f"{d} {match_key(n).split()[0]}" for d in ("các", "những", "mọi") for n in nouns}
+    phrases |= {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}
     phrases |= {"ubnd", "ủy ban"}
     head_phrases = {first_two(h) for h in heads}
     capitalised = frozenset(h for h in head_phrases if " " not in h and h not in phrases)

@@ -51,8 +51,12 @@ STAGE = "assignments"
 
 @dataclass
 class _Rules:
+    """rules/assignments.yaml, compiled once. Each field is named after its rule there."""
+
+    # where duties are read, and who cannot be assigned one
     descriptive_kinds: frozenset[str]
     upward_kinds: frozenset[str]  # agency kinds a "đề nghị" only proposes to
+    # how a clause names its subject and what it says of it
     requested: re.Pattern
     assign: re.Pattern
     neutral: re.Pattern
@@ -74,6 +78,7 @@ class _Rules:
     issuer_commitment: re.Pattern
     passive_agent: re.Pattern
     modifier_stop: re.Pattern
+    # one task: role, partners, formulas, "5 rõ", topics, table columns
     lead: re.Pattern
     support: re.Pattern
     adverbial: re.Pattern
@@ -84,8 +89,6 @@ class _Rules:
     boilerplate: re.Pattern
     boilerplate_tail: re.Pattern
     boilerplate_tail_words: int
-    action_verb: re.Pattern
-    action_verb_anywhere: re.Pattern
     recurrence: re.Pattern
     result: re.Pattern
     topic_re: re.Pattern  # every keyword of every topic, one alternation
@@ -150,8 +153,6 @@ def rules() -> _Rules:
         boilerplate=c("boilerplate_predicate"),
         boilerplate_tail=c("boilerplate_tail"),
         boilerplate_tail_words=r["boilerplate_tail"]["max_words"],
-        action_verb=re.compile(r"^(?:" + _words_alt(r["action_verbs"]) + r")\b"),
-        action_verb_anywhere=re.compile(r"(?<!\w)(?:" + _words_alt(r["action_verbs"]) + r")(?!\w)"),
         recurrence=recurrence,
         result=result,
         topic_re=topic_re,
@@ -240,7 +241,7 @@ def _five_clear(a: AgencyMention, role: str, words: list[str], main_clause: str,
         # a named body, or a group with a settled meaning; "các đơn vị liên quan" names nobody
         "nguoi": a.known and "liên quan" not in a.raw.lower(),
         "viec": len(words) >= 3 and any(_LETTER.search(w) for w in words),
-        "trach_nhiem": role in ("lead", "support") or bool(rules().action_verb.match(main_clause)),
+        "trach_nhiem": role in ("lead", "support") or bool(rules().directing.match(main_clause)),
         "thoi_gian": deadline is not None or recurrence,
         "ket_qua": result,
     }
