@@ -77,6 +77,7 @@ class _Rules:
     permission: re.Pattern
     issuer_commitment: re.Pattern
     passive_agent: re.Pattern
+    vague_addressee: re.Pattern
     modifier_stop: re.Pattern
     # one task: role, partners, formulas, "5 rõ", topics, table columns
     lead: re.Pattern
@@ -142,6 +143,7 @@ def rules() -> _Rules:
         permission=at("permission_predicate"),
         issuer_commitment=at("issuer_commitment"),
         passive_agent=c("passive_agent"),
+        vague_addressee=c("vague_addressee"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -239,7 +241,7 @@ def _five_clear(a: AgencyMention, role: str, words: list[str], main_clause: str,
     (rules: recurrence, result_markers)."""
     return {
         # a named body, or a group with a settled meaning; "các đơn vị liên quan" names nobody
-        "nguoi": a.known and "liên quan" not in a.raw.lower(),
+        "nguoi": a.known and not rules().vague_addressee.search(match_key(a.raw)),
         "viec": len(words) >= 3 and any(_LETTER.search(w) for w in words),
         "trach_nhiem": role in ("lead", "support") or bool(rules().directing.match(main_clause)),
         "thoi_gian": deadline is not None or recurrence,
