@@ -317,7 +317,7 @@ class _Builder:
 # ----------------------------------------------------------------------------- text and outline
 
 
-_BULLETS = frozenset({"dash", "plus", "bullet", "star"})  # outline markers of unnumbered items
+_BULLETS = frozenset({"dash", "plus"})  # outline markers of unnumbered items (every bullet glyph)
 _PARTS = frozenset({"roman", "part", "chapter"})  # the document's parts: never one task each
 
 
@@ -439,7 +439,13 @@ _CLAUSE_OPENING = re.compile(r"(?:[,;:.]|\.\s*-)\s+(?=\w)")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\./\.|;\s*(?=\n|$)")
 _WORDS_BETWEEN = re.compile(r"[^\W\d_][\w\-/]*|\d[\w.,/]*")
 _SUBJECT_STOP = re.compile(r"[;:().]")
+_BRACKET_NEXT = re.compile(r"[;,]\s*")  # where the next owner of a bracket may start
 _MODIFIABLE = frozenset({"group", "title"})  # mentions a relative modifier may follow
+_MAX_SUBJECT_WORDS = 16  # words of modifiers between a subject's name and its verb, at most
+_SUBJECT_REACH = 40  # characters from a clause opening to its subject's first name, at most
+_MAX_LEAD_IN_WORDS = 8  # "Có trách nhiệm:", "thực hiện một số nội dung sau:"
+_MAX_LABEL_WORDS = 6  # "Báo cáo 6 tháng:" before a subject
+_MAX_HEADING_WORDS = 14  # "2. Các sở quản lý nhà nước chuyên ngành về hạ tầng" over its items
 
 
 def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
@@ -451,12 +457,6 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
     if a.kind != "nhom" or rules().determiner.match(key, a.start) or "," in a.raw:
         return False
     return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
-_MAX_SUBJECT_WORDS = 16
-_BRACKET_NEXT = re.compile(r"[;,]\s*")  # where the next owner of a bracket may start
-_SUBJECT_REACH = 40  # characters from a clause opening to its subject's first name, at most
-_MAX_LEAD_IN_WORDS = 8
-_MAX_LABEL_WORDS = 6
-_MAX_HEADING_WORDS = 14  # "Báo cáo 6 tháng:" before a subject
 
 
 class _Reader:
@@ -636,10 +636,6 @@ class _Reader:
 
     # --------------------------------------------------------------- the walk
 
-    def walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
-        """Nodes of one level. `owner`: the agencies of an enclosing heading or lead-in."""
-        self._walk(nodes, kind, sid, owner)
-
     def unused(self, lead: _Owner | None) -> None:
         """A lead-in no item followed: "1. Giao phòng Quản lý Công nghiệp triển khai, thực hiện
         các công việc liên quan:" alone is itself the task."""
@@ -647,7 +643,9 @@ class _Reader:
             start, end, sid = lead.fallback
             self.emit(lead.agencies, start, end, sid, lead.requested)
 
-    def _walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
+    def walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
+        """The nodes of one level, in order. `owner`: the agencies of an enclosing heading or
+        lead-in; `kind`: the kind of the top-level section they are in; `sid`: its path."""
         pending: _Owner | None = None  # a lead-in among these nodes, for the items after it
 
         def hand_on(lead: _Owner | None) -> None:
