@@ -103,6 +103,7 @@ class _Gazetteer:
     title_re: re.Pattern  # an office holder's title before a body: "Thủ trưởng", "Chủ tịch"
     title_first: frozenset[str]
     head_kinds: dict[str, str]  # pattern head (match_key) -> kind
+    trade_re: re.Pattern  # the trade words a company's name may hold in lower case
     title_first: frozenset[str]
 
 
@@ -186,7 +187,8 @@ def gazetteer() -> _Gazetteer:
                       re.compile(r"(?:" + _alternation(stop_words) + r")(?!\w)"),
                       data["pattern_max_lower"], company_heads, first_any, known_first, ubnd_first,
                       group_first, head_first, title_re, title_first,
-                      {match_key(h): k for h, k in data["pattern_head_kinds"].items()})
+                      {match_key(h): k for h, k in data["pattern_head_kinds"].items()},
+                      re.compile(r"(?:" + _alternation(data["company_trade_words"]) + r")(?!\w)"))
 
 
 def _reader_first_words(*names_by_reader: list[str]) -> list[frozenset[str]]:
@@ -416,14 +418,22 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
     if not _is_upper_word_at(text, s, lim):
         return None
     end, lower_run = s, 0
+    company = " ".join(m.group(0).split()) in g.company_heads
+    trade_until = -1  # a company's name runs over its trade words ("Đầu tư xây dựng hạ tầng")
     for ws, we, w in _words_after(text, s, lim):
         if ws > end + 1:
             break
         word = w.rstrip(",;:.)")
         if not word or word[0] == "(":  # "Công ty cổ phần Lào Cai (IC14)": a label, not the name
             break
+        if company and ws > trade_until:
+            tm = g.trade_re.match(key, ws, lim)
+            if tm:
+                trade_until = tm.end()
         if word[0].isupper():
             lower_run = 0
+        elif ws < trade_until:
+            pass  # a trade word: part of the name, and not counted as a lower-case run
         elif word in ("-", "&", "và"):
             nxt = text[we:min(we + 2, lim)].strip()
             if not nxt or not nxt[0].isupper():

@@ -78,6 +78,7 @@ class _Rules:
     issuer_commitment: re.Pattern
     passive_agent: re.Pattern
     vague_addressee: re.Pattern
+    recipients: re.Pattern
     modifier_stop: re.Pattern
     # one task: role, partners, formulas, "5 rõ", topics, table columns
     lead: re.Pattern
@@ -144,6 +145,7 @@ def rules() -> _Rules:
         issuer_commitment=at("issuer_commitment"),
         passive_agent=c("passive_agent"),
         vague_addressee=c("vague_addressee"),
+        recipients=at("recipients_line"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -802,6 +804,8 @@ class _Reader:
         hiện các nội dung sau:")."""
         text, key = self.text, self.key
         end = node.line_end if node.section is not None else node.end
+        if self.r.recipients.match(key, node.start, end):
+            return None  # "Kính gửi: ...": the addressees of a letter
         if kind not in self.r.descriptive_kinds and text[node.start:end].rstrip(" .;").endswith(")"):
             if self.bracket_owners(node.start, end, sid):  # "... (Sở Tư pháp chủ trì)." first
                 return None
