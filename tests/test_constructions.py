@@ -306,3 +306,14 @@ def test_a_decision_execution_article_names_each_holder(holders, expected):
                      f"Điều 2. {holders} chịu trách nhiệm thi hành Quyết định này./.\n")
     assert [a.agency for a in doc.assignments] == expected
     assert {a.task for a in doc.assignments} == {"chịu trách nhiệm thi hành Quyết định này./."}
+
+
+@pytest.mark.parametrize("name", [
+    "Công ty cổ phần Đầu tư xây dựng hạ tầng cơ sở",   # lao-cai thông báo (wild)
+    "Công ty TNHH MTV xây dựng Trung Anh",             # lao-cai kế hoạch kiểm tra (wild)
+    "Công ty TNHH thương mại và dịch vụ Hoàng Long",   # written variant
+])
+def test_a_company_named_by_its_trade_is_the_subject_not_its_trade(name):
+    doc = parse_text("SỞ CÔNG THƯƠNG\nSố: /SCT-CN\nV/v kết quả kiểm tra\nKính gửi: " + name + "\n"
+                     "1. Biện pháp khắc phục\n" + name + " có trách nhiệm tổ chức dỡ bỏ toàn bộ công trình tạm.\n")
+    assert rows(doc) == [("1", name, "responsible", "có trách nhiệm tổ chức dỡ")]
