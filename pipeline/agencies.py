@@ -21,6 +21,7 @@ at the first thing that is not a name (the verb of the task).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -494,17 +495,27 @@ def _skip_space(text: str, pos: int, lim: int) -> int:
 class _Memo:
     """The names find_mentions read over a whole text, by start: the stages then ask for a
     name at the same positions within a shorter limit (a heading line, a clause), and a name
-    that ended before that limit reads the same there."""
+    that ended before that limit reads the same there. One (key, names) pair per thread, so
+    documents read in parallel threads never see each other's names."""
 
-    key: str | None = None
-    found: dict[int, AgencyMention | None] = {}
+    local = threading.local()
+
+    @classmethod
+    def get(cls, key: str) -> dict[int, AgencyMention | None] | None:
+        state = getattr(cls.local, "state", None)
+        return state[1] if state is not None and state[0] is key else None
+
+    @classmethod
+    def put(cls, key: str | None, found: dict[int, AgencyMention | None]) -> None:
+        cls.local.state = (key, found)
 
 
 def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
                groups: bool = True) -> AgencyMention | None:
     """`agency_at` over text[:lim]."""
-    if key is _Memo.key and not allow_bare and groups and pos in _Memo.found:
-        hit = _Memo.found[pos]
+    memo = _Memo.get(key) if not allow_bare and groups else None
+    if memo is not None and pos in memo:
+        hit = memo[pos]
         if hit is None or hit.end <= lim:
             return hit
     g = gazetteer()
@@ -697,7 +708,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     out: list[AgencyMention] = []
     p, lim = 0, len(text)
     found: dict[int, AgencyMention | None] = {}
-    _Memo.key, _Memo.found = None, {}
+    _Memo.put(None, {})
     opening_re, capitalised = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
@@ -709,5 +720,5 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
         if a is not None:
             out.append(a)
             p = a.end
-    _Memo.key, _Memo.found = key, found
+    _Memo.put(key, found)
     return out
