@@ -896,17 +896,21 @@ class Store:
         chain_ids = [r[0] for r in self.db.execute(
             f"SELECT DISTINCT chain FROM chains WHERE node IN ({','.join('?' * len(names))}) "
             "ORDER BY chain", sorted(names))]
+        below = 0
         for cid in chain_ids:
+            if not complete:  # the page is full: the other chains (thousands through a
+                break         # directive every province implements) are not read
             nodes = [r[0] for r in self.db.execute(
                 "SELECT node FROM chains WHERE chain = ? ORDER BY pos", (cid,))]
             here = next(i for i, n in enumerate(nodes) if n in names)
             for i, n in enumerate(nodes):
                 if n in tree:
                     continue
-                if i > here and cap is not None and _below(tree) >= cap:
+                if i > here and cap is not None and below >= cap:
                     complete = False
                     break
                 tree[n] = (i - here, nodes[i - 1] if i else None)
+                below += i > here
         # documents that cite it but sit on no chain of the link stage still belong below it
         room = None if cap is None else cap - _below(tree)
         built, built_complete = self._built_chain(target, set(tree), room)
