@@ -678,10 +678,15 @@ def find_agencies(text: str) -> list[AgencyMention]:
     return out
 
 
+# Where a bare collective noun ("doanh nghiệp", "cơ quan, đơn vị") can be an addressee: at the start
+# of a line or after a list separator.
+_LIST_POSITION = re.compile(r"(?:^|\n|[,;:(\-+•]|\s(?:và|hoặc))\s*$")
+
+
 @lru_cache(maxsize=1)
-def _openings() -> tuple[re.Pattern, frozenset[str]]:
-    """Where a name can start, as one regex, and the one-word openings that need a capitalised
-    word after them. Openings are the first two words of every name the readers know (one word
+def _openings() -> tuple[re.Pattern, frozenset[str], frozenset[str]]:
+    """Where a name can start, as one regex; the one-word openings that need a capitalised word
+    after them; and the bare collective nouns. Openings are the first two words of every name the readers know (one word
     for one-word names), a determiner + the first word of a collective noun, and the heads of
     pattern names ("Sở", "Công ty"), which a capitalised word must follow. "công an", "công ty"
     are openings, "công tác" is not; "phối hợp" is not "hợp tác xã". find_mentions tries only
@@ -696,8 +701,10 @@ def _openings() -> tuple[re.Pattern, frozenset[str]]:
     phrases |= {"ubnd", "ủy ban"}
     head_phrases = {first_two(h) for h in heads}
     capitalised = frozenset(h for h in head_phrases if " " not in h and h not in phrases)
+    named = {first_two(n) for n in names + data["office_titles"]["names"]} | head_phrases
+    bare = frozenset(first_two(n) for n in nouns) - named
     rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases | head_phrases) + r")(?!\w)")
-    return rx, capitalised
+    return rx, capitalised, bare
 
 
 def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
@@ -709,13 +716,16 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     p, lim = 0, len(text)
     found: dict[int, AgencyMention | None] = {}
     _Memo.put(None, {})
-    opening_re, capitalised = _openings()
+    opening_re, capitalised, bare = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
             continue  # inside the name before
-        if m.group(0) in capitalised and not _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim):
+        word = m.group(0)
+        if word in capitalised and not _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim):
             continue  # "báo cáo", "trường hợp": a head with no name after it
+        if word in bare and not _LIST_POSITION.search(key, max(0, s - 8), s):
+            continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
         a = found[s] = _agency_at(text, key, s, lim)
         if a is not None:
             out.append(a)
