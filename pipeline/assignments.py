@@ -1115,35 +1115,46 @@ def _labelled_cell(b: _Builder, cell: tuple[int, int] | None) -> dict[str, list[
 def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Coverage:
     """Directive-looking lines and those of them no assignment came from. A line looks like a
     directive when an agency mention is followed by a directing verb ("Sở Y tế chủ trì ...") or
-    a directive verb by a mention ("giao Sở Y tế ..."), outside sections that only describe."""
+    a directive verb by a mention ("giao Sở Y tế ..."), outside sections that only describe.
+    Names the rules set aside on purpose (the committee, the council, central bodies, "cơ quan
+    có thẩm quyền") say nothing about what was missed."""
     r, text, key = rules(), doc.text, doc.match_text()
-    starts = [m.start for m in mentions]
+    lines = _paragraphs(text, 0, body_end)
+    line_starts = [ps for ps, _ in lines]
+    counted = [m for m in mentions if m.start < body_end and m.kind not in r.upward_kinds
+               and not r.upward_group.search(key, m.start, m.end)]
+    by_start = {m.start: m for m in counted}
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(line_starts, pos) - 1
+
+    directive_lines: dict[int, list[AgencyMention]] = {}
+    for m in counted:
+        i = line_of(m.start)
+        if i < 0:
+            continue
+        pe = lines[i][1]
+        if (r.directing.match(key, _skip_spaces(key, m.end, pe), pe)
+                and not r.possessive.search(key, max(lines[i][0], m.start - 5), m.start)):
+            directive_lines.setdefault(i, []).append(m)
+    for d in r.directive.finditer(key, 0, body_end):
+        m = by_start.get(d.end())
+        if m is not None and line_of(m.start) >= 0:
+            directive_lines.setdefault(line_of(m.start), []).append(m)
+    descriptive = [(s.span.start, s.span.end) for s in doc.sections
+                   if s.parent is None and s.kind in r.descriptive_kinds]
     covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
     cov_starts = [c[0] for c in covered]
     named_at = {a.agency_span.start for a in doc.assignments if a.agency_span}
-    descriptive = [(s.span.start, s.span.end) for s in doc.sections
-                   if s.parent is None and s.kind in r.descriptive_kinds]
     out = Coverage()
-    for ps, pe in _paragraphs(text, 0, body_end):
+    for i in sorted(directive_lines):
+        ps, pe = lines[i]
         if any(s <= ps < e for s, e in descriptive):
-            continue
-        i, j = bisect.bisect_left(starts, ps), bisect.bisect_left(starts, pe)
-        if i == j:
-            continue
-        # names the rules set aside on purpose (the committee, the council, central bodies,
-        # "cơ quan có thẩm quyền") say nothing about what was missed
-        line = [m for m in mentions[i:j] if m.kind not in r.upward_kinds
-                and not r.upward_group.search(key, m.start, m.end)]
-        line_starts = {m.start for m in line}
-        directive = any(r.directing.match(key, _skip_spaces(key, m.end, pe), pe)
-                        and not r.possessive.search(key, max(ps, m.start - 5), m.start) for m in line) or any(
-            d.end() in line_starts for d in r.directive.finditer(key, ps, pe))
-        if not directive:
             continue
         out.directive_sentences += 1
         k = bisect.bisect_left(cov_starts, pe)
-        touched = any(e > ps for _, e in covered[max(0, k - 50):k]) or any(m.start in named_at for m in line)
-        if not touched:
+        touched = any(e > ps for _, e in covered[max(0, k - 50):k])
+        if not touched and not any(m.start in named_at for m in directive_lines[i]):
             out.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
     return out
 
