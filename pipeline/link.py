@@ -398,11 +398,12 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str
 
 # ----------------------------------------------------------------------------- corpus-wide view
 
-def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], list[dict], Iterator[dict], list[list[str]]]:
+def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], Iterator[dict], Iterator[dict], list[list[str]]]:
     """The links of the whole index in one linear pass: (documents, external, edges, chains).
 
-    Edges are streamed from `link_edges` (a temporary table filled here, deduplicated by
-    SQLite); documents are streamed; the outside documents and the chains are lists."""
+    Documents, outside documents and edges are streamed (the edges deduplicated by SQLite in
+    the temporary table `link_edges`, the outside documents gathered in `link_ext`); only
+    the chain graph and the map from canonical ids to run documents are held in memory."""
     # every canonical id that names a document of the run: its own number, else the first
     # reference (by document id, position) resolved to a document
     node_of: dict[str, str] = {}
@@ -422,7 +423,10 @@ def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], list[dict], Iter
     db.execute("CREATE TEMP TABLE IF NOT EXISTS link_edges (src TEXT, dst TEXT, relation TEXT, resolved INTEGER, "
                "source TEXT, via TEXT, PRIMARY KEY (src, dst, relation))")
     db.execute("DELETE FROM temp.link_edges")
-    external: dict[str, dict] = {}
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS link_ext (seq INTEGER PRIMARY KEY, dst TEXT, doc_id TEXT, "
+               "doc_type TEXT, date TEXT, issuer TEXT, title TEXT)")
+    db.execute("DELETE FROM temp.link_ext")
+    ext_rows: list[tuple] = []
     title_done: set[str] = set()
     chain_edges: list[tuple[str, str]] = []
     batch: list[tuple] = []
@@ -435,22 +439,20 @@ def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], list[dict], Iter
 
     def flush() -> None:
         db.executemany("INSERT OR IGNORE INTO temp.link_edges VALUES (?,?,?,?,?,?)", batch)
+        db.executemany("INSERT INTO temp.link_ext (dst, doc_id, doc_type, date, issuer, title) VALUES (?,?,?,?,?,?)",
+                       ext_rows)
         batch.clear()
+        ext_rows.clear()
 
     for r in db.execute("SELECT doc_id, canonical_id, doc_type, date, issuer, title, relation, resolved_to, "
                         "title_implements FROM link_refs ORDER BY doc_id, idx"):
+        if len(batch) > 5000 or len(ext_rows) > 5000:
+            flush()
         doc_id, cid = r[0], r[1]
         dst = r[7] or node(cid)
         add_edge(doc_id, dst, r[6], "text", doc_id)
         if dst not in run_ids:
-            ext = external.get(dst)
-            if ext is None:
-                ext = external[dst] = {"id": dst, "doc_type": r[2], "date": r[3], "issuer": r[4], "title": r[5],
-                                       "cited_by": []}
-            for f, v in (("date", r[3]), ("issuer", r[4]), ("title", r[5])):
-                ext[f] = ext[f] or v
-            if not ext["cited_by"] or ext["cited_by"][-1] != doc_id:
-                ext["cited_by"].append(doc_id)
+            ext_rows.append((dst, doc_id, r[2], r[3], r[4], r[5]))
         if cid in title_done or not r[5]:
             continue
         inner = json.loads(r[8]) if r[8] else []
@@ -458,15 +460,36 @@ def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], list[dict], Iter
             title_done.add(cid)
         for x in inner:
             add_edge(dst, node(x), "implements", "title", doc_id)
-        if len(batch) > 5000:
-            flush()
     flush()
+    del node_of, title_done
 
-    dates = {r[0]: r[1] for r in db.execute("SELECT id, date FROM link_docs")}
-    dates.update({k: v.get("date") for k, v in external.items()})
-    chains = _chains(_unique(chain_edges), run_ids, dates)
-    del node_of
-    return _documents(db), sorted(external.values(), key=lambda e: e["id"]), _edges(db), chains
+    edges = _unique(chain_edges)
+    del chain_edges
+    nodes = {n for e in edges for n in e}
+    dates = {i: d for i, d in db.execute("SELECT id, date FROM link_docs") if i in nodes}
+    for dst, date in db.execute("SELECT dst, date FROM temp.link_ext WHERE date IS NOT NULL ORDER BY seq"):
+        if dst in nodes:
+            dates.setdefault(dst, date)
+    chains = _chains(edges, run_ids, dates)
+    return _documents(db), _external(db), _edges(db), chains
+
+
+def _external(db: sqlite3.Connection) -> Iterator[dict]:
+    """The documents outside the run, by id: the type of the first reference to each, the
+    first date, issuer and title given, and the documents citing it in order."""
+    ext: dict | None = None
+    for dst, doc_id, doc_type, date, issuer, title in db.execute(
+            "SELECT dst, doc_id, doc_type, date, issuer, title FROM temp.link_ext ORDER BY dst, seq"):
+        if ext is None or ext["id"] != dst:
+            if ext is not None:
+                yield ext
+            ext = {"id": dst, "doc_type": doc_type, "date": date, "issuer": issuer, "title": title, "cited_by": []}
+        for f, v in (("date", date), ("issuer", issuer), ("title", title)):
+            ext[f] = ext[f] or v
+        if not ext["cited_by"] or ext["cited_by"][-1] != doc_id:
+            ext["cited_by"].append(doc_id)
+    if ext is not None:
+        yield ext
 
 
 def _unique(edges: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
@@ -634,6 +657,6 @@ def link_documents(docs: list[dict]) -> dict[str, Any]:
         for doc_id, idx, target in db.execute("SELECT doc_id, idx, resolved_to FROM link_refs WHERE resolved_to IS NOT NULL"):
             by_id[doc_id]["references"][idx]["resolved_to"] = target
         documents, external, edges, chains = iter_links(db)
-        return {"documents": list(documents), "external": external, "edges": list(edges), "chains": chains}
+        return {"documents": list(documents), "external": list(external), "edges": list(edges), "chains": chains}
     finally:
         store.close()
