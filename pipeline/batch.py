@@ -999,10 +999,10 @@ def _sync_store(store, out: Path, state: State, jobs: list[Job], current: list[J
         if job.id not in stored and records[job.id]["action"] == "skipped":
             store.upsert_document(json.loads((out / f"{job.id}.json").read_text(encoding="utf-8")))
     listed = {j.id for j in jobs}
-    for doc_id in sorted(stored - listed):
-        store.delete_document(doc_id)
+    for doc_id in sorted(stored - listed):  # the JSON first: killed in between, the store still says "remove it"
         (out / f"{doc_id}.json").unlink(missing_ok=True)
         state.entries.pop(doc_id, None)
+        store.delete_document(doc_id)
 
 
 def _record(job: Job, action: str, r: dict[str, Any]) -> dict[str, Any]:
