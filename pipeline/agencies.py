@@ -684,27 +684,26 @@ _LIST_POSITION = re.compile(r"(?:^|\n|[,;:(\-+•]|\s(?:và|hoặc))\s*$")
 
 
 @lru_cache(maxsize=1)
-def _openings() -> tuple[re.Pattern, frozenset[str], frozenset[str]]:
-    """Where a name can start, as one regex; the one-word openings that need a capitalised word
-    after them; and the bare collective nouns. Openings are the first two words of every name the readers know (one word
-    for one-word names), a determiner + the first word of a collective noun, and the heads of
-    pattern names ("Sở", "Công ty"), which a capitalised word must follow. "công an", "công ty"
-    are openings, "công tác" is not; "phối hợp" is not "hợp tác xã". find_mentions tries only
-    these positions."""
+def _openings() -> tuple[re.Pattern, frozenset[str]]:
+    """Where a name can start, as one regex, and the collective nouns among those openings.
+    Openings are the first two words of every name the readers know (one word for one-word
+    names), a determiner + the first word of a collective noun, and the heads of pattern names
+    ("Sở", "Công ty"). "công an", "công ty" are openings, "công tác" is not; "phối hợp" is not
+    "hợp tác xã". find_mentions tries only these positions, and among them a one-word opening
+    only before a capitalised word ("Sở Y tế", not "ban hành"), as an abbreviation ("UBND") or,
+    for a collective noun, where an addressee can stand."""
     data = load("agencies")
     first_two = lambda s: " ".join(match_key(s.replace("{province}", "")).split()[:2])  # noqa: E731
     names = [f for e in data["agencies"] for f in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]]
     nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
     heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
-    phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"]}
+    phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"] + heads}
     phrases |= {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}
     phrases |= {"ubnd", "ủy ban"}
-    head_phrases = {first_two(h) for h in heads}
-    capitalised = frozenset(h for h in head_phrases if " " not in h and h not in phrases)
-    named = {first_two(n) for n in names + data["office_titles"]["names"]} | head_phrases
+    named = {first_two(n) for n in names + data["office_titles"]["names"] + heads}
     bare = frozenset(first_two(n) for n in nouns) - named
-    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases | head_phrases) + r")(?!\w)")
-    return rx, capitalised, bare
+    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases) + r")(?!\w)")
+    return rx, bare
 
 
 def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
@@ -716,15 +715,18 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     p, lim = 0, len(text)
     found: dict[int, AgencyMention | None] = {}
     _Memo.put(None, {})
-    opening_re, capitalised, bare = _openings()
+    opening_re, bare = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
             continue  # inside the name before
         word = m.group(0)
-        if word in capitalised and not _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim):
-            continue  # "báo cáo", "trường hợp": a head with no name after it
-        if word in bare and not _LIST_POSITION.search(key, max(0, s - 8), s):
+        listed = word in bare and _LIST_POSITION.search(key, max(0, s - 8), s) is not None
+        if " " not in word:
+            if not (listed or text[s:m.end()].isupper()
+                    or _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)):
+                continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
+        elif word in bare and not listed:
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
         a = found[s] = _agency_at(text, key, s, lim)
         if a is not None:

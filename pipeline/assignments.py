@@ -351,12 +351,15 @@ def _line_end(text: str, pos: int, limit: int) -> int:
     return limit if e < 0 else e
 
 
+_NONBLANK = re.compile(r"\S")
+
+
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of each non-blank line of text[start:end]."""
     out, p = [], start
     while p < end:
         e = _line_end(text, p, end)
-        if text[p:e].strip():
+        if _NONBLANK.search(text, p, e):
             out.append((p, e))
         p = e + 1
     return out
@@ -587,8 +590,10 @@ class _Reader:
         if first:
             out.append(first)
         key = self.key
+        # after punctuation with a name close after it (not a comma inside a list of names),
+        # and at a directive verb
         openings = [m.end() for m in _CLAUSE_OPENING.finditer(key, start, end)
-                    if not self.inside_mention(m.start())]  # a comma inside a list of names
+                    if self.mention_near(m.end()) and not self.inside_mention(m.start())]
         openings += [m.start() for m in self.r.directive.finditer(key, start, end)]
         for p in sorted(set(openings)):
             if p <= start or (out and p < out[-1].predicate) or not self.mention_near(p):
@@ -666,7 +671,8 @@ class _Reader:
                 hand_on(None)
                 self.emit_clauses(self.clauses(node.start, node.end, None, False), node.end, None, True)
                 continue
-            subject = self.subject_at(node.start, node.line_end, nkind, node.section is not None)
+            subject = (self.subject_at(node.start, node.line_end, nkind, node.section is not None)
+                       if self.mention_near(node.start) else None)
             if (subject and owner is not None and node.section is not None and subject.requested
                     and subject.form == "predicate"):
                 # "a) Đề nghị Liên minh Hợp tác xã tỉnh chủ động phối hợp ..." under an agency item:
@@ -764,7 +770,8 @@ class _Reader:
         text = self.text
         if _is_note(text, node) or (node.section is None and self.bare_lead_in(node)):
             return  # "(chi tiết Phụ lục 01 đính kèm)", "Có trách nhiệm:": no task
-        named, name_end = parse_agency_list(text, node.start, node.line_end, self.key)
+        named, name_end = (parse_agency_list(text, node.start, node.line_end, self.key)
+                           if self.mention_near(node.start) else ([], node.start))
         if named and self.r.permission.match(self.key, _skip_spaces(self.key, name_end, node.line_end), node.line_end):
             return  # "7. Đoàn kiểm tra được sử dụng con dấu của Sở ...": a power, not a duty
         if self.r.passive_agent.search(self.key, node.start, node.line_end):
