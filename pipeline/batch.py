@@ -229,10 +229,19 @@ def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float
         "json": dumps(data, pretty=False) + "\n" if ok else None,
         "json_tmp": None,
         "doc": data if ok and want_doc else None,
+        "stable_json": _stable_json(data) if ok and want_doc else None,  # the store's form, made here in parallel
         "seconds": time.perf_counter() - t0,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "pid": os.getpid(),
     }
+
+
+def _stable_json(data: dict[str, Any]) -> str | None:
+    try:
+        from .store import stable_json
+    except ImportError:
+        return None
+    return stable_json(data)
 
 
 def _process_bytes(file_name: str, data: bytes, doc_id: str, want_doc: bool, source_path: str) -> dict[str, Any]:
@@ -891,7 +900,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                     doc = result["doc"]
                     if doc is None:
                         doc = json.loads(result["json"] if tmp is None else tmp.read_bytes())
-                    store.upsert_document(doc)
+                    store.upsert_document(doc, result.get("stable_json") if result["doc"] is not None else None)
                 except Exception as exc:
                     if tmp is not None:
                         tmp.unlink(missing_ok=True)

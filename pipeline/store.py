@@ -375,15 +375,16 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def upsert_document(self, doc: dict[str, Any]) -> bool:
+    def upsert_document(self, doc: dict[str, Any], dumped: str | None = None) -> bool:
         """Store one document (a `Document.to_dict()`); True if anything changed.
 
         Same id and same content: nothing is written. Changed content: the old rows are
-        deleted and the new ones inserted in one transaction.
+        deleted and the new ones inserted in one transaction. `dumped`: `stable_json(doc)`
+        when the caller has it already (`vanban run`'s workers make it, in parallel).
         """
         from . import link
 
-        dumped = stable_json(doc)
+        dumped = dumped or stable_json(doc)
         digest = content_hash(doc, dumped)
         old = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
                               (doc["id"],)).fetchone()
@@ -456,11 +457,14 @@ class Store:
         self._refresh_agencies(nodes)
 
     def _refresh_agencies(self, nodes: Iterable[str]) -> None:
-        for node in nodes:
-            self.db.execute("DELETE FROM agencies WHERE node_id = ?", (node,))
+        nodes = sorted(set(nodes))
+        for i in range(0, len(nodes), 500):  # two statements per document, not two per agency
+            part = nodes[i:i + 500]
+            self.db.execute(f"DELETE FROM agencies WHERE node_id IN ({_marks(part)})", part)
             self.db.execute(
-                "INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
-                "known FROM agency_uses WHERE node_id = ? ORDER BY doc_id LIMIT 1", (node,))
+                f"INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
+                f"known FROM agency_uses u WHERE node_id IN ({_marks(part)}) AND doc_id = "
+                f"(SELECT min(doc_id) FROM agency_uses WHERE node_id = u.node_id)", part)
 
     def _insert(self, doc: dict[str, Any], digest: str, dumped: str) -> None:
         doc_id = doc["id"]
