@@ -481,6 +481,21 @@ class _Reader:
         acts; it does not assign itself duties by lead-ins or closing words."""
         return bool(self.issuer_ids) and all(a.id in self.issuer_ids for a in agencies)
 
+    def openings(self, start: int, end: int) -> list[int]:
+        """Where a clause may open in text[start:end] with a name close after it: after
+        punctuation (not a comma inside a list of names) or at a directive verb. Looked for
+        just before each name, so a long text with few names costs little."""
+        key, found = self.key, set()
+        i = bisect.bisect_right(self.mention_starts, start)
+        while i < len(self.mention_starts) and self.mention_starts[i] < end:
+            name = self.mention_starts[i]
+            lo = max(start, name - _SUBJECT_REACH)
+            found.update(m.end() for m in _CLAUSE_OPENING.finditer(key, lo, min(name + 1, end))
+                         if not self.inside_mention(m.start()))
+            found.update(m.start() for m in self.r.directive.finditer(key, lo, min(name + 1, end)))
+            i += 1
+        return sorted(found)
+
     def mention_within(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.mention_starts, start)
         return i < len(self.mention_starts) and self.mention_starts[i] < end
@@ -589,14 +604,8 @@ class _Reader:
         first = self.subject_at(start, end, kind, heading)
         if first:
             out.append(first)
-        key = self.key
-        # after punctuation with a name close after it (not a comma inside a list of names),
-        # and at a directive verb
-        openings = [m.end() for m in _CLAUSE_OPENING.finditer(key, start, end)
-                    if self.mention_near(m.end()) and not self.inside_mention(m.start())]
-        openings += [m.start() for m in self.r.directive.finditer(key, start, end)]
-        for p in sorted(set(openings)):
-            if p <= start or (out and p < out[-1].predicate) or not self.mention_near(p):
+        for p in self.openings(start, end):
+            if p <= start or (out and p < out[-1].predicate):
                 continue
             s = self.subject_at(p, end, kind, False)
             if s and s.form != "bare":
