@@ -320,7 +320,50 @@ def _read_txt(path: Path, data: bytes, info: SourceInfo) -> SourceText:
     if not text.strip():
         raise IngestError(where, "empty file (only white space)")
     info.encoding = encoding
-    return SourceText(text=text, info=info, warnings=warnings)
+    return SourceText(text=text, info=info, warnings=warnings, tables=text_tables(text))
+
+
+_TABLE_RULE = re.compile(r"^[\s|:+\-=]*$")  # "|---|:---:|" between a header and its rows
+
+
+def text_tables(text: str) -> list[list[list[tuple[int, int]]]]:
+    """Tables typed in plain text: a run of two or more lines that split into the same number of
+    cells (at least two) on "|" or on tabs ("STT | Nội dung | Cơ quan chủ trì | Thời gian").
+    Each cell is the (start, end) of its text, blanks trimmed; rule lines ("|---|---|") are
+    skipped. What the tables mean is the later stages' business."""
+    tables: list[list[list[tuple[int, int]]]] = []
+    run: list[list[tuple[int, int]]] = []
+    pos = 0
+    for line in text.split("\n"):
+        cells = _text_row(line, pos) if not _TABLE_RULE.match(line) or "|" not in line else None
+        if cells is not None and (not run or len(cells) == len(run[0])):
+            run.append(cells)
+        elif not (_TABLE_RULE.match(line) and "|" in line and run):
+            if len(run) >= 2:
+                tables.append(run)
+            run = [cells] if cells is not None else []
+        pos += len(line) + 1
+    if len(run) >= 2:
+        tables.append(run)
+    return tables
+
+
+def _text_row(line: str, pos: int) -> list[tuple[int, int]] | None:
+    """The cells of one typed table row, or None when the line is no row."""
+    sep = "|" if line.count("|") >= 1 else "\t" if line.count("\t") >= 1 else None
+    if sep is None:
+        return None
+    cells, start = [], 0
+    parts = line.split(sep)
+    if sep == "|" and not parts[0].strip():
+        start, parts = len(parts[0]) + 1, parts[1:]  # "| a | b |": no cell before the first bar
+    if sep == "|" and parts and not parts[-1].strip():
+        parts = parts[:-1]
+    for part in parts:
+        lead = len(part) - len(part.lstrip())
+        cells.append((pos + start + lead, pos + start + len(part.rstrip())))
+        start += len(part) + 1
+    return cells if len(cells) >= 2 else None
 
 
 def _decode_bytes(where: str, data: bytes) -> tuple[str, str]:

@@ -317,3 +317,25 @@ def test_a_company_named_by_its_trade_is_the_subject_not_its_trade(name):
     doc = parse_text("SỞ CÔNG THƯƠNG\nSố: /SCT-CN\nV/v kết quả kiểm tra\nKính gửi: " + name + "\n"
                      "1. Biện pháp khắc phục\n" + name + " có trách nhiệm tổ chức dỡ bỏ toàn bộ công trình tạm.\n")
     assert rows(doc) == [("1", name, "responsible", "có trách nhiệm tổ chức dỡ")]
+
+
+@pytest.mark.parametrize("sep", [" | ", "\t"])
+def test_task_table_typed_in_a_text_file(sep, tmp_path):
+    # the appendix task table of a plan, typed with bars (as in ../shared/wild qht-laocai TXT files) or tabs
+    from pipeline import parse_file
+
+    rows = [["STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"],
+            ["1", "Rà soát, sửa đổi quy chế phối hợp quản lý khoáng sản", "Sở Nông nghiệp và Môi trường",
+             "Sở Xây dựng", "Quý II/2026"],
+            ["2", "Tổ chức tập huấn nghiệp vụ cho cấp xã", "Sở Công Thương", "UBND các xã, phường", "Hằng năm"]]
+    text = (PLAN + "V. TỔ CHỨC THỰC HIỆN\n1. Các sở, ngành thực hiện các nhiệm vụ tại Phụ lục kèm theo.\n\n"
+            "PHỤ LỤC\n" + "\n".join(sep.join(r) for r in rows) + "\n")
+    path = tmp_path / "ke-hoach.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = parse_file(path)
+    got = [(a.agency, a.role, a.task[:20], a.deadline.text if a.deadline else None)
+           for a in doc.assignments if a.task.startswith(("Rà soát, sửa đổi quy chế", "Tổ chức tập huấn"))]
+    assert got == [("Sở Nông nghiệp và Môi trường", "lead", "Rà soát, sửa đổi quy", "Quý II/2026"),
+                   ("Sở Xây dựng", "support", "Rà soát, sửa đổi quy", "Quý II/2026"),
+                   ("Sở Công Thương", "lead", "Tổ chức tập huấn ngh", "Hằng năm"),
+                   ("UBND các xã, phường", "support", "Tổ chức tập huấn ngh", "Hằng năm")]
