@@ -378,12 +378,31 @@ class _Node:
     stop: bool = False  # a closing paragraph ("Trên đây là Kế hoạch ...")
 
 
+def _grid_spans(doc: Document) -> list[tuple[int, int]]:
+    """The spans of the document's real tables (two rows and two columns at least): their cells
+    are read by the table reader, never as prose. A one-column table is layout, read as text."""
+    out = []
+    for t in doc.tables:
+        if len(t.rows) >= 2 and max(len({(c.start, c.end) for c in row}) for row in t.rows) >= 2:
+            out.append((t.span.start, t.span.end))
+    return sorted(out)
+
+
 def _tree(doc: Document, stops: list[int], body_end: int) -> list[_Node]:
-    """The document as nested nodes, items cut at the first closing paragraph inside them."""
+    """The document as nested nodes, items cut at the first closing paragraph inside them;
+    what a real table holds is left to the table reader."""
     text = doc.text
+    grids = _grid_spans(doc)
+    grid_starts = [g[0] for g in grids]
+
+    def in_grid(pos: int) -> bool:
+        i = bisect.bisect_right(grid_starts, pos) - 1
+        return i >= 0 and pos < grids[i][1]
+
     kids: dict[str | None, list[Section]] = {}
     for s in sorted(doc.sections, key=lambda s: s.heading_span.start):
-        kids.setdefault(s.parent, []).append(s)
+        if not in_grid(s.heading_span.start):
+            kids.setdefault(s.parent, []).append(s)
     stop_set = set(stops)
 
     def cut(start: int, end: int) -> int:
@@ -391,7 +410,8 @@ def _tree(doc: Document, stops: list[int], body_end: int) -> list[_Node]:
         return min(end, stops[i]) if i < len(stops) else end
 
     def paragraphs(start: int, end: int) -> list[_Node]:
-        return [_Node(ps, pe, pe, stop=ps in stop_set) for ps, pe in _paragraphs(text, start, end)]
+        return [_Node(ps, pe, pe, stop=ps in stop_set) for ps, pe in _paragraphs(text, start, end)
+                if not in_grid(ps)]
 
     def level(start: int, end: int, sections: list[Section]) -> list[_Node]:
         out: list[_Node] = []
@@ -473,6 +493,7 @@ class _Reader:
         self.r = rules()
         self.mention_starts = [m.start for m in mentions]
         self.mention_ends = [m.end for m in mentions]
+        self.grid_starts = [g[0] for g in _grid_spans(doc)]
         issuer = doc.metadata.issuer or ""
         self.issuer_ids = {a.id for a in parse_agency_list(issuer)[0] if a.id}
 
@@ -495,6 +516,10 @@ class _Reader:
             found.update(m.start() for m in self.r.directive.finditer(key, lo, min(name + 1, end)))
             i += 1
         return sorted(found)
+
+    def grid_within(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.grid_starts, start)
+        return i < len(self.grid_starts) and self.grid_starts[i] < end
 
     def mention_within(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.mention_starts, start)
@@ -756,7 +781,8 @@ class _Reader:
             if node.children:
                 self.walk(node.children, kind, sid, owner)
                 return None
-            owner.fallback = (subj.predicate, node.line_end, sid)
+            if not self.grid_within(node.line_end, node.end):  # a table under it holds its tasks
+                owner.fallback = (subj.predicate, node.line_end, sid)
             return owner
         line = text[node.start:node.line_end].rstrip()
         if (node.section is not None and node.children and line[-1:] not in ".;:!?"
