@@ -416,10 +416,10 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
     if not m:
         return None
     s = m.end() + 1
-    if not _is_upper_word_at(text, s, lim):
-        return None
-    end, lower_run = s, 0
     company = " ".join(m.group(0).split()) in g.company_heads
+    if not _is_upper_word_at(text, s, lim) and not (company and g.trade_re.match(key, s, lim)):
+        return None  # "Công ty Cổ phần thương mại vận tải …" may start with its trade
+    end, lower_run = s, 0
     trade_until = -1  # a company's name runs over its trade words ("Đầu tư xây dựng hạ tầng")
     for ws, we, w in _words_after(text, s, lim):
         if ws > end + 1:
@@ -518,6 +518,8 @@ def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False
         hit = memo[pos]
         if hit is None or hit.end <= lim:
             return hit
+    if not _openings()[0].match(key, pos, lim):
+        return None  # no name the readers know starts with these words
     g = gazetteer()
     w = _WORD.match(key, pos, lim)
     first = w.group(0) if w else None
@@ -678,9 +680,10 @@ def find_agencies(text: str) -> list[AgencyMention]:
     return out
 
 
-# Where a bare collective noun ("doanh nghiệp", "cơ quan, đơn vị") can be an addressee: at the start
-# of a line or after a list separator.
-_LIST_POSITION = re.compile(r"(?:^|\n|[,;:(\-+•]|\s(?:và|hoặc))\s*$")
+@lru_cache(maxsize=1)
+def _addressee_position() -> re.Pattern:
+    """Where a bare collective noun can be an addressee (rules: addressee_position)."""
+    return re.compile(load("agencies")["addressee_position"]["pattern"])
 
 
 @lru_cache(maxsize=1)
@@ -721,7 +724,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
         if s < p:
             continue  # inside the name before
         word = m.group(0)
-        listed = word in bare and _LIST_POSITION.search(key, max(0, s - 8), s) is not None
+        listed = word in bare and _addressee_position().search(key, max(0, s - 12), s) is not None
         if " " not in word:
             if not (listed or text[s:m.end()].isupper()
                     or _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)):

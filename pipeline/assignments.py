@@ -79,6 +79,8 @@ class _Rules:
     passive_agent: re.Pattern
     vague_addressee: re.Pattern
     recipients: re.Pattern
+    participle: re.Pattern
+    passive: re.Pattern
     modifier_stop: re.Pattern
     # one task: role, partners, formulas, "5 rõ", topics, table columns
     lead: re.Pattern
@@ -146,6 +148,8 @@ def rules() -> _Rules:
         passive_agent=c("passive_agent"),
         vague_addressee=c("vague_addressee"),
         recipients=at("recipients_line"),
+        participle=c("participle_before_verb"),
+        passive=at("passive_predicate"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -583,8 +587,10 @@ class _Reader:
         rel = r.relative.match(key, q, limit)
         if rel:
             q = rel.end()
-        if r.history.match(key, q, limit) or r.permission.match(key, q, limit):
-            return None  # "Sở Y tế đã tổ chức ...", "Đoàn được sử dụng ...": no duty
+        if r.history.match(key, q, limit):
+            return None  # "Sở Y tế đã tổ chức ...": an account, not a duty
+        passive = r.passive.match(key, q, limit) is not None  # "được ...": a modifier when a verb follows
+        permitted = passive and r.permission.match(key, q, limit) is not None  # "Đoàn được sử dụng ..."
         d = r.directive.match(key, q, limit)
         if d and parse_agency_list(text, d.end(), limit, key)[0]:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
@@ -597,19 +603,23 @@ class _Reader:
             if colon < 0:
                 return _Subject(agencies, requested, directed, pos, limit, "bare")
             return _Subject(agencies, requested, directed, pos, colon + 1, "colon")
-        if r.directing.match(key, q, limit):
+        if r.directing.match(key, q, limit) and not passive:
             return _Subject(agencies, requested, directed, pos, q, "predicate")
         # A subject with modifiers the name reader does not take: "Các tổ chức, cá nhân được cấp
         # giấy phép thăm dò, khai thác khoáng sản có trách nhiệm ...": up to the directing verb.
         stop = _SUBJECT_STOP.search(key, q, limit)
         stop_at = stop.start() if stop else limit
-        verb = r.directing_anywhere.search(key, q, stop_at) if agencies[-1].how in _MODIFIABLE else None
+        verb = _first_finite(r, key, q, stop_at) if agencies[-1].how in _MODIFIABLE else None
         if (verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS
                 and not r.modifier_stop.search(key, q, verb.start())):
             if not r.history.match(key, verb.start(), limit):
                 agencies[-1] = _extended(agencies[-1], text, verb.start())
                 return _Subject(agencies, requested, directed, pos, verb.start(), "predicate")
             return None
+        if passive and r.directing.match(key, q, limit):
+            return _Subject(agencies, requested, directed, pos, q, "predicate")  # "được giao chủ trì"
+        if permitted:
+            return None  # a power, not a duty
         if directed and _LETTER.match(key, q, q + 1):  # "giao X <any verb>": X is the subject
             return _Subject(agencies, requested, directed, pos, q, "predicate")
         if heading and (stop is None or key[stop_at] == ":"):
@@ -979,6 +989,15 @@ def _is_note(text: str, node: _Node) -> bool:
     return node.section is None and whole.startswith("(") and whole.endswith(")")
 
 
+def _first_finite(r: _Rules, key: str, start: int, end: int) -> re.Match | None:
+    """The first directing verb in key[start:end] that is the predicate's, not a participle
+    of the subject's modifier ("các tổ chức, cá nhân được cấp giấy phép khai thác báo cáo …")."""
+    for m in r.directing_anywhere.finditer(key, start, end):
+        if not r.participle.search(key, max(start, m.start() - 8), m.start()) and not r.passive.match(key, m.start(), end):
+            return m
+    return None
+
+
 def _extended(a: AgencyMention, text: str, end: int) -> AgencyMention:
     """The mention `a` stretched to `end` (its modifiers): "Các tổ chức, cá nhân được cấp giấy
     phép thăm dò, khai thác khoáng sản"."""
@@ -1187,7 +1206,7 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
                    if s.parent is None and s.kind in r.descriptive_kinds]
     covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
     cov_starts = [c[0] for c in covered]
-    named_at = {a.agency_span.start for a in doc.assignments if a.agency_span}
+    named_at = sorted(a.agency_span.start for a in doc.assignments if a.agency_span)
     out = Coverage()
     for i in sorted(directive_lines):
         ps, pe = lines[i]
@@ -1196,7 +1215,8 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
         out.directive_sentences += 1
         k = bisect.bisect_left(cov_starts, pe)
         touched = any(e > ps for _, e in covered[max(0, k - 50):k])
-        if not touched and not any(m.start in named_at for m in directive_lines[i]):
+        j = bisect.bisect_left(named_at, ps)
+        if not touched and not (j < len(named_at) and named_at[j] < pe):  # no name of the line was assigned
             out.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
     return out
 

@@ -339,3 +339,13 @@ def test_task_table_typed_in_a_text_file(sep, tmp_path):
                    ("Sở Xây dựng", "support", "Rà soát, sửa đổi quy", "Quý II/2026"),
                    ("Sở Công Thương", "lead", "Tổ chức tập huấn ngh", "Hằng năm"),
                    ("UBND các xã, phường", "support", "Tổ chức tập huấn ngh", "Hằng năm")]
+
+
+def test_a_directed_subject_keeps_its_participle_modifier():
+    # lao-cai CV 5141 (wild) 1.8: "Yêu cầu các tổ chức, cá nhân được cấp giấy phép … báo cáo …", and a
+    # variant with "đề nghị" and another modifier
+    for verb, who, what in (("Yêu cầu", "các tổ chức, cá nhân được cấp giấy phép khai thác khoáng sản", "báo cáo trung thực"),
+                            ("Đề nghị", "các doanh nghiệp được giao đất trong khu công nghiệp", "hoàn thành hồ sơ")):
+        doc = parse_text("SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG\nSố: /SNNMT-KS\nV/v quản lý khoáng sản\n"
+                         f"1. Tăng cường quản lý\n1.8. {verb} {who} {what} theo quy định.\n")
+        assert [(a.agency, a.task[:len(what)]) for a in doc.assignments] == [(who, what)]
