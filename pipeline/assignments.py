@@ -281,10 +281,12 @@ class _Builder:
 
     def add(self, agencies: list[AgencyMention], start: int, end: int, section: str | None,
             requested: bool, role: str | None = None, partners: list[str] | None = None,
-            sentence_start: int | None = None) -> None:
+            sentence_start: int | None = None, said_until: int | None = None) -> None:
         """One assignment per agency for the task text[start:end]. `sentence_start`: where the
         sentence began when the task is its predicate ("Định kỳ hằng năm (trước ngày 15/12), các
-        sở ... có trách nhiệm báo cáo"): a deadline stated before the subject belongs to it."""
+        sở ... có trách nhiệm báo cáo"): a deadline stated before the subject belongs to it.
+        `said_until`: where what is said of the task ends when it goes on after the task's text
+        (owner and time lines under it: "Thời gian hoàn thành: Quý II/2026")."""
         start, end = _trim(self.text, start, end)
         if end <= start:
             return
@@ -296,7 +298,8 @@ class _Builder:
         role = role or _role(main, requested)
         parts = partners if partners is not None else partners_of(task, key)
         r = rules()
-        found = self.deadlines_within(start if sentence_start is None else sentence_start, end)
+        found = self.deadlines_within(start if sentence_start is None else sentence_start,
+                                      max(end, said_until or end))
         seen_topics = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(self.key, start, end)}
         topics = [t for t in r.topic_order if t in seen_topics]
         recurrence = r.recurrence.search(self.key, start, end) is not None
@@ -546,6 +549,8 @@ class _Reader:
         """Construction 1–3 at a clause opening `pos`: agencies as the subject of what follows.
         `heading`: the clause opens an item, where a bare list of names is a heading."""
         r, key, text = self.r, self.key, self.text
+        if r.owner_label.match(key, pos, limit):
+            return None  # "Cơ quan chủ trì: Sở Tư pháp": a label, read by labelled_owners
         p, requested, directed, neutral = pos, False, False, False
         conn = r.connective.match(key, p, limit)
         if conn:
@@ -861,6 +866,8 @@ class _Reader:
         if kind not in self.r.descriptive_kinds and text[node.start:end].rstrip(" .;").endswith(")"):
             if self.bracket_owners(node.start, end, sid):  # "... (Sở Tư pháp chủ trì)." first
                 return None
+        if node.section is not None and kind not in self.r.descriptive_kinds and self.labelled_owners(node, sid):
+            return _CLAIMED  # "…; Cơ quan chủ trì: X; Cơ quan phối hợp: Y" on or under the task
         clauses = self.clauses(node.start, end, kind, False)
         if clauses:
             last = clauses[-1]
@@ -883,8 +890,6 @@ class _Reader:
             return None
         if self.bracket_owners(node.start, end, sid):
             return None
-        if node.section is not None and self.labelled_owners(node, sid):
-            return _CLAIMED
         return None
 
     def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
@@ -939,30 +944,44 @@ class _Reader:
         text, key = self.text, self.key
         found: dict[str, list[AgencyMention]] = {}
         # The lines may sit under the item or, as Word lays them out, inside its last sub-item.
-        lines = [c for c in node.children if c.section is None]
+        lines = [(node.start, node.line_end)] + [(c.start, c.end) for c in node.children
+                                                 if c.section is None or self.label_line(c)]
         if node.children and node.children[-1].section is not None:
-            lines += [c for c in node.children[-1].children if c.section is None]
-        for child in lines:
-            for m in self.r.owner_label.finditer(key, child.start, child.end):
-                stop = key.find(";", m.end(), child.end)
-                agencies, _ = parse_agency_list(text, m.end(), child.end if stop < 0 else stop, key)
-                role = _label_role(m)
-                found.setdefault(role, []).extend(agencies)
+            lines += [(c.start, c.end) for c in node.children[-1].children if c.section is None]
+        first_label = None
+        for ls, le in lines:
+            for m in self.r.owner_label.finditer(key, ls, le):
+                stop = key.find(";", m.end(), le)
+                agencies, _ = parse_agency_list(text, m.end(), le if stop < 0 else stop, key)
+                if agencies:
+                    found.setdefault(_label_role(m), []).extend(agencies)
+                    if ls == node.start and first_label is None:
+                        first_label = m.start()
         if not found:
             return False
         leads = found.get("lead", []) + found.get("responsible", [])
         supports = found.get("support", [])
         tasks = [(c.start, self.before_labels(c)) for c in node.children
-                 if c.section is not None and not self.r.owner_label.match(key, c.start, c.end)]
-        for start, end in tasks or [(node.start, node.line_end)]:
+                 if c.section is not None and not self.label_line(c)]
+        # "a) Rà soát quy chế ...; Cơ quan chủ trì: Sở Tư pháp": the heading up to its first label
+        heading_end = _strip_end(text, node.start, first_label) if first_label is not None else node.line_end
+        for start, end in tasks or [(node.start, heading_end)]:
             for role, agencies, partners in (("lead", found.get("lead", []), supports),
                                              ("responsible", found.get("responsible", []), supports),
                                              ("support", supports, leads)):
                 if agencies:
                     self.b.add(agencies, start, end, sid, False, role=role,
-                               partners=[a.raw for a in partners])
+                               partners=[a.raw for a in partners], said_until=None if tasks else node.end)
         return True
 
+
+    def label_line(self, node: _Node) -> bool:
+        """A line that labels what it gives ("- Cơ quan chủ trì: Sở Tư pháp.", "- Thời gian hoàn
+        thành: Quý II/2026."): a few words, then a colon. No task of its own."""
+        if node.children:
+            return False
+        head = self.key[node.start:node.end].split(":", 1)
+        return len(head) == 2 and len(head[0].split()) <= _MAX_LABEL_WORDS
 
     def before_labels(self, node: _Node) -> int:
         """Where an item's own text ends: before the first labelled line inside it ("Lãnh đạo
@@ -981,6 +1000,13 @@ def _label_role(m: re.Match) -> str:
     """The role an owner label gives: "… chủ trì:" lead, "… phối hợp:" support, else responsible."""
     verb = m.group(1) or m.group(2)
     return "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
+
+
+def _strip_end(text: str, start: int, end: int) -> int:
+    """`end` moved back over the separators before it ("…cấp xã; " -> "…cấp xã")."""
+    while end > start and text[end - 1] in " ;,.-–:\t":
+        end -= 1
+    return end
 
 
 def _is_note(text: str, node: _Node) -> bool:

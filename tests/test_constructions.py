@@ -349,3 +349,19 @@ def test_a_directed_subject_keeps_its_participle_modifier():
         doc = parse_text("SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG\nSố: /SNNMT-KS\nV/v quản lý khoáng sản\n"
                          f"1. Tăng cường quản lý\n1.8. {verb} {who} {what} theo quy định.\n")
         assert [(a.agency, a.task[:len(what)]) for a in doc.assignments] == [(who, what)]
+
+
+@pytest.mark.parametrize("item", [
+    # labels on their own lines under the task, with its time (written variant of the de-an-08 form)
+    "1. Rà soát quy chế phối hợp quản lý khoáng sản\n- Cơ quan chủ trì: Sở Tư pháp.\n- Cơ quan phối hợp: Sở Nội vụ.\n"
+    "- Thời gian hoàn thành: Quý II/2026.\n",
+    # the same on the task's own line
+    "1. Rà soát quy chế phối hợp quản lý khoáng sản; cơ quan chủ trì: Sở Tư pháp; cơ quan phối hợp: Sở Nội vụ; "
+    "thời gian hoàn thành: Quý II/2026.\n",
+])
+def test_labelled_owners_of_one_task_with_its_time(item):
+    doc = parse_text(PLAN + "II. NHIỆM VỤ, GIẢI PHÁP\n" + item)
+    assert [(a.agency, a.role, a.task) for a in doc.assignments] == [
+        ("Sở Tư pháp", "lead", "Rà soát quy chế phối hợp quản lý khoáng sản"),
+        ("Sở Nội vụ", "support", "Rà soát quy chế phối hợp quản lý khoáng sản")]
+    assert all(a.deadline is not None and "Quý II/2026" in a.deadline.text for a in doc.assignments)
