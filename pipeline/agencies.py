@@ -422,8 +422,8 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
     end, lower_run = s, 0
     trade_until = -1  # a company's name runs over its trade words ("Đầu tư xây dựng hạ tầng")
     for ws, we, w in _words_after(text, s, lim):
-        if ws > end + 1:
-            break
+        if ws > end + 1 or "\n" in text[end:ws]:
+            break  # a name read by pattern never runs on past its line
         word = w.rstrip(",;:.)")
         if not word or word[0] == "(":  # "Công ty cổ phần Lào Cai (IC14)": a label, not the name
             break
