@@ -603,10 +603,11 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
         head = text[group.start:group.start + len(key[group.start:admin.start()].split(" ")[0])]
         head = f"{head} {text[admin.start():admin.end()]}"
         return _distribute_names(text, key, cm.end(), lim, head, group)
-    head_word = re.match(r"(?:các\s+|những\s+)?(\w+)", key[group.start:group.end])
-    if not head_word or g.noun_class.get(head_word.group(1)) != "so_ban_nganh":
+    det = _determiners()[0].match(key, group.start, group.end)
+    head_word = _WORD.match(key, det.end() if det else group.start, group.end)
+    if not head_word or g.noun_class.get(head_word.group(0)) != "so_ban_nganh":
         return None
-    head = text[group.start + head_word.start(1): group.start + head_word.end(1)]
+    head = text[head_word.start():head_word.end()]
     head = head[0].upper() + head[1:]
     out = []
     p = cm.end()
@@ -664,22 +665,6 @@ def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
     return out or None
 
 
-def find_agencies(text: str) -> list[AgencyMention]:
-    """Every named agency in a text (gazetteer, UBND groups and pattern names; no loose groups)."""
-    key = match_key(text)
-    out, p = [], 0
-    g = gazetteer()
-    starts = sorted({m.start() for m in g.known_re.finditer(key)} | {m.start() for m in g.head_re.finditer(key)})
-    for s in starts:
-        if s < p:
-            continue
-        a = agency_at(text, s, key, groups=False)
-        if a:
-            out.append(a)
-            p = a.end
-    return out
-
-
 @lru_cache(maxsize=1)
 def _addressee_position() -> re.Pattern:
     """Where a bare collective noun can be an addressee (rules: addressee_position)."""
@@ -703,10 +688,16 @@ def _openings() -> tuple[re.Pattern, frozenset[str]]:
     phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"] + heads}
     phrases |= {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}
     phrases |= {"ubnd", "ủy ban"}
-    named = {first_two(n) for n in names + data["office_titles"]["names"] + heads}
-    bare = frozenset(first_two(n) for n in nouns) - named
+    named = {first_two(n) for n in names + data["office_titles"]["names"]}
+    bare = frozenset(first_two(n) for n in nouns) - named  # (a head may share them: "doanh nghiệp")
     rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases) + r")(?!\w)")
     return rx, bare
+
+
+def _named_by_head(text: str, key: str, pos: int, lim: int) -> bool:
+    """A pattern head with a capitalised name after it ("Doanh nghiệp tư nhân Thành Hương")."""
+    m = gazetteer().head_re.match(key, pos, lim)
+    return m is not None and _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)
 
 
 def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
@@ -729,7 +720,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
             if not (listed or text[s:m.end()].isupper()
                     or _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)):
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
-        elif word in bare and not listed:
+        elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
         a = found[s] = _agency_at(text, key, s, lim)
         if a is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agencies import find_agencies, parse_agency_list, province_in, successor_of
+from pipeline.agencies import find_mentions, parse_agency_list, province_in, successor_of
 from pipeline.rules import load
 
 
@@ -185,9 +185,13 @@ def test_upper_case_heading_is_not_a_group():
     assert parse_agency_list("TỔ CHỨC THỰC HIỆN")[0] == []
 
 
-def test_find_agencies_in_running_text():
+def test_find_mentions_in_running_text():
     text = "Phối hợp với Sở Nội vụ, các đơn vị liên quan làm tốt công tác thông tin, tuyên truyền"
-    assert [a.raw for a in find_agencies(text)] == ["Sở Nội vụ"]
+    assert [(a.raw, a.how) for a in find_mentions(text)] == [("Sở Nội vụ", "gazetteer"),
+                                                             ("các đơn vị liên quan", "group")]
+    # nouns in a phrase are no addressees; a list position makes one
+    assert [a.raw for a in find_mentions("hỗ trợ người lao động của doanh nghiệp")] == []
+    assert [a.raw for a in find_mentions("yêu cầu doanh nghiệp báo cáo")] == ["doanh nghiệp"]
 
 
 def test_every_gazetteer_name_starts_like_a_name():
