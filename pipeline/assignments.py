@@ -562,8 +562,9 @@ class _Reader:
                 break
         if neutral and not heading:
             return None  # "Đối với X:" heads items; inside a sentence X is a topic ("đối với các cơ sở")
+        line_start = heading or pos == 0 or text[pos - 1] == "\n"
         agencies, lend = parse_agency_list(text, p, limit, key)
-        if not agencies or _lone_noun(agencies[0], key, heading or directed or pos == 0 or text[pos - 1] == "\n"):
+        if not agencies or _lone_noun(agencies[0], key, line_start or directed):
             return None
         if requested and any(a.kind in r.upward_kinds or r.upward_group.search(key, a.start, a.end)
                              for a in agencies):
@@ -614,7 +615,9 @@ class _Reader:
         # giấy phép thăm dò, khai thác khoáng sản có trách nhiệm ...": up to the directing verb.
         stop = _SUBJECT_STOP.search(key, q, limit)
         stop_at = stop.start() if stop else limit
-        verb = _first_finite(r, key, q, stop_at) if agencies[-1].how in _MODIFIABLE else None
+        # (only where a subject can be long: at the start of a line or after giao / yêu cầu)
+        verb = (_first_finite(r, key, q, stop_at)
+                if agencies[-1].how in _MODIFIABLE and (line_start or directed) else None)
         if (verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS
                 and not r.modifier_stop.search(key, q, verb.start())):
             if not r.history.match(key, verb.start(), limit):
