@@ -511,28 +511,33 @@ class _Memo:
 
 
 def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
-               groups: bool = True) -> AgencyMention | None:
-    """`agency_at` over text[:lim]."""
+               groups: bool = True, readers: frozenset[str] | None = None) -> AgencyMention | None:
+    """`agency_at` over text[:lim]; `readers`: only these may read here (from the opening)."""
     memo = _Memo.get(key) if not allow_bare and groups else None
     if memo is not None and pos in memo:
         hit = memo[pos]
         if hit is None or hit.end <= lim:
             return hit
-    if not _openings()[0].match(key, pos, lim):
+    opening_re, _, readers_of = _openings()
+    opened = opening_re.match(key, pos, lim)
+    if not opened:
         return None  # no name the readers know starts with these words
+    if readers is None:
+        readers = _readers_at(opened.group(0), readers_of)
     g = gazetteer()
     w = _WORD.match(key, pos, lim)
     first = w.group(0) if w else None
     if first not in g.first_words:
         return None  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
-    cands = [_known_at(text, key, pos, allow_bare, lim) if first in g.known_first else None,
-             _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first else None]
-    if groups and first in g.group_first:
+    may = (lambda reader: True) if readers is None else readers.__contains__  # noqa: E731
+    cands = [_known_at(text, key, pos, allow_bare, lim) if first in g.known_first and may("known") else None,
+             _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("ubnd") else None]
+    if groups and first in g.group_first and may("group"):
         cands.append(_group_at(text, key, pos, lim))
-    if first in g.head_first and not cands[0]:
+    if first in g.head_first and not cands[0] and may("pattern"):
         # The pattern reader never stretches a gazetteer hit ("Sở Công Thương yêu cầu các ...").
         cands.append(_pattern_at(text, key, pos, lim))
-    if first in g.title_first:
+    if first in g.title_first and may("title"):
         cands.append(_titled_at(text, key, pos, lim))
     best = None
     for c in cands:  # order = preference on ties
@@ -672,8 +677,9 @@ def _addressee_position() -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _openings() -> tuple[re.Pattern, frozenset[str]]:
-    """Where a name can start, as one regex, and the collective nouns among those openings.
+def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
+    """Where a name can start, as one regex; the collective nouns among those openings; and for
+    each opening, the readers that can read a name starting with it.
     Openings are the first two words of every name the readers know (one word for one-word
     names), a determiner + the first word of a collective noun, and the heads of pattern names
     ("Sở", "Công ty"). "công an", "công ty" are openings, "công tác" is not; "phối hợp" is not
@@ -685,13 +691,26 @@ def _openings() -> tuple[re.Pattern, frozenset[str]]:
     names = [f for e in data["agencies"] for f in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]]
     nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
     heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
-    phrases = {first_two(n) for n in names + nouns + data["office_titles"]["names"] + heads}
-    phrases |= {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}
-    phrases |= {"ubnd", "ủy ban"}
+    readers: dict[str, set[str]] = {}  # opening -> the readers that can read a name there
+    for reader, openings in (("known", {first_two(n) for n in names}),
+                             ("ubnd", {"ubnd", "ủy ban"}),
+                             ("group", {first_two(n) for n in nouns}
+                              | {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}),
+                             ("pattern", {first_two(h) for h in heads}),
+                             ("title", {first_two(t) for t in data["office_titles"]["names"]})):
+        for o in openings:
+            readers.setdefault(o, set()).add(reader)
     named = {first_two(n) for n in names + data["office_titles"]["names"]}
     bare = frozenset(first_two(n) for n in nouns) - named  # (a head may share them: "doanh nghiệp")
-    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(phrases) + r")(?!\w)")
-    return rx, bare
+    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(set(readers)) + r")(?!\w)")
+    return rx, bare, {" ".join(o.split()): frozenset(r) for o, r in readers.items()}
+
+
+def _readers_at(opening: str, readers_of: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The readers for an opening: those of its first word and those of its two words ("phòng
+    quản" opens a gazetteer name, "phòng" a pattern name: both are tried)."""
+    words = opening.split()
+    return readers_of.get(words[0], frozenset()) | readers_of.get(" ".join(words[:2]), frozenset())
 
 
 def _named_by_head(text: str, key: str, pos: int, lim: int) -> bool:
@@ -709,7 +728,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     p, lim = 0, len(text)
     found: dict[int, AgencyMention | None] = {}
     _Memo.put(None, {})
-    opening_re, bare = _openings()
+    opening_re, bare, readers_of = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
@@ -722,7 +741,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
         elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
-        a = found[s] = _agency_at(text, key, s, lim)
+        a = found[s] = _agency_at(text, key, s, lim, readers=_readers_at(word, readers_of))
         if a is not None:
             out.append(a)
             p = a.end
