@@ -105,6 +105,7 @@ class _Gazetteer:
     title_first: frozenset[str]
     head_kinds: dict[str, str]  # pattern head (match_key) -> kind
     trade_re: re.Pattern  # the trade words a company's name may hold in lower case
+    number_words: frozenset[str]  # "số", "khu vực": the words that number a unit after its head
     title_first: frozenset[str]
 
 
@@ -189,7 +190,8 @@ def gazetteer() -> _Gazetteer:
                       data["pattern_max_lower"], company_heads, first_any, known_first, ubnd_first,
                       group_first, head_first, title_re, title_first,
                       {match_key(h): k for h, k in data["pattern_head_kinds"].items()},
-                      re.compile(r"(?:" + _alternation(data["company_trade_words"]) + r")(?!\w)"))
+                      re.compile(r"(?:" + _alternation(data["company_trade_words"]) + r")(?!\w)"),
+                      frozenset(match_key(w).split()[0] for w in data["numbered_suffix"]["words"]))
 
 
 def _reader_first_words(*names_by_reader: list[str]) -> list[frozenset[str]]:
@@ -417,9 +419,14 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
         return None
     s = m.end() + 1
     company = " ".join(m.group(0).split()) in g.company_heads
-    if not _is_upper_word_at(text, s, lim) and not (company and g.trade_re.match(key, s, lim)):
+    end = s
+    numbered = g.suffix_re.match(key, m.end(), lim) if not _is_upper_word_at(text, s, lim) else None
+    if numbered and numbered.group(0).split()[0] in g.number_words:
+        end = numbered.end()  # "Chi nhánh số 1 - Công ty …", "Đội số 2": a numbered unit
+        s = end + 1
+    elif not _is_upper_word_at(text, s, lim) and not (company and g.trade_re.match(key, s, lim)):
         return None  # "Công ty Cổ phần thương mại vận tải …" may start with its trade
-    end, lower_run = s, 0
+    lower_run = 0
     trade_until = -1  # a company's name runs over its trade words ("Đầu tư xây dựng hạ tầng")
     for ws, we, w in _words_after(text, s, lim):
         if ws > end + 1 or "\n" in text[end:ws]:

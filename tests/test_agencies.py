@@ -216,3 +216,13 @@ def test_bodies_set_up_for_one_task_are_agencies():
                        ("Hội đồng an toàn, vệ sinh lao động tỉnh, trong đó", "Hội đồng an toàn, vệ sinh lao động tỉnh")]:
         found = agency_at(text, 0)
         assert found is not None and found.raw == name and found.known
+
+
+def test_numbered_units_and_branches_by_pattern():
+    # lao-cai CV hoàn thiện bổ sung (wild): a branch numbered after its head; written variants
+    for text, name in (("Chi nhánh số 1 - Công ty cổ phần Xuất nhập khẩu Sợi Phương Nam khẩn trương rà soát",
+                        "Chi nhánh số 1 - Công ty cổ phần Xuất nhập khẩu Sợi Phương Nam"),
+                       ("Đội số 2 kiểm tra việc chấp hành", "Đội số 2"),
+                       ("Đội Quản lý thị trường số 1 kiểm tra", "Đội Quản lý thị trường số 1"),
+                       ("Bảo hiểm xã hội khu vực XV chủ trì", "Bảo hiểm xã hội khu vực XV")):
+        assert [a.raw for a in parse_agency_list(text)[0]] == [name]
