@@ -17,19 +17,24 @@ agency names from pipeline.agencies):
    yêu cầu Thủ trưởng các Sở ... nghiêm túc thực hiện", "đề nghị X ..." (requested).
 4. **Lead-in** over the items after it: a clause of kind 1–3 whose predicate ends with ":" ("...
    yêu cầu các tổ chức ... thực hiện một số nội dung sau:") gives its agencies the items that
-   follow (its children, or the sibling items after it), up to an item naming its own agency.
-5. **Owners after a task**: "(Sở Tư pháp chủ trì, phối hợp với Sở Nội vụ)" at the end of an item,
-   or labelled lines under it ("Cơ quan chủ trì: …; Cơ quan phối hợp: …").
-6. **Task tables**, by the meaning of their header (rules: table_columns).
+   follow (its children, or the sibling items after it), up to an item naming its own agency; a
+   list of names ("- Sở A (…);" "- Sở B (…);" "Có trách nhiệm:") shares the items after it. A
+   lead-in that says what to do is a task too; one that nothing follows is its own task.
+5. **Owners after a task**: "(Sở Tư pháp chủ trì; các sở, ngành phối hợp)" at the end of an item,
+   or labelled lines on its line or under it ("Cơ quan chủ trì: …; Cơ quan phối hợp: …").
+6. **Task tables**, by the meaning of their header (rules: table_columns); what a real table
+   holds is read by the table reader only, never as prose.
 
 Not duties: an item of "Nhiệm vụ, giải pháp" that names no agency; a clause recounting what an
-agency did ("đã tổ chức ..."); a bare subject + verb in a section that only describes (purposes,
-targets, account of results, assessment); a proposal sent upwards ("đề nghị Bộ Xây dựng ...",
-"đề nghị UBND tỉnh ..."); closing formulas ("... nghiêm túc thực hiện./.") after a bare subject.
+agency did ("đã tổ chức ...") or a power it has ("được sử dụng ..."); a bare subject + verb in a
+section that only describes (purposes, targets, account of results, assessment); a proposal sent
+upwards ("đề nghị Bộ Xây dựng ...", "đề nghị UBND tỉnh ..."); the issuer's own acts; closing
+formulas ("... nghiêm túc thực hiện./.") in the paragraphs around the items.
 
 One Assignment per (agency, task). The document also keeps every agency mention as a span
-(`doc.agencies`) and, in `doc.coverage`, the directive-looking sentences (a directing verb and an
-agency mention) that yielded no assignment, so a reader can see what was not read.
+(`doc.agencies`) and, in `doc.coverage`, the directive-looking lines (a name as the subject of a
+directing verb, or named after giao / yêu cầu / đề nghị) that yielded no assignment, so a reader
+can see what was not read.
 """
 from __future__ import annotations
 
