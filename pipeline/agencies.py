@@ -525,12 +525,11 @@ def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False
         hit = memo[pos]
         if hit is None or hit.end <= lim:
             return hit
-    opening_re, _, readers_of = _openings()
-    opened = opening_re.match(key, pos, lim)
-    if not opened:
-        return None  # no name the readers know starts with these words
     if readers is None:
-        readers = _readers_at(opened.group(0), readers_of)
+        opened = _openings()[0].match(key, pos, lim)
+        if not opened:
+            return None  # no name the readers know starts with these words
+        readers = _readers_for(opened.group(0))
     g = gazetteer()
     w = _WORD.match(key, pos, lim)
     first = w.group(0) if w else None
@@ -713,11 +712,14 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
     return rx, bare, {" ".join(o.split()): frozenset(r) for o, r in readers.items()}
 
 
-def _readers_at(opening: str, readers_of: dict[str, frozenset[str]]) -> frozenset[str]:
+@lru_cache(maxsize=4096)
+def _readers_for(opening: str) -> frozenset[str]:
     """The readers for an opening: those of its first word and those of its two words ("phòng
     quản" opens a gazetteer name, "phòng" a pattern name: both are tried)."""
+    readers_of = _openings()[2]
     words = opening.split()
     return readers_of.get(words[0], frozenset()) | readers_of.get(" ".join(words[:2]), frozenset())
+
 
 
 def _named_by_head(text: str, key: str, pos: int, lim: int) -> bool:
@@ -735,7 +737,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     p, lim = 0, len(text)
     found: dict[int, AgencyMention | None] = {}
     _Memo.put(None, {})
-    opening_re, bare, readers_of = _openings()
+    opening_re, bare, _ = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
@@ -748,7 +750,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
         elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
-        a = found[s] = _agency_at(text, key, s, lim, readers=_readers_at(word, readers_of))
+        a = found[s] = _agency_at(text, key, s, lim, readers=_readers_for(word))
         if a is not None:
             out.append(a)
             p = a.end
