@@ -86,6 +86,9 @@ class _Rules:
     recipients: re.Pattern
     participle: re.Pattern
     passive: re.Pattern
+    establishing: re.Pattern
+    purpose: re.Pattern
+    members: re.Pattern
     modifier_stop: re.Pattern
     # one task: role, partners, formulas, "5 rõ", topics, table columns
     lead: re.Pattern
@@ -155,6 +158,9 @@ def rules() -> _Rules:
         recipients=at("recipients_line"),
         participle=c("participle_before_verb"),
         passive=at("passive_predicate"),
+        establishing=at("establishing"),
+        purpose=c("purpose"),
+        members=c("members"),
         modifier_stop=c("subject_modifier_stop"),
         lead=re.compile(r["roles"]["lead"]["pattern"]),
         support=re.compile(r["roles"]["support"]["pattern"]),
@@ -876,6 +882,8 @@ class _Reader:
                 return None
         if node.section is not None and kind not in self.r.descriptive_kinds and self.labelled_owners(node, sid):
             return _CLAIMED  # "…; Cơ quan chủ trì: X; Cơ quan phối hợp: Y" on or under the task
+        if self.established(node.start, end, sid):
+            return None
         clauses = self.clauses(node.start, end, kind, False)
         if clauses:
             last = clauses[-1]
@@ -899,6 +907,25 @@ class _Reader:
         if self.bracket_owners(node.start, end, sid):
             return None
         return None
+
+    def established(self, start: int, end: int, sid: str | None) -> bool:
+        """A body set up for a purpose: "Thành lập Đoàn kiểm tra (…) để kiểm tra việc chấp hành
+        pháp luật …, gồm …:" gives the body its purpose as its duty."""
+        r, key = self.r, self.key
+        m = r.establishing.match(key, start, end)
+        if not m:
+            return False
+        agencies, lend = parse_agency_list(self.text, m.end(), end, key)
+        stop = _SENTENCE_END.search(key, lend, end)
+        stop_at = stop.start() if stop else end
+        purpose = r.purpose.search(key, lend, stop_at) if agencies else None
+        if purpose is None:
+            return False
+        members = r.members.search(key, purpose.end(), stop_at)
+        colon = key.find(":", purpose.end(), stop_at)
+        task_end = min(x for x in (members.start() if members else stop_at, colon if colon >= 0 else stop_at))
+        self.emit(agencies, purpose.end(), task_end, sid, False)
+        return True
 
     def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
         """Construction 5: owners in brackets after the task: "Xây dựng kế hoạch ... (Sở Tư pháp

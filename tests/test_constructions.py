@@ -365,3 +365,19 @@ def test_labelled_owners_of_one_task_with_its_time(item):
         ("Sở Tư pháp", "lead", "Rà soát quy chế phối hợp quản lý khoáng sản"),
         ("Sở Nội vụ", "support", "Rà soát quy chế phối hợp quản lý khoáng sản")]
     assert all(a.deadline is not None and "Quý II/2026" in a.deadline.text for a in doc.assignments)
+
+
+@pytest.mark.parametrize("article,body,duty", [
+    # lao-cai QĐ 1050 Điều 1 (real)
+    ("Thành lập Đoàn kiểm tra (sau đây gọi là Đoàn kiểm tra) để kiểm tra việc chấp hành pháp luật trong sử "
+     "dụng và bảo quản vật liệu nổ công nghiệp trên địa bàn tỉnh Lào Cai năm 2026, gồm các ông (bà) có tên sau đây:",
+     "Đoàn kiểm tra", "kiểm tra việc chấp hành pháp luật trong sử dụng và bảo quản vật liệu nổ công nghiệp "
+                      "trên địa bàn tỉnh Lào Cai năm 2026"),
+    # written variant: another body, "nhằm", a member list after a colon
+    ("Thành lập Tổ công tác liên ngành nhằm rà soát, xử lý các dự án chậm tiến độ trong khu công nghiệp. Thành phần gồm:",
+     "Tổ công tác liên ngành", "rà soát, xử lý các dự án chậm tiến độ trong khu công nghiệp"),
+])
+def test_a_body_set_up_for_a_purpose_has_that_duty(article, body, duty):
+    doc = parse_text("QUYẾT ĐỊNH\nVề việc thành lập\nĐiều 1. " + article + "\n1. Ông Nguyễn Văn A - Trưởng đoàn;\n"
+                     "Điều 2. Quyết định này có hiệu lực kể từ ngày ký./.\n")
+    assert [(a.agency, a.task) for a in doc.assignments][:1] == [(body, duty)]
