@@ -406,11 +406,10 @@ def _grid_spans(doc: Document) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def _tree(doc: Document, stops: list[int], body_end: int) -> list[_Node]:
+def _tree(doc: Document, stops: list[int], body_end: int, grids: list[tuple[int, int]]) -> list[_Node]:
     """The document as nested nodes, items cut at the first closing paragraph inside them;
-    what a real table holds is left to the table reader."""
+    what a real table (`grids`, see _grid_spans) holds is left to the table reader."""
     text = doc.text
-    grids = _grid_spans(doc)
     grid_starts = [g[0] for g in grids]
 
     def in_grid(pos: int) -> bool:
@@ -505,13 +504,13 @@ def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
 class _Reader:
     """Walks the document once, in reading order, emitting assignments through a _Builder."""
 
-    def __init__(self, doc: Document, mentions: list[AgencyMention]) -> None:
+    def __init__(self, doc: Document, mentions: list[AgencyMention], grids: list[tuple[int, int]]) -> None:
         self.doc, self.text, self.key = doc, doc.text, doc.match_text()
         self.b = _Builder(doc)
         self.r = rules()
         self.mention_starts = [m.start for m in mentions]
         self.mention_ends = [m.end for m in mentions]
-        self.grid_starts = [g[0] for g in _grid_spans(doc)]
+        self.grid_starts = [g[0] for g in grids]
         issuer = doc.metadata.issuer or ""
         self.issuer_ids = {a.id for a in parse_agency_list(issuer)[0] if a.id}
 
@@ -674,10 +673,6 @@ class _Reader:
             return parent_sid
         return s.id
 
-    def emit(self, agencies: list[AgencyMention], start: int, end: int, sid: str | None,
-             requested: bool, role: str | None = None, sentence_start: int | None = None) -> None:
-        self.b.add(agencies, start, end, sid, requested, role=role, sentence_start=sentence_start)
-
     def emit_clauses(self, clauses: list[_Subject], end: int, sid: str | None, closing: bool) -> None:
         """Each clause's task runs to the next clause or the end of its sentence."""
         r, key = self.r, self.key
@@ -702,7 +697,7 @@ class _Reader:
                     prior.endswith(":") and len(prior.split()) <= _MAX_LABEL_WORDS)):
                 # "Trong quá trình ..., X ..." and "Báo cáo năm: X gửi ...": the task keeps them
                 start = sentence
-            self.emit(c.agencies, start, task_end, sid, c.requested, sentence_start=sentence)
+            self.b.add(c.agencies, start, task_end, sid, c.requested, sentence_start=sentence)
 
     # --------------------------------------------------------------- the walk
 
@@ -711,7 +706,7 @@ class _Reader:
         các công việc liên quan:" alone is itself the task."""
         if lead is not None and not lead.used and lead.fallback:
             start, end, sid = lead.fallback
-            self.emit(lead.agencies, start, end, sid, lead.requested)
+            self.b.add(lead.agencies, start, end, sid, lead.requested)
 
     def walk(self, nodes: list[_Node], kind: str | None, sid: str | None, owner: _Owner | None) -> None:
         """The nodes of one level, in order. `owner`: the agencies of an enclosing heading or
@@ -865,7 +860,7 @@ class _Reader:
         if owner.role and not owner.requested:
             own = _role(_main_clause(self.key[node.start:end]), False)
             role = own if own != "responsible" else owner.role
-        self.emit(owner.agencies, node.start, end, sid, owner.requested, role=role)
+        self.b.add(owner.agencies, node.start, end, sid, owner.requested, role=role)
         if rest:  # read as the item's siblings: they belong to no item
             self.walk(rest, kind, parent_sid, None)
 
@@ -924,7 +919,7 @@ class _Reader:
         members = r.members.search(key, purpose.end(), stop_at)
         colon = key.find(":", purpose.end(), stop_at)
         task_end = min(x for x in (members.start() if members else stop_at, colon if colon >= 0 else stop_at))
-        self.emit(agencies, purpose.end(), task_end, sid, False)
+        self.b.add(agencies, purpose.end(), task_end, sid, False)
         return True
 
     def bracket_owners(self, start: int, end: int, sid: str | None) -> bool:
@@ -1300,8 +1295,9 @@ def extract_assignments(doc: Document) -> None:
                     for m in mentions]
     body_end = _body_end(key)
     stops = [m.start() for m in r.closing.finditer(key, 0, body_end)]
-    reader = _Reader(doc, mentions)
-    reader.walk(_tree(doc, stops, body_end), None, None, None)
+    grids = _grid_spans(doc)
+    reader = _Reader(doc, mentions, grids)
+    reader.walk(_tree(doc, stops, body_end, grids), None, None, None)
     # Assignment tables are read cell by cell; what the text rules found inside one (a cell
     # line read as a paragraph) is dropped first.
     for table in doc.tables:
