@@ -72,7 +72,6 @@ class _Rules:
     circumstance: re.Pattern
     bracket_verb: re.Pattern
     owner_label: re.Pattern
-    body_end: re.Pattern
     verb_like_nouns: frozenset[str]
     lead_in_tail: re.Pattern
     connective: re.Pattern
@@ -144,7 +143,6 @@ def rules() -> _Rules:
         circumstance=at("circumstance_opening"),
         bracket_verb=at("owner_bracket_verb"),
         owner_label=at("owner_label"),
-        body_end=re.compile(r["body_end"]["pattern"], re.M),
         verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
         lead_in_tail=c("lead_in_tail"),
         connective=at("clause_connective"),
@@ -1293,7 +1291,7 @@ def extract_assignments(doc: Document) -> None:
     mentions = find_mentions(doc.text, key)
     doc.agencies = [AgencySpan(m.raw, doc.span(m.start, m.end), m.name, m.id, m.known, m.kind, m.how)
                     for m in mentions]
-    body_end = _body_end(key)
+    body_end = doc.body_end()
     stops = [m.start() for m in r.closing.finditer(key, 0, body_end)]
     grids = _grid_spans(doc)
     reader = _Reader(doc, mentions, grids)
@@ -1316,7 +1314,4 @@ def extract_assignments(doc: Document) -> None:
     doc.coverage = _coverage(doc, mentions, body_end)
 
 
-def _body_end(key: str) -> int:
-    """Where the body ends: the distribution list, after which names are addressees."""
-    m = rules().body_end.search(key)
-    return m.start() if m else len(key)
+

@@ -305,8 +305,7 @@ _FOOTNOTE_LINE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+[ \t].*$", re.M)
 
 def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
     """The report's body without its header, proposals, next-period tasks and sign-off."""
-    body_end = re.search(r"^nơi nhận\s*:", key, re.M)
-    end = body_end.start() if body_end else len(key)
+    end = doc.body_end()
     title = re.search(r"^\**báo cáo\**\s*$", key, re.M)
     start = title.end() if title else 0
     skip: list[tuple[int, int]] = []
@@ -1021,8 +1020,7 @@ def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
     """The document's deadlines: those its text states (find_deadlines), the time frame of a
     section heading ("… TRONG THÁNG 12/2025", who unknown) and each row's time cell of a task
     table (who: the lead cell, what: the task)."""
-    body_end = re.search(r"^nơi nhận\s*:", key, re.M)
-    end = body_end.start() if body_end else len(key)
+    end = doc.body_end()
     hits = [h for h in doc.deadline_hits() if h.end <= end]  # found once, shared with assignments
     out: list[Deadline] = []
     cells = _table_time_cells(doc, key)

@@ -10,6 +10,7 @@ re-joined). `Document.source_map` maps a normalized offset back to the source li
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -317,6 +318,16 @@ class Document:
 
             self._keys["search"] = search_key(self.text)
         return self._keys["search"]
+
+    def body_end(self) -> int:
+        """Where the body ends: the distribution list ("Nơi nhận:", rules/header.yaml body_end),
+        after which names are addressees and dates are no deadlines; found once, shared."""
+        if "body_end" not in self._found:
+            from .rules import load
+
+            m = re.compile(load("header")["body_end"]["pattern"], re.M).search(self.match_text())
+            self._found["body_end"] = m.start() if m else len(self.text)
+        return self._found["body_end"]
 
     def deadline_hits(self) -> list:
         """The deadlines the text states (`pipeline.measures.find_deadlines` over the whole
