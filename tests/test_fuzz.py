@@ -209,20 +209,20 @@ MUTATION = dict(
 @given(**MUTATION)
 @example(index=0, cut=857, flips=[(17, 0)])  # found: page 1 cannot be loaded (PdfiumError escaped)
 def test_truncated_and_bit_flipped_pdfs(formats_dir, work, index, cut, flips):
-    files = _real_files(formats_dir, ".pdf")
-    data = files[index % len(files)].read_bytes()
-    path = work / "mutated.pdf"
-    path.write_bytes(_mutate(data, cut, flips))
-    if check_ingest(path):
-        check_parse(path)
+    _check_mutated(formats_dir, work, ".pdf", index, cut, flips)
 
 
 @fuzz(30)
 @given(**MUTATION)
 def test_truncated_and_bit_flipped_docx_files(formats_dir, work, index, cut, flips):
-    files = _real_files(formats_dir, ".docx")
+    _check_mutated(formats_dir, work, ".docx", index, cut, flips)
+
+
+def _check_mutated(formats_dir, work, suffix, index, cut, flips):
+    """One real file of `suffix`, truncated and bit-flipped, must be refused cleanly or parsed."""
+    files = _real_files(formats_dir, suffix)
     data = files[index % len(files)].read_bytes()
-    path = work / "mutated.docx"
+    path = work / f"mutated{suffix}"
     path.write_bytes(_mutate(data, cut, flips))
     if check_ingest(path):
         check_parse(path)
