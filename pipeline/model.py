@@ -12,7 +12,9 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any
+from functools import lru_cache
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 SCHEMA_VERSION = "1.0"
 
@@ -350,6 +352,13 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        """The typed document of a JSON written by `to_dict` (a run's `<id>.json`), so corpus-level
+        code can read `doc.metadata.province` instead of ad-hoc dict keys; the inverse of
+        `to_dict` (tests/test_schema.py proves the round trip on the corpus)."""
+        return _typed(cls, data)
+
 
 _SERIALISED: dict[type, tuple[str, ...]] = {}
 
@@ -376,6 +385,29 @@ def _plain(obj: Any) -> Any:
         return [_plain(v) for v in obj]
     return obj
 
+
+
+@lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return {name: hint for name, hint in get_type_hints(cls).items() if name in _serialised_fields(cls)}
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """`value` (plain JSON data) as the type `hint` of a model field: data classes, lists,
+    dicts and optional values are rebuilt; anything else is kept as it is."""
+    if value is None:
+        return None
+    if is_dataclass(hint):
+        return hint(**{name: _typed(h, value.get(name)) for name, h in _hints(hint).items() if name in value})
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is list:
+        return [_typed(args[0], v) for v in value]
+    if origin is dict:
+        return {k: _typed(args[1], v) for k, v in value.items()}
+    if origin in (Union, UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _typed(inner[0], value) if len(inner) == 1 else value
+    return value
 
 
 __all__ = [
