@@ -500,31 +500,45 @@ def _skip_space(text: str, pos: int, lim: int) -> int:
 
 
 class _Memo:
-    """The names find_mentions read over a whole text, by start: the stages then ask for a
-    name at the same positions within a shorter limit (a heading line, a clause), and a name
-    that ended before that limit reads the same there. One (key, names) pair per thread, so
-    documents read in parallel threads never see each other's names."""
+    """The names read over one text, by (start, allow_bare, groups): find_mentions fills it for
+    the whole text, then the stages ask for names at the same positions within a shorter limit
+    (a heading line, a clause, a list after "phối hợp với"). A name read within a longer limit
+    that ended before the shorter one reads the same there, and so does "no name"; anything
+    else is read again. One (key, names) pair per thread, so documents read in parallel threads
+    never see each other's names."""
 
     local = threading.local()
 
     @classmethod
-    def get(cls, key: str) -> dict[int, AgencyMention | None] | None:
+    def get(cls, key: str) -> dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]] | None:
         state = getattr(cls.local, "state", None)
         return state[1] if state is not None and state[0] is key else None
 
     @classmethod
-    def put(cls, key: str | None, found: dict[int, AgencyMention | None]) -> None:
+    def put(cls, key: str | None, found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]]) -> None:
         cls.local.state = (key, found)
 
 
 def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False,
                groups: bool = True, readers: frozenset[str] | None = None) -> AgencyMention | None:
     """`agency_at` over text[:lim]; `readers`: only these may read here (from the opening)."""
-    memo = _Memo.get(key) if not allow_bare and groups else None
-    if memo is not None and pos in memo:
-        hit = memo[pos]
-        if hit is None or hit.end <= lim:
+    memo = _Memo.get(key)
+    if memo is None:
+        return _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)
+    slot = (pos, allow_bare, groups)
+    known = memo.get(slot)
+    if known is not None:
+        hit, read_to = known
+        if read_to >= lim and (hit is None or hit.end <= lim):
             return hit
+    hit = _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)
+    if known is None or lim > known[1]:
+        memo[slot] = (hit, lim)
+    return hit
+
+
+def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, groups: bool,
+                    readers: frozenset[str] | None) -> AgencyMention | None:
     if readers is None:
         opened = _openings()[0].match(key, pos, lim)
         if not opened:
@@ -735,8 +749,8 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     key = key if key is not None else match_key(text)
     out: list[AgencyMention] = []
     p, lim = 0, len(text)
-    found: dict[int, AgencyMention | None] = {}
-    _Memo.put(None, {})
+    found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]] = {}
+    _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
     opening_re, bare, _ = _openings()
     for m in opening_re.finditer(key):
         s = m.start()
@@ -750,9 +764,8 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
         elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
-        a = found[s] = _agency_at(text, key, s, lim, readers=_readers_for(word))
+        a = _agency_at(text, key, s, lim, readers=_readers_for(word))
         if a is not None:
             out.append(a)
             p = a.end
-    _Memo.put(key, found)
     return out

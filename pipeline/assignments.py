@@ -227,15 +227,23 @@ def role_of(task: str, requested: bool, key: str | None = None) -> str:
     return _role(_main_clause(key if key is not None else match_key(task)), requested)
 
 
-def partners_of(task: str, key: str | None = None) -> list[str]:
-    """Agencies named after a clause-opening "phối hợp với", as written."""
+def partners_of(text: str, key: str | None = None, start: int = 0, end: int | None = None) -> list[str]:
+    """Agencies named after a clause-opening "phối hợp với" in text[start:end], as written.
+
+    Read in the document's own coordinates (`text` and `key` whole), so the names the document's
+    mention pass read already are looked up, not read again."""
     r = rules()
-    key = key if key is not None else match_key(task)
+    key = key if key is not None else match_key(text)
+    end = len(text) if end is None else end
     out: list[str] = []
-    for m in r.partner.finditer(key):
-        if not r.partner_opening.search(key, max(0, m.start() - 20), m.start()):
+    for m in r.partner.finditer(key, start, end):
+        lo = m.start() - 20
+        # The text before the phrase must open a clause; at the task's start, '^' is its start.
+        opening = (r.partner_opening.search(key[start:m.start()]) if lo <= start
+                   else r.partner_opening.search(key, lo, m.start()))
+        if not opening:
             continue  # "Công đoàn cơ sở phối hợp với ...": someone else's partner
-        found, _ = parse_agency_list(task, m.end(), key=key)
+        found, _ = parse_agency_list(text, m.end(), end, key)
         for a in found:
             if a.raw not in out:
                 out.append(a.raw)
@@ -249,15 +257,16 @@ def topics_of(task: str, key: str | None = None) -> list[str]:
     return [t for t in r.topic_order if t in seen]
 
 
-def _five_clear(a: AgencyMention, role: str, words: list[str], main_clause: str, deadline: Deadline | None,
-                recurrence: bool, result: bool) -> dict[str, bool]:
-    """Which of the "5 rõ" the task states. `words`: its words; `main_clause`: its match key after
-    the leading adverbials; `recurrence`/`result`: it states a recurrence / a measurable result
-    (rules: recurrence, result_markers)."""
+def _five_clear(a: AgencyMention, agency_key: str, role: str, stated: bool, main_clause: str,
+                deadline: Deadline | None, recurrence: bool, result: bool) -> dict[str, bool]:
+    """Which of the "5 rõ" the task states. `agency_key`: the match key of the agency as
+    written; `stated`: the task has three words or more, letters among them; `main_clause`: its
+    match key after the leading adverbials; `recurrence`/`result`: it states a recurrence / a
+    measurable result (rules: recurrence, result_markers)."""
     return {
         # a named body, or a group with a settled meaning; "các đơn vị liên quan" names nobody
-        "nguoi": a.known and not rules().vague_addressee.search(match_key(a.raw)),
-        "viec": len(words) >= 3 and any(_LETTER.search(w) for w in words),
+        "nguoi": a.known and not rules().vague_addressee.search(agency_key),
+        "viec": stated,
         "trach_nhiem": role in ("lead", "support") or bool(rules().directing.match(main_clause)),
         "thoi_gian": deadline is not None or recurrence,
         "ket_qua": result,
@@ -278,6 +287,11 @@ class _Builder:
         self.deadline_starts = [h.start for h in self.deadline_hits]
         self.province = doc.metadata.province
         self.seen: set[tuple[str, int]] = set()
+        # Topic keywords (whole words) found once over the whole text; a task looks up those
+        # inside its span (tasks overlap: an item and its sub-items).
+        r = rules()
+        self.topic_hits = [(m.start(), m.end(), _topic_of(r, m.group(0))) for m in r.topic_re.finditer(self.key)]
+        self.topic_starts = [h[0] for h in self.topic_hits]
 
     def deadlines_within(self, start: int, end: int) -> list:
         i = bisect.bisect_left(self.deadline_starts, start)
@@ -305,15 +319,22 @@ class _Builder:
         task, key = self.text[start:end], self.key[start:end]
         main = _main_clause(key)
         role = role or _role(main, requested)
-        parts = partners if partners is not None else partners_of(task, key)
+        parts = partners if partners is not None else partners_of(self.text, self.key, start, end)
         r = rules()
         found = self.deadlines_within(start if sentence_start is None else sentence_start,
                                       max(end, said_until or end))
-        seen_topics = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(self.key, start, end)}
+        i = bisect.bisect_left(self.topic_starts, start)
+        seen_topics = set()
+        while i < len(self.topic_hits) and self.topic_starts[i] < end:
+            if self.topic_hits[i][1] <= end:
+                seen_topics.add(self.topic_hits[i][2])
+            i += 1
         topics = [t for t in r.topic_order if t in seen_topics]
+        # (a result marker may span words, "báo cáo ... kết quả": searched within the task)
         recurrence = r.recurrence.search(self.key, start, end) is not None
         result = r.result.search(self.key, start, end) is not None
         words = task.split()
+        stated = len(words) >= 3 and _LETTER.search(task) is not None
         for a in agencies:
             if (a.name, start) in self.seen:  # the same name twice in one list
                 continue
@@ -329,7 +350,7 @@ class _Builder:
                 role=role, partners=[p for p in parts if p != a.raw], section=section, task=task,
                 agency_span=self.doc.span(a.start, a.end),
                 span=self.doc.span(start, end), deadline=deadline, topics=topics,
-                five_clear=_five_clear(a, role, words, main, deadline, recurrence, result),
+                five_clear=_five_clear(a, self.key[a.start:a.end], role, stated, main, deadline, recurrence, result),
             ))
 
 # ----------------------------------------------------------------------------- text and outline
@@ -734,8 +755,7 @@ class _Reader:
                 # "a) Đề nghị Liên minh Hợp tác xã tỉnh chủ động phối hợp ..." under an agency item:
                 # the sub-item is that body's task, as written
                 self.b.add(subject.agencies, node.start, node.end, nsid, True,
-                           partners=partners_of(self.text[subject.predicate:node.end],
-                                                self.key[subject.predicate:node.end]))
+                           partners=partners_of(self.text, self.key, subject.predicate, node.end))
                 continue
             if subject:
                 lead = self.agency_item(node, subject, nkind, nsid)
@@ -958,7 +978,7 @@ class _Reader:
                 if role == "support" and leads:
                     self.b.add(agencies, task_start, o, sid, False, role="support", partners=[a.raw for a in leads])
                 else:
-                    partners = partners_of(text[verb:c], key[verb:c])
+                    partners = partners_of(text, key, verb, c)
                     partners += [a.raw for ag, rl, _ in owners if rl == "support" for a in ag if a.raw not in partners]
                     self.b.add(agencies, task_start, o, sid, False, role=role, partners=partners)
                 found = True
