@@ -287,11 +287,6 @@ class _Builder:
         self.deadline_starts = [h.start for h in self.deadline_hits]
         self.province = doc.metadata.province
         self.seen: set[tuple[str, int]] = set()
-        # Topic keywords (whole words) found once over the whole text; a task looks up those
-        # inside its span (tasks overlap: an item and its sub-items).
-        r = rules()
-        self.topic_hits = [(m.start(), m.end(), _topic_of(r, m.group(0))) for m in r.topic_re.finditer(self.key)]
-        self.topic_starts = [h[0] for h in self.topic_hits]
 
     def deadlines_within(self, start: int, end: int) -> list:
         i = bisect.bisect_left(self.deadline_starts, start)
@@ -323,12 +318,7 @@ class _Builder:
         r = rules()
         found = self.deadlines_within(start if sentence_start is None else sentence_start,
                                       max(end, said_until or end))
-        i = bisect.bisect_left(self.topic_starts, start)
-        seen_topics = set()
-        while i < len(self.topic_hits) and self.topic_starts[i] < end:
-            if self.topic_hits[i][1] <= end:
-                seen_topics.add(self.topic_hits[i][2])
-            i += 1
+        seen_topics = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(self.key, start, end)}
         topics = [t for t in r.topic_order if t in seen_topics]
         # (a result marker may span words, "báo cáo ... kết quả": searched within the task)
         recurrence = r.recurrence.search(self.key, start, end) is not None

@@ -360,31 +360,48 @@ class Document:
         return _typed(cls, data)
 
 
-_SERIALISED: dict[type, tuple[str, ...]] = {}
-
-
 def _serialised_fields(cls: type) -> tuple[str, ...]:
-    """Names of a data class's fields that go into the JSON (cached: asked once per item)."""
-    names = _SERIALISED.get(cls)
-    if names is None:
-        names = tuple(f.name for f in fields(cls) if f.metadata.get("serialize", True))
-        _SERIALISED[cls] = names
-    return names
+    """Names of a data class's fields that go into the JSON."""
+    return tuple(f.name for f in fields(cls) if f.metadata.get("serialize", True))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Fields annotated with these hold a JSON scalar: copied as they are, not converted.
+_SCALAR_ANNOTATIONS = frozenset({"str", "int", "float", "bool", "str | None", "int | None", "float | None",
+                                 "bool | None"})
+_TO_DICT: dict[type, Any] = {}
+
+
+def _to_dict_of(cls: type) -> Any:
+    """A function that turns one instance of the data class `cls` into a dict of its serialised
+    fields. Generated once per class, as `dataclasses` generates `__init__`: documents hold a
+    few hundred items (agency mentions, spans), and a generic walk over `fields()` for each was
+    most of the time spent writing a document's JSON."""
+    conv = _TO_DICT.get(cls)
+    if conv is None:
+        items = [f"{f.name!r}: o.{f.name}" if f.type in _SCALAR_ANNOTATIONS else f"{f.name!r}: _plain(o.{f.name})"
+                 for f in fields(cls) if f.metadata.get("serialize", True)]
+        conv = eval("lambda o: {" + ", ".join(items) + "}", {"_plain": _plain})  # noqa: S307 (our own field names)
+        _TO_DICT[cls] = conv
+    return conv
 
 
 def _plain(obj: Any) -> Any:
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
+    cls = type(obj)
+    if cls in _SCALARS:
         return obj
-    if isinstance(obj, list):
+    if cls is list or cls is tuple:
         return [_plain(v) for v in obj]
+    conv = _TO_DICT.get(cls)
+    if conv is not None:
+        return conv(obj)
     if is_dataclass(obj):
-        return {name: _plain(getattr(obj, name)) for name in _serialised_fields(type(obj))}
+        return _to_dict_of(cls)(obj)
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
+    if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
     return obj
-
 
 
 @lru_cache(maxsize=None)
