@@ -37,36 +37,27 @@ from .textkeys import search_key
 
 STAGE = "normalize"
 
+_RULES = load("normalize")  # rules/normalize.yaml: the words; the code keeps the marker grammar
 _MARKER = re.compile(
-    r"""^[*_\s]*(?:
-        [IVXLC]{1,6}\s*[.)]            # I.  II)
-      | [IVXLC]{1,6}\s*/\s            # II/
-      | \d{1,3}(?:\.\d{1,3}){0,3}\s*[.)](?:\s|$)  # 1.  4.1.  2)
-      | \d{1,3}\s*/\s                # 1/
-      | \d{1,3}\.\d{1,3}(?:\.\d{1,3})*\s  # 4.1 Heading
-      | [a-zđ]\s*\)                  # a)  đ)
-      | [a-zđ]\s*[./]\s              # a.  b/  (the outline's lettered items)
-      | [-–—+•*▪◦●➢➤►](?:\s|$)       # bullets
-      | [¹²³⁴⁵⁶⁷⁸⁹⁰]+              # footnote bodies
-      | (?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+[\dIVXLC]+
-    )""",
-    re.VERBOSE,
+    r"^[*_\s]*(?:"
+    r"[IVXLC]{1,6}\s*[.)]"                        # I.  II)
+    r"|[IVXLC]{1,6}\s*/\s"                        # II/
+    r"|\d{1,3}(?:\.\d{1,3}){0,3}\s*[.)](?:\s|$)"  # 1.  4.1.  2)
+    r"|\d{1,3}\s*/\s"                             # 1/
+    r"|\d{1,3}\.\d{1,3}(?:\.\d{1,3})*\s"          # 4.1 Heading
+    r"|[a-zđ]\s*\)"                               # a)  đ)
+    r"|[a-zđ]\s*[./]\s"                           # a.  b/  (the outline's lettered items)
+    r"|[-–—+•*▪◦●➢➤►](?:\s|$)"                    # bullets
+    r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]+"                             # footnote bodies
+    rf"|{_RULES['heading_word']['pattern']}"      # PHẦN I, Điều 1.
+    r")"
 )
+_DOC_TYPE_WORDS = _RULES["doc_type_line"]["pattern"]
 _HEADER_START = re.compile(
-    r"""^[*_\s]*(?:
-        Số\s*[:.]|Số\s*/|V/v\b|Về\s+việc\b|Kính\s+gửi|Nơi\s+nhận|Độc\s+lập|CỘNG\s+HÒA|CỘNG\s+HOÀ
-      | (?:KT|TM|TL|TUQ|Q)\.\s|CHỦ\s+TỊCH|PHÓ\s+CHỦ\s+TỊCH|GIÁM\s+ĐỐC|ỦY\s+BAN|UỶ\s+BAN|HỘI\s+ĐỒNG
-      | [A-ZĐÂĂÊÔƠƯ][^\W\d_]*(?:\s[A-ZĐÂĂÊÔƠƯ][^\W\d_]*){0,3},\s*ngày\b   # "Cao Bằng, ngày"
-      | (?:KẾ\s+HOẠCH|BÁO\s+CÁO|QUYẾT\s+ĐỊNH|CÔNG\s+VĂN|TỜ\s+TRÌNH|THÔNG\s+BÁO|NGHỊ\s+QUYẾT
-         |CHỈ\s+THỊ|CHƯƠNG\s+TRÌNH|ĐỀ\s+ÁN|KẾT\s+LUẬN|HƯỚNG\s+DẪN)\s*$
-    )""",
-    re.VERBOSE,
+    r"^[*_\s]*(?:" + "|".join([*_RULES["header_start"]["patterns"], rf"(?:{_DOC_TYPE_WORDS})\s*$"]) + ")"
 )
-_DOC_TYPE_LINE = re.compile(
-    r"^[*_\s]*(?:KẾ\s+HOẠCH|BÁO\s+CÁO|QUYẾT\s+ĐỊNH|CÔNG\s+VĂN|TỜ\s+TRÌNH|THÔNG\s+BÁO|NGHỊ\s+QUYẾT"
-    r"|CHỈ\s+THỊ|CHƯƠNG\s+TRÌNH|ĐỀ\s+ÁN|KẾT\s+LUẬN|HƯỚNG\s+DẪN)[*_\s]*$"
-)
-_PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,3}[-–\s]*$|^Trang\s+\d+(?:\s*/\s*\d+)?$", re.I)
+_DOC_TYPE_LINE = re.compile(rf"^[*_\s]*(?:{_DOC_TYPE_WORDS})[*_\s]*$")
+_PAGE_NUMBER = re.compile(_RULES["page_number"]["pattern"], re.I)
 _SENTENCE_END = re.compile(r"(?:[.:;!?…]|\./\.)[*_)\"”’\s]*$")
 _NUMBER_WRAP = re.compile(r"(?:\d|[A-ZĐ]{1,8})[-/]$")
 _WORD_OR_DIGIT = re.compile(r"^[\w(]")
@@ -171,7 +162,7 @@ def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _opener() -> re.Pattern[str]:
-    return re.compile(load("normalize")["paragraph_openers"]["pattern"])
+    return re.compile(_RULES["paragraph_openers"]["pattern"])
 
 
 def _opens_paragraph(line: str) -> bool:
