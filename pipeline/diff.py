@@ -103,6 +103,36 @@ def run_documents_paths(run_dir: Path) -> list[Path]:
     return out
 
 
+def resolved_numbers(links: dict[str, Any] | None) -> dict[str, str]:
+    """Document id -> the number the corpus resolved for it, from a run's links.json: a
+    document whose own number is blank ('Số: /KH-UBND') that the other documents of the run
+    cite by number ('Kế hoạch số 664/KH-UBND')."""
+    out = {}
+    for entry in (links or {}).get("documents") or []:
+        if isinstance(entry, dict) and entry.get("recognised_as") and not entry.get("number"):
+            out[str(entry["id"])] = str(entry["recognised_as"])
+    return out
+
+
+def corpus_numbers(run_dir: Path | None) -> dict[str, str]:
+    """`resolved_numbers` of the run in `run_dir` ({} without a readable links.json)."""
+    if run_dir is None:
+        return {}
+    try:
+        return resolved_numbers(json.loads((Path(run_dir) / "links.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def run_of(ref: str | Path, run_dir: Path | None = None) -> Path | None:
+    """The run folder a document given as `ref` comes from: the folder of a JSON file, the
+    run folder for a document id; None for a file parsed now (no corpus has seen it)."""
+    path = Path(ref)
+    if path.is_file():
+        return path.parent if path.suffix.lower() == ".json" else None
+    return Path(run_dir or "outputs")
+
+
 def load_run(run_dir: Path) -> list[dict[str, Any]]:
     """Every document of a run (files that are not document JSON are skipped)."""
     docs = []
@@ -337,12 +367,15 @@ def successor_note(old_id: str, old_name: str, new_id: str) -> str:
 # The diff
 
 
-def _plan_summary(doc: dict[str, Any]) -> dict[str, Any]:
+def _plan_summary(doc: dict[str, Any], resolved_number: str | None = None) -> dict[str, Any]:
     md = doc.get("metadata") or {}
     return {
         "id": doc["id"],
         "doc_type": md.get("doc_type"),
         "number": md.get("number"),
+        # the document's own number is blank; the corpus step found how the other documents
+        # of the run cite it (links.json `recognised_as`)
+        "resolved_number": None if md.get("number") else resolved_number,
         "symbol": md.get("symbol"),
         "issuer": md.get("issuer"),
         "province": md.get("province"),
@@ -498,8 +531,12 @@ def _deadlines(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def diff_documents(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The diff of two or more documents (dicts shaped like schemas/document.schema.json)."""
+def diff_documents(docs: list[dict[str, Any]], resolved_numbers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The diff of two or more documents (dicts shaped like schemas/document.schema.json).
+
+    `resolved_numbers`: document id -> the number the corpus step resolved for a document
+    whose own number is blank (`corpus_numbers`); shown marked as resolved."""
+    resolved_numbers = resolved_numbers or {}
     if len(docs) < 2:
         raise ValueError("a diff needs at least two documents")
     ids = [d["id"] for d in docs]
@@ -518,7 +555,7 @@ def diff_documents(docs: list[dict[str, Any]]) -> dict[str, Any]:
     only_in = {doc_id: [a["name"] for a in agencies if a["plans"] == [doc_id]] for doc_id in ids}
     return {
         "schema_version": DIFF_SCHEMA_VERSION,
-        "plans": [_plan_summary(d) for d in docs],
+        "plans": [_plan_summary(d, resolved_numbers.get(d["id"])) for d in docs],
         "thresholds": {"shared": SHARED_MIN, "reworded": REWORDED_MIN, "indicator": INDICATOR_MIN},
         "abbreviations": dict(sorted(similarity.abbreviations.items())),
         "sections": _sections(docs),
@@ -532,16 +569,13 @@ def diff_documents(docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Rendering
+# Rendering: templates/diff.md, diff.html and diff_fragment.html (pipeline.report_assets)
 
 
 def _short(text: str | None, limit: int = 180) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    from .report_assets import short
 
-
-def _md_cell(text: Any) -> str:
-    return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
+    return short(text, limit)
 
 
 def format_value(row: dict[str, Any] | None) -> str:
@@ -559,159 +593,91 @@ def format_value(row: dict[str, Any] | None) -> str:
     return out
 
 
+def document_number(plan: dict[str, Any], blank: str = "(blank)", mark: str = " (resolved)") -> str:
+    """How a plan is numbered: its own 'number/symbol', else the number the corpus resolved
+    for it followed by `mark`, else its symbol after a blank number ('(blank)/KH-UBND')."""
+    if plan.get("number"):
+        return f"{plan['number']}/{plan.get('symbol') or ''}".rstrip("/")
+    if plan.get("resolved_number"):
+        return f"{plan['resolved_number']}{mark}"
+    return f"{blank}/{plan['symbol']}" if plan.get("symbol") else blank
+
+
 def _label(plan: dict[str, Any]) -> str:
+    """'Cao Bằng 664/KH-UBND 2025-03-10': a resolved number unmarked here (the plans table
+    at the top of the diff marks it), a blank one as '…'."""
     bits = [plan.get("province") or plan["id"]]
-    if plan.get("number") or plan.get("symbol"):
-        bits.append(f"{plan.get('number') or '…'}/{plan.get('symbol') or ''}")
+    number = document_number(plan, blank="…", mark="")
+    if number != "…":
+        bits.append(number)
     if plan.get("date"):
         bits.append(plan["date"])
     return " ".join(bits)
 
 
-def to_markdown(diff: dict[str, Any]) -> str:
+def _context(diff: dict[str, Any]) -> dict[str, Any]:
+    """What the templates need beside the diff: ids in order, labels, the shared agencies."""
     plans = diff["plans"]
     ids = [p["id"] for p in plans]
-    label = {p["id"]: _label(p) for p in plans}
-    lines = [f"# Plan diff: {' · '.join(label[i] for i in ids)}", ""]
-    lines += ["| plan | issuer | date | number | title |", "|---|---|---|---|---|"]
-    for p in plans:
-        number = f"{p.get('number') or '(blank)'}/{p.get('symbol') or ''}"
-        lines.append(f"| {p['id']} | {_md_cell(p.get('issuer'))} | {_md_cell(p.get('date'))} | {_md_cell(number)} | {_md_cell(_short(p.get('title'), 90))} |")
-    for w in diff["warnings"]:
-        lines.append(f"\n> warning: {w}")
+    targets_only = {}
+    if len(ids) > 1:
+        for doc_id in ids:
+            added = [t for t in diff["targets"] if t["plans"] == [doc_id]]
+            if added:
+                targets_only[doc_id] = added
+    return {
+        "diff": diff,
+        "ids": ids,
+        "label": {p["id"]: _label(p) for p in plans},
+        "labels": [_label(p) for p in plans],
+        "number": {p["id"]: document_number(p) for p in plans},
+        "resolved": [p for p in plans if p.get("resolved_number") and not p.get("number")],
+        "shared": [a for a in diff["agencies"] if len(a["plans"]) > 1],
+        "targets_only": targets_only,
+        "format_value": format_value,
+    }
 
-    lines += ["", "## Directives implemented", ""]
-    if not diff["directives"]:
-        lines.append("(no reference with relation `implements`)")
-    for d in diff["directives"]:
-        who = ", ".join(label[i] for i in d["plans"])
-        lines.append(f"- **{d['canonical_id']}** ({d.get('doc_type') or '?'}) — implemented by {who}")
 
-    lines += ["", "## Sections by kind", "", "| kind | " + " | ".join(label[i] for i in ids) + " |",
-              "|---|" + "---|" * len(ids)]
-    for s in diff["sections"]:
-        cells = ["; ".join(f"{x['number']}. {_short(x['heading'], 50)}" for x in s["by_plan"].get(i, [])) or "—" for i in ids]
-        lines.append(f"| {s['label']} | " + " | ".join(_md_cell(c) for c in cells) + " |")
+def template_filters() -> dict[str, Callable[..., Any]]:
+    """The diff templates' filters; those that name a plan read `label` from the context."""
+    from jinja2 import pass_context
 
-    lines += ["", "## Agencies", ""]
-    shared = [a for a in diff["agencies"] if len(a["plans"]) > 1]
-    lines.append(f"{len(shared)} agencies appear in more than one plan.")
-    for a in diff["agencies"]:
-        for note in a["notes"]:
-            lines.append(f"- aligned **{a['name']}**: {note}")
-    for doc_id, names in diff["agencies_only_in"].items():
-        lines.append("")
-        lines.append(f"### Only in {label[doc_id]} ({len(names)})")
-        lines += [f"- {n}" for n in names] or ["(none)"]
+    @pass_context
+    def label(ctx, doc_id: str) -> str:
+        return ctx["label"][doc_id]
 
-    lines += ["", "## Tasks of the shared agencies", ""]
-    for a in shared:
-        counts = ", ".join(f"{label[i]}: {a['task_counts'].get(i, 0)}" for i in ids if i in a["plans"])
-        lines += [f"### {a['name']} ({counts})", ""]
-        for g in a["tasks"]:
-            where = ", ".join(label[t["plan"]] + (f" {t['section']}" if t.get("section") else "") for t in g["tasks"])
-            score = f", similarity {g['similarity']:.2f}" if g["similarity"] is not None else ""
-            head = {"shared": "shared", "reworded": "reworded", "unique": "only in"}[g["status"]]
-            lines.append(f"- **{head}** ({where}{score}): {_short(g['tasks'][0]['text'])}")
-            if g["status"] == "reworded":
-                for t in g["tasks"][1:]:
-                    lines.append(f"  - {label[t['plan']]} ({t['similarity_to_first']:.2f}): {_short(t['text'])}")
-        lines.append("")
+    @pass_context
+    def task_count(ctx, doc_id: str, agency: dict[str, Any]) -> str:
+        return f"{ctx['label'][doc_id]}: {agency['task_counts'].get(doc_id, 0)}"
 
-    lines += ["## Targets side by side", "", "| indicator | " + " | ".join(label[i] for i in ids) + " |",
-              "|---|" + "---|" * len(ids)]
-    for t in diff["targets"]:
-        cells = [format_value(t["by_plan"].get(i)) for i in ids]
-        lines.append(f"| {_md_cell(_short(t['indicator'], 90))} | " + " | ".join(_md_cell(c) for c in cells) + " |")
-    for doc_id in ids:
-        added = [t for t in diff["targets"] if t["plans"] == [doc_id]]
-        if added and len(ids) > 1:
-            lines += ["", f"Targets only {label[doc_id]} sets:"]
-            lines += [f"- {_short(t['by_plan'][doc_id]['text'] or t['indicator'])} ({format_value(t['by_plan'][doc_id])})" for t in added]
+    @pass_context
+    def where(ctx, task: dict[str, Any]) -> str:
+        return ctx["label"][task["plan"]] + (f" {task['section']}" if task.get("section") else "")
 
-    lines += ["", "## Deadlines", ""]
-    for doc_id in ids:
-        rows = diff["deadlines"].get(doc_id) or []
-        lines.append(f"- {label[doc_id]}: " + ("; ".join(_short(r["text"], 80) for r in rows) if rows else "(none stated)"))
-    return "\n".join(lines) + "\n"
+    def section_heading(section: dict[str, Any], limit: int) -> str:
+        return f"{section['number']}. {_short(section['heading'], limit)}"
+
+    return {"label": label, "task_count": task_count, "where": where, "section_heading": section_heading}
+
+
+def to_markdown(diff: dict[str, Any]) -> str:
+    from .report_assets import render
+
+    return render("diff.md", **_context(diff))
 
 
 def to_html_fragment(diff: dict[str, Any]) -> str:
     """The diff as an HTML fragment (every string escaped); used by `vanban report` too."""
-    from html import escape as e
+    from .report_assets import render
 
-    plans = diff["plans"]
-    ids = [p["id"] for p in plans]
-    label = {p["id"]: _label(p) for p in plans}
-    head = "".join(f"<th>{e(label[i])}</th>" for i in ids)
-    out = [f'<div class="diff" data-plans="{e(" ".join(ids))}">']
-    out.append(f"<h3>Plans compared: {e(' · '.join(label[i] for i in ids))}</h3>")
-    out += [f'<p class="warning">{e(w)}</p>' for w in diff["warnings"]]
-
-    out.append("<h4>Directives implemented</h4><ul>")
-    for d in diff["directives"]:
-        out.append(f"<li><b>{e(d['canonical_id'])}</b> — {e(', '.join(label[i] for i in d['plans']))}</li>")
-    out.append("</ul>" if diff["directives"] else "<li>(none found)</li></ul>")
-
-    out.append(f'<h4>Sections by kind</h4><table class="grid"><tr><th>kind</th>{head}</tr>')
-    for s in diff["sections"]:
-        cells = "".join(
-            "<td>" + "<br>".join(e(f"{x['number']}. {_short(x['heading'], 60)}") for x in s["by_plan"].get(i, [])) + "</td>"
-            for i in ids)
-        out.append(f"<tr><th>{e(s['label'])}</th>{cells}</tr>")
-    out.append("</table>")
-
-    out.append('<h4>Agencies</h4><ul class="notes">')
-    for a in diff["agencies"]:
-        for note in a["notes"]:
-            out.append(f"<li>aligned <b>{e(a['name'])}</b>: {e(note)}</li>")
-    out.append("</ul>")
-    out.append(f'<table class="grid"><tr>{"".join(f"<th>only in {e(label[i])}</th>" for i in ids)}</tr><tr>')
-    for i in ids:
-        names = diff["agencies_only_in"].get(i) or []
-        out.append("<td>" + ("<br>".join(e(n) for n in names) or "—") + "</td>")
-    out.append("</tr></table>")
-
-    out.append("<h4>Tasks of the shared agencies</h4>")
-    for a in diff["agencies"]:
-        if len(a["plans"]) < 2:
-            continue
-        counts = ", ".join(f"{label[i]}: {a['task_counts'].get(i, 0)}" for i in a["plans"])
-        out.append(f'<details class="agency"><summary>{e(a["name"])} '
-                   f'<span class="muted">({e(counts)})</span></summary><ul>')
-        for g in a["tasks"]:
-            score = f" · {g['similarity']:.2f}" if g["similarity"] is not None else ""
-            out.append(f'<li class="task-group {e(g["status"])}"><span class="badge {e(g["status"])}">{e(g["status"])}</span>'
-                       f'<span class="muted">{e(", ".join(label[i] for i in g["plans"]))}{e(score)}</span><ul>')
-            for t in g["tasks"]:
-                sec = f" {t['section']}" if t.get("section") else ""
-                out.append(f"<li><i>{e(label[t['plan']] + sec)}</i>: {e(_short(t['text'], 400))}</li>")
-            out.append("</ul></li>")
-        out.append("</ul></details>")
-
-    out.append(f'<h4>Targets side by side</h4><table class="grid targets"><tr><th>indicator</th>{head}</tr>')
-    for t in diff["targets"]:
-        cls = ' class="added"' if len(t["plans"]) == 1 else ""
-        cells = "".join(f"<td>{e(format_value(t['by_plan'].get(i)))}</td>" for i in ids)
-        out.append(f"<tr{cls}><th>{e(_short(t['indicator'], 120))}</th>{cells}</tr>")
-    out.append("</table>")
-
-    out.append(f'<h4>Deadlines</h4><table class="grid"><tr>{head}</tr><tr>')
-    for i in ids:
-        rows = diff["deadlines"].get(i) or []
-        out.append("<td>" + ("<br>".join(e(_short(r["text"], 100)) for r in rows) or "—") + "</td>")
-    out.append("</tr></table></div>")
-    return "\n".join(out)
+    return render("diff_fragment.html", **_context(diff))
 
 
 def to_html(diff: dict[str, Any]) -> str:
-    from html import escape
+    from .report_assets import CSS, render
 
-    from .report_assets import CSS
-
-    title = "Plan diff: " + " · ".join(_label(p) for p in diff["plans"])
-    return (f'<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{CSS}</style></head><body><main>{to_html_fragment(diff)}</main></body></html>\n")
+    return render("diff.html", css=CSS, title="Plan diff: " + " · ".join(_label(p) for p in diff["plans"]),
+                  **_context(diff))
 
 
 # --------------------------------------------------------------------------------------------
@@ -731,7 +697,12 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         docs = [load_document(ref, args.run) for ref in args.documents]
-        diff = diff_documents(docs)
+        numbers: dict[str, str] = {}
+        for ref, doc in zip(args.documents, docs):
+            number = corpus_numbers(run_of(ref, args.run)).get(doc["id"])
+            if number:
+                numbers[doc["id"]] = number
+        diff = diff_documents(docs, numbers)
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"vanban diff: {exc}\n")
         return 1

@@ -10,9 +10,13 @@ The page holds, with no network needed (CSS and script inline, the graph an inli
 - the reference chains (OUT/links.json from the link stage when present) and the citation graph,
   laid out in layers: what a document implements sits above it.
 
-Every string taken from a document goes through `html.escape`; the item data goes into a
-`<script type="application/json">` with `<`, `>` and `&` written as \\u escapes, so a document
-that contains `<script>` shows it as text.
+The page is rendered from Jinja2 templates (`pipeline/templates/report.html` and the pieces it
+includes; pipeline.report_assets), autoescaped: every string taken from a document is
+escaped. The item data goes into a `<script type="application/json">` with `<`, `>` and `&`
+written as \\u escapes, so a document that contains `<script>` shows it as text.
+
+The page is the same bytes for the same run (no date, no path, no timing in it): `vanban run`
+writes it into OUT/report.html at the end of a run, and outputs/ is committed.
 """
 from __future__ import annotations
 
@@ -20,16 +24,16 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
+from .report_assets import plural, render
+
 ROLE_ORDER = ("lead", "responsible", "support", "requested")
 ITEM_KINDS = ("assignment", "target", "result", "deadline", "reference")
-
-
-def e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
+REPORT_NAME = "report.html"
 
 
 def json_for_script(data: Any) -> str:
@@ -67,8 +71,8 @@ def document_items(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[
     return out
 
 
-def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -> str:
-    """`text` escaped, with <mark> around the parts that items cover.
+def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -> Markup:
+    """`text` escaped, with <mark> around the parts that items cover (templates/highlight.html).
 
     `marks` holds (item id, kind, start, end). Items may nest or overlap (a reference inside a
     task), so the text is cut at every boundary and each piece lists all items covering it;
@@ -88,25 +92,24 @@ def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -
         starts[m[2]].append(m)
     active: list[tuple[str, str, int, int]] = []
     first_piece: set[str] = set()
-    out = []
+    pieces: list[dict[str, Any]] = []
     for a, b in zip(bounds, bounds[1:]):
         active = [m for m in active if m[3] > a] + starts.get(a, [])
-        piece = e(text[a:b])
         if not active:
-            out.append(piece)
+            pieces.append({"text": text[a:b], "kind": None})
             continue
         inner = min(active, key=lambda m: (m[3] - m[2], ITEM_KINDS.index(m[1])))
         ordered = sorted(active, key=lambda m: m[3] - m[2])
-        ids = " ".join(m[0] for m in ordered)
-        anchor = ""
+        anchor = None
         if inner[0] not in first_piece:
             first_piece.add(inner[0])
-            anchor = f' id="m-{e(inner[0])}"'
-        out.append(f'<mark{anchor} class="k-{inner[1]}" data-doc="{e(doc_key)}" data-i="{e(ids)}">{piece}</mark>')
-    return "".join(out)
+            anchor = inner[0]
+        pieces.append({"text": text[a:b], "kind": inner[1], "anchor": anchor, "ids": " ".join(m[0] for m in ordered)})
+    return Markup(render("highlight.html", pieces=pieces, doc_key=doc_key))
 
 
-def _document_block(index: int, doc: dict[str, Any], items: dict[str, Any]) -> str:
+def _document(index: int, doc: dict[str, Any], items: dict[str, Any], resolved: dict[str, str]) -> dict[str, Any]:
+    """One document's block: its header, counts, issues and highlighted text."""
     key = f"d{index}"
     marks = []
     for n, (kind, data, span) in enumerate(document_items(doc)):
@@ -114,44 +117,47 @@ def _document_block(index: int, doc: dict[str, Any], items: dict[str, Any]) -> s
         items[item_id] = {"kind": kind, "data": data}
         marks.append((item_id, kind, int(span.get("start", 0)), int(span.get("end", 0))))
     md = doc.get("metadata") or {}
-    counts = ", ".join(f"{len(doc.get(k) or [])} {k}" for k in ("assignments", "targets", "results", "deadlines", "references"))
-    legend = "".join(f'<span class="k-{k}" style="background:var(--{k[:6] if k != "reference" else "ref"})">{k}</span>' for k in ITEM_KINDS)
-    issues = "".join(f'<p class="warning">{e(w.get("stage"))}: {e(w.get("message"))}</p>'
-                     for w in (doc.get("errors") or []) + (doc.get("warnings") or [])[:20])
-    return (
-        f'<section class="block document" id="doc-{key}" data-doc-id="{e(doc["id"])}">'
-        f'<h2>{e(doc["id"])} <span class="muted">{e(md.get("doc_type"))} · {e(md.get("issuer"))} · {e(md.get("date"))}</span></h2>'
-        f'<p>{e(md.get("title"))}</p><p class="muted">{e(counts)}</p>{issues}'
-        f'<p class="legend">{legend}</p>'
-        f'<div class="doc-layout"><div class="doctext">{highlight(doc.get("text") or "", marks, key)}</div>'
-        f'<aside class="detail" id="detail-{key}"><span class="muted">Click a highlighted passage to see what was extracted.</span></aside></div>'
-        "</section>"
-    )
+    counts = ", ".join(plural(len(doc.get(k) or []), k.rstrip("s")) for k in
+                       ("assignments", "targets", "results", "deadlines", "references"))
+    return {
+        "key": key, "id": doc["id"], "md": md, "counts": counts,
+        "number": _number(md, resolved.get(doc["id"])),
+        "issues": (doc.get("errors") or []) + (doc.get("warnings") or [])[:20],
+        "text": highlight(doc.get("text") or "", marks, key),
+    }
 
 
-def _index(docs: list[dict[str, Any]]) -> str:
-    from .diff import _short
+def _number(md: dict[str, Any], resolved: str | None) -> dict[str, Any]:
+    """A document's number as the report shows it: its own, else the one the corpus resolved
+    (marked as such), else '…/symbol' for a blank number."""
+    from .diff import document_number
 
+    plan = {"number": md.get("number"), "symbol": md.get("symbol"),
+            "resolved_number": None if md.get("number") else resolved}
+    text = document_number(plan, blank="…", mark="")
+    return {"text": "" if text == "…" else text, "resolved": bool(plan["resolved_number"])}
+
+
+def _index(docs: list[dict[str, Any]], resolved: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for i, doc in enumerate(docs):
         md = doc.get("metadata") or {}
-        number = f"{md.get('number') or '…'}/{md.get('symbol')}" if md.get("symbol") else (md.get("number") or "")
-        rows.append(
-            f'<tr><td><a href="#doc-d{i}">{e(doc["id"])}</a></td><td>{e(md.get("doc_type"))}</td><td>{e(number)}</td>'
-            f'<td>{e(md.get("issuer"))}</td><td>{e(md.get("date"))}</td><td title="{e(md.get("title"))}">{e(_short(md.get("title"), 110))}</td>'
-            + "".join(f'<td class="num">{len(doc.get(k) or [])}</td>' for k in ("sections", "references", "assignments", "targets", "results", "deadlines"))
-            + f'<td>{e(doc.get("status"))}</td></tr>'
-        )
-    head = "".join(f"<th>{h}</th>" for h in ("document", "type", "number", "issuer", "date", "title", "sections",
-                                              "references", "assignments", "targets", "results", "deadlines", "status"))
-    return f'<table class="grid index"><tr>{head}</tr>{"".join(rows)}</table>'
+        rows.append({
+            "key": f"d{i}", "id": doc["id"], "md": md, "number": _number(md, resolved.get(doc["id"])),
+            "counts": [len(doc.get(k) or []) for k in INDEX_COUNTS], "status": doc.get("status"),
+        })
+    return rows
+
+
+INDEX_COUNTS = ("sections", "references", "assignments", "targets", "results", "deadlines")
 
 
 # --------------------------------------------------------------------------------------------
 # Agency × document matrix
 
 
-def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) -> str:
+def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) -> dict[str, Any]:
+    """Agencies (aligned as in `vanban diff`) × the documents that task them."""
     from .diff import _gazetteer, agency_identity
 
     names = _gazetteer()["names"]
@@ -165,31 +171,26 @@ def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) ->
             labels.setdefault(key, name if name and "{province}" not in name else (a.get("agency") or key))
             cells[key][di].append((ai, a))
     cols = [di for di, doc in enumerate(docs) if doc.get("assignments")]
-    if not cells:
-        return '<table class="grid matrix"><tr><th>agency</th></tr><tr><td>No assignments in this run.</td></tr></table>'
-    head = "".join(f'<th><a href="#doc-d{di}">{e(docs[di]["id"])}</a></th>' for di in cols)
-    order = sorted(cells, key=lambda k: (-len(cells[k]), labels[k]))
     rows = []
-    for key in order:
-        tds = []
+    for key in sorted(cells, key=lambda k: (-len(cells[k]), labels[k])):
+        row = []
         for di in cols:
             tasks = cells[key].get(di) or []
             if not tasks:
-                tds.append('<td class="n empty"></td>')
+                row.append(None)
                 continue
-            roles = defaultdict(int)
+            roles: dict[str, int] = defaultdict(int)
             for _, a in tasks:
                 roles[a.get("role") or "?"] += 1
-            main_role = min(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 9)
-            title = ", ".join(f"{n} {r}" for r, n in roles.items())
-            as_named = sorted({a.get("agency") or "" for _, a in tasks})
-            first = item_ids.get((di, tasks[0][0]))
-            link = f'<a href="#m-{e(first)}" title="{e(title + " — " + "; ".join(as_named))}">{len(tasks)}</a>' if first else str(len(tasks))
-            tds.append(f'<td class="n {e(main_role)}">{link}</td>')
-        rows.append(f'<tr><th>{e(labels[key])}</th>{"".join(tds)}</tr>')
-    return (f'<table class="grid matrix"><tr><th>agency (aligned through the 2025 successor map)</th>{head}</tr>'
-            f'{"".join(rows)}</table><p class="muted">Cell: number of tasks; colour: the strongest role '
-            "(lead, responsible, support, requested). Click a number to open the agency's first task.</p>")
+            row.append({
+                "count": len(tasks),
+                "role": min(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 9),
+                "title": ", ".join(f"{n} {r}" for r, n in roles.items())
+                         + " — " + "; ".join(sorted({a.get("agency") or "" for _, a in tasks})),
+                "first": item_ids.get((di, tasks[0][0])),
+            })
+        rows.append({"label": labels[key], "cells": row})
+    return {"columns": [{"key": f"d{di}", "id": docs[di]["id"]} for di in cols], "rows": rows}
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,7 +286,38 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str, str]]) -> dict[
     return out
 
 
-def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> str:
+GRAPH_NODE = (150, 38)  # width, height of a node box (px); two label lines of 12 px fit in it
+GRAPH_GAP = (36, 10)  # least gap between layers (columns), gap between the nodes of one layer
+GRAPH_WIDTH = 1250  # what the report's box shows at a 1,400 px window: layers spread to fill it
+GRAPH_MARGIN = 12
+LABEL_CHARS = 22  # characters of one label line at 12 px in a node box
+
+
+def label_lines(node: str, width: int = LABEL_CHARS) -> list[str]:
+    """A node's label on at most two lines, cut where the name breaks — between the parts of
+    a document id ('_'), else between words, else after '-' or '/' — nearest the middle
+    among the cuts that give two lines that fit; a part still too long ends with '…'."""
+    if len(node) <= width:
+        return [node]
+    k = width
+    for breaks in ("_", " ", "-/"):
+        cuts = [i + 1 for i, c in enumerate(node[:-1]) if c in breaks]
+        fitting = [k for k in cuts if k <= width and len(node) - k <= width]
+        if fitting:
+            k = min(fitting, key=lambda k: abs(k - len(node) / 2))
+            break
+    lines = [node[:k].rstrip(), node[k:].strip()]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+
+
+def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> Markup:
+    """The citation graph as an inline SVG (templates/graph.html), drawn at its natural size.
+
+    Layers run left to right: what a document cites sits in a column to its left, so the
+    width grows with the length of the longest chain (7 columns for the corpus fit 1,300 px)
+    and the height with the documents of one layer. Labels are 12 px; a graph wider or taller
+    than its box scrolls in it instead of shrinking.
+    """
     doc_ids = {d["id"] for d in docs}
     nodes: list[str] = [d["id"] for d in docs]
     for src, dst, _ in edges:
@@ -293,54 +325,55 @@ def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> 
             if n not in nodes:
                 nodes.append(n)
     layout = layered_layout(nodes, edges)
-    width_node, height_node, gap_x, gap_y, margin = 190, 34, 24, 70, 16
-    per_layer = defaultdict(int)
+    (w, h), (gap_x, gap_y), margin = GRAPH_NODE, GRAPH_GAP, GRAPH_MARGIN
+    per_layer: dict[int, int] = defaultdict(int)
     for level, _ in layout.values():
         per_layer[level] += 1
-    columns = max(per_layer.values(), default=1)
-    width = margin * 2 + columns * width_node + (columns - 1) * gap_x
     layers = max(per_layer, default=0) + 1
-    height = margin * 2 + layers * height_node + (layers - 1) * gap_y
+    rows = max(per_layer.values(), default=1)
+    if layers > 1:  # few layers: wider gaps, so the edges between two columns stay apart
+        gap_x = max(gap_x, min(120, (GRAPH_WIDTH - margin * 2 - layers * w) // (layers - 1)))
+    width = margin * 2 + layers * w + (layers - 1) * gap_x
+    height = margin * 2 + rows * h + (rows - 1) * gap_y
 
     def box(node: str) -> tuple[float, float]:
         level, i = layout[node]
-        row_width = per_layer[level] * width_node + (per_layer[level] - 1) * gap_x
-        x = (width - row_width) / 2 + i * (width_node + gap_x)
-        y = margin + level * (height_node + gap_y)
-        return x, y
+        column_height = per_layer[level] * h + (per_layer[level] - 1) * gap_y
+        return margin + level * (w + gap_x), (height - column_height) / 2 + i * (h + gap_y)
 
-    parts = [f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="citation graph">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#9aa4b2"/></marker></defs>']
+    drawn_edges = []
     seen = set()
     for src, dst, rel in edges:
         if (src, dst, rel) in seen or src == dst:
             continue
         seen.add((src, dst, rel))
         (x1, y1), (x2, y2) = box(src), box(dst)
-        # From the citing document's top edge up to the cited one's bottom edge.
-        sx, sy = x1 + width_node / 2, y1
-        tx, ty = x2 + width_node / 2, y2 + height_node
-        if y1 <= y2:  # same layer or a cycle: bend around
-            ty = y2 + height_node / 2
-        mid = (sy + ty) / 2
-        parts.append(f'<path class="edge {e(rel)}" d="M{sx:.0f},{sy:.0f} C{sx:.0f},{mid:.0f} {tx:.0f},{mid:.0f} {tx:.0f},{ty:.0f}" '
-                     f'marker-end="url(#arrow)"><title>{e(src)} {e(rel)} {e(dst)}</title></path>')
+        # From the citing document's left side to the cited one's right side.
+        sx, sy, ty = x1, y1 + h / 2, y2 + h / 2
+        if x2 < x1:
+            tx = x2 + w
+            bend = (sx - tx) / 2
+            path = f"M{sx:.0f},{sy:.0f} C{sx - bend:.0f},{sy:.0f} {tx + bend:.0f},{ty:.0f} {tx:.0f},{ty:.0f}"
+        else:  # same layer or a citation cycle: around the left, into the left side
+            tx = x2
+            path = f"M{sx:.0f},{sy:.0f} C{sx - gap_x:.0f},{sy:.0f} {tx - gap_x:.0f},{ty:.0f} {tx:.0f},{ty:.0f}"
+        drawn_edges.append({"relation": rel, "path": path, "title": f"{src} {rel} {dst}"})
+    drawn_nodes = []
     for node in nodes:
         x, y = box(node)
-        kind = "document" if node in doc_ids else "reference"
-        label = node if len(node) <= 30 else node[:29] + "…"
-        parts.append(f'<g class="node {kind}" data-node="{e(node)}"><title>{e(node)}</title>'
-                     f'<rect x="{x:.0f}" y="{y:.0f}" width="{width_node}" height="{height_node}" rx="5"/>'
-                     f'<text x="{x + width_node / 2:.0f}" y="{y + height_node / 2 + 4:.0f}" text-anchor="middle">{e(label)}</text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
+        lines = label_lines(node)
+        first = y + h / 2 + 4 - 7 * (len(lines) - 1)
+        drawn_nodes.append({"id": node, "kind": "document" if node in doc_ids else "reference", "x": round(x),
+                            "y": round(y), "cx": round(x + w / 2),
+                            "lines": [(line, round(first + 14 * n)) for n, line in enumerate(lines)]})
+    return Markup(render("graph.html", width=width, height=height, node_width=w, node_height=h,
+                         edges=drawn_edges, nodes=drawn_nodes))
 
 
-def _chains(links: dict[str, Any] | None, doc_index: dict[str, int]) -> str:
+def _chains(links: dict[str, Any] | None, doc_index: dict[str, int]) -> list[list[dict[str, Any]]] | None:
+    """Each chain of links.json as steps {label, key}: key links to a document of the run."""
     if not links or not links.get("chains"):
-        return "<p class=\"muted\">No links.json in this run (the link stage writes it); the graph below is drawn from the documents' own references.</p>"
+        return None
     out = []
     for chain in links["chains"]:
         steps = chain
@@ -353,54 +386,44 @@ def _chains(links: dict[str, Any] | None, doc_index: dict[str, int]) -> str:
                 label = _pick(step, "label", "canonical_id", "id", "document") or "?"
             else:
                 doc_id, label = str(step), str(step)
-            if doc_id in doc_index:
-                rendered.append(f'<a href="#doc-d{doc_index[doc_id]}">{e(label)}</a>')
-            else:
-                rendered.append(e(label))
-        out.append('<div class="chain">' + '<span class="arrow">→</span>'.join(rendered) + "</div>")
-    return "".join(out)
+            rendered.append({"label": label, "key": f"d{doc_index[doc_id]}" if doc_id in doc_index else None})
+        out.append(rendered)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Diffs and checks
 
 
-def _diffs(docs: list[dict[str, Any]]) -> str:
+def _diffs(docs: list[dict[str, Any]], resolved: dict[str, str]) -> Markup | None:
     from .diff import diff_documents, to_html_fragment
 
     plans = [d for d in docs if (d.get("metadata") or {}).get("doc_type") == "ke_hoach"]
     if len(plans) < 2:
-        return '<p class="muted">Fewer than two plans in this run: nothing to compare.</p>'
-    return to_html_fragment(diff_documents(plans))
+        return None
+    return Markup(to_html_fragment(diff_documents(plans, resolved)))
 
 
-def _checks(docs: list[dict[str, Any]]) -> str:
+def _checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from .check import check_report, find_plan
     from .diff import format_value
 
-    reports = [d for d in docs if (d.get("metadata") or {}).get("doc_type") == "bao_cao"]
-    if not reports:
-        return '<p class="muted">No report (báo cáo) in this run.</p>'
     out = []
-    for report in reports:
+    for report in [d for d in docs if (d.get("metadata") or {}).get("doc_type") == "bao_cao"]:
         plan, how = find_plan(report, docs)
         if plan is None:
-            out.append(f"<h3>{e(report['id'])}</h3><p class=\"muted\">{e(how)}</p>")
+            out.append({"report": report["id"], "plan": None, "how": how, "rows": []})
             continue
-        result = check_report(report, plan)
-        out.append(f"<h3>{e(report['id'])} against {e(plan['id'])}</h3><p class=\"muted\">{e(how)}</p>")
-        out.append('<table class="grid check"><tr><th>target</th><th>plan</th><th>reported</th><th>arithmetic</th><th>verdict</th></tr>')
-        for r in result["rows"]:
+        rows = []
+        for r in check_report(report, plan)["rows"]:
             res = r["result"]
-            reported = f"{res['indicator']}: {res['value']:g} {res.get('unit') or ''}" if res else "—"
-            notes = "".join(f"<br><i>note: {e(n)}</i>" for n in r["notes"])
-            out.append(f"<tr><td>{e(r['target']['indicator'])}</td><td>{e(format_value(r['target']))}</td>"
-                       f"<td>{e(reported)}</td><td>{e(r['arithmetic'])}{notes}</td>"
-                       f"<td><span class=\"badge {e(r['verdict'].replace(' ', '-'))}\">{e(r['verdict'])}</span></td></tr>")
-        if not result["rows"]:
-            out.append('<tr><td colspan="5">The plan has no targets.</td></tr>')
-        out.append("</table>")
-    return "".join(out)
+            rows.append({
+                "indicator": r["target"]["indicator"], "plan": format_value(r["target"]),
+                "reported": f"{res['indicator']}: {res['value']:g} {res.get('unit') or ''}".strip() if res else "—",
+                "arithmetic": r["arithmetic"], "notes": r["notes"], "verdict": r["verdict"],
+            })
+        out.append({"report": report["id"], "plan": plan["id"], "how": how, "rows": rows})
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,10 +431,12 @@ def _checks(docs: list[dict[str, Any]]) -> str:
 
 
 def build_report(docs: list[dict[str, Any]], links: dict[str, Any] | None = None, title: str = "vanban report") -> str:
+    from .diff import resolved_numbers
     from .report_assets import CSS, JS
 
+    resolved = resolved_numbers(links)
     items: dict[str, Any] = {}
-    blocks = [_document_block(i, doc, items) for i, doc in enumerate(docs)]
+    documents = [_document(i, doc, items, resolved) for i, doc in enumerate(docs)]
     # (document index, assignment index) -> item id, for the matrix links.
     item_ids: dict[tuple[int, int], str] = {}
     for di, doc in enumerate(docs):
@@ -420,51 +445,46 @@ def build_report(docs: list[dict[str, Any]], links: dict[str, Any] | None = None
             if kind == "assignment":
                 item_ids[(di, position[id(data)])] = f"d{di}-a{n}"
     doc_index = {d["id"]: i for i, d in enumerate(docs)}
-    edges = graph_edges(docs, links)
-    nav = "".join(f'<a href="#{k}">{label}</a>' for k, label in (
-        ("index", "Documents"), ("matrix", "Agencies × documents"), ("diffs", "Plan diff"),
-        ("checks", "Report vs plan"), ("chains", "Reference chains"), ("graph", "Graph")))
-    return "".join([
-        '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
-        f'<header class="top"><h1>{e(title)}</h1><nav>{nav}</nav></header><main>',
-        f'<section class="block" id="index"><h2>Documents ({len(docs)})</h2>{_index(docs)}</section>',
-        f'<section class="block" id="matrix"><h2>Agencies × documents</h2>{_matrix(docs, item_ids)}</section>',
-        f'<section class="block" id="diffs"><h2>Plan diff</h2>{_diffs(docs)}</section>',
-        f'<section class="block" id="checks"><h2>Report against plan</h2>{_checks(docs)}</section>',
-        f'<section class="block" id="chains"><h2>Reference chains</h2>{_chains(links, doc_index)}</section>',
-        f'<section class="block" id="graph"><h2>Citation graph</h2>{graph_svg(docs, edges)}'
-        '<p class="muted">Yellow: documents of the run; blue: cited documents. Blue edges: implements; '
-        "green: reports on; dashed: cites. A document sits below what it cites.</p></section>",
-        *blocks,
-        "</main>",
-        f'<script type="application/json" id="report-items">{json_for_script(items)}</script>',
-        f"<script>{JS}</script></body></html>\n",
-    ])
+    return render(
+        "report.html", title=title, css=Markup(CSS), js=Markup(JS),
+        index=_index(docs, resolved), index_counts=INDEX_COUNTS, documents=documents,
+        matrix=_matrix(docs, item_ids), diff=_diffs(docs, resolved), checks=_checks(docs),
+        has_reports=any((d.get("metadata") or {}).get("doc_type") == "bao_cao" for d in docs),
+        chains=_chains(links, doc_index), graph=graph_svg(docs, graph_edges(docs, links)),
+        items=Markup(json_for_script(items)),
+    )
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
-    p.add_argument("--out", type=Path, help="HTML file to write (default: RUN/report.html)")
-
-
-def main(args: argparse.Namespace) -> int:
+def write_report(run_dir: Path, out: Path | None = None) -> Path | None:
+    """Write the report of the run in `run_dir` to `out` (default RUN/report.html); None when
+    the folder holds no document JSON. Reads links.json when the run has one."""
     from .diff import load_run
     from .emit import write_atomic
 
-    docs = load_run(args.run)
+    docs = load_run(run_dir)
     if not docs:
-        sys.stderr.write(f"vanban report: no document JSON in {args.run} (run `vanban run DIR --out {args.run}` first)\n")
-        return 1
+        return None
     links = None
-    links_path = args.run / "links.json"
+    links_path = run_dir / "links.json"
     if links_path.is_file():
         try:
             links = json.loads(links_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             sys.stderr.write(f"vanban report: {links_path} is not JSON ({exc}); drawing the graph from the documents\n")
-    out = args.out or args.run / "report.html"
-    write_atomic(out, build_report(docs, links, title=f"vanban report — {args.run}"))
+    out = out or run_dir / REPORT_NAME
+    write_atomic(out, build_report(docs, links))
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
+    p.add_argument("--out", type=Path, help=f"HTML file to write (default: RUN/{REPORT_NAME})")
+
+
+def main(args: argparse.Namespace) -> int:
+    out = write_report(args.run, args.out)
+    if out is None:
+        sys.stderr.write(f"vanban report: no document JSON in {args.run} (run `vanban run DIR --out {args.run}` first)\n")
+        return 1
     sys.stderr.write(f"wrote {out}\n")
     return 0

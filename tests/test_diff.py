@@ -6,6 +6,7 @@ the end run the real pipeline over corpus/ and hold the three-way diff to the is
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -234,3 +235,47 @@ def test_corpus_diff_health_department_shares_the_copied_duty(corpus_diff):
     health = next(a for a in corpus_diff["agencies"] if a["key"] == "so_y_te")
     pairs = [{t["plan"]: t["section"] for t in g["tasks"]} for g in health["tasks"] if len(g["plans"]) > 1]
     assert any(p.get(CB) == "V.3" and p.get(DL) == "V.2.a" for p in pairs)
+
+
+# --- a number the corpus resolved ----------------------------------------------------------------
+
+
+def test_a_blank_number_the_corpus_resolved_is_shown_marked_as_resolved(three_plans):
+    three_plans[0]["metadata"]["symbol"] = None  # Cao Bằng 664: "Số:" blank, no symbol either
+    blank = to_markdown(diff_documents(three_plans))
+    assert "| cb | UBND tỉnh Cao Bằng | 2025-03-10 | (blank) |" in blank and "(blank)/ |" not in blank
+    diff = diff_documents(three_plans, {"cb": "664/KH-UBND"})
+    assert schema_errors(diff, "diff") == []
+    assert [p["resolved_number"] for p in diff["plans"]] == ["664/KH-UBND", None, None]
+    md = to_markdown(diff)
+    assert "| cb | UBND tỉnh Cao Bằng | 2025-03-10 | 664/KH-UBND (resolved) |" in md
+    assert "(resolved): the document's own number is blank" in md
+    assert "# Plan diff: Cao Bằng 664/KH-UBND 2025-03-10 · Thái Nguyên …/KH-UBND 2025-11" in md
+    html = to_html(diff)
+    assert re.search(r"<td>664/KH-UBND <span class=\"badge resolved\"[^>]*>resolved</span></td>", html)
+    # a number of its own is never replaced
+    three_plans[0]["metadata"].update(number="12", symbol="KH-UBND")
+    own = diff_documents(three_plans, {"cb": "664/KH-UBND"})
+    assert own["plans"][0]["resolved_number"] is None and "| 12/KH-UBND |" in to_markdown(own)
+
+
+def test_cli_diff_of_run_ids_reads_the_resolved_number_from_links_json(tmp_path, three_plans):
+    for doc in three_plans:
+        (tmp_path / f"{doc['id']}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    links = {"documents": [{"id": "cb", "number": None, "recognised_as": "664/KH-UBND"}],
+             "external": [], "edges": [], "chains": []}
+    (tmp_path / "links.json").write_text(json.dumps(links), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "diff", "cb", "tn", "--run", str(tmp_path)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert "664/KH-UBND (resolved)" in out.stdout and "(blank)/ |" not in out.stdout
+    # the same plan given as a JSON file of that run: the same; parsed from text: no corpus, no number
+    by_file = subprocess.run([sys.executable, "-m", "pipeline.cli", "diff", str(tmp_path / "cb.json"), "tn",
+                              "--run", str(tmp_path), "--format", "json"], capture_output=True, text=True, cwd=REPO)
+    assert json.loads(by_file.stdout)["plans"][0]["resolved_number"] == "664/KH-UBND"
+
+
+def test_markdown_counts_agree_with_their_nouns(three_plans):
+    three_plans[1]["assignments"] = three_plans[1]["assignments"][:1]  # Thái Nguyên keeps only Sở Nội vụ
+    md = to_markdown(diff_documents(three_plans[:2]))
+    assert "1 agency appears in more than one plan." in md

@@ -54,6 +54,7 @@ class _Collect(HTMLParser):
         super().__init__()
         self.tags: list[tuple[str, dict]] = []
         self.scripts: list[str] = []
+        self.text: list[str] = []  # everything outside <script>, entities decoded
         self._in_script = False
 
     def handle_starttag(self, tag, attrs):
@@ -66,6 +67,8 @@ class _Collect(HTMLParser):
     def handle_data(self, data):
         if self._in_script:
             self.scripts.append(data)
+        else:
+            self.text.append(data)
 
 
 def test_document_text_is_escaped_and_items_are_marked():
@@ -74,7 +77,9 @@ def test_document_text_is_escaped_and_items_are_marked():
     parser.feed(page)
     # Exactly our two scripts (item data and the page script); the document's <script> is text.
     assert [t for t, _ in parser.tags].count("script") == 2
-    assert "&lt;script&gt;document.body.setAttribute(&#x27;data-pwned&#x27;,&#x27;1&#x27;)&lt;/script&gt;" in page
+    # escaped by the templates' autoescape (markupsafe writes ' as &#39;), so it reads as text
+    assert "&lt;script&gt;document.body.setAttribute(&#39;data-pwned&#39;,&#39;1&#39;)&lt;/script&gt;" in page
+    assert LETTER in "".join(parser.text)
     assert "<b>x</b>" not in page and "<i>thử</i>" not in page
     assert "kiểm tra &amp; giám sát" in page
     marks = [a for t, a in parser.tags if t == "mark"]
@@ -136,3 +141,61 @@ def test_cli_writes_the_report(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "--run", str(tmp_path / "none")],
                            capture_output=True, text=True, cwd=REPO)
     assert empty.returncode == 1 and "no document JSON" in empty.stderr
+
+
+# --- reading at normal size: the graph fits its box, labels readable, words and numbers right
+
+
+def test_graph_of_a_long_chain_and_many_leaves_fits_the_box_at_full_size():
+    from pipeline.report import GRAPH_WIDTH, graph_svg, label_lines
+
+    docs = [{"id": f"cao-bang_ke-hoach-{n}_2025-03-10"} for n in range(5)]
+    # a chain of seven layers (each document implements the one before) and 16 cited laws
+    edges = [(docs[n]["id"], docs[n - 1]["id"], "implements") for n in range(1, 5)]
+    edges += [(docs[0]["id"], "209/NQ-CP", "implements"), ("209/NQ-CP", "31-CT/TW", "implements")]
+    edges += [(docs[n % 5]["id"], f"Luật số {n}/2015/QH13 về an toàn, vệ sinh lao động", "cites") for n in range(16)]
+    svg = str(graph_svg(docs, edges))
+    width = int(re.search(r'<svg class="graph"[^>]* width="(\d+)"', svg).group(1))
+    assert width <= GRAPH_WIDTH + 50  # 1,300 px: drawn 1:1, never shrunk (labels 12 px, report.css)
+    assert 'viewBox="0 0 %d ' % width in svg and "max-width:none" in (REPO / "pipeline/templates/report.css").read_text()
+    # every label on at most two lines that fit the box
+    for node in [d["id"] for d in docs] + ["Luật Tiêu chuẩn và Quy chuẩn kỹ thuật 2006", "209/NQ-CP"]:
+        lines = label_lines(node)
+        assert 1 <= len(lines) <= 2 and all(len(line) <= 22 for line in lines), lines
+    assert label_lines("cao-bang_ke-hoach-664_2025-03-10") == ["cao-bang_ke-hoach-664_", "2025-03-10"]
+
+
+def test_counts_are_worded_in_the_singular_and_the_plural():
+    from pipeline.report_assets import plural
+
+    assert [plural(n, "document") for n in (0, 1, 2)] == ["0 documents", "1 document", "2 documents"]
+    assert plural(1, "agency") == "1 agency" and plural(3, "agency") == "3 agencies"
+    assert plural(2, "alternate format") == "2 alternate formats"
+    page = build_report(small_run())
+    # the plan: 1 assignment, 0 targets, 1 deadline-less list, 1 reference
+    assert "1 assignment, 0 targets, 0 results, 0 deadlines, 1 reference" in page
+    assert not re.search(r"\b1 (documents|assignments|references|agencies)\b", page)
+
+
+def test_a_number_the_corpus_resolved_is_shown_marked_as_resolved():
+    docs = small_run()
+    links = {"documents": [{"id": "plan-<b>x</b>", "number": None, "recognised_as": "664/KH-UBND"}],
+             "external": [], "edges": [], "chains": []}
+    page = build_report(docs, links)
+    row = re.search(r'<tr><td><a href="#doc-d0">.*?</tr>', page).group(0)
+    assert "664/KH-UBND" in row and 'class="badge resolved"' in row
+    # without the corpus the number stays blank: '…/KH-UBND', and nothing says resolved
+    plain = build_report(docs)
+    assert "664/KH-UBND" not in re.search(r'<tr><td><a href="#doc-d0">.*?</tr>', plain).group(0)
+    assert "…/KH-UBND" in plain and 'class="badge resolved"' not in plain
+
+
+def test_the_page_is_the_same_bytes_for_the_same_run():
+    docs = small_run()
+    assert build_report(docs) == build_report(json.loads(json.dumps(docs)))
+
+
+def test_one_font_family_for_the_page():
+    css = (REPO / "pipeline/templates/report.css").read_text(encoding="utf-8")
+    families = re.findall(r"font-family\s*:\s*([^;}]+)", css) + re.findall(r"\bfont\s*:[^;}]*?\d+px(?:/[\d.]+)?\s+([^;}]+)", css)
+    assert {f.strip() for f in families} <= {"inherit", 'system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif'}, families

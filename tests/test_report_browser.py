@@ -59,7 +59,7 @@ def test_console_errors_are_detected(tmp_path):
 
 
 def test_report_loads_without_console_errors_and_its_script_runs(corpus_report, tmp_path):
-    out = chromium(corpus_report, tmp_path, "--dump-dom")
+    out = chromium(corpus_report, tmp_path, "--dump-dom", "--window-size=1400,1000")
     assert out.returncode == 0, out.stderr[-2000:]
     assert console_messages(out.stderr, corpus_report) == []
     dom = out.stdout
@@ -70,6 +70,13 @@ def test_report_loads_without_console_errors_and_its_script_runs(corpus_report, 
     assert "&lt;script&gt;document.body.setAttribute" in dom
     assert '<table class="grid matrix">' in dom and '<svg class="graph"' in dom
     assert "Sở Lao động - Thương binh và Xã hội → Sở Nội vụ" in dom  # the plan diff is in the page
+    # read at normal size: the graph's labels are drawn at 12 px (never shrunk to fit), the graph
+    # fits its box in a 1,400 px window, and the whole page is one font family
+    assert stats["graphLabelPx"] >= 11 and stats["graphFits"] is True, stats
+    assert len(set(stats["fonts"].values())) == 1, stats["fonts"]
+    # the plan whose "Số:" is blank shows the number the corpus resolved, marked as resolved
+    row = re.search(r'<tr><td><a href="#doc-d\d+">cao-bang_ke-hoach-664_2025-03-10</a>.*?</tr>', dom).group(0)
+    assert "664/KH-UBND" in row and "resolved</span>" in row
 
 
 def test_report_screenshot(corpus_report, tmp_path):
