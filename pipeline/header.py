@@ -12,8 +12,8 @@ side by side on one line (PDF text layers), one column after the other (DOCX tab
 alternating lines. Each header line is cut into *cells* where a right-column phrase starts
 (the motto, "<Place>, ngày"), and every cell is then classified on its own.
 
-Patterns, word lists and gazetteers are data in rules/header.yaml, rules/doc_types.yaml and
-rules/provinces.yaml. Matching runs over `match_key(text)` (same length as the text), so
+Patterns, word lists and gazetteers are data in rules/header.yaml, rules/doc_types.yaml,
+rules/departments.yaml and rules/provinces.yaml. Matching runs over `match_key(text)` (same length as the text), so
 every offset is valid in `doc.text` and values are copied verbatim from it.
 """
 from __future__ import annotations
@@ -106,7 +106,18 @@ def find_province(words: str) -> tuple[Province, int] | None:
 
 @lru_cache(maxsize=None)
 def _departments() -> dict[str, str]:
-    return {fold(name): name for name in rules.load("header")["departments"]}
+    """Folded "Sở <name>" -> its canonical spelling (rules/departments.yaml)."""
+    return {fold(_department(name)): _department(name) for name in rules.load("departments")["names"]}
+
+
+def _department(name: str) -> str:
+    """"Công Thương" -> "Sở Công Thương"."""
+    return f"{rules.load('departments')['department']} {name}"
+
+
+def _unit_name(province: Province) -> str:
+    """The word that names a province's kind of unit ("tỉnh", "thành phố"; rules/provinces.yaml)."""
+    return rules.load("provinces")["kinds"][province.kind]
 
 
 # ----------------------------------------------------------------------------- lines
@@ -268,19 +279,19 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
         if found:
             province = found[0]
     else:  # "TỈNH LÀO CAI" without the body words
-        m2 = re.search(r"(?:^|\s)(tỉnh|thành\s+phố)\s+", key)
+        m2 = _pattern("unit").search(key)
         if m2:
             found = find_province(block[m2.end():])
             if found:
                 province = found[0]
-                unit_name = conf["unit_names"].get(" ".join(m2.group(1).split()))
+                unit_name = conf["unit_names"].get(" ".join(m2.group("unit").split()))
     if province and not unit_name:
-        unit_name = "tỉnh" if province.kind == "tinh" else "thành phố"
+        unit_name = _unit_name(province)
     where = f" {unit_name} {province.name}" if province else ""
     dept = _pattern("department").search(key)
     if dept:
         raw = block[dept.start("name"):].strip()
-        name = _departments().get(fold("Sở " + raw))
+        name = _departments().get(fold(_department(raw)))
         if name is None:
             known = _known_department(raw)
             if known is not None:
@@ -288,17 +299,18 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
                 # CAI") or the unit of the department that signs ("… / ĐOÀN KIỂM TRA")
                 name, tail = known
                 if province is None:
-                    tail = re.sub(r"^(?:tỉnh|thành\s+phố)\s+", "", tail, flags=re.I)
-                    found = find_province(tail)
+                    unit = _pattern("unit").match(match_key(tail))
+                    found = find_province(tail[unit.end():] if unit else tail)
                     if found:
                         province = found[0]
-                        where = f" {'tỉnh' if province.kind == 'tinh' else 'thành phố'} {province.name}"
+                        where = f" {_unit_name(province)} {province.name}"
             else:
-                name = "Sở " + raw[:1].upper() + raw[1:].lower()
+                name = _department(raw[:1].upper() + raw[1:].lower())
         return name + where, province
     if _pattern("office").search(key):
         # the office of the committee: "UBND TỈNH LÀO CAI / VĂN PHÒNG"
-        return f"Văn phòng {body or 'UBND'}{where}", province
+        office = conf["office"]
+        return office["issuer"].format(body=body or office["default_body"]) + where, province
     if body and province:
         return body + where, province
     commune = _pattern("commune_block").search(key)
@@ -313,7 +325,7 @@ def _known_department(raw: str) -> tuple[str, str] | None:
     """(canonical name, the words after it) when `raw` opens with a known department's name."""
     words = raw.split()
     for n in range(len(words) - 1, 0, -1):  # the longest known name first
-        name = _departments().get(fold("Sở " + " ".join(words[:n])))
+        name = _departments().get(fold(_department(" ".join(words[:n]))))
         if name is not None:
             return name, " ".join(words[n:])
     return None
@@ -522,7 +534,7 @@ def extract_header(doc: Document) -> None:
 def _province_span(block: list[Cell], province: Province) -> tuple[int, int] | None:
     """Where the issuer block names the province ("TỈNH CAO BẰNG" -> "CAO BẰNG")."""
     for cell in block:
-        for m in re.finditer(r"(?:^|\s)(?:tỉnh|thành\s+phố|tp\s*\.?)\s*", cell.key):
+        for m in _pattern("unit_in_block").finditer(cell.key):
             found = find_province(cell.text[m.end():])
             if found and found[0] == province:
                 return cell.start + m.end(), cell.start + m.end() + found[1]

@@ -283,6 +283,7 @@ def test_province_gazetteer_shape():
     for entry in data["current"] + data["former"]:
         assert fold(entry["name"]) == fold(entry["ascii"]), entry
     assert {p["merged_into"] for p in data["former"]} == current
+    assert {p["kind"] for p in data["current"] + data["former"]} <= set(data["kinds"])
 
 
 def test_header_patterns_reject_their_non_examples():
