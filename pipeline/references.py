@@ -49,7 +49,7 @@ from typing import Any
 
 from . import rules
 from .model import Document, Mention, Reference
-from .textkeys import search_key
+from .textkeys import accent_optional, search_key
 
 STAGE = "references"
 
@@ -123,6 +123,23 @@ class _Rules:
     standard: re.Pattern
     named_doc: re.Pattern
     issued_on: re.Pattern
+    standard_prefilter: tuple[str, ...]  # a standard can be in the text only if one of these is
+    named_prefilter: tuple[str, ...]
+    own_number_line: re.Pattern  # "Số: 664/KH-UBND", a document's own number
+    number_word: re.Pattern  # "số" where it opens a footnote body
+    number_word_between: re.Pattern  # "số" as a word between a type word and the number
+    not_codes: frozenset[str]  # words glued in title case after a symbol that are no code
+    number_only_id: str  # "{label} số {number}"
+    generic_label: str  # the label of a reference whose type word says only "văn bản"
+    item_lead: re.Pattern  # before the first reference of a later ";" item of a list
+    and_before: re.Pattern
+    issued_verb: re.Pattern
+    law_type: str  # the doc type of a law reference
+    law_kinds: dict[str, str]  # kind -> the word before the name ("Luật", "Bộ luật")
+    code_prefix: str  # "bo ": before "luat", a code of law
+    law_number_after: re.Pattern  # "số 43/2019/QH14" after a law's name
+    law_year_after: re.Pattern  # "năm 2024" after an amending law's target
+    counted_laws: re.Pattern  # "15 Luật": written "15 luật" in the reference
 
 
 @lru_cache(maxsize=1)
@@ -145,15 +162,15 @@ def _rules() -> _Rules:
     # read with the same pattern there.
     abbrevs = [e for e in entries if e.get("abbrev")]
     abbrev_body = rf"(?P<tw>{'|'.join(e['pattern'] for e in abbrevs)})(?:(?P<mark>(?!))|\s{{0,3}}(?:{numsym}))"
-    abbrev_text = "|".join(re.escape(e["written"]).replace("Đ", "[ĐD]") for e in abbrevs)
-    abbrev_scan = re.compile(r"(?:" + abbrev_text + r")(?=[ \t]{0,3}(?:[Ss][ốỐ]\s*[:.]?\s*)?\d)")
+    abbrev_text = "|".join(accent_optional(e["written"]) for e in abbrevs)
+    abbrev_scan = re.compile(r"(?:" + abbrev_text + r")(?=" + r["abbrev_before_number"]["pattern"] + ")")
     words = [e for e in entries if not e.get("abbrev")]  # written-out type words only
     type_line = re.compile(
         r"^[\W_]*(?:" + "|".join(e["pattern"] for e in words) + r")[\W_]*$"
     )
 
     issuers = [(re.compile(e["pattern"]), e) for e in r["issuers"]]
-    names = "|".join(_flex(n) for n in sorted(r["ministry_names"], key=len, reverse=True))
+    names = "|".join(_flex(n) for n in sorted(rules.load("departments")["names"], key=len, reverse=True))
     ministry_re = re.compile(r["ministry_pattern"]["template"].replace("NAMES", names) + r"\b")
 
     laws: list[_Law] = []
@@ -171,7 +188,7 @@ def _rules() -> _Rules:
         law_alts.append(f"(?P<l{i}>{names})")
     # Patterns start with the literal "luat" (fast scan); the word boundary and a "bộ" before
     # it are checked in code.
-    law_re = re.compile(r"luat\s+(?:" + "|".join(law_alts) + r")\b")
+    law_re = re.compile(lw["law_word"]["pattern"] + r"(?:" + "|".join(law_alts) + r")\b")
     law_by_number = {
         v["number"].lower(): (law, v) for law in laws for v in law.versions if v.get("number")
     }
@@ -212,7 +229,7 @@ def _rules() -> _Rules:
         law_re=law_re,
         law_by_group=law_by_group,
         law_by_number=law_by_number,
-        law_number_re=re.compile(r"luat\s+(?:so\s+)?(?P<lnum>\d{1,3}/(?:19|20)\d\d/qh\d{1,2})(?![0-9a-z])"),
+        law_number_re=pat("law_by_number", lw),
         unlisted_law_re=pat("unlisted_law", lw),
         amending_re=pat("amending_law", lw),
         amending_end=pat("amending_target_end", lw),
@@ -233,6 +250,23 @@ def _rules() -> _Rules:
         standard=pat("standard"),
         named_doc=pat("named_document"),
         issued_on=pat("sentence_issued_on"),
+        standard_prefilter=tuple(search_key(w) for w in r["standard"]["prefilter"]),
+        named_prefilter=tuple(search_key(w) for w in r["named_document"]["prefilter"]),
+        own_number_line=pat("own_number_line"),
+        number_word=pat("number_word"),
+        number_word_between=re.compile(rf"\b(?:{r['number_word']['pattern']})\b"),
+        not_codes=frozenset(search_key(w) for w in r["not_codes"]),
+        number_only_id=r["number_only_id"],
+        generic_label=next(e["label"] for e in r["doc_types"] if e.get("generic")),
+        item_lead=re.compile(r["item_lead"]["template"].replace("TRIGGER", r["implement_triggers"]["pattern"].lstrip("^"))),
+        and_before=pat("and_before"),
+        issued_verb=pat("issued_verb"),
+        law_type=lw["law_reference"]["type"],
+        law_kinds=dict(lw["law_reference"]["kinds"]),
+        code_prefix=search_key(lw["law_reference"]["code_word"]) + " ",
+        law_number_after=pat("number_after_name", lw),
+        law_year_after=pat("year_after_name", lw),
+        counted_laws=pat("counted_laws", lw),
     )
 
 
@@ -377,7 +411,6 @@ _UPPER_CODE = re.compile(r"[A-ZĐ][A-ZĐ0-9]*(?:[.&][A-ZĐ0-9]+)?")
 _GLUED_MARKER = re.compile(r"(.*?[^\d])(\d{1,2})")
 _YEAR_CODE = re.compile(r"(?:19|20)\d\d")
 _TITLE_CODE = re.compile(r"[A-ZĐ][a-zđ]{1,3}")
-_NOT_CODES = frozenset(("theo", "tai", "cac", "cua", "nay", "ve", "va", "so", "nam", "ngay", "thi", "khi", "do"))
 
 
 def _glued_codes(c: str, R: _Rules) -> tuple[str, str] | None:
@@ -406,7 +439,7 @@ def _canonical_symbol(raw: str, R: _Rules) -> tuple[str, str] | None:
             out += "/" + c
             break
         if not ok and i and i == len(codes) - 1 and glued[i - 1] and _TITLE_CODE.fullmatch(c) and \
-                search_key(c) not in _NOT_CODES:
+                search_key(c) not in R.not_codes:
             f = search_key(c).upper()  # "Ttg" is TTg, "Ubnd" is UBND
             out += seps[i - 1] + R.code_casing.get(f, f if f in R.issuer_codes else c)
             break
@@ -490,7 +523,7 @@ def _find_hits(doc: Document, k: str, R: _Rules) -> tuple[list[_Hit], dict[str, 
         hit = _first_hit_in(text, k, body_start, lm.end("body"), R)
         if hit is None:
             nm = R.numsym_re.match(k, body_start)
-            if nm and k.startswith("so", body_start) and (nm["sym_a"] or nm["sym_b"] or nm["sym_c"] or nm["sym_d"]):
+            if nm and R.number_word.match(k, body_start) and (nm["sym_a"] or nm["sym_b"] or nm["sym_c"] or nm["sym_d"]):
                 num, sym, canon, code, end = _numsym(text, nm, R)
                 if canon:
                     hit = _Hit(body_start, end, _type_from_code(code, R) or "other", num, sym, canon,
@@ -539,7 +572,7 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
         i = bisect.bisect_right(starts, a)
         return not (i and hits[i - 1].end > a) and not in_body(a)
 
-    has_standard = "cvn" in k or "qcdp" in k or "tccs" in k  # a cheap test before the scan
+    has_standard = any(w in k for w in R.standard_prefilter)  # a cheap test before the scan
     for m in (R.standard.finditer(k) if has_standard else ()):
         code = text[m.start("code"):m.end("code")]
         if m.start() and k[m.start() - 1].isalnum() or not code.isupper() or not free(m.start()):
@@ -552,7 +585,7 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
                 canon += "/" + iss[0]
                 end = _symbol_end(text, m.start("iss"), iss[0])
         out.append(_Hit(m.start(), end, "other", None, None, canon, form="full", label=code))
-    has_named = "hiep dinh" in k or "cong uoc" in k
+    has_named = any(w in k for w in R.named_prefilter)
     for m in (R.named_doc.finditer(k) if has_named else ()):
         if m.start() and k[m.start() - 1].isalnum() or not text[m.start()].isupper() or not free(m.start()):
             continue
@@ -561,9 +594,6 @@ def _named_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list
                    None, None, name)
         out.append(hit)
     return out
-
-
-_OWN_NUMBER_LINE = re.compile(r"[^\S\n]*[\W_]*so\s*:")
 
 
 def _bare_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[_Hit]:
@@ -578,7 +608,8 @@ def _bare_hits(text: str, k: str, hits: list[_Hit], R: _Rules, in_body) -> list[
         if i and hits[i - 1].end > s or in_body(s):
             continue  # inside a mention already found
         line_start = k.rfind("\n", 0, s) + 1
-        if _OWN_NUMBER_LINE.match(k, line_start) and _OWN_NUMBER_LINE.match(k, line_start).end() > s:
+        own = R.own_number_line.match(k, line_start)
+        if own and own.end() > s:
             continue  # "Số: 664/KH-UBND": a document's own number line
         nm = R.numsym_re.match(k, s)
         if not nm or not any(nm[g] for g in ("sym_a", "sym_b", "sym_c", "sym_d", "sym_e")):
@@ -640,7 +671,6 @@ def _first_hit_in(text: str, k: str, start: int, end: int, R: _Rules) -> _Hit | 
     return None
 
 
-_SO_WORD = re.compile(r"\bso\b")
 _TYPE_ENTRY: dict[str, dict] = {}  # type word as matched -> its doc_types entry (rules load once)
 
 
@@ -671,7 +701,7 @@ def _hit_from_match(text: str, k: str, m: re.Match, R: _Rules) -> _Hit | None:
     if entry.get("generic"):
         doc_type = _type_from_code(code, R) or doc_type
     hit = _Hit(m.start(), end, doc_type, num, sym, canon, generic=bool(entry.get("generic")),
-               has_so=bool(_SO_WORD.search(k[m.end(group):m.start("num")])), caps=caps,
+               has_so=bool(R.number_word_between.search(k[m.end(group):m.start("num")])), caps=caps,
                label=None if entry.get("generic") else entry.get("label"))
     _tail(text, k, hit, R)
     return hit
@@ -684,7 +714,7 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
 
     def capital_at(i: int) -> bool:
         # "Luật" with a capital L, or "Bộ luật": "pháp luật an toàn" names no law.
-        return text[i].isupper() or k.startswith("bo ", max(0, i - 3))
+        return text[i].isupper() or k.startswith(R.code_prefix, max(0, i - len(R.code_prefix)))
 
     def free(a: int) -> bool:
         return not any(s <= a < e for s, e in taken)
@@ -697,14 +727,15 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         lstart = m.start()
         if lstart and k[lstart - 1].isalnum() or not capital_at(lstart) or in_body(lstart) or not free(lstart):
             continue
-        start = lstart - 3 if k.startswith("bo ", max(0, lstart - 3)) else lstart
+        code = len(R.code_prefix)
+        start = lstart - code if k.startswith(R.code_prefix, max(0, lstart - code)) else lstart
         law = next(R.law_by_group[g] for g in R.law_by_group if m.group(g) is not None)
-        hit = _Hit(start, m.end(), "luat", None, None, None, law=law,
+        hit = _Hit(start, m.end(), R.law_type, None, None, None, law=law,
                    caps=text[start:m.end()].isupper())
-        nm = re.compile(r"\s*,?\s*(?:\(\s*)?so\s+(\d{1,3}/(?:19|20)\d\d/qh\d{1,2})\)?").match(k, hit.end)
+        nm = R.law_number_after.match(k, hit.end)
         if nm:
-            hit.number = text[nm.start(1):nm.end(1)].upper()
-            hit.law_year = nm.group(1).split("/")[1]
+            hit.number = text[nm.start("lnum"):nm.end("lnum")].upper()
+            hit.law_year = nm["y"]
             hit.end = nm.end()
         got = _iso_date(k, hit.end, R)
         if got:
@@ -725,10 +756,10 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         number = text[m.start("lnum"):m.end("lnum")].upper()
         if found:
             law, v = found
-            hit = _Hit(m.start(), m.end(), "luat", v["number"], None, None, law=law, law_year=v["year"])
+            hit = _Hit(m.start(), m.end(), R.law_type, v["number"], None, None, law=law, law_year=v["year"])
         else:
             # "Luật số 118/2025/QH15" that the table does not hold: known by its number.
-            hit = _Hit(m.start(), m.end(), "luat", number, None, number)
+            hit = _Hit(m.start(), m.end(), R.law_type, number, None, number)
         _tail(text, k, hit, R)  # "Luật số 57/2024/QH15 của Quốc hội ngày 29/11/2024"
         hit.issuer = None
         out.append(hit)
@@ -740,9 +771,10 @@ def _law_hits(text: str, k: str, R: _Rules, in_body) -> list[_Hit]:
         if not (capital_at(m.start()) and text[name_start].isupper()):
             continue
         name = text[name_start:m.end("name")].strip(" ,")
-        bo = k.startswith("bo ", max(0, m.start() - 3))
+        code = len(R.code_prefix)
+        bo = k.startswith(R.code_prefix, max(0, m.start() - code))
         kind = "bo_luat" if bo else "luat"
-        hit = _Hit(m.start() - 3 if bo else m.start(), m.end("name"), "luat", None, None, None,
+        hit = _Hit(m.start() - code if bo else m.start(), m.end("name"), R.law_type, None, None, None,
                    law=_Law(name, kind, []))
         if m["num"]:
             hit.number = text[m.start("num"):m.end("num")].upper()
@@ -774,30 +806,29 @@ def _amending_hits(text: str, k: str, R: _Rules, in_body, capital_at) -> list[_H
         if start and k[start - 1].isalnum() or not capital_at(start) or in_body(start):
             continue
         t0 = m.start("target")
-        lm = R.law_re.match(k, t0 + 3 if k.startswith("bo ", t0) else t0)
+        lm = R.law_re.match(k, t0 + len(R.code_prefix) if k.startswith(R.code_prefix, t0) else t0)
         if lm and text[t0].isupper():
             law = next(R.law_by_group[g] for g in R.law_by_group if lm.group(g) is not None)
-            prefix = "Bộ luật" if law.kind == "bo_luat" else "Luật"
-            target, t_end = f"{prefix} {law.name}", lm.end()
+            target, t_end = f"{R.law_kinds[law.kind]} {law.name}", lm.end()
         else:
             em = R.amending_end.search(k, m.end("target"), min(len(k), t0 + 160))
             t_end = em.start() if em else min(len(k), t0 + 160)
             target = re.sub(r"\s+", " ", text[t0:t_end]).strip(" ,")
-            target = re.sub(r"^(\d+) (?:Bộ )?Luật", lambda x: x.group(0).lower(), target)  # "15 Luật" = "15 luật"
+            target = R.counted_laws.sub(lambda x: x.group(0).lower(), target)  # "15 Luật" = "15 luật"
         head = R.amending_head
-        hit = _Hit(start, t_end, "luat", None, None, None)
+        hit = _Hit(start, t_end, R.law_type, None, None, None)
         year = None
-        nm = re.compile(r"\s*,?\s*(?:\(\s*)?so\s+(\d{1,3}/((?:19|20)\d\d)/qh\d{1,2})\)?").match(k, t_end)
+        nm = R.law_number_after.match(k, t_end)
         if nm:
-            hit.number, year, hit.end = text[nm.start(1):nm.end(1)].upper(), nm.group(2), nm.end()
+            hit.number, year, hit.end = text[nm.start("lnum"):nm.end("lnum")].upper(), nm["y"], nm.end()
         got = _iso_date(k, hit.end, R)
         if got:
             hit.date, hit.end = got
             year = year or (hit.date or "")[:4] or None
         elif not year:
-            y = re.compile(r"\s*,?\s*(?:nam\s+)?((?:19|20)\d\d)\b").match(k, hit.end)
+            y = R.law_year_after.match(k, hit.end)
             if y:
-                year, hit.end = y.group(1), y.end()
+                year, hit.end = y["y"], y.end()
         ap = R.law_apposition.search(k, max(0, start - 60), start)
         if ap:
             hit.number = hit.number or text[ap.start("lnum"):ap.end("lnum")].upper()
@@ -813,7 +844,7 @@ def _law_canonical(hit: _Hit, doc_date: str | None) -> tuple[str, str | None]:
     """("Luật <name> <year>", official number or None)."""
     law = hit.law
     assert law is not None
-    prefix = "Bộ luật" if law.kind == "bo_luat" else "Luật"
+    prefix = _rules().law_kinds[law.kind]
     version = None
     if hit.law_year:
         version = next((v for v in law.versions if v["year"] == hit.law_year), None)
@@ -908,8 +939,7 @@ def _mark_heads(k: str, hits: list[_Hit], start: int, end: int, role: str, R: _R
             continue
         first = inside[0]
         lead = k[a:first.start]
-        if n > 0 and not re.fullmatch(
-                r"\s*(?:(?:va|cung)\s+)?(?:" + R.trigger.pattern.lstrip("^") + r")?\s*(?:cac\s+)?", lead):
+        if n > 0 and not R.item_lead.fullmatch(lead):
             continue
         if _in_parens(k, a, first.start):
             continue
@@ -919,7 +949,7 @@ def _mark_heads(k: str, hits: list[_Hit], start: int, end: int, role: str, R: _R
             if R.coordination.match(k[prev.end:h.start]):
                 h.top = h.top or role
                 prev = h
-            elif h.start >= prev.end and _AND_BEFORE.search(k, prev.end, h.start) and \
+            elif h.start >= prev.end and R.and_before.search(k, prev.end, h.start) and \
                     not _in_parens(k, prev.end, h.start):
                 # "Văn bản số 4250/… về việc … và Văn bản số 4643/…": the title of the first
                 # ends at "và", and no other reference sits in between.
@@ -927,9 +957,6 @@ def _mark_heads(k: str, hits: list[_Hit], start: int, end: int, role: str, R: _R
                 prev = h
             elif h.start >= prev.end:
                 break
-
-
-_AND_BEFORE = re.compile(r"[,;]?\s+(?:va|cung)\s+(?:cac\s+)?\Z")
 
 
 def _in_parens(k: str, a: int, pos: int) -> bool:
@@ -1010,8 +1037,8 @@ def extract_references(doc: Document) -> None:
         if target is not None:
             target.hits.append(h)
         elif (h.has_so or h.date) and "." not in h.number:  # "số 1.234" alone is an amount
-            label = h.label or R.labels.get(h.doc_type, "Văn bản")
-            canon = f"{label} số {h.number}"
+            label = h.label or R.labels.get(h.doc_type, R.generic_label)
+            canon = R.number_only_id.format(label=label, number=h.number)
             refs.setdefault(canon, _Ref(canon)).hits.append(h)
 
     # "Luật số 43/2019/QH14" where the document also names that law ("Luật Giáo dục số
@@ -1114,7 +1141,6 @@ def _match_number(h: _Hit, refs: dict[str, _Ref], hits: list[_Hit]) -> _Ref | No
 
 
 _WORD_START = re.compile(r"(?<![\w])([^\W\d_])")
-_ISSUED = re.compile(r"\s+(?:da\s+)?(?:tham\s+muu\s+)?ban\s+hanh\b")
 
 
 def _issuer_before(text: str, k: str, pos: int, R: _Rules) -> str | None:
@@ -1125,7 +1151,7 @@ def _issuer_before(text: str, k: str, pos: int, R: _Rules) -> str | None:
     # as on the slice k[start:pos].
     for m in _WORD_START.finditer(k, start, pos):
         got = _issuer_at(text, k, m.start(), R)
-        if got and _ISSUED.match(k, got[1]):
+        if got and R.issued_verb.match(k, got[1]):
             best = got[0]
     return best
 

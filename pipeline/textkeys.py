@@ -69,6 +69,16 @@ def search_key(text: str) -> str:
     return low if low.isascii() else low.translate(_STRIP_LIST)
 
 
+def accent_optional(text: str) -> str:
+    """A regex for `text` as written, or with its diacritics dropped, case kept: "QĐ" -> "Q[ĐD]"."""
+    out = []
+    for c in text:
+        bare = search_key(c)
+        bare = bare.upper() if c.isupper() else bare
+        out.append(re.escape(c) if bare == c else f"[{re.escape(c)}{re.escape(bare)}]")
+    return "".join(out)
+
+
 def fold(text: str | None) -> str:
     """A compact comparison key: search_key with runs of non-alphanumerics collapsed."""
     if not text:

@@ -35,8 +35,10 @@ def _examples():
     for e in R["issuers"]:
         yield f"issuer {e['pattern']}", e["pattern"], e["examples"], 0
     names = "|".join(
-        r"[\s,\-–]+".join(re.findall(r"[0-9a-z]+", search_key(n))) for n in R["ministry_names"])
+        r"[\s,\-–]+".join(re.findall(r"[0-9a-z]+", search_key(n))) for n in rules.load("departments")["names"])
     yield "ministry", R["ministry_pattern"]["template"].replace("NAMES", names), R["ministry_pattern"]["examples"], 0
+    trigger = R["implement_triggers"]["pattern"].lstrip("^")
+    yield "item_lead", R["item_lead"]["template"].replace("TRIGGER", trigger), R["item_lead"]["examples"], 0
     for name in ("title_leads", "implement_triggers", "title_trigger", "coordination", "alias",
                  "report_doc_line", "section_heading"):
         yield name, R[name]["pattern"], R[name]["examples"], 0
@@ -576,3 +578,11 @@ def test_a_title_that_issues_the_plan_carrying_a_document_out_implements_it():
             "và nhiều văn bản chỉ đạo khác trên địa bàn.\nI. MỤC ĐÍCH")
     got = {c: r.relation for c, r in refs_of(text).items()}
     assert got == {"123-KL/TW": "implements", "31-CT/TW": "cites"}
+
+
+def test_a_later_list_item_continues_the_list_through_its_whole_lead():
+    trigger = R["implement_triggers"]["pattern"].lstrip("^")
+    lead = re.compile(R["item_lead"]["template"].replace("TRIGGER", trigger))
+    for example in R["item_lead"]["examples"]:
+        assert lead.fullmatch(search_key(example)), example
+    assert not lead.fullmatch(search_key(" theo đề nghị của "))
