@@ -200,12 +200,12 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
 def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float) -> dict[str, Any]:
     import resource
 
-    from .emit import dumps
+    from .emit import dumps, output_dict
 
     doc.id = doc_id
     if source_path is not None:
         doc.source.path = source_path
-    data = doc.to_dict()
+    data = output_dict(doc)  # the stage timings go to the run report, not into the JSON
     ok = doc.status != "failed"
     return {
         "id": doc_id,
@@ -797,6 +797,7 @@ class RunOptions:
     db: Path | None = None  # None = no store
     link: bool = True  # run pipeline.corpus.finish_run at the end
     graph: bool = False  # also write the graph exports (graph.json, .graphml, .gexf)
+    report: bool = False  # also write OUT/report.html (`vanban run` does, unless --no-report)
     quiet: bool = False
 
 
@@ -970,6 +971,9 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 store.close()
             state.save()
 
+        if opts.report:
+            write_html_report(out, len(current), log)
+
         current_ids = {j.id for j in jobs}
         report = {
             "report_version": REPORT_VERSION,
@@ -996,6 +1000,30 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             lock.close()
         if db_lock is not None:
             db_lock.close()
+
+
+REPORT_MAX_DOCUMENTS = 100  # above this, `vanban run` leaves the HTML report to `vanban report`
+
+
+def write_html_report(out: Path, documents: int, log: Callable[[str], None]) -> Path | None:
+    """OUT/report.html (pipeline.report) at the end of a run of at most REPORT_MAX_DOCUMENTS
+    documents. The page holds every document's text and diffs every pair of plans: for a
+    larger run it is written on request only (`vanban report`). A report that cannot be
+    written is said on stderr; the run's own outputs are complete without it."""
+    from .report import REPORT_NAME, write_report
+
+    if documents > REPORT_MAX_DOCUMENTS:
+        log(f"{REPORT_NAME} not written: {documents} documents, more than {REPORT_MAX_DOCUMENTS} "
+            f"(`vanban report --run {out}` writes it)")
+        return None
+    try:
+        path = write_report(out)
+    except Exception as exc:  # a bug in the report must not lose the run report
+        sys.stderr.write(f"vanban: {out / REPORT_NAME} not written: {type(exc).__name__}: {exc}\n")
+        return None
+    if path is not None:
+        log(f"wrote {path}")
+    return path
 
 
 def _sync_store(store, out: Path, state: State, jobs: list[Job], current: list[Job],
@@ -1076,20 +1104,23 @@ def _driver_rss_mb() -> float | None:
 
 
 def print_summary(report: dict[str, Any], out=None) -> None:
+    from .report_assets import plural
+
     out = out or sys.stderr
     s = report["summary"]
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(s["by_status"].items())) or "none"
     lines = [
-        f"vanban run: {s['documents']} documents ({s['processed']} processed, {s['skipped']} unchanged, "
-        f"{len(report['alternates'])} alternate formats)",
+        f"vanban run: {plural(s['documents'], 'document')} ({s['processed']} processed, {s['skipped']} unchanged, "
+        f"{plural(len(report['alternates']), 'alternate format')})",
         f"  status: {statuses}",
-        f"  pages {s['pages']}, references {s['references']}, assignments {s['assignments']}, errors {s['errors']}",
+        f"  {plural(s['pages'], 'page')}, {plural(s['references'], 'reference')}, "
+        f"{plural(s['assignments'], 'assignment')}, {plural(s['errors'], 'error')}",
         f"  time {s['seconds']:.2f} s" + (f", {s['documents_per_second']:.1f} documents/s, "
                                            f"{s['megabytes_per_second']:.2f} MB/s of text"
                                            if s["documents_per_second"] else ""),
     ]
     if s.get("directive_lines"):
-        lines.append(f"  coverage: {s['unassigned_lines']} of {s['directive_lines']} directive-looking lines "
+        lines.append(f"  coverage: {s['unassigned_lines']} of {plural(s['directive_lines'], 'directive-looking line')} "
                      "gave no assignment (each document's JSON lists them under coverage.unassigned)")
         most = sorted((r for r in report["documents"] if r.get("unassigned_lines")),
                       key=lambda r: -r["unassigned_lines"])[:5]
@@ -1137,6 +1168,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip the corpus step (links, chains): per-document outputs only")
     p.add_argument("--graph", action="store_true",
                    help="also write the graph exports graph.json, graph.graphml, graph.gexf (see `vanban export graph`)")
+    p.add_argument("--no-report", action="store_true",
+                   help=f"do not write OUT/report.html (written by default for runs of at most "
+                        f"{REPORT_MAX_DOCUMENTS} documents; `vanban report` writes it on request)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary; failures only")
     lim = p.add_argument_group("limits per document (README, Limits; 0 keeps the default)")
     lim.add_argument("--memory-mb", type=int, metavar="MB",
@@ -1202,7 +1236,7 @@ def main(args: argparse.Namespace) -> int:
     opts = RunOptions(
         out=args.out, jobs=args.jobs, force=args.force, engine=args.engine, scheduler=args.scheduler,
         timeout=args.timeout or None, db=None if args.no_db else (args.db or args.out / "vanban.sqlite"),
-        link=not args.no_link, graph=args.graph and not args.no_link, quiet=args.quiet,
+        link=not args.no_link, graph=args.graph and not args.no_link, report=not args.no_report, quiet=args.quiet,
     )
     try:
         report = run(args.input, opts)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -126,10 +127,28 @@ def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, s
             }
 
 
+_GEXF_DATE = re.compile(r' lastmodifieddate="[^"]*"')
+
+
+def without_wall_clock(chunks: Iterable[str], fmt: str) -> Iterator[str]:
+    """An export's text with no date of the day it was written.
+
+    The GEXF writer stamps `<meta lastmodifieddate="<today>">`: the same run exported on two
+    days would differ, and outputs/ is committed (a fresh clone's `git status` must stay
+    clean). The attribute is optional in GEXF 1.2, so it is left out. (To move into
+    pipeline.graph's writer, which `vanban run --graph` uses.)"""
+    pending = fmt == "gexf"
+    for chunk in chunks:
+        if pending and "<meta" in chunk:
+            chunk, pending = _GEXF_DATE.sub("", chunk, count=1), False
+        yield chunk
+
+
 def export_graph_command(args: argparse.Namespace) -> int:
     """`vanban export graph`: built from the run's JSONs and links.json, streamed to the file."""
     from .graph import FORMATS, build_graph, load_run_documents, write_chunks
     from .link import stream_atomic
+    from .report_assets import plural
 
     formats = [f.strip().lower() for f in args.graph_format.split(",") if f.strip()]
     if not formats or any(f not in FORMATS for f in formats):
@@ -147,13 +166,15 @@ def export_graph_command(args: argparse.Namespace) -> int:
     g = build_graph(documents, links)
     del documents
     for fmt in formats:
+        chunks = without_wall_clock(write_chunks(g, fmt), fmt)
         if args.out == "-":
-            for chunk in write_chunks(g, fmt):
+            for chunk in chunks:
                 sys.stdout.write(chunk)
             continue
         path = Path(args.out) if args.out else args.run / FORMATS[fmt]
-        stream_atomic(path, write_chunks(g, fmt))
-        sys.stderr.write(f"vanban export: graph of {g.number_of_nodes()} nodes, {g.number_of_edges()} edges -> {path}\n")
+        stream_atomic(path, chunks)
+        sys.stderr.write(f"vanban export: graph of {plural(g.number_of_nodes(), 'node')}, "
+                         f"{plural(g.number_of_edges(), 'edge')} -> {path}\n")
     return 0
 
 
@@ -168,9 +189,11 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"vanban: {args.run}: no document JSON found\n")
         return 1
     if args.format == "spacy":
+        from .report_assets import plural
+
         out = Path(args.out) if args.out else args.run / "corpus.spacy"
         n = write_docbin(documents, out)
-        sys.stderr.write(f"vanban export: {n} documents -> {out}\n")
+        sys.stderr.write(f"vanban export: {plural(n, 'document')} -> {out}\n")
         return 0
     handle = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="utf-8", newline="")
     try:

@@ -353,3 +353,76 @@ def test_a_document_that_now_fails_leaves_the_store_too(tmp_path):
     db = sqlite3.connect(out / "vanban.sqlite")
     assert db.execute("SELECT COUNT(*) FROM documents WHERE id = 'thu'").fetchone()[0] == 0
     assert not (out / "thu.json").exists()
+
+
+# --- what a run leaves in OUT: the same bytes on every run, so outputs/ can be committed
+
+
+def _ignored_in_outputs() -> list[str]:
+    """The patterns of outputs/.gitignore: what a run writes but outputs/ never commits."""
+    lines = (REPO / "outputs" / ".gitignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _committed_kind(out: Path) -> dict[str, bytes]:
+    """The files of OUT that outputs/ commits (not those outputs/.gitignore names), by name."""
+    import fnmatch
+
+    ignored = _ignored_in_outputs()
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
+            if p.is_file() and p.name != ".gitignore" and not any(fnmatch.fnmatch(p.name, g) for g in ignored)}
+
+
+def _run_and_export(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`vanban run corpus --out OUT` from the repository root (as the README says), then the
+    graph exports outputs/ holds."""
+    run = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "corpus", "--out", str(out), "--jobs", "2", *extra],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    export = subprocess.run([sys.executable, "-m", "pipeline.cli", "export", "graph", "--format", "json,graphml,gexf",
+                             "--run", str(out)], capture_output=True, text=True, cwd=REPO)
+    assert export.returncode == 0, export.stderr
+    return run
+
+
+def test_two_runs_write_byte_identical_committed_outputs(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    _run_and_export(first)
+    time.sleep(1.1)  # a second later: a date or a time of day would differ
+    _run_and_export(second, "--jobs", "1", "--no-db")  # another worker count, no store: the same files
+    a, b = _committed_kind(first), _committed_kind(second)
+    assert sorted(a) == sorted([*(f"{i}.json" for i in IDS), "graph.gexf", "graph.graphml", "graph.json",
+                                "links.json", "report.html"])
+    assert a == b, [name for name in a if a[name] != b.get(name)]
+    # exactly the files outputs/ tracks (what varies is in outputs/.gitignore)
+    tracked = subprocess.run(["git", "ls-files", "outputs"], capture_output=True, text=True, cwd=REPO)
+    if tracked.returncode == 0 and tracked.stdout.strip():
+        assert sorted(Path(p).name for p in tracked.stdout.split()) == sorted([".gitignore", *a])
+    # run-varying facts are in the run report only
+    report = json.loads((first / "run-report.json").read_text(encoding="utf-8"))
+    assert report["started"] and all(d["timings"] for d in report["documents"])
+    for doc_id in IDS:
+        assert json.loads(a[f"{doc_id}.json"])["timings"] == {}
+    assert b"lastmodifieddate" not in a["graph.gexf"]
+    # and a re-run with nothing changed leaves them as they are
+    again = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "corpus", "--out", str(first), "--jobs", "2"],
+                           capture_output=True, text=True, cwd=REPO)
+    assert again.returncode == 0 and "0 processed, 5 unchanged" in again.stderr, again.stderr
+    assert _committed_kind(first) == a
+
+
+def test_a_run_writes_the_html_report_unless_asked_not_to(corpus, tmp_path):
+    out = tmp_path / "out"
+    code = cli(["run", str(corpus), "--out", str(out), "--no-db", "--jobs", "2", "--quiet"])
+    assert code == 0 and (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    bare = tmp_path / "bare"
+    assert cli(["run", str(corpus), "--out", str(bare), "--no-db", "--jobs", "2", "--quiet", "--no-report"]) == 0
+    assert not (bare / "report.html").exists()
+
+
+def test_a_large_run_leaves_the_html_report_to_vanban_report(corpus, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(batch, "REPORT_MAX_DOCUMENTS", 3)
+    out = tmp_path / "out"
+    assert cli(["run", str(corpus), "--out", str(out), "--no-db", "--no-link", "--jobs", "2"]) == 0
+    assert not (out / "report.html").exists()
+    assert f"report.html not written: 5 documents, more than 3 (`vanban report --run {out}` writes it)" in capsys.readouterr().err
