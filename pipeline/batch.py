@@ -751,36 +751,42 @@ def unchanged_entry(job: Job, out: Path, state: State) -> dict[str, Any] | None:
 
 
 class Progress:
-    """A one-line bar on a terminal; one plain line per document otherwise."""
+    """The progress of a run's documents on stderr, through tqdm.
+
+    On a terminal: one bar (documents done of the total, rate, ETA, the file just finished),
+    with failed documents printed above it as they happen. Anywhere else (a pipe, a log file,
+    CI): nothing; the summary at the end says what happened. `quiet`: failures only, one
+    line each.
+    """
 
     def __init__(self, total: int, quiet: bool, stream=None):
-        self.total, self.quiet, self.stream = total, quiet, stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.done, self.t0, self.drawn = 0, time.perf_counter(), 0.0
+        self.stream, self.quiet, self.bar = stream or sys.stderr, quiet, None
+        if not quiet and total and _isatty(self.stream):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=self.stream, desc="vanban run", unit="doc", dynamic_ncols=True,
+                            mininterval=0.1, smoothing=0.3)
 
     def update(self, rel: str, status: str, seconds: float) -> None:
-        self.done += 1
-        if self.quiet:
-            if status == "failed":
-                self.stream.write(f"vanban: {rel}: failed\n")
-            return
-        if not self.tty:
-            self.stream.write(f"[{self.done}/{self.total}] {rel} {status} {seconds:.2f}s\n")
-            self.stream.flush()
-            return
-        now = time.perf_counter()
-        if now - self.drawn < 0.1 and self.done < self.total:
-            return
-        self.drawn = now
-        rate = self.done / max(now - self.t0, 1e-9)
-        eta = (self.total - self.done) / rate if rate else 0
-        filled = int(30 * self.done / max(self.total, 1))
-        name = rel if len(rel) <= 40 else "…" + rel[-39:]
-        self.stream.write(f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
-                          f"{rate:.1f} doc/s ETA {int(eta) // 60}:{int(eta) % 60:02d} {name}")
-        if self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+        if status == "failed" and self.bar is not None:
+            self.bar.write(f"vanban: {rel}: failed", file=self.stream)
+        elif status == "failed" and self.quiet:
+            self.stream.write(f"vanban: {rel}: failed\n")
+        if self.bar is not None:
+            self.bar.set_postfix_str(rel if len(rel) <= 40 else "…" + rel[-39:], refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 # ----------------------------------------------------------------------------- the run
@@ -941,6 +947,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 run_local(todo, n_workers, opts.timeout, store is not None, on_result, out_dir=out)
             interrupted = False
         finally:
+            progress.close()
             state.save()
             if store is not None and hasattr(store, "close"):
                 store.close()

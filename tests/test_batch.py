@@ -426,3 +426,55 @@ def test_a_large_run_leaves_the_html_report_to_vanban_report(corpus, tmp_path, m
     assert cli(["run", str(corpus), "--out", str(out), "--no-db", "--no-link", "--jobs", "2"]) == 0
     assert not (out / "report.html").exists()
     assert f"report.html not written: 5 documents, more than 3 (`vanban report --run {out}` writes it)" in capsys.readouterr().err
+
+
+# --- progress: one tqdm bar on a terminal, nothing elsewhere
+
+
+class _Terminal:
+    """A stream that says it is a terminal, and keeps what was written."""
+
+    def __init__(self, tty: bool):
+        self.tty, self.parts = tty, []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def test_progress_is_one_bar_with_rate_and_eta_on_a_terminal():
+    term = _Terminal(tty=True)
+    progress = batch.Progress(4, quiet=False, stream=term)
+    for n, status in enumerate(("ok", "failed", "ok", "partial")):
+        progress.update(f"doc{n}.txt", status, 0.1)
+    progress.close()
+    final = term.text.split("\r")[-1]
+    assert final.startswith("vanban run: 100%") and "4/4" in final and "doc/s" in final and "doc3.txt" in final
+    assert "<00:00" in term.text  # elapsed<remaining: the ETA
+    assert "vanban: doc1.txt: failed\n" in term.text  # a failure is printed above the bar
+    assert term.text.count("\n") == 2  # the failure, and the bar's own line at the end
+
+
+def test_progress_is_quiet_when_stderr_is_not_a_terminal():
+    pipe = _Terminal(tty=False)
+    progress = batch.Progress(3, quiet=False, stream=pipe)
+    for status in ("ok", "failed", "ok"):
+        progress.update("doc.txt", status, 0.1)
+    progress.close()
+    assert pipe.text == ""  # the summary at the end says what happened
+    quiet = _Terminal(tty=True)
+    progress = batch.Progress(2, quiet=True, stream=quiet)
+    progress.update("a.txt", "ok", 0.1)
+    progress.update("b.txt", "failed", 0.1)
+    progress.close()
+    assert quiet.text == "vanban: b.txt: failed\n"  # --quiet: failures only, even on a terminal
