@@ -143,6 +143,30 @@ def test_clean_text_with_latin1_letters_is_not_touched(tmp_path):
     assert src.info.encoding == "utf-8"
 
 
+def _letters_by_regex(text: str) -> tuple[int, int]:
+    return len(ingest_module._LATIN1_HIGH.findall(text)), len(ingest_module._UNICODE_VIET.findall(text))
+
+
+@pytest.mark.parametrize("text", [
+    "Bộ Nội vụ; Sở Tài chính; ông Nguyễn Văn Á; café; naïve résumé",  # Unicode with Latin-1 letters
+    TCVN3, VNI,  # legacy fonts: Latin-1 look-alikes only
+    "Nghĩa Lộ, Ĩa, Đắk Lắk, Ơ, Ư",  # ĩ/Ĩ share Ă's lead byte and are no Unicode-only letter
+    "Ā ā ẁ ẟ ỻ \x85 mixed with ộ ư đ",  # neighbours that share the lead bytes: counted by regex
+    "",
+])
+def test_letter_counts_by_lead_byte_equal_the_regex_counts(text):
+    assert ingest_module._letter_counts(text) == _letters_by_regex(text)
+
+
+def test_letter_counts_on_the_eval_and_corpus_texts():
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "corpus").glob("*.txt")) + sorted((root.parent / "shared" / "eval" / "docs").glob("*.txt"))
+    assert files
+    for f in files:
+        text = f.read_text(encoding="utf-8", errors="replace")
+        assert ingest_module._letter_counts(text) == _letters_by_regex(text), f.name
+
+
 def test_empty_file_is_refused(tmp_path):
     assert _reason(_write(tmp_path, "a.txt", b"")) == "empty file"
 
