@@ -47,12 +47,15 @@ from typing import Any
 
 from .emit import publish, write_temp
 from .references import canonical_key, canonical_symbol, references_in
+from .rules import load
 from .textkeys import fold
 
-# Words that carry no meaning when comparing titles.
-_TITLE_STOP = frozenset(
-    "ve viec v v cua va cac ngay so thuc hien trien khai ke hoach nghi quyet chi thi ban hanh"
-    " tren dia tinh ubnd trong doi voi tiep tuc tang cuong".split()
+# Words that carry no meaning when comparing titles (rules/link.yaml), folded.
+_TITLE_STOP = frozenset(w for phrase in load("link")["title_stopwords"] for w in fold(phrase).split())
+# Bodies' names as their abbreviations, folded: (pattern, abbreviation) (rules/header.yaml).
+_BODY_ABBREVIATIONS = tuple(
+    (re.compile(rf"\b{re.escape(fold(name))}\b"), fold(short))
+    for name, short in load("header")["body_abbreviations"].items() if fold(name) != fold(short)
 )
 _HEAD_RELATIONS = ("implements", "reports_on")
 
@@ -74,8 +77,8 @@ def title_similarity(a: str | None, b: str | None) -> float:
 @lru_cache(maxsize=65536)
 def _issuer_key(issuer: str | None) -> str:
     f = fold(issuer)
-    f = re.sub(r"\buy ban nhan dan\b", "ubnd", f)
-    f = re.sub(r"\bhoi dong nhan dan\b", "hdnd", f)
+    for name, short in _BODY_ABBREVIATIONS:
+        f = name.sub(short, f)
     return f
 
 
