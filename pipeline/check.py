@@ -25,11 +25,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .rules import load
 from .textkeys import fold
 
+_RULES = load("check")  # rules/check.yaml
 # Indicator heads that name a rate rather than a count (folded). A count's change can only
 # stand in for a rate's change when the workforce is stable, so the verdict carries a note.
-RATE_HEADS = ("ty le", "tan suat")
+RATE_HEADS = tuple(fold(head) for head in _RULES["rate_heads"])
+_YEARLY_UNIT = _RULES["yearly"]["unit_suffix"]
+_YEARLY_WORD = fold(_RULES["yearly"]["period_word"])
 # Relations of a report's references, most telling first, when looking for its plan.
 RELATION_ORDER = ("implements", "reports_on", "cites")
 
@@ -52,7 +56,7 @@ def _is_percent(unit: str | None) -> bool:
 
 
 def _is_yearly(unit: str | None, period: str | None) -> bool:
-    return "/năm" in (unit or "") or "nam" in fold(period).split()
+    return _YEARLY_UNIT in (unit or "") or _YEARLY_WORD in fold(period).split()
 
 
 def needs_baseline(target: dict[str, Any]) -> bool:
