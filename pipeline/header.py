@@ -50,6 +50,12 @@ def _pattern(name: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=None)
+def _first_letters(name: str) -> frozenset[str]:
+    """The letters a line opens with for the rule `name` to be tried (a cheap test before it)."""
+    return frozenset(rules.load("header")[name]["first_letters"])
+
+
+@lru_cache(maxsize=None)
 def _doc_type_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """(doc-type name key -> type, exact code -> type, folded code -> type)."""
     names: dict[str, str] = {}
@@ -633,7 +639,7 @@ def _list_items(doc: Document, lines: list[Cell], first: int, inline: Cell | Non
 def _read_recipients(doc: Document, lines: list[Cell], start: int) -> None:
     for i in range(start, min(len(lines), start + 8)):
         line = lines[i]
-        m = _pattern("recipients").match(line.key) if line.text[:1] in ("K", "k") else None
+        m = _pattern("recipients").match(line.key) if line.text[:1] in _first_letters("recipients") else None
         if not m:
             continue
         inline = _trimmed(doc.text, line.start + m.end(), line.end)
@@ -652,7 +658,7 @@ def _read_footer(doc: Document, lines: list[Cell], body_from: int) -> None:
     for i in range(body_from, len(lines)):
         line = lines[i]
         # Cheap filter first: only these lines can close the body or open "Nơi nhận".
-        if "./." not in line.text and line.text[:1] not in ("N", "n"):
+        if "./." not in line.text and line.text[:1] not in _first_letters("distribution"):
             continue
         if _pattern("closing").search(line.key) or _pattern("distribution").match(line.key):
             anchor = i
@@ -662,7 +668,7 @@ def _read_footer(doc: Document, lines: list[Cell], body_from: int) -> None:
     window = range(anchor, min(len(lines), anchor + limits["signer_window"]))
 
     for i in window:
-        m = _pattern("distribution").match(lines[i].key) if lines[i].text[:1] in ("N", "n") else None
+        m = _pattern("distribution").match(lines[i].key) if lines[i].text[:1] in _first_letters("distribution") else None
         if m:
             rest = _trimmed(doc.text, lines[i].start + m.end(), lines[i].end)
             tail = _title_tail(lines[i])

@@ -286,6 +286,13 @@ def test_province_gazetteer_shape():
     assert {p["kind"] for p in data["current"] + data["former"]} <= set(data["kinds"])
 
 
+def test_a_rule_tried_only_on_its_first_letters_has_examples_that_open_with_them():
+    for name, entry in load("header").items():
+        if isinstance(entry, dict) and "first_letters" in entry:
+            for text in entry["examples"]:
+                assert text[:1] in entry["first_letters"], (name, text)
+
+
 def test_header_patterns_reject_their_non_examples():
     for name, entry in load("header").items():
         if isinstance(entry, dict) and "non_examples" in entry:

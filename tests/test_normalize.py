@@ -68,3 +68,14 @@ def test_source_line_of_an_offset():
     i = text.index("2. Sở Nội vụ:")
     line_no = smap.source_line(i)
     assert src.split("\n")[line_no - 1].startswith("2. Sở Nội vụ:")
+
+
+def test_header_phrases_open_with_a_capital():
+    """normalize tries the header phrases (rules/normalize.yaml) only on a line that does not
+    start in lower case: each phrase must need its capital."""
+    from pipeline.normalize import _HEADER_START
+    from pipeline.rules import load
+
+    for example in load("normalize")["header_start"]["examples"]:
+        assert _HEADER_START.match(example), example
+        assert not _HEADER_START.match(example[:1].lower() + example[1:]), example
