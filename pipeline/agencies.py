@@ -68,7 +68,9 @@ def _form_regex(form: str, province_re: str) -> str:
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=16384)
 def _strip_key(s: str) -> str:
+    """The comparison form of a name (cached: the same names recur in every document)."""
     return _NOT_ALNUM.sub("", match_key(s))
 
 
@@ -250,24 +252,28 @@ def _words_after(text: str, pos: int, lim: int):
         yield m.start(), m.end(), m.group(0)
 
 
-def _known_at(text: str, key: str, pos: int, allow_bare: bool, lim: int) -> AgencyMention | None:
+def _known_at(text: str, key: str, pos: int, lim: int) -> tuple[AgencyMention | None, bool]:
+    """A gazetteer name at `pos`, and whether it is one that needs its level or province after
+    it ("Sở Nội vụ" + " tỉnh …") standing bare: read only where a bare name is allowed (the
+    second name of a list)."""
     g = gazetteer()
     m = g.known_re.match(key, pos, lim)
     if not m or not _is_upper_word_at(text, pos, lim):
-        return None
+        return None, False
     # A name may contain a province-like word ("... Hồ Chí Minh"): try it as written first.
     hit = g.form_entry.get(_strip_key(m.group(0))) or g.form_entry.get(
         _strip_key(g.province_re.sub("PROVINCE", m.group(0))))
     if hit is None:
-        return None
+        return None, False
     eid, abbr = hit
     entry = g.entries[eid]
     end = m.end()
     sm = g.suffix_re.match(key, end, lim)
+    bare = False
     if sm:
         end = sm.end()
-    elif entry.get("needs_suffix") and not allow_bare and not m.group(0).endswith("tỉnh"):
-        return None
+    elif entry.get("needs_suffix") and not m.group(0).endswith("tỉnh"):
+        bare = True
     raw = text[pos:end]
     if abbr:  # expand: canonical name without its level word + the level/province as written
         form_tinh = " tỉnh" if m.group(0).endswith("tỉnh") else ""
@@ -281,7 +287,7 @@ def _known_at(text: str, key: str, pos: int, allow_bare: bool, lim: int) -> Agen
     else:
         name = raw
     return AgencyMention(raw, name, pos, end, eid, True, entry["kind"], province_in(raw, key[pos:end]),
-                         successor_of(eid), "gazetteer")
+                         successor_of(eid), "gazetteer"), bare
 
 
 def _ubnd_group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
@@ -322,7 +328,7 @@ def _determiners() -> tuple[re.Pattern, re.Pattern]:
     """The determiners before a collective noun ("các sở"), at a name's start and at its end."""
     alt = _alternation(load("agencies")["determiners"])
     return re.compile(r"(?:" + alt + r")\s+"), re.compile(r"\s+(?:" + alt + r")$")
-_SPACE_THEN_CHAR = re.compile(r"\s+(\S)")
+_SPACE_THEN_CHAR = re.compile(r"[ \t]+(\S)")  # on the same line: a capital on the next line starts a new line
 _COMMA = re.compile(r"\s*,\s*")
 _STATE_CLASSES = frozenset({"so_ban_nganh", "co_quan_don_vi"})  # bodies of the state
 _AND_NOUN = re.compile(r"\s+và\s+(?!các\s|những\s|mọi\s)")
@@ -354,31 +360,32 @@ def _closing_ends_at(key: str, q: int) -> bool:
 def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """A chain of generic collective nouns: "các sở, ban, ngành, cơ quan, đơn vị liên quan"."""
     g = gazetteer()
+    noun_re, mod_re, determiner = g.noun_re, g.mod_re, _determiners()[0]
     p = pos
-    det = _determiners()[0].match(key, p, min(p + 8, lim))
+    det = determiner.match(key, p, min(p + 8, lim))
     if det:
         p = det.end()
     end, cls, closed = None, None, False
     while True:
-        m = g.noun_re.match(key, p, lim)
+        m = noun_re.match(key, p, lim)
         if not m:
             break
         noun = m.group(0)
-        # A capital after the noun starts a proper name ("Hội Nông dân"): not a group noun.
-        after = _SPACE_THEN_CHAR.match(text, m.end(), min(m.end() + 3, lim))
-        if after and after.group(1).isupper() and not g.noun_re.match(key, m.end() + 1, lim):
-            break
         q = m.end()
-        if not _noun_not_verb(key, m, lim):
+        # A capital after the noun starts a proper name ("Hội Nông dân"): not a group noun.
+        after = _SPACE_THEN_CHAR.match(text, q, min(q + 3, lim))
+        if after and after.group(1).isupper() and not noun_re.match(key, q + 1, lim):
             break
-        while True:  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
-            n2 = g.noun_re.match(key, q + 1, lim) if q < lim and key[q] == " " else None
-            if n2 is None or not _noun_not_verb(key, n2, lim):
+        if noun in _VERB_NOUNS and not _noun_not_verb(key, m, lim):
+            break
+        while q < lim and key[q] == " ":  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
+            n2 = noun_re.match(key, q + 1, lim)
+            if n2 is None or (n2.group(0) in _VERB_NOUNS and not _noun_not_verb(key, n2, lim)):
                 break
             q = n2.end()
         cls = cls or g.noun_class.get(noun)
         while True:
-            mm = g.mod_re.match(key, q, lim)
+            mm = mod_re.match(key, q, lim)
             if not mm:
                 break
             q = mm.end()
@@ -392,11 +399,11 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
             # "các Sở, ban, ngành và địa phương": "và" + a bare collective noun closes the same
             # group ("... và các cơ quan" opens another)
             sep = _AND_NOUN.match(key, q, lim)
-            nm = g.noun_re.match(key, sep.end(), lim) if sep else None
+            nm = noun_re.match(key, sep.end(), lim) if sep else None
             if not nm or g.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
                 break  # "các cơ quan, đơn vị và doanh nghiệp": enterprises are addressed apart
         nxt = sep.end()
-        if _determiners()[0].match(key, nxt, lim):
+        if determiner.match(key, nxt, lim):
             break
         p = nxt
     if end is None:
@@ -504,18 +511,19 @@ class _Memo:
     the whole text, then the stages ask for names at the same positions within a shorter limit
     (a heading line, a clause, a list after "phối hợp với"). A name read within a longer limit
     that ended before the shorter one reads the same there, and so does "no name"; anything
-    else is read again. One (key, names) pair per thread, so documents read in parallel threads
-    never see each other's names."""
+    else is read again. A reading where no gazetteer name stood bare serves both values of
+    allow_bare. One (key, names) pair per thread, so documents read in parallel threads never
+    see each other's names."""
 
     local = threading.local()
 
     @classmethod
-    def get(cls, key: str) -> dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]] | None:
+    def get(cls, key: str) -> dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]] | None:
         state = getattr(cls.local, "state", None)
         return state[1] if state is not None and state[0] is key else None
 
     @classmethod
-    def put(cls, key: str | None, found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]]) -> None:
+    def put(cls, key: str | None, found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]]) -> None:
         cls.local.state = (key, found)
 
 
@@ -524,34 +532,44 @@ def _agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool = False
     """`agency_at` over text[:lim]; `readers`: only these may read here (from the opening)."""
     memo = _Memo.get(key)
     if memo is None:
-        return _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)
+        return _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)[0]
     slot = (pos, allow_bare, groups)
     known = memo.get(slot)
+    if known is None:
+        # The other reading of bare names serves when no bare name stood here.
+        other = memo.get((pos, not allow_bare, groups))
+        if other is not None and not other[2]:
+            known = other
     if known is not None:
-        hit, read_to = known
+        hit, read_to, _ = known
         if read_to >= lim and (hit is None or hit.end <= lim):
             return hit
-    hit = _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)
-    if known is None or lim > known[1]:
-        memo[slot] = (hit, lim)
+    hit, bare = _read_agency_at(text, key, pos, lim, allow_bare, groups, readers)
+    stored = memo.get(slot)
+    if stored is None or lim > stored[1]:
+        memo[slot] = (hit, lim, bare)
     return hit
 
 
 def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, groups: bool,
-                    readers: frozenset[str] | None) -> AgencyMention | None:
+                    readers: frozenset[str] | None) -> tuple[AgencyMention | None, bool]:
+    """The longest name at `pos`, and whether a gazetteer name that needs its suffix stood
+    bare there (then `allow_bare` decided; otherwise the reading is the same either way)."""
     if readers is None:
         opened = _openings()[0].match(key, pos, lim)
         if not opened:
-            return None  # no name the readers know starts with these words
+            return None, False  # no name the readers know starts with these words
         readers = _readers_for(opened.group(0))
     g = gazetteer()
     w = _WORD.match(key, pos, lim)
     first = w.group(0) if w else None
     if first not in g.first_words:
-        return None  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
+        return None, False  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
     may = (lambda reader: True) if readers is None else readers.__contains__  # noqa: E731
-    cands = [_known_at(text, key, pos, allow_bare, lim) if first in g.known_first and may("known") else None,
-             _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("ubnd") else None]
+    known, bare = _known_at(text, key, pos, lim) if first in g.known_first and may("known") else (None, False)
+    if bare and not allow_bare:
+        known = None
+    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("ubnd") else None]
     if groups and first in g.group_first and may("group"):
         cands.append(_group_at(text, key, pos, lim))
     if first in g.head_first and not cands[0] and may("pattern"):
@@ -565,7 +583,7 @@ def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, g
             continue  # an upper-case heading ("TỔ CHỨC THỰC HIỆN") is not a group of "tổ chức"
         if c and (best is None or c.end > best.end):
             best = c
-    return best
+    return best, bare
 
 
 # ----------------------------------------------------------------------------- lists
@@ -749,18 +767,20 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     key = key if key is not None else match_key(text)
     out: list[AgencyMention] = []
     p, lim = 0, len(text)
-    found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int]] = {}
+    found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]] = {}
     _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
     opening_re, bare, _ = _openings()
+    addressee_position = _addressee_position()
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
             continue  # inside the name before
         word = m.group(0)
-        listed = word in bare and _addressee_position().search(key, max(0, s - 12), s) is not None
+        listed = word in bare and addressee_position.search(key, max(0, s - 12), s) is not None
         if " " not in word:
-            if not (listed or text[s:m.end()].isupper()
-                    or _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)):
+            e = m.end()
+            if not (listed or text[s:e].isupper()
+                    or _is_upper_word_at(text, _skip_space(text, e, lim), lim)):
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
         elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee

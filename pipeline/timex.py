@@ -85,6 +85,67 @@ class _Rules:
     time_column: re.Pattern[str]
     trigger_words: tuple[str, ...]
     lead: int  # how far before its trigger an expression may start
+    opening: re.Pattern[str]  # the word starts where `scan` can match
+
+
+
+def _first_chars(pattern: str) -> tuple[frozenset[str], bool] | None:
+    """The characters a match of `pattern` can start with, and whether a digit (\\d) can:
+    read off the parsed pattern (literals, classes, groups, branches, repeats; assertions are
+    skipped). None when the pattern can start with anything or match the empty string."""
+    import re._constants as sre
+    import re._parser as sre_parse
+
+    def sequence(items) -> tuple[set[str], bool, bool] | None:  # chars, digit, nullable
+        chars: set[str] = set()
+        digit = False
+        for op, av in items:
+            got = one(op, av)
+            if got is None:
+                return None
+            chars |= got[0]
+            digit = digit or got[1]
+            if not got[2]:
+                return chars, digit, False
+        return chars, digit, True
+
+    def one(op, av) -> tuple[set[str], bool, bool] | None:
+        if op is sre.LITERAL:
+            return {chr(av)}, False, False
+        if op is sre.IN:
+            chars, digit = set(), False
+            for item_op, item in av:
+                if item_op is sre.LITERAL:
+                    chars.add(chr(item))
+                elif item_op is sre.RANGE and item[1] - item[0] < 1000:
+                    chars |= {chr(c) for c in range(item[0], item[1] + 1)}
+                elif item_op is sre.CATEGORY and item is sre.CATEGORY_DIGIT:
+                    digit = True
+                else:
+                    return None
+            return chars, digit, False
+        if op is sre.SUBPATTERN:
+            return sequence(av[3])
+        if op is sre.BRANCH:
+            chars, digit, nullable = set(), False, False
+            for branch in av[1]:
+                got = sequence(branch)
+                if got is None:
+                    return None
+                chars |= got[0]
+                digit, nullable = digit or got[1], nullable or got[2]
+            return chars, digit, nullable
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            got = sequence(av[2])
+            return None if got is None else (got[0], got[1], got[2] or av[0] == 0)
+        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.AT):
+            return set(), False, True
+        return None
+
+    got = sequence(sre_parse.parse(pattern))
+    if got is None or got[2]:
+        return None
+    return frozenset(got[0]), got[1]
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +166,10 @@ def _rules() -> _Rules:
         alts.append(f"(?P<f{i}>{body})")
         forms.append((f["name"], f["kind"], f.get("recurrence"), bool(f.get("requires_bound")), groups))
     scan = re.compile(rf"(?<![\w])(?:(?P<bound>{bounds})\s+)?(?:{'|'.join(alts)})")
+    # Word starts whose first letter can open an expression: the others are never tried.
+    first = _first_chars(scan.pattern)
+    opening = (re.compile(r"(?<!\w)[" + re.escape("".join(sorted(first[0]))) + (r"\d" if first[1] else "") + "]")
+               if first else _WORD_START)
     return _Rules(
         scan=scan,
         forms=tuple(forms),
@@ -115,6 +180,7 @@ def _rules() -> _Rules:
         time_column=re.compile(_kp(r["time_column"]["pattern"])),
         trigger_words=tuple(match_key(w) for w in r["trigger"]["words"]),
         lead=int(r["trigger"]["lead_chars"]),
+        opening=opening,
     )
 
 
@@ -243,7 +309,7 @@ def _candidates(key: str):
     for p in _triggers(key):
         if p < last:
             continue
-        for w in _WORD_START.finditer(key, max(last, tried_to, p - R.lead), p + 1):
+        for w in R.opening.finditer(key, max(last, tried_to, p - R.lead), p + 1):
             m = R.scan.match(key, w.start())
             if m and m.end() > p:
                 last = m.end()

@@ -226,3 +226,13 @@ def test_numbered_units_and_branches_by_pattern():
                        ("Đội Quản lý thị trường số 1 kiểm tra", "Đội Quản lý thị trường số 1"),
                        ("Bảo hiểm xã hội khu vực XV chủ trì", "Bảo hiểm xã hội khu vực XV")):
         assert [a.raw for a in parse_agency_list(text)[0]] == [name]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Sở Nông nghiệp và Môi trường, các Sở, ban, ngành\nThường xuyên\n", "các Sở, ban, ngành"),  # a table's cells
+    ("- Các sở, ban, ngành\nCăn cứ chức năng, nhiệm vụ được giao", "Các sở, ban, ngành"),  # a heading line
+    ("các cơ quan, đơn vị Trung ương", "các cơ quan"),  # a capital on the same line: a name's head, not the group's
+])
+def test_a_capital_on_the_next_line_does_not_cut_a_group(text, name):
+    names = [m.raw for m in find_mentions(text)]
+    assert name in names, names

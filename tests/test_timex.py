@@ -115,3 +115,37 @@ def test_time_column_headers(header, yes):
 ])
 def test_recurrence_of(words, rec):
     assert recurrence_of(words) == rec
+
+
+@pytest.mark.parametrize("pattern, first, digit", [
+    (r"(?<!\w)(?:trước|chậm nhất)\s+ngày", set("tc"), False),  # assertion skipped, branches joined
+    (r"(?:quý\s+)?\d+", {"q"}, True),  # an optional group: what follows may start too
+    (r"[a-c]x|đ", {"a", "b", "c", "đ"}, False),  # a class range
+])
+def test_first_chars_of_a_pattern(pattern, first, digit):
+    from pipeline.timex import _first_chars
+
+    assert _first_chars(pattern) == (frozenset(first), digit)
+
+
+@pytest.mark.parametrize("pattern", [r"\w+ngày", r"(?:ngày)?", r".x"])
+def test_first_chars_refuses_what_may_start_anywhere(pattern):
+    from pipeline.timex import _first_chars
+
+    assert _first_chars(pattern) is None
+
+
+def test_the_scan_is_tried_at_every_word_start_an_example_opens_with():
+    # The opening filter may skip only word starts where the scan cannot match.
+    from pipeline.rules import load
+    from pipeline.textkeys import match_key
+    from pipeline.timex import _rules
+
+    rules = load("timex")
+    examples = [e for f in rules["forms"] for e in f.get("examples", [])]
+    examples += [e for b in rules["bounds"].values() for e in b.get("examples", [])]
+    for example in examples:
+        key = match_key(example)
+        starts = [m.start() for m in _rules().scan.finditer(key)]
+        assert starts, example
+        assert all(_rules().opening.match(key, s) for s in starts), example
