@@ -236,3 +236,10 @@ def test_numbered_units_and_branches_by_pattern():
 def test_a_capital_on_the_next_line_does_not_cut_a_group(text, name):
     names = [m.raw for m in find_mentions(text)]
     assert name in names, names
+
+
+@pytest.mark.parametrize("example", load("agencies")["committee_groups"]["examples"])
+def test_committee_group_examples_read_whole(example):
+    found = find_mentions(example)
+    assert [m.raw for m in found] == [example]
+    assert found[0].id in load("agencies")["committee_classes"]

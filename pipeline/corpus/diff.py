@@ -43,19 +43,11 @@ REWORDED_MIN = 0.3
 # Indicators are short noun phrases; they align on plain token overlap (see indicator_similarity).
 INDICATOR_MIN = 0.5
 
-SECTION_KIND_LABELS = {
-    "muc_dich_yeu_cau": "Mục đích, yêu cầu",
-    "muc_tieu": "Mục tiêu",
-    "nhiem_vu_giai_phap": "Nhiệm vụ, giải pháp",
-    "kinh_phi": "Kinh phí",
-    "to_chuc_thuc_hien": "Tổ chức thực hiện",
-    "che_do_bao_cao": "Chế độ báo cáo",
-    "tinh_hinh_thuc_hien": "Tình hình, kết quả thực hiện",
-    "danh_gia": "Đánh giá",
-    "kien_nghi_de_xuat": "Kiến nghị, đề xuất",
-    "phuong_huong": "Phương hướng",
-    "other": "Khác",
-}
+def _section_labels() -> dict[str, str]:
+    """Section kind -> its label for people, in table order (rules/sections.yaml: labels)."""
+    from .rules import load
+
+    return load("sections")["labels"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,7 +154,7 @@ def defined_abbreviations(text: str) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for m in _ABBREVIATION.finditer(text):
-        letters = fold("".join(c for c in m.group(1) if c.isupper() or c == "Đ")).replace(" ", "")
+        letters = fold("".join(c for c in m.group(1) if c.isupper())).replace(" ", "")
         words = fold(text[max(0, m.start() - 160):m.start()]).split()
         n = len(letters)
         if n < 2 or len(words) < n:
@@ -312,7 +304,9 @@ def _gazetteer() -> dict[str, Any]:
             by_spelling.setdefault(fold(s), entry["id"])
     successors = {s["from"]: s for s in data.get("successors") or []}
     provinces = sorted({fold(p) for p in data.get("provinces") or []}, key=len, reverse=True)
-    return {"by_spelling": by_spelling, "names": names, "successors": successors, "provinces": provinces}
+    level_suffixes = [" " + fold(p) for p in data["province_level_phrases"]]
+    return {"by_spelling": by_spelling, "names": names, "successors": successors, "provinces": provinces,
+            "level_suffixes": level_suffixes, "level": " " + fold(data["province_level_word"])}
 
 
 def _strip_place(folded: str, province: str | None) -> str:
@@ -322,7 +316,7 @@ def _strip_place(folded: str, province: str | None) -> str:
         if p and folded.endswith(" " + p):
             folded = folded[: -len(p) - 1]
             break
-    for suffix in (" tinh", " cap tinh"):
+    for suffix in gz["level_suffixes"]:  # " cap tinh" before " tinh"
         if folded.endswith(suffix):
             folded = folded[: -len(suffix)]
             break
@@ -339,7 +333,7 @@ def agency_identity(assignment: dict[str, Any], province: str | None = None) -> 
     agency_id = assignment.get("agency_id")
     if not agency_id:
         folded = _strip_place(fold(assignment.get("agency")), assignment.get("province") or province)
-        agency_id = gz["by_spelling"].get(folded) or gz["by_spelling"].get(folded + " tinh")
+        agency_id = gz["by_spelling"].get(folded) or gz["by_spelling"].get(folded + gz["level"])
     successor = assignment.get("successor")
     if not successor and agency_id in gz["successors"]:
         successor = gz["successors"][agency_id]["to"]
@@ -399,10 +393,10 @@ def _sections(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             by_kind[kind].setdefault(doc["id"], []).append(
                 {"number": s.get("number"), "heading": s.get("heading") or "", "span": s.get("span")}
             )
-    order = list(SECTION_KIND_LABELS)
+    order = list(_section_labels())
     kinds.sort(key=lambda k: order.index(k) if k in order else len(order))
     return [
-        {"kind": k, "label": SECTION_KIND_LABELS.get(k, k), "plans": [d["id"] for d in docs if d["id"] in by_kind[k]],
+        {"kind": k, "label": _section_labels().get(k, k), "plans": [d["id"] for d in docs if d["id"] in by_kind[k]],
          "by_plan": by_kind[k]}
         for k in kinds
     ]
@@ -548,7 +542,7 @@ def diff_documents(docs: list[dict[str, Any]], resolved_numbers: dict[str, str] 
     for doc in docs:
         md = doc.get("metadata") or {}
         if md.get("doc_type") not in (None, "ke_hoach"):
-            warnings.append(f"{doc['id']} is a {md.get('doc_type')}, not a plan (kế hoạch)")
+            warnings.append(f"{doc['id']} is a {md.get('doc_type')}, not a plan")
         for k in ("assignments", "targets"):
             if not doc.get(k):
                 warnings.append(f"{doc['id']} has no {k}")

@@ -230,7 +230,7 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
             if not answer.get("chain_complete", True):
                 out.append(f"… chain cut at {answer['limit']} nodes below it; --limit 0 for all")
     elif question == "gaps":
-        out.append(f"Tasks that are not \"5 rõ\": {answer['total']:,}")
+        out.append(f"Tasks with no deadline, lead or result: {answer['total']:,}")
         for doc_rows in _by_document(rows):
             out.append(f"\n{_doc_header(doc_rows[0])}")
             out.append(table([[r["agency"], r["section"] or "", ", ".join(r["missing"]), _task(r, 120)]

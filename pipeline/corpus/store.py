@@ -249,14 +249,18 @@ def _gap_flags(rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
 
 
 _NUMBER = re.compile(r"^\d+[a-z]?$")
-# Words of a reference's document type, folded, and their abbreviations in symbols.
-_TYPE_WORDS = {
-    "nghi quyet": ("nq", "nghi_quyet"), "chi thi": ("ct", "chi_thi"),
-    "ke hoach": ("kh", "ke_hoach"), "quyet dinh": ("qd", "quyet_dinh"),
-    "nghi dinh": ("nd", "nghi_dinh"), "thong tu": ("tt", "thong_tu"),
-    "cong van": (None, "cong_van"), "ket luan": ("kl", "ket_luan"),
-    "to trinh": ("ttr", "to_trinh"), "bao cao": ("bc", "bao_cao"),
-}
+
+
+@lru_cache(maxsize=1)
+def _query_words() -> tuple[tuple[tuple[re.Pattern[str], str, str], ...], str]:
+    """rules/query.yaml, compiled once: (pattern of the folded type words, the type code that
+    replaces them (folded, "" for none), the type) in order, and the folded number word."""
+    from .rules import load
+
+    data = load("query")
+    types = tuple((re.compile(rf"\b{re.escape(fold(t['words']))}\b"), fold(t["code"]), t["type"])
+                  for t in data["reference_types"])
+    return types, fold(data["number_word"])
 
 
 def parse_ref_query(text: str) -> tuple[str | None, set[str], str | None]:
@@ -265,15 +269,16 @@ def parse_ref_query(text: str) -> tuple[str | None, set[str], str | None]:
     The number is the first token that is digits (with an optional letter, "10c"); the other
     tokens must all appear in a reference's folded id for it to match.
     """
+    types, number_word = _query_words()
     key = fold(text)
     doc_type = None
-    for words, (abbr, dtype) in _TYPE_WORDS.items():
-        if re.search(rf"\b{words}\b", key):
-            key = re.sub(rf"\b{words}\b", abbr or "", key)
+    for words, code, dtype in types:
+        if words.search(key):
+            key = words.sub(code, key)
             doc_type = dtype
     tokens = key.split()
     number = next((t for t in tokens if _NUMBER.match(t)), None)
-    rest = {t for t in tokens if t != number and t not in ("so",)}
+    rest = {t for t in tokens if t != number and t != number_word}
     return number, rest, doc_type
 
 

@@ -108,7 +108,15 @@ class _Gazetteer:
     head_kinds: dict[str, str]  # pattern head (match_key) -> kind
     trade_re: re.Pattern  # the trade words a company's name may hold in lower case
     number_words: frozenset[str]  # "số", "khu vực": the words that number a unit after its head
-    title_first: frozenset[str]
+    committee_classes: frozenset[str]  # group classes that are people's committees ("ubnd_cap_xa")
+    province_level: str  # "tỉnh": the word that closes a province body's name
+    verb_nouns: frozenset[str]  # collective nouns that are also verbs ("tổ chức")
+    group_class_words: tuple[tuple[str, str], ...]  # (word in a group's name, its class)
+    conjunctions: frozenset[str]  # list conjunctions ("và", "cùng", "hoặc")
+    and_word: re.Pattern  # the first conjunction after a noun (a group noun's end)
+    and_noun: re.Pattern  # the first conjunction before a bare noun (not a determiner)
+    list_sep: re.Pattern  # a list separator: comma or semicolon with or without a conjunction, "/"
+    item_end: re.Pattern  # where an item of a distributed list ends
 
 
 def _alternation(words: list[str]) -> str:
@@ -119,6 +127,9 @@ def _alternation(words: list[str]) -> str:
 def gazetteer() -> _Gazetteer:
     data = load("agencies")
     provinces = {_strip_key(p): p for p in data["provinces"]}
+    level = data["province_level_word"]
+    committee_classes = frozenset(data["committee_classes"])
+    committees = data["committee_groups"]
     province_alt = r"(?<!\w)(?:" + _alternation(data["provinces"]) + r")(?!\w)"
     forms: list[tuple[str, str, bool]] = []  # (form, entry id, is abbreviation)
     entries = {}
@@ -130,8 +141,8 @@ def gazetteer() -> _Gazetteer:
         ]:
             forms.append((form, e["id"], abbr))
             # "Công an tỉnh" is also written "Công an" + a province suffix: match the core too.
-            if form.endswith(" tỉnh"):
-                forms.append((form[: -len(" tỉnh")], e["id"], abbr))
+            if form.endswith(" " + level):
+                forms.append((form[: -len(" " + level)], e["id"], abbr))
     form_entry = {}
     for form, eid, abbr in forms:
         form_entry.setdefault(_strip_key(form.replace("{province}", "PROVINCE")), (eid, abbr))
@@ -148,7 +159,7 @@ def gazetteer() -> _Gazetteer:
     for cls, nouns in data["group_nouns"].items():
         for n in nouns:
             noun_class.setdefault(match_key(n), cls)
-    group_nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
+    group_nouns = [n for cls, ns in data["group_nouns"].items() if cls not in committee_classes for n in ns]
     noun_re = re.compile(r"(?:" + _alternation(group_nouns) + r")(?!\w)")
     mods = data["group_modifiers"]
     mod_re = re.compile(r"\s+(?:" + _alternation(mods["closing"] + mods["open"]) + r")(?!\w)")
@@ -160,12 +171,12 @@ def gazetteer() -> _Gazetteer:
     letters = max(len(re.sub(r"\s+", "", match_key(w))) for w in mods["closing"])
     runs = max(_form_regex(w, "").count("\\s") for w in mods["closing"])
     closing_window = letters + runs * (space_run - 1) + 2
-    admin = data["group_nouns"]["ubnd_cap_xa"] + data["group_nouns"]["ubnd_cap_huyen"] + ["tx", "tp"]
+    admin = [n for cls in data["committee_classes"] for n in data["group_nouns"][cls]] + committees["unit_abbreviations"]
     admin_alt = _alternation(admin)
-    ubnd = r"(?:ubnd|ủy\s+ban\s+nhân\s+dân)"
+    ubnd = committees["committee"]
     ubnd_group_re = re.compile(
-        ubnd + r"\s+(?:các\s+)?(?:cấp\s+)?(?:" + admin_alt + r")(?!\w)"
-        r"(?:\s*(?:,|\bvà\b)\s*(?:" + admin_alt + r")(?!\w))*"
+        ubnd + committees["before_units"] + r"(?:" + admin_alt + r")(?!\w)"
+        r"(?:" + committees["unit_separator"] + r"(?:" + admin_alt + r")(?!\w))*"
     )
     ubnd_named_re = re.compile(
         ubnd + r"\s+(?:" + admin_alt + r")\s+(?=\w)"
@@ -180,20 +191,30 @@ def gazetteer() -> _Gazetteer:
     # A pattern name never runs over a verb that directs work (one list, in the assignments
     # rules) nor over the function words listed here.
     stop_words = data["name_stop_words"] + load("assignments")["directing_verbs"]
+    conjunctions = [match_key(c) for c in data["list_conjunctions"]]
+    and_word = re.escape(conjunctions[0])
     title_re = re.compile(r"(?:" + _alternation(titles) + r")\s+(?=\w)")
     first_any, known_first, ubnd_first, group_first, head_first, title_first = _reader_first_words(
-        [f for f, _, _ in forms], ["ubnd", "ủy ban"], data["determiners"] + group_nouns, heads, titles)
+        [f for f, _, _ in forms], committees["openings"], data["determiners"] + group_nouns, heads, titles)
     return _Gazetteer(entries, form_entry, known_re, suffix_re, re.compile(province_alt), provinces,
                       successors, noun_class, noun_re, mod_re, closing_re, closing_window,
                       re.compile(r"\s{%d}" % space_run), ubnd_group_re,
                       ubnd_named_re, re.compile(r"(?<!\w)(?:" + admin_alt + r")(?!\w)"),
-                      frozenset(match_key(w) for w in data["group_nouns"]["ubnd_cap_xa"]), head_re,
+                      frozenset(match_key(w) for w in data["group_nouns"][data["committee_classes"][0]]), head_re,
                       re.compile(r"(?:" + _alternation(stop_words) + r")(?!\w)"),
                       data["pattern_max_lower"], company_heads, first_any, known_first, ubnd_first,
                       group_first, head_first, title_re, title_first,
                       {match_key(h): k for h, k in data["pattern_head_kinds"].items()},
                       re.compile(r"(?:" + _alternation(data["company_trade_words"]) + r")(?!\w)"),
-                      frozenset(match_key(w).split()[0] for w in data["numbered_suffix"]["words"]))
+                      frozenset(match_key(w).split()[0] for w in data["numbered_suffix"]["words"]),
+                      committee_classes, match_key(level), frozenset(match_key(w) for w in data["verb_nouns"]),
+                      tuple((match_key(w), c) for w, c in data["group_class_words"].items()),
+                      frozenset(match_key(w) for w in conjunctions), re.compile(r"\s+" + and_word + r"\b"),
+                      re.compile(r"\s+" + and_word + r"\s+(?!" + "|".join(
+                          re.escape(match_key(d)) + r"\s" for d in data["determiners"]) + ")"),
+                      re.compile(r"\s*(?:[,;]\s*(?:" + "".join(c + r"\s+|" for c in conjunctions).rstrip("|")
+                                 + r")?|" + "".join(r"\s+" + c + r"\s+|" for c in conjunctions) + r"/\s*)"),
+                      re.compile(r"[,;.\n]|\s+" + and_word + r"\s+|$"))
 
 
 def _reader_first_words(*names_by_reader: list[str]) -> list[frozenset[str]]:
@@ -272,17 +293,18 @@ def _known_at(text: str, key: str, pos: int, lim: int) -> tuple[AgencyMention | 
     bare = False
     if sm:
         end = sm.end()
-    elif entry.get("needs_suffix") and not m.group(0).endswith("tỉnh"):
+    elif entry.get("needs_suffix") and not m.group(0).endswith(g.province_level):
         bare = True
     raw = text[pos:end]
     if abbr:  # expand: canonical name without its level word + the level/province as written
-        form_tinh = " tỉnh" if m.group(0).endswith("tỉnh") else ""
+        level = " " + g.province_level
+        form_tinh = level if m.group(0).endswith(g.province_level) else ""
         canon = entry["name"]
         if "{province}" in canon:
             prov = province_in(m.group(0))
             canon = canon.replace(" {province}", f" {prov}" if prov else form_tinh)
         else:
-            canon = canon.removesuffix(" tỉnh") + form_tinh
+            canon = canon.removesuffix(level) + form_tinh
         name = canon + text[m.end():end]
     else:
         name = raw
@@ -320,9 +342,7 @@ def _capitalised_run_end(text: str, pos: int, lim: int) -> int:
     return end
 
 
-_VERB_NOUNS = ("tổ chức",)  # group nouns that are also verbs ("tổ chức thực hiện")
 _PUNCT_OR_END = re.compile(r"\s*(?:[,;:.)]|$)")
-_AND_WORD = re.compile(r"\s+và\b")
 @lru_cache(maxsize=1)
 def _determiners() -> tuple[re.Pattern, re.Pattern]:
     """The determiners before a collective noun ("các sở"), at a name's start and at its end."""
@@ -331,16 +351,16 @@ def _determiners() -> tuple[re.Pattern, re.Pattern]:
 _SPACE_THEN_CHAR = re.compile(r"[ \t]+(\S)")  # on the same line: a capital on the next line starts a new line
 _COMMA = re.compile(r"\s*,\s*")
 _STATE_CLASSES = frozenset({"so_ban_nganh", "co_quan_don_vi"})  # bodies of the state
-_AND_NOUN = re.compile(r"\s+và\s+(?!các\s|những\s|mọi\s)")
 
 
 def _noun_not_verb(key: str, m: re.Match, lim: int) -> bool:
     """"tổ chức" is a noun only before a separator, another noun or a modifier."""
-    if m.group(0) not in _VERB_NOUNS:
+    g = gazetteer()
+    if m.group(0) not in g.verb_nouns:
         return True
-    g, q = gazetteer(), m.end()
+    q = m.end()
     return bool(_PUNCT_OR_END.match(key, q, min(q + 2, lim)) or g.mod_re.match(key, q, lim)
-                or g.noun_re.match(key, q + 1, lim) or _AND_WORD.match(key, q, min(q + 4, lim)))
+                or g.noun_re.match(key, q + 1, lim) or g.and_word.match(key, q, min(q + 4, lim)))
 
 
 def _closing_ends_at(key: str, q: int) -> bool:
@@ -376,11 +396,11 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
         after = _SPACE_THEN_CHAR.match(text, q, min(q + 3, lim))
         if after and after.group(1).isupper() and not noun_re.match(key, q + 1, lim):
             break
-        if noun in _VERB_NOUNS and not _noun_not_verb(key, m, lim):
+        if noun in g.verb_nouns and not _noun_not_verb(key, m, lim):
             break
         while q < lim and key[q] == " ":  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
             n2 = noun_re.match(key, q + 1, lim)
-            if n2 is None or (n2.group(0) in _VERB_NOUNS and not _noun_not_verb(key, n2, lim)):
+            if n2 is None or (n2.group(0) in g.verb_nouns and not _noun_not_verb(key, n2, lim)):
                 break
             q = n2.end()
         cls = cls or g.noun_class.get(noun)
@@ -398,7 +418,7 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
         if not sep:
             # "các Sở, ban, ngành và địa phương": "và" + a bare collective noun closes the same
             # group ("... và các cơ quan" opens another)
-            sep = _AND_NOUN.match(key, q, lim)
+            sep = g.and_noun.match(key, q, lim)
             nm = noun_re.match(key, sep.end(), lim) if sep else None
             if not nm or g.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
                 break  # "các cơ quan, đơn vị và doanh nghiệp": enterprises are addressed apart
@@ -409,10 +429,9 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     if end is None:
         return None
     raw = text[pos:end]
-    if "chính trị" in key[pos:end]:
-        cls = "doan_the_hoi"
-    if "báo chí" in key[pos:end]:
-        cls = "bao_chi"
+    for word, word_cls in g.group_class_words:  # later words win, as listed
+        if word in key[pos:end]:
+            cls = word_cls
     gid = f"nhom_{cls}" if cls else None
     return AgencyMention(raw, raw, pos, end, gid, True, "nhom", province_in(raw, key[pos:end]), None,
                          "group")
@@ -449,11 +468,11 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
             lower_run = 0
         elif ws < trade_until:
             pass  # a trade word: part of the name, and not counted as a lower-case run
-        elif word in ("-", "&", "và"):
+        elif word in ("-", "&") or word in g.conjunctions:
             nxt = text[we:min(we + 2, lim)].strip()
             if not nxt or not nxt[0].isupper():
                 break
-            if word == "và" and g.head_re.match(key, we + 1, lim):
+            if word in g.conjunctions and g.head_re.match(key, we + 1, lim):
                 break  # "Ban Quản lý Khu kinh tế và Ban Quản lý các KCN": two names, not one
         elif lower_run < g.max_lower and not g.stop_re.match(key, ws, lim) and not g.suffix_re.match(key, ws - 1, lim):
             lower_run += 1
@@ -569,7 +588,7 @@ def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, g
     known, bare = _known_at(text, key, pos, lim) if first in g.known_first and may("known") else (None, False)
     if bare and not allow_bare:
         known = None
-    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("ubnd") else None]
+    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("committee") else None]
     if groups and first in g.group_first and may("group"):
         cands.append(_group_at(text, key, pos, lim))
     if first in g.head_first and not cands[0] and may("pattern"):
@@ -588,7 +607,6 @@ def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, g
 
 # ----------------------------------------------------------------------------- lists
 
-_SEP = re.compile(r"\s*(?:[,;]\s*(?:và\s+|cùng\s+|hoặc\s+)?|\s+và\s+|\s+cùng\s+|\s+hoặc\s+|/\s*)")
 _COLON_LIST = re.compile(r"\s*:\s*")
 
 
@@ -612,7 +630,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
             break
         if a.how == "title":
             dist = _distribute_titled(text, key, a, lim)
-        elif a.how == "group" or (a.id or "").startswith("ubnd_cap"):
+        elif a.how == "group" or a.id in gazetteer().committee_classes:
             dist = _distribute(text, key, a, lim)
         else:
             dist = None
@@ -622,7 +640,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
         else:
             out.append(a)
             p = a.end
-        sm = _SEP.match(key, p, lim)
+        sm = gazetteer().list_sep.match(key, p, lim)
         nxt = _agency_at(text, key, sm.end(), lim, allow_bare=True) if sm and sm.end() < end else None
         if nxt is None:
             break
@@ -630,7 +648,6 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     return out, p
 
 
-_ITEM_END = re.compile(r"[,;.\n]|\s+và\s+|$")
 
 
 def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[AgencyMention] | None:
@@ -640,7 +657,7 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
         return None
     g = gazetteer()
     ubnd = g.ubnd_group_re.match(key, group.start, group.end)
-    if ubnd and group.id and group.id.startswith("ubnd"):
+    if ubnd and group.id in g.committee_classes:
         # "UBND các phường: Yên Bái, Văn Phú" -> UBND phường Yên Bái, UBND phường Văn Phú
         admin = g.admin_re.search(key, group.start, group.end)
         head = text[group.start:group.start + len(key[group.start:admin.start()].split(" ")[0])]
@@ -659,7 +676,7 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
         if a is not None:  # a full name of its own ("Công an tỉnh")
             out.append(a)
         else:  # a bare name under the shared head: "Nội vụ" -> "Sở Nội vụ"
-            item_end = _ITEM_END.search(text, p, lim).start()
+            item_end = gazetteer().item_end.search(text, p, lim).start()
             full = f"{head} {text[p:item_end]}"
             k = agency_at(full, 0, allow_bare=True, groups=False)
             if k is None:
@@ -668,7 +685,7 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
             item = text[p:p + n]
             out.append(AgencyMention(item, f"{head} {item}", p, p + n, k.id, k.known, k.kind,
                                      province_in(item), k.successor, "distributed"))
-        sm = _SEP.match(key, out[-1].end, lim)
+        sm = gazetteer().list_sep.match(key, out[-1].end, lim)
         if not sm or ";" in sm.group(0) or not _is_upper_word_at(text, sm.end(), lim):
             break  # a semicolon closes the distributed list: "Giám đốc các Sở: A, B; Chủ tịch …"
         p = sm.end()
@@ -682,7 +699,7 @@ def _distribute_titled(text: str, key: str, titled: AgencyMention, lim: int) -> 
     body = _agency_at(text, key, m.end(), lim) if m else None
     if body is None or body.end != titled.end:
         return None
-    dist = _distribute(text, key, body, lim) if body.how == "group" or (body.id or "").startswith("ubnd_cap") else None
+    dist = _distribute(text, key, body, lim) if body.how == "group" or body.id in gazetteer().committee_classes else None
     if not dist:
         return None
     title = text[titled.start:m.end()]
@@ -701,7 +718,7 @@ def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
         item = text[p:end]
         out.append(AgencyMention(item, f"{head} {item}", p, end, group.id, group.known, group.kind,
                                  province_in(item), group.successor, "distributed"))
-        sm = _SEP.match(key, end, lim)
+        sm = gazetteer().list_sep.match(key, end, lim)
         if not sm:
             break
         p = sm.end()
@@ -727,11 +744,11 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
     data = load("agencies")
     first_two = lambda s: " ".join(match_key(s.replace("{province}", "")).split()[:2])  # noqa: E731
     names = [f for e in data["agencies"] for f in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]]
-    nouns = [n for cls, ns in data["group_nouns"].items() if not cls.startswith("ubnd") for n in ns]
+    nouns = [n for cls, ns in data["group_nouns"].items() if cls not in data["committee_classes"] for n in ns]
     heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
     readers: dict[str, set[str]] = {}  # opening -> the readers that can read a name there
     for reader, openings in (("known", {first_two(n) for n in names}),
-                             ("ubnd", {"ubnd", "ủy ban"}),
+                             ("committee", {match_key(w) for w in data["committee_groups"]["openings"]}),
                              ("group", {first_two(n) for n in nouns}
                               | {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}),
                              ("pattern", {first_two(h) for h in heads}),

@@ -1037,7 +1037,8 @@ _CLAIMED = _Owner([], False)  # free(): the node and its children are read alrea
 def _label_role(m: re.Match) -> str:
     """The role an owner label gives: "… chủ trì:" lead, "… phối hợp:" support, else responsible."""
     verb = m.group(1) or m.group(2)
-    return "lead" if verb.startswith("chủ") else "support" if verb.startswith("phối") else "responsible"
+    r = rules()
+    return "lead" if r.lead.match(verb) else "support" if r.support.match(verb) else "responsible"
 
 
 def _strip_end(text: str, start: int, end: int) -> int:

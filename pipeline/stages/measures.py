@@ -96,6 +96,40 @@ class _Rules:
     subject_start: re.Pattern[str]
     subject_end: re.Pattern[str]
     action_start: re.Pattern[str]
+    # regions
+    title_kinds: tuple[tuple[str, tuple[str, ...]], ...]  # (doc type, its names in capitals)
+    report_title: re.Pattern[str]
+    target_heading: re.Pattern[str]  # .match on a heading in lower case
+    target_heading_line: re.Pattern[str]
+    result_skip_heading: re.Pattern[str]
+    # targets and results
+    per_year_unit: str
+    value_joiner: re.Pattern[str]
+    conjunction: str
+    conjunction_between: re.Pattern[str]
+    context_markers: tuple[str, ...]  # each with a space after
+    context_passive: re.Pattern[str]
+    activity_noun: str  # with a space after
+    label_opener: re.Pattern[str]
+    link_kind: dict[str, str]
+    money_named: re.Pattern[str]
+    measure_opener: re.Pattern[str]
+    rate_verb_tail: re.Pattern[str]
+    attendance_object_stop: re.Pattern[str]
+    attendance_event_verb: str  # with a space after
+    count_word: str
+    money_word: str
+    amount_word: str
+    rate_word: str
+    passive_word: str
+    passive_openers: tuple[str, ...]  # each with a space after
+    # deadlines
+    past_word: re.Pattern[str]
+    relative_minimum_words: frozenset[str]
+    relative_span_words: frozenset[str]
+    completion_words: frozenset[str]
+    within_prefix: str  # with a space after
+    close_bracket: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +144,10 @@ def _rules() -> _Rules:
     money_alt = _alternation(units["money"])
     all_units = f"{money_alt}|{_alternation(units['count'] + units['measure'])}"
     d = r["deadlines"]
+    doc_types = load("doc_types")["doc_types"]
+    title_kinds = ("bao_cao", "ke_hoach")
+    words = r["indicator_words"]
+    conjunction = match_key(r["conjunction"])
     return _Rules(
         number=re.compile(num),
         qualifier_of=quals,
@@ -118,7 +156,7 @@ def _rules() -> _Rules:
             rf"(?:(?<!\w)(?P<qual>{qual_alt})\s+)?"
             rf"(?<![\w.,/-])(?P<num>{num})(?:\s*[-–]\s*(?:{num}))?\s*"
             rf"(?:(?P<pct>%)|(?P<unit>{all_units})(?!\w)|(?=(?P<noun>[^\W\d_]+)))"
-            rf"(?P<per>\s*/\s*năm)?"
+            rf"(?P<per>{_kp(r['per_year_suffix']['pattern'])})?"
         ),
         direction_of=directions,
         indicator_head=re.compile(_kp(r["indicator_heads"]["pattern"])),
@@ -151,7 +189,7 @@ def _rules() -> _Rules:
             rf"[;:.()“”\"*!?]|\d|(?<!\w)(?:{_alternation(r['phrase_stops'])})(?!\w)"
         ),
         total_tail=re.compile(rf"(?<!\w)(?:{_alternation(r['total_words'])})\s*$"),
-        link_tail=re.compile(rf"(?<!\w)(?P<link>{_alternation(r['link_words'])})\s*$"),
+        link_tail=re.compile(rf"(?<!\w)(?P<link>{_alternation([w for ws in r['link_words'].values() for w in ws])})\s*$"),
         attendance=re.compile(rf"(?<!\w)(?:{_alternation(r['attendance'])})(?!\w)"),
         existence_tail=re.compile(rf"(?<!\w)(?:{_alternation(r['existence_verbs'])})\s*$"),
         context_openers=re.compile(_kp(r["context_openers"]["pattern"])),
@@ -175,6 +213,40 @@ def _rules() -> _Rules:
         subject_start=re.compile(_kp(d["subject_start"]["pattern"])),
         subject_end=re.compile(_kp(d["subject_end"]["pattern"])),
         action_start=re.compile(_kp(d["action_start"]["pattern"])),
+        title_kinds=tuple((kind, tuple(n.upper() for n in doc_types[kind]["names"])) for kind in title_kinds),
+        report_title=re.compile(rf"^\**(?:{_alternation(doc_types['bao_cao']['names'])})\**\s*$", re.M),
+        target_heading=re.compile(_kp(r["target_heading"]["pattern"])),
+        target_heading_line=re.compile(
+            rf"^(?:(?P<roman>[IVXLC]+)|(?P<arabic>\d+))\s*[.)]\s*(?:{_kp(r['heading_quantifier'])}\s+)?"
+            rf"{_kp(r['target_heading']['pattern'])}", re.M | re.I),
+        result_skip_heading=re.compile(rf"^[IVXLC]+\s*[.)]\s*{_kp(r['result_skip_heading']['pattern'])}", re.M | re.I),
+        # a per-year target's unit, as `vanban check` reads it ("%/năm")
+        per_year_unit=load("check")["yearly"]["unit_suffix"],
+        value_joiner=re.compile(rf"(?:\s*,\s*|\s+{re.escape(conjunction)}\s+|\s+)$"),
+        conjunction=conjunction,
+        conjunction_between=re.compile(rf"\s{re.escape(conjunction)}\s"),
+        context_markers=tuple(match_key(w) + " " for w in r["context_markers"]),
+        context_passive=re.compile(_kp(r["context_passive"]["pattern"])),
+        activity_noun=match_key(r["activity_noun"]) + " ",
+        label_opener=re.compile(_kp(r["label_opener"]["pattern"])),
+        link_kind={match_key(w): kind for kind, ws in r["link_words"].items() for w in ws},
+        money_named=re.compile(_kp(r["money_named"]["pattern"])),
+        measure_opener=re.compile(_kp(r["measure_opener"]["pattern"])),
+        rate_verb_tail=re.compile(_kp(r["rate_verb_tail"]["pattern"])),
+        attendance_object_stop=re.compile(_kp(r["attendance_object_stop"]["pattern"])),
+        attendance_event_verb=match_key(r["attendance_event_verb"]) + " ",
+        count_word=words["count"],
+        money_word=words["money"],
+        amount_word=words["amount"],
+        rate_word=words["rate"],
+        passive_word=words["passive"],
+        passive_openers=tuple(w + " " for w in words["passive_verbs"]),
+        past_word=re.compile(_kp(d["past_word"]["pattern"])),
+        relative_minimum_words=frozenset(match_key(w) for w in d["relative_minimum_words"]),
+        relative_span_words=frozenset(match_key(w) for w in d["relative_span_words"]),
+        completion_words=frozenset(match_key(w) for w in d["completion_words"]),
+        within_prefix=match_key(d["within_word"]) + " ",
+        close_bracket=re.compile(_kp(d["close_bracket"]["pattern"])),
     )
 
 
@@ -201,12 +273,12 @@ def _doc_kind(doc: Document) -> str | None:
     """metadata.doc_type from the header stage, else the title word in the first lines."""
     if doc.metadata.doc_type:
         return doc.metadata.doc_type
+    title_kinds = _rules().title_kinds
     for line in doc.text.split("\n", 25)[:25]:
         head = line.strip().strip("*").strip()
-        if head.startswith("BÁO CÁO"):
-            return "bao_cao"
-        if head.startswith("KẾ HOẠCH"):
-            return "ke_hoach"
+        for kind, names in title_kinds:
+            if head.startswith(names):
+                return kind
     return None
 
 
@@ -259,25 +331,23 @@ def _top_sections(doc: Document, kinds: set[str]) -> list[Section]:
     return [s for s in doc.sections if s.level == 1 and s.kind in kinds]
 
 
-_TARGET_HEADING = re.compile(
-    r"^(?:(?P<roman>[IVXLC]+)|(?P<arabic>\d+))\s*[.)]\s*(?:các\s+)?(?:mục tiêu|chỉ tiêu)", re.M | re.I
-)
 _ROMAN_LINE = re.compile(r"^[IVXLC]+\s*[.)]\s", re.M)
 _ANY_ITEM_LINE = re.compile(r"^(?:[IVXLC]+|\d+)\s*[.)]\s", re.M)
 
 
 def _target_regions(doc: Document, key: str) -> list[tuple[int, int]]:
     """Spans of the mục tiêu sections: from the outline when present, else from headings."""
+    R = _rules()
     if doc.sections:
         spans = [(s.span.start, s.span.end) for s in _top_sections(doc, {"muc_tieu"})]
         # "2. Mục tiêu cụ thể" nested under "I. MỤC ĐÍCH, YÊU CẦU, MỤC TIÊU".
         spans += [(s.span.start, s.span.end) for s in doc.sections
                   if s.level > 1 and s.marker in ("arabic", "decimal", "letter")
-                  and s.heading.lower().startswith(("mục tiêu", "chỉ tiêu"))]
+                  and R.target_heading.match(s.heading.lower())]
         if spans:
             return _merge(spans)
     spans = []
-    for m in _TARGET_HEADING.finditer(doc.text):
+    for m in R.target_heading_line.finditer(doc.text):
         nxt = _ROMAN_LINE if m.group("roman") else _ANY_ITEM_LINE
         line_end = doc.text.find("\n", m.end())
         line_end = len(doc.text) if line_end < 0 else line_end
@@ -296,24 +366,21 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-_SKIP_RESULT_HEADING = re.compile(
-    r"^[IVXLC]+\s*[.)]\s*(?:kiến nghị|đề xuất|đề nghị|phương hướng|nhiệm vụ)", re.M | re.I)
-
-
 _FOOTNOTE_LINE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+[ \t].*$", re.M)
 
 
 def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
     """The report's body without its header, proposals, next-period tasks and sign-off."""
+    R = _rules()
     end = doc.body_end()
-    title = re.search(r"^\**báo cáo\**\s*$", key, re.M)
+    title = R.report_title.search(key)
     start = title.end() if title else 0
     skip: list[tuple[int, int]] = []
     if doc.sections:
         skip = [(s.span.start, s.span.end) for s in
                 _top_sections(doc, {"kien_nghi_de_xuat", "phuong_huong", "muc_tieu"})]
     else:
-        for m in _SKIP_RESULT_HEADING.finditer(doc.text, start, end):
+        for m in R.result_skip_heading.finditer(doc.text, start, end):
             nxt = _ROMAN_LINE.search(doc.text, m.end())
             skip.append((m.start(), nxt.start() if nxt else end))
     regions, pos = [], start
@@ -421,7 +488,7 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
             ind_s = m.start("unit") if m.group("unit") else m.start("noun") if m.group("noun") else m.end()
             ind_e = next_start
             if i + 1 < len(found):  # "…, 5% số cơ sở": drop the joining ", " / " và "
-                tail = re.search(r"(?:\s*,\s*|\s+và\s+|\s+)$", key[ind_s:ind_e])
+                tail = R.value_joiner.search(key[ind_s:ind_e])
                 if tail:
                     ind_e -= len(tail.group(0))
             text_s, text_e = m.start(), ind_e
@@ -438,7 +505,7 @@ def _targets_in_clause(doc: Document, key: str, cs: int, ce: int,
         per_year = bool(m.group("per")) or (per_year_from is not None and m.start() >= per_year_from)
         unit = "%" if unit_is_pct else text[m.start("unit"):m.end("unit")] if m.group("unit") else _noun_unit(text, key, m.start("noun"), ce)
         if per_year:
-            unit += "/năm"
+            unit += R.per_year_unit
         text_s, text_e = _strip(text, text_s, text_e)
         qual = m.group("qual")
         out.append(Target(
@@ -499,14 +566,15 @@ def _in_brackets(text: str, pos: int) -> bool:
 
 def _noun_unit(text: str, key: str, s: int, limit: int) -> str:
     """The counted noun that no unit list holds, up to three syllables: "05 Khu công nghiệp"."""
-    stop = _rules().phrase_stop.search(key, s, limit)
+    R = _rules()
+    stop = R.phrase_stop.search(key, s, limit)
     e = min(stop.start() if stop else limit, limit)
     comma = text.find(",", s, e)
     if comma >= 0:
         e = comma
     words = text[s:e].split()[:3]
-    if "và" in words:  # "03 công dân và 21 hộ dân"
-        words = words[:words.index("và")]
+    if R.conjunction in words:  # "03 công dân và 21 hộ dân"
+        words = words[:words.index(R.conjunction)]
     return " ".join(words)
 
 
@@ -529,7 +597,7 @@ def _noun_phrase_end(text: str, key: str, pos: int, limit: int) -> int:
     while True:
         stop = R.phrase_stop.search(key, pos, limit)
         comma = key.find(",", pos, stop.start() if stop else limit)
-        und = re.search(r"\svà\s", key[pos:stop.start() if stop else limit])
+        und = R.conjunction_between.search(key[pos:stop.start() if stop else limit])
         cut = min(x for x in (
             stop.start() if stop else limit,
             comma if comma >= 0 else limit,
@@ -553,15 +621,15 @@ def _clean_context(text: str, key: str, s: int, e: int) -> tuple[int, int]:
     m = R.context_openers.match(key, s, e)
     if m:
         s = m.end()
-    for marker in ("đã ", "việc ", "thông qua ", "công tác ", "tiến hành "):
+    for marker in R.context_markers:
         i = key.rfind(marker, s, e)
         if i >= 0 and (i == s or not key[i - 1].isalnum()):
             s = i + len(marker)
-    passive = re.search(r"\s+được\s+(?:thực hiện|triển khai|tổ chức|duy trì)\b", key[s:e])
+    passive = R.context_passive.search(key[s:e])
     if passive:
         e = s + passive.start()
-        if key.startswith("công tác ", s):
-            s += len("công tác ")
+        if key.startswith(R.activity_noun, s):
+            s += len(R.activity_noun)
     if R.existence_tail.search(key, s, e) and R.existence_tail.search(key, s, e).end() == e:
         return e, e
     return _strip(text, s, e)
@@ -638,17 +706,18 @@ def _label_before(text: str, key: str, prev_clause_s: int, cs: int, last_end: in
         return None
     s = _BULLET.match(text, max(prev_clause_s, last_end)).end()
     s, e = _strip(text, s, cs - 1)
-    opener = re.match(r"(?:với|và|trong đó|còn)\s+(?:tổng\s+(?=số))?", key[s:e])
+    R = _rules()
+    opener = R.label_opener.match(key[s:e])
     if opener:
         s += opener.end()
     # "… các loại (bao gồm …), trong đó, thăm dò: 03 giấy phép": the label is what follows
     # the list opener inside it.
     inner = None
-    for inner in _rules().label_list_opener.finditer(key, s, e):
+    for inner in R.label_list_opener.finditer(key, s, e):
         pass
     if inner:
         s = inner.end()
-    if e <= s or key[s:e] in _rules().list_openers or len(text[s:e].split()) > 30:
+    if e <= s or key[s:e] in R.list_openers or len(text[s:e].split()) > 30:
         return None
     return s, e
 
@@ -690,7 +759,7 @@ def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: in
         change = R.change.match(key, np_e, ce) or R.change.match(key, unit_e, ce)
         compared_to = delta = None
         if change:
-            delta = parse_number(change.group("num")) * (-1 if change.group("dir") == "giảm" else 1)
+            delta = parse_number(change.group("num")) * (-1 if R.direction_of[change.group("dir")] == "decrease" else 1)
             ref = text[change.start("ref"):change.end("ref")]
             year = re.search(r"\d{4}", ref)
             compared_to = year.group(0) if year else ref
@@ -730,76 +799,76 @@ def _result_indicator(doc: Document, key: str, q: _Qty, prev: _Qty | None,
         name = text[label[0]:label[1]]
         if not R.indicator_head.match(key, label[0]):
             if unit_key in R.money_units:
-                name = f"số tiền {name}"
+                name = f"{R.money_word} {name}"
             elif unit_key != "%" and unit_key not in R.measure_units:
-                name = f"số {' '.join(text[q.unit_s:q.unit_e].split())} {name}"
+                name = f"{R.count_word} {' '.join(text[q.unit_s:q.unit_e].split())} {name}"
         return name, label[0]
     total = R.total_tail.search(key, pre_s, pre_e)
     if total:
         pre_e = total.start()
     link = R.link_tail.search(key, pre_s, pre_e)
-    link_word = link.group("link") if link else ""
+    link_kind = R.link_kind[link.group("link")] if link else ""
     if link:
         pre_e = link.start()
     v_s, v_e = _clean_context(text, key, pre_s, pre_e)
     verb = text[v_s:v_e]
     q.verb = verb
     if unit_key in R.money_units:
-        named = re.search(r"(?<!\w)số tiền\s+(.+?)(?:\s+(?:là|đạt|gồm))?\s*$", key[pre_s:q.start])
+        named = R.money_named.search(key[pre_s:q.start])
         if named:  # "với số tiền xử phạt là 40.000.000 đồng"
             ns, ne = pre_s + named.start(1), pre_s + named.end(1)
-            return f"số tiền {text[ns:ne]}", pre_s + named.start()
+            return f"{R.money_word} {text[ns:ne]}", pre_s + named.start()
         ctx = f"{prev.verb} {text[prev.unit_s:prev.np_e]}".strip() if prev else verb
         if not ctx:  # "13.421.100.000 đồng chưa ban hành được Quyết định thu hồi": what follows
             ctx = " ".join(text[q.unit_e:q.np_e].split()[:10]).strip(" ,")
-        return f"số tiền {ctx}".strip(), v_s if verb else q.start
+        return f"{R.money_word} {ctx}".strip(), v_s if verb else q.start
     if unit_key in R.measure_units:  # "với tổng sức chứa 180 tấn": what the amount measures
         ms, me = v_s, v_e
-        opener = re.match(r"với\s+", key[ms:me])
+        opener = R.measure_opener.match(key[ms:me])
         if opener:
             ms += opener.end()
-        return (text[ms:me] or f"khối lượng ({text[q.unit_s:q.unit_e]})"), v_s if verb else q.start
+        return (text[ms:me] or f"{R.amount_word} ({text[q.unit_s:q.unit_e]})"), v_s if verb else q.start
     if unit_key == "%" and (named := R.rate_after.match(key, q.unit_e)):
         # "…, đạt 100% tỷ lệ thu hồi sau thanh tra": the rate is named after the value
-        ns, ne = _strip(text, named.start("name"), _rules().phrase_stop.search(key, named.end("name")).start()
-                        if _rules().phrase_stop.search(key, named.end("name")) else len(text))
+        ns, ne = _strip(text, named.start("name"), R.phrase_stop.search(key, named.end("name")).start()
+                        if R.phrase_stop.search(key, named.end("name")) else len(text))
         ne = min(ne, text.find("\n", ns) if text.find("\n", ns) >= 0 else ne)
         q.end = max(q.end, ne)
         return text[ns:ne], q.start
     if unit_key == "%":  # "tỷ lệ … đạt 95%": the phrase before the verb of the value
         v_e2 = v_e
-        tail = re.search(r"(?<!\w)(?:đạt|chiếm|là|bằng|khoảng|ở mức)\s*$", key[v_s:v_e])
+        tail = R.rate_verb_tail.search(key[v_s:v_e])
         if tail:
             v_e2 = v_s + tail.start()
         v_s2, v_e2 = _strip(text, v_s, v_e2)
-        return (text[v_s2:v_e2] or "tỷ lệ"), v_s if verb else q.start
-    if link_word == "với":
+        return (text[v_s2:v_e2] or R.rate_word), v_s if verb else q.start
+    if link_kind == "with":
         unit_only = q.np_e <= q.unit_e or R.attendance.search(key, q.unit_e, q.np_e)
         if not unit_only:
-            return f"số {noun}", q.start
+            return f"{R.count_word} {noun}", q.start
         if prev:  # "tổ chức 09 hội nghị … với 564 người tham dự": people attending the meetings
             obj_s, obj_e = prev.unit_s, pre_e
         else:
             obj_s, obj_e = v_s, v_e
-        cut = re.search(r"\s(?:cho|tại|trên địa bàn)\s", key[obj_s:obj_e])
+        cut = R.attendance_object_stop.search(key[obj_s:obj_e])
         if cut:
             obj_e = obj_s + cut.start()
-        if key.startswith("tổ chức ", obj_s):
-            obj_s += len("tổ chức ")
+        if key.startswith(R.attendance_event_verb, obj_s):
+            obj_s += len(R.attendance_event_verb)
         obj_s, obj_e = _strip(text, obj_s, obj_e)
         obj = text[obj_s:obj_e]
-        return f"số {noun} {obj}".strip(), min(v_s, q.start) if obj else q.start
-    if not verb and link_word == "đối với" and prev:
+        return f"{R.count_word} {noun} {obj}".strip(), min(v_s, q.start) if obj else q.start
+    if not verb and link_kind == "regarding" and prev:
         # "Chuyển 01 hồ sơ vụ việc … sang cơ quan Cảnh sát điều tra đối với 01 đơn vị": the act
         # of the figure before, with what it counted
         verb = f"{prev.verb} {text[prev.unit_s:prev.np_e]}".strip(" ,")
-    if not verb and link_word in ("cho", "tại", "ở", "đến") and prev:
+    if not verb and link_kind == "toward" and prev:
         # "27 đơn vị, doanh nghiệp tổ chức khám … cho 707 người": the action of the phrase before
         verb = text[prev.unit_e:prev.np_e].strip(" ,")
     if verb:
-        joiner = " " if verb.startswith(("được ", "bị ")) else " được "
-        return f"số {noun}{joiner}{verb}", v_s if v_e > v_s else q.start
-    return f"số {noun}", q.start
+        joiner = " " if verb.startswith(R.passive_openers) else f" {R.passive_word} "
+        return f"{R.count_word} {noun}{joiner}{verb}", v_s if v_e > v_s else q.start
+    return f"{R.count_word} {noun}", q.start
 
 
 # ---------------------------------------------------------------- deadlines
@@ -815,10 +884,6 @@ class DeadlineHit(NamedTuple):
     relative: str | None = None  # a limit counted from an event: ISO 8601 duration ("P10D")
 
 
-# The bracket that closes "Định kỳ hằng năm (trước ngày 10/12", and "hoặc đột xuất" after it.
-_CLOSE_BRACKET = re.compile(_kp(r"\s*\**\s*\)(?:\s+(?:hoặc|và) đột xuất)?"))
-
-
 def _recurrence_of(period: str) -> str | None:
     """Canonical recurrence of period words ("hằng năm" → "yearly"); see timex.recurrence_of."""
     return timex.recurrence_of(period)
@@ -831,9 +896,6 @@ def _clause_around(key: str, s: int, e: int) -> tuple[int, int]:
     return left + 1, min(right_candidates) if right_candidates else len(key)
 
 
-_DA = re.compile(r"(?<!\w)đã(?!\w)")
-
-
 def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]:
     """Whether a time expression sets a deadline in its clause key[cs:…], and where its
     deadline text starts (a completion verb just before "trong năm 2026" is part of it)."""
@@ -844,9 +906,9 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
         if x.form == "after_event":  # "Báo cáo … sau khi kết thúc đợt kiểm tra"
             return bool(R.action_words.search(before)), s
         lim = key[s:x.end].split(" ", 1)[0]
-        if lim in ("ít", "tối"):  # "thông báo … ít nhất 10 ngày", not "Tối thiểu 16 giờ" of training
+        if lim in R.relative_minimum_words:  # "thông báo … ít nhất 10 ngày", not "Tối thiểu 16 giờ" of training
             return bool(R.action_words.search(before)), s
-        return lim not in ("trong", "sau") or x.anchor is not None, s
+        return lim not in R.relative_span_words or x.anchor is not None, s
     if x.kind == "recurrence":
         if x.form == "times_per":  # "kiểm tra 01 lần/tháng", not "lũ xảy ra 5 lần/năm"
             return bool(R.task_verbs.search(before)), s
@@ -868,14 +930,14 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
         # deadline; unless a request follows the past act ("đã có Văn bản đề nghị Cục Đăng kiểm
         # ban hành hướng dẫn trước ngày 05/02/2026").
         past = None
-        for past in _DA.finditer(key, cs, s):
+        for past in R.past_word.finditer(key, cs, s):
             pass
         if past is not None and not R.request_words.search(key, past.end(), s):
             return False, s
         return True, s
     if x.bound == "within":
         trigger = key[s:x.end].split(" ")[0]
-        if trigger in ("xong", "hoàn"):  # "xong trong", "hoàn thành trong"
+        if trigger in R.completion_words:  # "xong trong", "hoàn thành trong"
             return True, s
         if x.form == "range":  # "… tăng bình quân 12%/năm trong giai đoạn 2026-2030": the plan's horizon
             return False, s
@@ -915,7 +977,7 @@ def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[D
                 and R.attach_gap.match(key[prev.end:x.start]):
             # "Định kỳ hằng năm (trước ngày 15/12)": the date in brackets belongs to the recurrence.
             end = x.end
-            close = _CLOSE_BRACKET.match(key, end)
+            close = R.close_bracket.match(key, end)
             if close:
                 end = close.end()
             rec = prev.recurrence or x.recurrence
@@ -1020,6 +1082,7 @@ def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
     """The document's deadlines: those its text states (find_deadlines), the time frame of a
     section heading ("… TRONG THÁNG 12/2025", who unknown) and each row's time cell of a task
     table (who: the lead cell, what: the task)."""
+    within = _rules().within_prefix
     end = doc.body_end()
     hits = [h for h in doc.deadline_hits() if h.end <= end]  # found once, shared with assignments
     out: list[Deadline] = []
@@ -1030,7 +1093,7 @@ def _extract_deadlines(doc: Document, key: str) -> list[Deadline]:
     for h in hits:
         if any(s <= h.start < e for s, e in taken):
             continue
-        if key.startswith("trong ", h.start) and _before_document(h.date, doc.metadata.date):
+        if key.startswith(within, h.start) and _before_document(h.date, doc.metadata.date):
             continue  # "… hết hiệu lực trong năm 2025" in a report of 2026: the period reported on
         who, what = _who_what(doc, key, h, hits)
         out.append(Deadline(text=h.text, span=doc.span(h.start, h.end), date=h.date,
@@ -1072,6 +1135,7 @@ def _table_time_cells(doc: Document, key: str) -> list[Deadline]:
     thực hiện", "Tiến độ", "Thời hạn hoàn thành"). "Thường xuyên" is a frame, not a deadline."""
     out: list[Deadline] = []
     text = doc.text
+    task_column, lead_column = _rules().task_column, _rules().lead_column
     for table in doc.tables:
         if len(table.rows) < 2:
             continue
@@ -1079,8 +1143,8 @@ def _table_time_cells(doc: Document, key: str) -> list[Deadline]:
         time_j = next((j for j, h in enumerate(head) if timex.is_time_column(h)), None)
         if time_j is None:
             continue
-        task_j = next((j for j, h in enumerate(head) if _rules().task_column.search(match_key(h))), None)
-        who_j = next((j for j, h in enumerate(head) if _rules().lead_column.search(match_key(h))), None)
+        task_j = next((j for j, h in enumerate(head) if task_column.search(match_key(h))), None)
+        who_j = next((j for j, h in enumerate(head) if lead_column.search(match_key(h))), None)
         for row in table.rows[1:]:
             if time_j >= len(row):
                 continue

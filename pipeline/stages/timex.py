@@ -86,6 +86,9 @@ class _Rules:
     trigger_words: tuple[str, ...]
     lead: int  # how far before its trigger an expression may start
     opening: re.Pattern[str]  # the word starts where `scan` can match
+    number_words: dict[str, int]  # "năm" -> 5
+    units: dict[str, tuple[str, bool]]  # unit words -> (ISO 8601 duration letter, working days)
+    halves: dict[str, int]  # "đầu" -> 1
 
 
 
@@ -181,12 +184,13 @@ def _rules() -> _Rules:
         trigger_words=tuple(match_key(w) for w in r["trigger"]["words"]),
         lead=int(r["trigger"]["lead_chars"]),
         opening=opening,
+        number_words={match_key(w): n for w, n in r["number_words"].items()},
+        units={match_key(w): (u["letter"], bool(u.get("working_days"))) for w, u in r["units"].items()},
+        halves={match_key(w): n for w, n in r["halves"].items()},
     )
 
 
 _ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_SMALL = {"một": 1, "hai": 2, "ba": 3, "năm": 5, "mười": 10, "sáu": 6}
-_UNIT = {"ngày làm việc": "D", "ngày": "D", "giờ": "H", "h": "H", "tuần": "W", "tháng": "M"}
 
 
 def recurrence_of(words: str) -> str | None:
@@ -201,7 +205,7 @@ def recurrence_of(words: str) -> str | None:
 def _int(s: str | None) -> int | None:
     if s is None:
         return None
-    return int(s) if s.isdigit() else _SMALL.get(s)
+    return int(s) if s.isdigit() else _rules().number_words.get(s)
 
 
 def _date_value(d: str | None, mo: str | None, y: str | None) -> str | None:
@@ -228,9 +232,9 @@ def _read(m: re.Match[str], key: str) -> tuple[str, str, str | None, str | None,
             n, unit = _int(g["n"]), g["u"]
             if n is None:
                 return None
-            letter = _UNIT[unit]
+            letter, working_days = R.units[unit]
             extras["duration"] = f"PT{n}H" if letter == "H" else f"P{n}{letter}"
-            extras["working_days"] = unit == "ngày làm việc"
+            extras["working_days"] = working_days
             if g.get("anchor"):
                 extras["anchor_span"] = (m.start(groups["anchor"]), m.end(groups["what"]))
         elif name == "after_event":
@@ -251,7 +255,7 @@ def _read(m: re.Match[str], key: str) -> tuple[str, str, str | None, str | None,
             if value is None:
                 return None
         elif name == "half":
-            value = f"{g['y'] + '-' if g['y'] else ''}H{1 if g['which'] == 'đầu' else 2}"
+            value = f"{g['y'] + '-' if g['y'] else ''}H{R.halves[g['which']]}"
         elif name == "quarter":
             q = _ROMAN_Q.get(g["q"]) or int(g["q"])
             value = f"{g['y']}-Q{q}" if g["y"] else f"Q{q}"
@@ -264,10 +268,7 @@ def _read(m: re.Match[str], key: str) -> tuple[str, str, str | None, str | None,
         elif name == "year":
             value = g["y"]
         elif name in ("periodic", "every", "times_per"):
-            words = g["p"]
-            if name == "times_per":
-                words = f"lần/{g['p']}"
-            rec = rec or recurrence_of(words)
+            rec = rec or recurrence_of(g["p"])  # "01 lần/tháng": the period names it
         return name, kind, value, rec, extras
     return None
 
