@@ -332,11 +332,11 @@ class Document:
         return self._found["body_end"]
 
     def deadline_hits(self) -> list:
-        """The deadlines the text states (`pipeline.measures.find_deadlines` over the whole
+        """The deadlines the text states (`pipeline.stages.measures.find_deadlines` over the whole
         text), found once and shared: the measures stage lists them, the assignments stage
         gives each task the ones inside it (one recogniser, one pass, one result)."""
         if "deadlines" not in self._found:
-            from .measures import find_deadlines
+            from .stages.measures import find_deadlines
 
             self._found["deadlines"] = find_deadlines(self.text, key=self.match_text())
         return self._found["deadlines"]

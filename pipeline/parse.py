@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IngestError
-from .ingest import PAGE_NOT_LOADED
+from .stages.ingest import PAGE_NOT_LOADED
 from .model import Document, Issue, SourceInfo, SourceText, Span, Table
-from .normalize import normalize, page_spans
+from .stages.normalize import normalize, page_spans
 from .version import pipeline_version
 
 Stage = Callable[[Document], None]
@@ -24,11 +24,11 @@ Stage = Callable[[Document], None]
 
 def _stages() -> list[tuple[str, Stage]]:
     # Imported here so `import pipeline` stays cheap (cold start of `vanban parse`).
-    from .assignments import extract_assignments
-    from .header import extract_header
-    from .measures import extract_measures
-    from .outline import extract_outline
-    from .references import extract_references
+    from .stages.assignments import extract_assignments
+    from .stages.header import extract_header
+    from .stages.measures import extract_measures
+    from .stages.outline import extract_outline
+    from .stages.references import extract_references
 
     return [
         ("header", extract_header),
@@ -48,7 +48,7 @@ def failed_document(path: Path, reason: str, stage: str = "ingest") -> Document:
     Its hash is taken only from a regular file (a FIFO or a device is never opened) of a
     sane size; names that are not valid UTF-8 are shown with U+FFFD.
     """
-    from .ingest import display_path, file_problem
+    from .stages.ingest import display_path, file_problem
 
     sha, size = "", 0
     try:
@@ -139,9 +139,9 @@ def table_in_text(doc: Document, rows: list[list[tuple[int, int]]]) -> Table:
 
 def parse_file(path: str | Path) -> Document:
     """Ingest and parse one file. Never raises for a bad file: see `Document.errors`."""
-    from .ingest import ingest
+    from .stages.ingest import ingest
 
-    from .ingest import display_path
+    from .stages.ingest import display_path
 
     path = Path(path)
     t0 = time.perf_counter()

@@ -16,9 +16,20 @@ from . import __version__
 from .rules import RULES_DIR
 
 
-# The modules whose code decides what a document's JSON says.
-DOCUMENT_MODULES = ("model", "textkeys", "rules", "ingest", "normalize", "header", "outline",
-                    "references", "measures", "agencies", "assignments", "parse")
+# The code that decides what a document's JSON says: the model, the helpers every stage uses,
+# the stage runner, and every module under pipeline/stages/ (so a new stage or helper such as
+# timex is covered without being listed here).
+DOCUMENT_MODULES = ("model", "textkeys", "rules", "parse", "stages")
+
+
+def document_files() -> list[Path]:
+    """The files of DOCUMENT_MODULES: a module's .py, or every .py of a package, sorted."""
+    package = Path(__file__).resolve().parent
+    files: list[Path] = []
+    for name in DOCUMENT_MODULES:
+        module = package / f"{name}.py"  # a module, else a package (rules/ is also a data folder)
+        files.extend([module] if module.is_file() else sorted((package / name).rglob("*.py")))
+    return files
 
 
 @lru_cache(maxsize=1)
@@ -26,8 +37,9 @@ def pipeline_version() -> str:
     """"0.1.0+<12 hex digits of the code and rules fingerprint>"."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = [package / f"{name}.py" for name in DOCUMENT_MODULES] + sorted(Path(RULES_DIR).glob("*.yaml"))
-    for path in files:
-        digest.update(path.name.encode())
+    named = [(path.relative_to(package).as_posix(), path) for path in document_files()]
+    named += [(path.name, path) for path in sorted(Path(RULES_DIR).glob("*.yaml"))]
+    for name, path in named:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"

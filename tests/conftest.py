@@ -35,7 +35,7 @@ def corpus_store(tmp_path_factory) -> Path:
     `corpus_output.corpus_documents()`.
     """
     from corpus_output import corpus_documents, corpus_links
-    from pipeline.store import Store
+    from pipeline.corpus.store import Store
 
     path = tmp_path_factory.mktemp("store") / "vanban.sqlite"
     with Store(path) as s:

@@ -1,7 +1,7 @@
 """Fixture data for the store, query and graph tests: the pipeline's own output on corpus/.
 
 The five corpus/*.txt documents (three plans, a letter and a report of three provinces) are
-parsed once per test session (`pipeline.parse_file`) and linked once (`pipeline.link`);
+parsed once per test session (`pipeline.parse_file`) and linked once (`pipeline.corpus.link`);
 callers get fresh deep copies, so a test may change what it gets.
 
 The gold annotations of ../shared/eval/gold are NOT used here: they measure extraction, and
@@ -34,7 +34,7 @@ Assignment = dict[str, Any]
 @lru_cache(maxsize=1)
 def _run() -> tuple[str, str]:
     from pipeline import parse_file
-    from pipeline.link import link_documents
+    from pipeline.corpus.link import link_documents
 
     docs = [parse_file(p).to_dict() for p in sorted(CORPUS.glob("*.txt"))]
     links = link_documents(docs)  # sets `resolved_to` on the documents' references

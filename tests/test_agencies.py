@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agencies import find_mentions, parse_agency_list, province_in, successor_of
+from pipeline.stages.agencies import find_mentions, parse_agency_list, province_in, successor_of
 from pipeline.rules import load
 
 
@@ -209,7 +209,7 @@ def test_every_gazetteer_name_starts_like_a_name():
 
 
 def test_bodies_set_up_for_one_task_are_agencies():
-    from pipeline.agencies import agency_at
+    from pipeline.stages.agencies import agency_at
 
     for text, name in [("Đoàn kiểm tra thực hiện nhiệm vụ và quyền hạn", "Đoàn kiểm tra"),
                        ("Tổ công tác tự giải thể sau khi hoàn thành nhiệm vụ", "Tổ công tác"),

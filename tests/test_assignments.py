@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.assignments import (is_formula, partners_of, role_of, table_columns,
+from pipeline.stages.assignments import (is_formula, partners_of, role_of, table_columns,
                                   topics_of)
 from pipeline import parse_file
 from pipeline.model import SourceInfo, SourceText
@@ -358,8 +358,8 @@ def test_letter_to_a_ministry_items_are_not_tasks():
 
 def test_a_lead_in_paragraph_naming_its_subject_gives_it_the_items_that_follow():
     from pipeline.model import Document, SourceInfo
-    from pipeline.outline import extract_outline
-    from pipeline.assignments import extract_assignments
+    from pipeline.stages.outline import extract_outline
+    from pipeline.stages.assignments import extract_assignments
 
     text = ("Điều 3. Nhiệm vụ và quyền hạn của Tổ công tác\n"
             "Tổ công tác thực hiện nhiệm vụ theo quy định, trong đó tập trung:\n"

@@ -17,7 +17,7 @@ import pytest
 
 from pipeline import batch
 from pipeline.cli import main as cli
-from pipeline.emit import schema_errors
+from pipeline.stages.emit import schema_errors
 from pipeline.parse import parse_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -220,8 +220,8 @@ def test_usage_errors_exit_2(tmp_path):
     assert cli(["run", str(tmp_path), "--scheduler", "tcp://localhost:8786"]) == 2
 
 
-@pytest.mark.skipif(not all(importlib.util.find_spec(f"pipeline.{m}") for m in ("store", "corpus", "link", "graph")),
-                    reason="pipeline.store / corpus / link / graph are not all written yet")
+@pytest.mark.skipif(not all(importlib.util.find_spec(f"pipeline.corpus.{m}") for m in ("store", "step", "link", "graph")),
+                    reason="pipeline.corpus.store / step / link / graph are not all written yet")
 def test_default_run_fills_the_store_and_links_the_corpus(corpus, tmp_path):
     out = tmp_path / "out"
     code = cli(["run", str(corpus), "--out", str(out), "--jobs", "2", "--quiet"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.check import check_report, find_plan, judge, match_result
+from pipeline.corpus.check import check_report, find_plan, judge, match_result
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT, PLAN = "cao-bang_bao-cao_2025-12", "cao-bang_ke-hoach-664_2025-03-10"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agencies import find_mentions, parse_agency_list
-from pipeline.assignments import table_columns
+from pipeline.stages.agencies import find_mentions, parse_agency_list
+from pipeline.stages.assignments import table_columns
 from pipeline.model import SourceInfo, SourceText
 from pipeline.parse import parse_source
 
@@ -256,7 +256,7 @@ def _table(rows: list[list[str]]):
 def test_task_table_with_a_two_row_header_and_labelled_owner_cells():
     # lao-cai báo cáo VP UBND (wild): "Chủ trì: UBND xã …; Sở Công Thương hướng dẫn …" in the
     # responsibility cell; and a variant with a two-row header ("Phân công" over "Chủ trì | Phối hợp")
-    from pipeline.assignments import table_assignments
+    from pipeline.stages.assignments import table_assignments
 
     doc, rows = _table([["TT", "Giải pháp", "Trách nhiệm thực hiện"],
                         ["1", "Hoàn thiện hồ sơ trình thành lập cụm công nghiệp.",
@@ -275,7 +275,7 @@ def test_task_table_with_a_two_row_header_and_labelled_owner_cells():
 
 def test_a_data_table_is_no_task_table():
     # lao-cai BC VLNCN 2025: a "Loại hình hoạt động | Số lượng" table names nobody
-    from pipeline.assignments import table_assignments
+    from pipeline.stages.assignments import table_assignments
 
     doc, rows = _table([["TT", "Nội dung", "Đơn vị thực hiện"], ["1", "Dịch vụ nổ mìn", "05"]])
     assert not table_assignments(doc, rows) and doc.assignments == []

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("distributed", reason="dask.distributed is the optional extra vanban[dask]")
 
 from pipeline.batch import RunOptions, run  # noqa: E402
-from pipeline.emit import schema_errors  # noqa: E402
+from pipeline.stages.emit import schema_errors  # noqa: E402
 
 CORPUS_TXT = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import parse_file
-from pipeline.diff import (REWORDED_MIN, SHARED_MIN, TextSimilarity, align, defined_abbreviations,
+from pipeline.corpus.diff import (REWORDED_MIN, SHARED_MIN, TextSimilarity, align, defined_abbreviations,
                            diff_documents, indicator_similarity, to_html, to_markdown)
-from pipeline.emit import schema_errors
+from pipeline.stages.emit import schema_errors
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import parse_file
-from pipeline.export import assignment_rows, blank_vietnamese, to_spacy_docs, write_docbin
+from pipeline.corpus.export import assignment_rows, blank_vietnamese, to_spacy_docs, write_docbin
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -78,8 +78,8 @@ def test_export_graph_streams_what_networkx_reads_back(linked_run, tmp_path):
     import networkx as nx
 
     from pipeline.cli import main
-    from pipeline.emit import schema_errors
-    from pipeline.graph import build_graph, load_run_documents, node_link, plain_graph
+    from pipeline.stages.emit import schema_errors
+    from pipeline.corpus.graph import build_graph, load_run_documents, node_link, plain_graph
 
     links = json.loads((linked_run / "links.json").read_text(encoding="utf-8"))
     g = build_graph(list(load_run_documents(linked_run)), links)

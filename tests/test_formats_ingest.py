@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from pipeline.errors import IngestError
-from pipeline.ingest import ingest, soffice_path
-from pipeline.normalize import normalize
+from pipeline.stages.ingest import ingest, soffice_path
+from pipeline.stages.normalize import normalize
 from pipeline.textkeys import fold
 
 

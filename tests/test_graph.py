@@ -10,9 +10,9 @@ import pytest
 from lxml import etree
 
 from corpus_output import DAK_LAK, LETTER, PLAN_664, corpus_documents, corpus_links
-from pipeline.emit import schema_errors, validator
-from pipeline.graph import RELATIONS, build_graph, export_graph
-from pipeline.store import agency_node_id, task_node_id
+from pipeline.stages.emit import schema_errors, validator
+from pipeline.corpus.graph import RELATIONS, build_graph, export_graph
+from pipeline.corpus.store import agency_node_id, task_node_id
 
 
 @pytest.fixture(scope="module")

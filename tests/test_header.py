@@ -12,9 +12,9 @@ import re
 import pytest
 
 from pipeline import parse_file
-from pipeline.header import _pattern, doc_type_from_symbol, extract_header, find_province
+from pipeline.stages.header import _pattern, doc_type_from_symbol, extract_header, find_province
 from pipeline.model import Document, SourceInfo, SourceText
-from pipeline.normalize import normalize
+from pipeline.stages.normalize import normalize
 from pipeline.rules import load
 from pipeline.textkeys import fold, match_key
 

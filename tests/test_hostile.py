@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import batch
-from pipeline import ingest as ingest_module
+from pipeline.stages import ingest as ingest_module
 from pipeline.errors import IngestError
-from pipeline.ingest import display_path, file_problem, ingest, valid_unicode
+from pipeline.stages.ingest import display_path, file_problem, ingest, valid_unicode
 from pipeline.model import SourceInfo, SourceText
 from pipeline.parse import parse_file
 
@@ -505,7 +505,7 @@ def test_libreoffice_is_started_without_the_workers_memory_cap():
         pytest.skip("needs an unlimited hard RLIMIT_AS to lower the soft one")
     script = (
         "import resource, subprocess, sys\n"
-        "from pipeline.ingest import _address_space_lifted\n"
+        "from pipeline.stages.ingest import _address_space_lifted\n"
         "resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))\n"
         "probe = [sys.executable, '-c', 'import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])']\n"
         "with _address_space_lifted():\n"

@@ -177,7 +177,7 @@ def test_a_run_without_a_store_keeps_its_corpus_state_in_a_private_index(tmp_pat
 
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
-    from pipeline import corpus, link, store
+    from pipeline.corpus import link, step, store
     from pipeline.cli import main
 
     def die():
@@ -185,7 +185,7 @@ KILLED_RUN = textwrap.dedent("""
 
     where = sys.argv.pop(1)
     if where == "after-documents":      # every document JSON published, the corpus step not begun
-        corpus.finish_run = lambda *a, **k: die()
+        step.finish_run = lambda *a, **k: die()
     elif where == "after-links":        # links.json written, the store's transaction not committed
         write_links = link.write_links
         link.write_links = lambda *a, **k: (write_links(*a, **k), die())
@@ -240,7 +240,7 @@ def test_a_run_killed_in_the_corpus_step_is_finished_by_the_next_run(tmp_path, w
 
 
 def test_a_second_writer_on_the_same_store_stops_with_a_clear_message(tmp_path):
-    from pipeline.store import writer_lock
+    from pipeline.corpus.store import writer_lock
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest as ingest_module
+from pipeline.stages import ingest as ingest_module
 from pipeline.errors import IngestError
-from pipeline.ingest import ingest, soffice_path
+from pipeline.stages.ingest import ingest, soffice_path
 
 # Real passages (corpus/cao-bang_cong-van_2025-08.txt).
 HEADER = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"

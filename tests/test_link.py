@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from pipeline import parse_file
-from pipeline.link import link_documents, title_similarity, write_links
+from pipeline.corpus.link import link_documents, title_similarity, write_links
 from pipeline.rules import SCHEMAS_DIR
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -1,6 +1,6 @@
 """The link index resolves exactly what the plain definition resolves, also incrementally.
 
-The definition (pipeline/link.py's docstring), written here the slow way: every reference
+The definition (pipeline/corpus/link.py's docstring), written here the slow way: every reference
 compared with every document. Random corpora exercise what the indexes must not lose:
 numbers with and without the year, documents without a number, dates of every precision
 or none, issuers that name a province or not, titles that share more or fewer words.
@@ -14,9 +14,9 @@ import random
 
 import pytest
 
-from pipeline import link
-from pipeline.references import canonical_key, canonical_symbol
-from pipeline.store import Store
+from pipeline.corpus import link
+from pipeline.stages.references import canonical_key, canonical_symbol
+from pipeline.corpus.store import Store
 
 TYPES = ("ke_hoach", "cong_van", "quyet_dinh")
 WORDS = ("an toàn lao động vệ sinh phòng chống cháy nổ thiên tai khoáng sản hóa chất tháng hành động "

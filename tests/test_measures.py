@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.measures import _kp, _rules, extract_measures, find_deadlines, parse_number
+from pipeline.stages.measures import _kp, _rules, extract_measures, find_deadlines, parse_number
 from pipeline.model import Document, SourceInfo
-from pipeline.outline import extract_outline
+from pipeline.stages.outline import extract_outline
 from pipeline.rules import load
 from pipeline.textkeys import match_key
 

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from pipeline.model import SourceInfo, SourceText
-from pipeline.normalize import normalize
+from pipeline.stages.normalize import normalize
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -73,7 +73,7 @@ def test_source_line_of_an_offset():
 def test_header_phrases_open_with_a_capital():
     """normalize tries the header phrases (rules/normalize.yaml) only on a line that does not
     start in lower case: each phrase must need its capital."""
-    from pipeline.normalize import _HEADER_START
+    from pipeline.stages.normalize import _HEADER_START
     from pipeline.rules import load
 
     for example in load("normalize")["header_start"]["examples"]:

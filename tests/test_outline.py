@@ -3,7 +3,7 @@ import pytest
 
 from pipeline import parse_file
 from pipeline.model import Document, SourceInfo
-from pipeline.outline import classify_heading, extract_outline
+from pipeline.stages.outline import classify_heading, extract_outline
 from pipeline.rules import load
 
 
@@ -297,7 +297,7 @@ def test_lettered_lines_stay_items_through_normalize(a, b):
     # normalize joins a line that starts in lower case to the one before: a lettered item in
     # any style is a new paragraph (the outline's a) a. a/ markers).
     from pipeline.model import SourceText
-    from pipeline.normalize import normalize
+    from pipeline.stages.normalize import normalize
 
     src = (f"V. TỔ CHỨC THỰC HIỆN\n3. Ban Quản lý Khu kinh tế:\n{a} Chủ trì, phối hợp với các đơn vị liên quan.\n"
            f"{b} Phối hợp với Sở Nội vụ kiểm tra\nviệc chấp hành pháp luật.\n")

@@ -13,8 +13,8 @@ from corpus_output import (
     duty_key, held_by, task_has,
 )
 from pipeline.cli import main
-from pipeline.query import answer_text
-from pipeline.store import Store
+from pipeline.corpus.query import answer_text
+from pipeline.corpus.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,7 @@ def test_limit_gives_a_page_and_the_total(capsys, corpus_store, argv):
 
 
 def test_default_limit_is_a_page(capsys, corpus_store):
-    from pipeline.query import DEFAULT_LIMIT
+    from pipeline.corpus.query import DEFAULT_LIMIT
 
     _, answer = _json(capsys, corpus_store, "gaps")
     assert answer["total"] > DEFAULT_LIMIT and len(answer["rows"]) == DEFAULT_LIMIT

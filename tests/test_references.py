@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import parse_file, rules
 from pipeline.model import Document, Metadata
-from pipeline.references import extract_references, references_in
+from pipeline.stages.references import extract_references, references_in
 from pipeline.textkeys import search_key
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -514,7 +514,7 @@ def test_date_after_an_issuer_with_a_title_word_and_after_a_law_number():
 
 
 def test_own_symbols_of_every_shape_for_linking():
-    from pipeline.references import canonical_symbol
+    from pipeline.stages.references import canonical_symbol
     assert canonical_symbol("501", "TTr-NV.IV") == "501/TTr-NV.IV"
     assert canonical_symbol("1050", " QĐ - SCT") == "1050/QĐ-SCT"
     assert canonical_symbol("31", "CT/TW") == "31-CT/TW"

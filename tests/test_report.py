@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.report import build_report, graph_edges, highlight, json_for_script, layered_layout
+from pipeline.corpus.report import build_report, graph_edges, highlight, json_for_script, layered_layout
 
 REPO = Path(__file__).resolve().parents[1]
 LETTER = "Sở Y tế chủ trì <script>document.body.setAttribute('data-pwned','1')</script> kiểm tra & giám sát."
@@ -147,7 +147,7 @@ def test_cli_writes_the_report(tmp_path):
 
 
 def test_graph_of_a_long_chain_and_many_leaves_fits_the_box_at_full_size():
-    from pipeline.report import GRAPH_WIDTH, graph_svg, label_lines
+    from pipeline.corpus.report import GRAPH_WIDTH, graph_svg, label_lines
 
     docs = [{"id": f"cao-bang_ke-hoach-{n}_2025-03-10"} for n in range(5)]
     # a chain of seven layers (each document implements the one before) and 16 cited laws
@@ -157,7 +157,7 @@ def test_graph_of_a_long_chain_and_many_leaves_fits_the_box_at_full_size():
     svg = str(graph_svg(docs, edges))
     width = int(re.search(r'<svg class="graph"[^>]* width="(\d+)"', svg).group(1))
     assert width <= GRAPH_WIDTH + 50  # 1,300 px: drawn 1:1, never shrunk (labels 12 px, report.css)
-    assert 'viewBox="0 0 %d ' % width in svg and "max-width:none" in (REPO / "pipeline/templates/report.css").read_text()
+    assert 'viewBox="0 0 %d ' % width in svg and "max-width:none" in (REPO / "pipeline/corpus/templates/report.css").read_text()
     # every label on at most two lines that fit the box
     for node in [d["id"] for d in docs] + ["Luật Tiêu chuẩn và Quy chuẩn kỹ thuật 2006", "209/NQ-CP"]:
         lines = label_lines(node)
@@ -166,7 +166,7 @@ def test_graph_of_a_long_chain_and_many_leaves_fits_the_box_at_full_size():
 
 
 def test_counts_are_worded_in_the_singular_and_the_plural():
-    from pipeline.report_assets import plural
+    from pipeline.corpus.report_assets import plural
 
     assert [plural(n, "document") for n in (0, 1, 2)] == ["0 documents", "1 document", "2 documents"]
     assert plural(1, "agency") == "1 agency" and plural(3, "agency") == "3 agencies"
@@ -196,6 +196,6 @@ def test_the_page_is_the_same_bytes_for_the_same_run():
 
 
 def test_one_font_family_for_the_page():
-    css = (REPO / "pipeline/templates/report.css").read_text(encoding="utf-8")
+    css = (REPO / "pipeline/corpus/templates/report.css").read_text(encoding="utf-8")
     families = re.findall(r"font-family\s*:\s*([^;}]+)", css) + re.findall(r"\bfont\s*:[^;}]*?\d+px(?:/[\d.]+)?\s+([^;}]+)", css)
     assert {f.strip() for f in families} <= {"inherit", 'system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif'}, families

@@ -19,7 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from pipeline import model, parse_file
-from pipeline.emit import schema_errors, validator
+from pipeline.stages.emit import schema_errors, validator
 from pipeline.rules import SCHEMAS_DIR
 
 SCHEMA = json.loads((SCHEMAS_DIR / "document.schema.json").read_text(encoding="utf-8"))

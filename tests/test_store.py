@@ -19,7 +19,7 @@ from corpus_output import (
     corpus_document, corpus_documents, corpus_links, documents_where, duty_key, fold, held_by,
     task_has,
 )
-from pipeline.store import Store, parse_ref_query
+from pipeline.corpus.store import Store, parse_ref_query
 
 SO_Y_TE = ("so_y_te", "Sở Y tế")
 SO_LDTBXH = ("so_ldtbxh", "Sở Lao động - Thương binh và Xã hội")
@@ -398,7 +398,7 @@ def test_five_clear_verdict_wins(tmp_path):
 
 
 def test_duty_query_keeps_the_syllables_of_a_word_together():
-    from pipeline.store import _word_phrases
+    from pipeline.corpus.store import _word_phrases
 
     assert _word_phrases("quan trắc môi trường lao động") == ["quan trac", "moi truong", "lao dong"]
     assert _word_phrases("điều tra tai nạn") == ["dieu tra", "tai nan"]

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import parse_file
 from pipeline.rules import load
-from pipeline.synth import ROMAN_HEADING, _roman, synth_text, write_corpus
+from pipeline.bench.synth import ROMAN_HEADING, _roman, synth_text, write_corpus
 
 CORPUS_TXT = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
 

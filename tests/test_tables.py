@@ -12,9 +12,9 @@ import pytest
 
 from assignment_table import HEADER, ROWS, check_table_assignments
 from pipeline import parse_file
-from pipeline.ingest import ingest
+from pipeline.stages.ingest import ingest
 from pipeline.model import SourceInfo, SourceText
-from pipeline.normalize import normalize
+from pipeline.stages.normalize import normalize
 
 import docx
 

@@ -1,7 +1,7 @@
-"""The time-expression recogniser (pipeline/timex.py) on real phrases and written variants."""
+"""The time-expression recogniser (pipeline/stages/timex.py) on real phrases and written variants."""
 import pytest
 
-from pipeline.timex import find_time_expressions, is_time_column, recurrence_of, time_of_cell
+from pipeline.stages.timex import find_time_expressions, is_time_column, recurrence_of, time_of_cell
 
 
 def _one(text):
@@ -123,14 +123,14 @@ def test_recurrence_of(words, rec):
     (r"[a-c]x|đ", {"a", "b", "c", "đ"}, False),  # a class range
 ])
 def test_first_chars_of_a_pattern(pattern, first, digit):
-    from pipeline.timex import _first_chars
+    from pipeline.stages.timex import _first_chars
 
     assert _first_chars(pattern) == (frozenset(first), digit)
 
 
 @pytest.mark.parametrize("pattern", [r"\w+ngày", r"(?:ngày)?", r".x"])
 def test_first_chars_refuses_what_may_start_anywhere(pattern):
-    from pipeline.timex import _first_chars
+    from pipeline.stages.timex import _first_chars
 
     assert _first_chars(pattern) is None
 
@@ -139,7 +139,7 @@ def test_the_scan_is_tried_at_every_word_start_an_example_opens_with():
     # The opening filter may skip only word starts where the scan cannot match.
     from pipeline.rules import load
     from pipeline.textkeys import match_key
-    from pipeline.timex import _rules
+    from pipeline.stages.timex import _rules
 
     rules = load("timex")
     examples = [e for f in rules["forms"] for e in f.get("examples", [])]

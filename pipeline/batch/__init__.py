@@ -30,7 +30,7 @@ A run, step by step:
    and the driver writes it, temporary file + rename.) A document that fails
    gets no JSON (an older JSON of it is removed): the output folder never claims more
    than the current files give.
-5. **finish**: `pipeline.corpus.finish_run` links references across all current documents
+5. **finish**: `pipeline.corpus.step.finish_run` links references across all current documents
    (processed and skipped, read back from their JSON), writes links.json and the graph.
 6. **report**: `OUT/run-report.json` (schemas/run-report.schema.json) and a summary on
    stderr. Exit code 1 when a document failed or a stage raised on it (status `partial`),
@@ -60,8 +60,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .version import pipeline_version
-from .emit import publish, write_atomic, write_json
+from ..version import pipeline_version
+from ..stages.emit import publish, write_atomic, write_json
 
 SUFFIX_PRIORITY = {".txt": 0, ".docx": 1, ".pdf": 2, ".doc": 3}
 STATE_NAME = ".vanban-state.json"
@@ -100,7 +100,7 @@ def discover(root: Path, out_dir: Path | None = None) -> list[Path]:
     out_resolved = out_dir.resolve() if out_dir is not None else None
     found: list[Path] = []
     def unlisted(exc: OSError) -> None:  # a folder that cannot be listed: said, then skipped
-        from .ingest import display_path
+        from ..stages.ingest import display_path
 
         sys.stderr.write(f"vanban: {display_path(exc.filename or root)}: folder skipped, cannot list it: "
                          f"{exc.strerror or exc}\n")
@@ -135,7 +135,7 @@ def plan_jobs(files: Iterable[Path], root: Path) -> list[Job]:
             job.id = "__".join([*folder, job.id]) if folder else job.id
     # A name that is not UTF-8 is shown with U+FFFD (ids, report, JSON stay valid text); two
     # such names that become the same id are told apart by a counter.
-    from .ingest import display_path
+    from ..stages.ingest import display_path
 
     seen: Counter[str] = Counter()
     for job in sorted(jobs, key=lambda j: str(j.path)):
@@ -147,7 +147,7 @@ def plan_jobs(files: Iterable[Path], root: Path) -> list[Job]:
 
 
 def _rel(path: Path, root: Path) -> str:
-    from .ingest import display_path
+    from ..stages.ingest import display_path
 
     try:
         return display_path(path.relative_to(root).as_posix())
@@ -160,7 +160,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def parse_document(path: Path):
     """The parse step of a worker (tests replace it to simulate a hanging stage)."""
-    from .parse import parse_file
+    from ..parse import parse_file
 
     return parse_file(path)
 
@@ -177,7 +177,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
     workers then swap the text for a temporary file (`json_tmp`, see `_worker_loop`).
     Never raises: whatever goes wrong becomes a failed result naming the stage.
     """
-    from .parse import failed_document, memory_reason
+    from ..parse import failed_document, memory_reason
 
     t0 = time.perf_counter()
     stage = "internal"
@@ -200,7 +200,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
 def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float) -> dict[str, Any]:
     import resource
 
-    from .emit import dumps, output_dict
+    from ..stages.emit import dumps, output_dict
 
     doc.id = doc_id
     if source_path is not None:
@@ -238,7 +238,7 @@ def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float
 
 def _stable_json(data: dict[str, Any]) -> str | None:
     try:
-        from .store import stable_json
+        from ..corpus.store import stable_json
     except ImportError:
         return None
     return stable_json(data)
@@ -289,7 +289,7 @@ def _write_temp_json(result: dict[str, Any], out_dir: str, driver: int) -> bool:
     Checked after writing: a file written while the driver lived is removed by the next
     run's start-up cleanup (`_remove_leftovers`), one written after is removed here.
     """
-    from .emit import write_temp
+    from ..stages.emit import write_temp
 
     try:
         tmp = write_temp(Path(out_dir), f"{result['id']}.{os.getpid()}.{next(_temp_numbers)}",
@@ -340,7 +340,7 @@ def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
                 stage = "limit" if isinstance(exc, MemoryError) else "output"
                 reason = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, MemoryError):
-                    from .parse import memory_reason
+                    from ..parse import memory_reason
 
                     reason = memory_reason()
                 result = _failed_result(doc_id, Path(path).suffix, stage, reason, time.perf_counter() - t0)
@@ -449,9 +449,9 @@ class _Worker:
 def _warm_up() -> None:
     """Parse a tiny document in the driver before forking: the stages are imported and
     their rules loaded and compiled once, and every worker starts warm."""
-    from .model import SourceInfo, SourceText
-    from .parse import parse_source
-    from .rules import load
+    from ..model import SourceInfo, SourceText
+    from ..parse import parse_source
+    from ..rules import load
 
     text = load("warm_up")["text"]  # a short plan (rules/warm_up.yaml)
     info = SourceInfo("warm-up.txt", "warm-up.txt", "txt", "", len(text.encode()), "utf-8")
@@ -574,7 +574,7 @@ def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: fl
         while pending or inflight:
             while pending and len(inflight) < slots:
                 job = pending.popleft()
-                from .ingest import file_problem
+                from ..stages.ingest import file_problem
 
                 problem = file_problem(job.path)  # never opens a FIFO or a device
                 if problem is None:
@@ -713,7 +713,7 @@ def unchanged_entry(job: Job, out: Path, state: State) -> dict[str, Any] | None:
     json_stat = _json_stat(json_path)
     if json_stat is None:
         return None
-    from .ingest import file_problem
+    from ..stages.ingest import file_problem
 
     if file_problem(job.path) is not None:  # gone, a dangling link, a FIFO: the worker says why
         return None
@@ -791,7 +791,7 @@ class RunOptions:
     scheduler: str | None = None
     timeout: float | None = 120.0
     db: Path | None = None  # None = no store
-    link: bool = True  # run pipeline.corpus.finish_run at the end
+    link: bool = True  # run pipeline.corpus.step.finish_run at the end
     graph: bool = False  # also write the graph exports (graph.json, .graphml, .gexf)
     report: bool = False  # also write OUT/report.html (`vanban run` does, unless --no-report)
     quiet: bool = False
@@ -841,17 +841,17 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         state = State(out)
         jobs = plan_jobs(discover(root, out) if files is None else files, root)
 
-        # The store is also the corpus-level state (pipeline.link's index, and which documents
+        # The store is also the corpus-level state (pipeline.corpus.link's index, and which documents
         # the corpus step still owes a relink); with --no-db a private lite index stands in.
         store = None
         store_path, store_lite = opts.db, False
         if opts.db is None and opts.link:
-            from .corpus import INDEX_NAME
+            from ..corpus.step import INDEX_NAME
 
             store_path, store_lite = out / INDEX_NAME, True
         if store_path is not None:
             try:
-                from .store import Store, writer_lock
+                from ..corpus.store import Store, writer_lock
             except ImportError as exc:
                 raise RunError(f"the SQLite store is not available ({exc}); use --no-db") from exc
             try:  # one writer per store: a second run on it stops here, before writing anything
@@ -862,7 +862,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         finish_run = None
         if opts.link:
             try:
-                from .corpus import finish_run
+                from ..corpus.step import finish_run
             except ImportError as exc:
                 raise RunError(f"the corpus step is not available ({exc}); use --no-link") from exc
 
@@ -1003,11 +1003,11 @@ REPORT_MAX_DOCUMENTS = 100  # above this, `vanban run` leaves the HTML report to
 
 
 def write_html_report(out: Path, documents: int, log: Callable[[str], None]) -> Path | None:
-    """OUT/report.html (pipeline.report) at the end of a run of at most REPORT_MAX_DOCUMENTS
+    """OUT/report.html (pipeline.corpus.report) at the end of a run of at most REPORT_MAX_DOCUMENTS
     documents. The page holds every document's text and diffs every pair of plans: for a
     larger run it is written on request only (`vanban report`). A report that cannot be
     written is said on stderr; the run's own outputs are complete without it."""
-    from .report import REPORT_NAME, write_report
+    from ..corpus.report import REPORT_NAME, write_report
 
     if documents > REPORT_MAX_DOCUMENTS:
         log(f"{REPORT_NAME} not written: {documents} documents, more than {REPORT_MAX_DOCUMENTS} "
@@ -1101,7 +1101,7 @@ def _driver_rss_mb() -> float | None:
 
 
 def print_summary(report: dict[str, Any], out=None) -> None:
-    from .report_assets import plural
+    from ..corpus.report_assets import plural
 
     out = out or sys.stderr
     s = report["summary"]
@@ -1180,7 +1180,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 # The limit flags of `vanban run` and the environment variables that carry them to the
-# workers (pipeline.ingest reads its own; worker_memory_mb reads the memory one).
+# workers (pipeline.stages.ingest reads its own; worker_memory_mb reads the memory one).
 LIMIT_FLAGS = {
     "memory_mb": "VANBAN_WORKER_MEMORY_MB",
     "max_docx_mb": "VANBAN_MAX_DOCX_MB",
@@ -1203,7 +1203,7 @@ def _apply_limit_flags(args: argparse.Namespace) -> str | None:
             return f"--{flag.replace('_', '-')} must be > 0"
         os.environ[env] = str(value)
         if flag == "max_docx_mb":  # one part can never be larger than the whole
-            from .ingest import limit
+            from ..stages.ingest import limit
 
             if limit("MAX_DOCX_PART_MB") > value:
                 os.environ["VANBAN_MAX_DOCX_PART_MB"] = str(value)

@@ -1,6 +1,6 @@
 """Benchmark of the SQLite store: build a store of N synthetic documents, time the queries.
 
-    python -m pipeline.bench_store --docs 10000 [--db PATH [--reuse]] [--repeat 20]
+    python -m pipeline.bench.store --docs 10000 [--db PATH [--reuse]] [--repeat 20]
 
 The documents are the corpus's own pipeline output (corpus/*.txt parsed once), copied N times
 with perturbed names: each copy moves to another province (rules/provinces.yaml), swaps some
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 # Directives every province implements: kept as they are, so `cites` has thousands of hits.
 SHARED_REFS = {"209/NQ-CP", "31-CT/TW", "39/2016/NĐ-CP", "44/2016/NĐ-CP"}
 EXTRA_WORDS = ("định kỳ", "hằng năm", "trên địa bàn", "kịp thời", "đột xuất", "chuyên sâu",
@@ -35,14 +35,14 @@ EXTRA_WORDS = ("định kỳ", "hằng năm", "trên địa bàn", "kịp thời
 
 
 def corpus_documents() -> list[dict[str, Any]]:
-    from . import parse_file
+    from .. import parse_file
 
     return [parse_file(p).to_dict() for p in sorted(CORPUS_DIR.glob("*.txt"))]
 
 
 def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
     """Yield `n` document dicts, document i always the same for a given seed."""
-    from .rules import load
+    from ..rules import load
 
     provinces = [p["name"] for p in load("provinces")["current"]]
     agencies = [a for a in load("agencies")["agencies"] if a.get("kind") == "so_ban_nganh"]
@@ -99,7 +99,7 @@ def _cli(store, question: str, **options: Any):
     """What `vanban query QUESTION ...` runs with its defaults: the answer and its table."""
     from argparse import Namespace
 
-    from .query import ANSWERS, DEFAULT_LIMIT, answer_text
+    from ..corpus.query import ANSWERS, DEFAULT_LIMIT, answer_text
 
     args = Namespace(**({"question": question, "limit": DEFAULT_LIMIT, "province": None,
                          "agency": None} | options))
@@ -112,9 +112,9 @@ def _cli(store, question: str, **options: Any):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .store import Store
+    from ..corpus.store import Store
 
-    p = argparse.ArgumentParser(prog="python -m pipeline.bench_store", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench.store", description=__doc__.split("\n\n")[0])
     p.add_argument("--docs", type=int, default=10000, help="documents in the store (default 10000)")
     p.add_argument("--db", type=Path, help="where to build it (default: a temporary folder)")
     p.add_argument("--repeat", type=int, default=20, help="runs per query; the median is printed")

@@ -32,7 +32,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 
 # Departments (Sở) named in provincial documents, before and after the 2025 restructuring.
 AGENCIES = [
@@ -68,8 +68,8 @@ def _split_cached(paragraphs: tuple[str, ...]):
 @lru_cache(maxsize=None)
 def _sources(corpus_dir: str) -> tuple[tuple[str, ...], ...]:
     """The real documents as paragraph lists (one paragraph per line after normalize)."""
-    from .ingest import ingest
-    from .normalize import normalize
+    from ..stages.ingest import ingest
+    from ..stages.normalize import normalize
 
     docs = []
     for path in sorted(Path(corpus_dir).glob("*.txt")):
@@ -102,7 +102,7 @@ def _split(paragraphs: tuple[str, ...]) -> tuple[list[str], list[list[str]], lis
 @lru_cache(maxsize=None)
 def _names() -> tuple[dict[str, str], tuple[str, ...]]:
     """Every province and department name, written and upper case -> the written form."""
-    from .rules import load
+    from ..rules import load
 
     data = load("provinces")
     provinces = tuple(sorted({e["name"] for e in data.get("current", []) + data.get("former", [])}))

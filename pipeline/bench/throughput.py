@@ -1,4 +1,4 @@
-"""`vanban bench`: throughput of `vanban run` on a synthetic corpus (pipeline/synth.py).
+"""`vanban bench`: throughput of `vanban run` on a synthetic corpus (pipeline/bench/synth.py).
 
 For each corpus size (--docs) and worker count (--jobs) it runs the batch engine on the
 first N synthetic TXT documents (JSON outputs written, no store, no corpus step unless
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .batch import RunOptions, run
+from ..batch import RunOptions, run
 
 
 def _int_list(text: str) -> list[int]:
@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--query-repeat", type=int, default=30, help="with --scale: runs per query (default 30)")
     p.add_argument("--corpus-step", action="store_true",
                    help="the corpus step alone (link index, relinking, links.json) on --docs synthetic "
-                        "document dicts (pipeline.bench_store), no parsing: first, unchanged, 1%% changed")
+                        "document dicts (pipeline.bench.store), no parsing: first, unchanged, 1%% changed")
 
 
 def _ensure_corpus(folder: Path, n: int, seed: int, fmt: str) -> list[Path]:
@@ -128,8 +128,8 @@ def _query_latency(db: Path, repeat: int) -> None:
     (page of 50, total counted, table drawn; the interpreter's start-up excluded)."""
     import statistics
 
-    from .bench_store import _cli
-    from .store import Store
+    from .store import _cli
+    from ..corpus.store import Store
 
     with Store(db) as store:
         province = store.db.execute("SELECT province FROM documents WHERE province IS NOT NULL "
@@ -216,10 +216,10 @@ def corpus_step_child(n: int, folder: str, seed: int) -> None:
     prints one JSON line."""
     import json
 
-    from .bench_store import corpus_documents, synthesize
-    from .corpus import finish_run
-    from .emit import write_json
-    from .store import Store
+    from .store import corpus_documents, synthesize
+    from ..corpus.step import finish_run
+    from ..stages.emit import write_json
+    from ..corpus.store import Store
 
     out = Path(folder)
     shutil.rmtree(out, ignore_errors=True)
@@ -269,7 +269,7 @@ def corpus_step(args: argparse.Namespace, work: Path) -> int:
     print(f"  {'docs':>7} {'index s':>8} {'step s':>8} {'ms/doc':>7} {'rewritten':>9} {'unchanged s':>11} "
           f"{'1% changed s':>12} {'% of step':>9} {'relinked':>8} {'peak RSS MB':>11}")
     for n in sorted(args.docs):
-        code = f"from pipeline.bench import corpus_step_child; corpus_step_child({n}, {str(work / 'step')!r}, {args.seed})"
+        code = f"from pipeline.bench.throughput import corpus_step_child; corpus_step_child({n}, {str(work / 'step')!r}, {args.seed})"
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"  {n}: failed: {proc.stderr[-800:]}")
@@ -308,7 +308,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"vanban bench: {os.cpu_count()} cores, corpus in {base}", flush=True)
     try:
         txt = _ensure_corpus(base / "txt", max(args.docs), args.seed, "txt")
-        from .batch import _warm_up
+        from ..batch import _warm_up
 
         _warm_up()  # load the stages and their rules now, not inside the first measurement
         print("\nTXT, by corpus size and workers (full pipeline + JSON output):")

@@ -1,7 +1,10 @@
 """The `vanban` command line.
 
-Each subcommand lives in its own module, which exposes `add_arguments(parser)` and
-`main(args) -> int`. Only the chosen module is imported, so `vanban parse` starts fast.
+Each subcommand has its own module here, named after it (`vanban run` is pipeline/cli/run.py),
+which exposes `add_arguments(parser)` and `main(args) -> int`. `parse` and `run` hold their
+command-line code; the others take it from the module that answers them (pipeline/corpus/
+query, diff, check, report, export; pipeline/bench/throughput.py). Only the chosen module is
+imported, so `vanban parse` starts fast.
 
 Exit codes: 0 success; 1 some input failed or (for queries) nothing matched; 2 usage error.
 """
@@ -11,18 +14,18 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from .. import __version__
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "parse": ("pipeline.parse_cmd", "parse files to JSON (stdout or -o DIR)"),
-    "run": ("pipeline.batch", "process a folder: JSON per document, links, graph, SQLite store, run report"),
-    "query": ("pipeline.query", "ask the store: agency duties, duty owners, citations, gaps"),
-    "diff": ("pipeline.diff", "compare plans across provinces"),
-    "check": ("pipeline.check", "hold a report's results against its plan's targets"),
-    "report": ("pipeline.report", "write a self-contained HTML report of a run"),
-    "export": ("pipeline.export", "a run as a spaCy DocBin, assignments as CSV, or the graph (GraphML, GEXF, JSON)"),
-    "bench": ("pipeline.bench", "measure throughput on a synthetic corpus"),
+    "parse": ("pipeline.cli.parse", "parse files to JSON (stdout or -o DIR)"),
+    "run": ("pipeline.cli.run", "process a folder: JSON per document, links, graph, SQLite store, run report"),
+    "query": ("pipeline.cli.query", "ask the store: agency duties, duty owners, citations, gaps"),
+    "diff": ("pipeline.cli.diff", "compare plans across provinces"),
+    "check": ("pipeline.cli.check", "hold a report's results against its plan's targets"),
+    "report": ("pipeline.cli.report", "write a self-contained HTML report of a run"),
+    "export": ("pipeline.cli.export", "a run as a spaCy DocBin, assignments as CSV, or the graph (GraphML, GEXF, JSON)"),
+    "bench": ("pipeline.cli.bench", "measure throughput on a synthetic corpus"),
 }
 
 

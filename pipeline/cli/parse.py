@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from .emit import dumps, write_json
-from .parse import parse_file
+from ..stages.emit import dumps, write_json
+from ..parse import parse_file
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .rules import load
-from .textkeys import fold
+from ..rules import load
+from ..textkeys import fold
 
 _RULES = load("check")  # rules/check.yaml
 # Indicator heads that name a rate rather than a count (folded). A count's change can only
@@ -276,7 +276,7 @@ def main(args: argparse.Namespace) -> int:
     if not (plan.get("targets")):
         sys.stderr.write(f"vanban check: {plan['id']} has no targets\n")
     if args.format == "json":
-        from .emit import dumps
+        from ..stages.emit import dumps
 
         sys.stdout.write(dumps(result) + "\n")
     else:

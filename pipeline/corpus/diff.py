@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .textkeys import fold
+from ..textkeys import fold
 
 DIFF_SCHEMA_VERSION = "1.0"
 
@@ -45,7 +45,7 @@ INDICATOR_MIN = 0.5
 
 def _section_labels() -> dict[str, str]:
     """Section kind -> its label for people, in table order (rules/sections.yaml: labels)."""
-    from .rules import load
+    from ..rules import load
 
     return load("sections")["labels"]
 
@@ -64,7 +64,7 @@ def load_document(ref: str | Path, run_dir: Path | None = None) -> dict[str, Any
     if path.is_file():
         if path.suffix.lower() == ".json":
             return json.loads(path.read_text(encoding="utf-8"))
-        from .parse import parse_file
+        from ..parse import parse_file
 
         doc = parse_file(path)
         if doc.status == "failed":
@@ -290,7 +290,7 @@ def _pairwise_min(texts: list[str], similarity: Callable[[str, str], float]) -> 
 @lru_cache(maxsize=1)
 def _gazetteer() -> dict[str, Any]:
     """Names by folded spelling, canonical names and successors from rules/agencies.yaml."""
-    from .rules import load
+    from ..rules import load
 
     data = load("agencies") or {}
     by_spelling: dict[str, str] = {}
@@ -563,7 +563,7 @@ def diff_documents(docs: list[dict[str, Any]], resolved_numbers: dict[str, str] 
 
 
 # --------------------------------------------------------------------------------------------
-# Rendering: templates/diff.md, diff.html and diff_fragment.html (pipeline.report_assets)
+# Rendering: templates/diff.md, diff.html and diff_fragment.html (pipeline.corpus.report_assets)
 
 
 def _short(text: str | None, limit: int = 180) -> str:
@@ -701,7 +701,7 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"vanban diff: {exc}\n")
         return 1
     if args.format == "json":
-        from .emit import dumps
+        from ..stages.emit import dumps
 
         text = dumps(diff) + "\n"
     elif args.format == "html":
@@ -709,7 +709,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         text = to_markdown(diff)
     if args.out:
-        from .emit import write_atomic
+        from ..stages.emit import write_atomic
 
         write_atomic(args.out, text)
     else:

@@ -8,7 +8,7 @@
   writing it through spaCy itself keeps our spans valid on spaCy's tokens.
 - `csv`: one row per assignment (agency, role, task, deadline, document, section), for a
   spreadsheet.
-- `graph --format graphml|gexf|json`: the knowledge graph of the run (pipeline.graph), written
+- `graph --format graphml|gexf|json`: the knowledge graph of the run (pipeline.corpus.graph), written
   element by element; `vanban run` writes these files only with `--graph`.
 
 Tokenization uses spaCy's rule tokenizer for Vietnamese (syllables, punctuation split off,
@@ -136,7 +136,7 @@ def without_wall_clock(chunks: Iterable[str], fmt: str) -> Iterator[str]:
     The GEXF writer stamps `<meta lastmodifieddate="<today>">`: the same run exported on two
     days would differ, and outputs/ is committed (a fresh clone's `git status` must stay
     clean). The attribute is optional in GEXF 1.2, so it is left out. (To move into
-    pipeline.graph's writer, which `vanban run --graph` uses.)"""
+    pipeline.corpus.graph's writer, which `vanban run --graph` uses.)"""
     pending = fmt == "gexf"
     for chunk in chunks:
         if pending and "<meta" in chunk:

@@ -39,7 +39,7 @@ RELATIONS = ("issued_by", "cites", "implements", "reports_on", "resolved_to", "h
 
 def build_graph(documents: list[dict[str, Any]], links: dict[str, Any] | None = None
                 ) -> nx.MultiDiGraph:
-    """The graph of a run. `documents`: `Document.to_dict()` dicts; `links`: pipeline.link's result."""
+    """The graph of a run. `documents`: `Document.to_dict()` dicts; `links`: pipeline.corpus.link's result."""
     g = nx.MultiDiGraph(name="vanban")
     run_ids = {d["id"] for d in documents}
     own_ids: dict[str, str] = {}  # canonical id -> run document carrying it

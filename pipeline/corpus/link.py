@@ -12,7 +12,7 @@ The corpus-level state is a **link index** in SQLite (the run's store, or a priv
 `.vanban-index.sqlite` with `--no-db`): one row per document (`link_docs`), one per
 reference (`link_refs`), title words of the documents and references that only a
 description can resolve, and `pending`: the documents added, changed or removed since
-the corpus step last finished. `pipeline.store.Store` keeps these tables in the same
+the corpus step last finished. `pipeline.corpus.store.Store` keeps these tables in the same
 transaction as the document's own rows. Linking is then incremental and goes through
 indexes, never over the corpus per reference:
 
@@ -45,10 +45,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .emit import publish, write_temp
-from .references import canonical_key, canonical_symbol, references_in
-from .rules import load
-from .textkeys import fold
+from ..stages.emit import publish, write_temp
+from ..stages.references import canonical_key, canonical_symbol, references_in
+from ..rules import load
+from ..textkeys import fold
 
 # Words that carry no meaning when comparing titles (rules/link.yaml), folded.
 _TITLE_STOP = frozenset(w for phrase in load("link")["title_stopwords"] for w in fold(phrase).split())

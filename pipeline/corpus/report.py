@@ -10,8 +10,8 @@ The page holds, with no network needed (CSS and script inline, the graph an inli
 - the reference chains (OUT/links.json from the link stage when present) and the citation graph,
   laid out in layers: what a document implements sits above it.
 
-The page is rendered from Jinja2 templates (`pipeline/templates/report.html` and the pieces it
-includes; pipeline.report_assets), autoescaped: every string taken from a document is
+The page is rendered from Jinja2 templates (`pipeline/corpus/templates/report.html` and the pieces it
+includes; pipeline.corpus.report_assets), autoescaped: every string taken from a document is
 escaped. The item data goes into a `<script type="application/json">` with `<`, `>` and `&`
 written as \\u escapes, so a document that contains `<script>` shows it as text.
 
@@ -459,7 +459,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path | None:
     """Write the report of the run in `run_dir` to `out` (default RUN/report.html); None when
     the folder holds no document JSON. Reads links.json when the run has one."""
     from .diff import load_run
-    from .emit import write_atomic
+    from ..stages.emit import write_atomic
 
     docs = load_run(run_dir)
     if not docs:

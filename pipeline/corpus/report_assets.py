@@ -1,7 +1,7 @@
 """What `vanban report` and `vanban diff` render with: the Jinja2 templates, the page's CSS
 and script, and the wording helpers the templates (and the run summary) share.
 
-The templates live in `pipeline/templates/`: `report.html` (the page), `diff.html` (the
+The templates live in `pipeline/corpus/templates/`: `report.html` (the page), `diff.html` (the
 diff's own page) and `diff_fragment.html` (the diff, also inside the report), `highlight.html`
 (a document's text with its items marked), `graph.svg.html` (the citation graph) and
 `diff.md` (the diff as Markdown). Every `.html` template is autoescaped: a string from a

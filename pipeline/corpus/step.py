@@ -1,7 +1,7 @@
 """Corpus-level step at the end of `vanban run`: link, store, links.json (and, on request, the graph).
 
 Incremental and crash-consistent. The corpus-level state is the link index inside the
-SQLite store (pipeline.link; with `--no-db` a private `OUT/.vanban-index.sqlite`). Every
+SQLite store (pipeline.corpus.link; with `--no-db` a private `OUT/.vanban-index.sqlite`). Every
 document write during the run marks the document *pending* in the same transaction, so the
 store always knows which documents the corpus step still owes a relink. `finish_run` then,
 in ONE transaction whose COMMIT is its last step:
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .emit import write_json
+from ..stages.emit import write_json
 
 INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
 
@@ -37,7 +37,7 @@ INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store
 def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
     """Relink what changed, write links.json, commit; returns a summary for the run report.
 
-    `store`: an open pipeline.store.Store (the run's store, or the lite index)."""
+    `store`: an open pipeline.corpus.store.Store (the run's store, or the lite index)."""
     from . import link
 
     out_dir = Path(out_dir)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .textkeys import fold, match_key
+from ..textkeys import fold, match_key
 
 DEFAULT_DB = Path("outputs/vanban.sqlite")
 
@@ -255,7 +255,7 @@ _NUMBER = re.compile(r"^\d+[a-z]?$")
 def _query_words() -> tuple[tuple[tuple[re.Pattern[str], str, str], ...], str]:
     """rules/query.yaml, compiled once: (pattern of the folded type words, the type code that
     replaces them (folded, "" for none), the type) in order, and the folded number word."""
-    from .rules import load
+    from ..rules import load
 
     data = load("query")
     types = tuple((re.compile(rf"\b{re.escape(fold(t['words']))}\b"), fold(t["code"]), t["type"])
@@ -326,7 +326,7 @@ class Store:
     """An embedded SQLite database of a run. Open one per process; it is not thread-safe."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, lite: bool = False) -> None:
-        """`lite`: only the documents and the link index (pipeline.link), no text, sections,
+        """`lite`: only the documents and the link index (pipeline.corpus.link), no text, sections,
         assignments or measures: the corpus state of a `vanban run --no-db`."""
         from . import link
 
@@ -562,7 +562,7 @@ class Store:
             "AND canonical_id IS NOT NULL", (doc_id,))}
 
     def set_links(self, links: dict[str, Any]) -> None:
-        """Store the link stage's result (pipeline.link) and apply it to the stored documents.
+        """Store the link stage's result (pipeline.corpus.link) and apply it to the stored documents.
 
         `links["documents"]`: {"id", "canonical_id", "recognised_as"}; `links["edges"]`:
         {"from", "to", "relation", "resolved"} between document ids or canonical ids (plus
@@ -1138,13 +1138,13 @@ def agency_record(name: str) -> dict[str, Any] | None:
 
     First the folded name among the names, aliases and abbreviations of rules/agencies.yaml
     (so "So LDTBXH" and "Sở LĐTBXH" both work); then the assignment stage's matcher
-    (pipeline.agencies.agency_at), which also reads "Sở Y tế tỉnh Cao Bằng".
+    (pipeline.stages.agencies.agency_at), which also reads "Sở Y tế tỉnh Cao Bằng".
     """
     by_key, by_id = _gazetteer_index()
     key = fold(name)
     if key in by_key:
         return by_id[by_key[key]]
-    from . import agencies
+    from ..stages import agencies
 
     mention = agencies.agency_at(name.strip(), 0, allow_bare=True)
     if mention is not None and mention.id and mention.end >= len(name.strip()):
@@ -1163,7 +1163,7 @@ def _gazetteer_index() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """(folded name/alias/abbreviation -> id, id -> record with its successor), built once."""
     global _GAZETTEER
     if _GAZETTEER is None:
-        from .rules import load
+        from ..rules import load
 
         try:
             data = load("agencies") or {}

@@ -25,8 +25,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .rules import load
-from .textkeys import match_key, trie_alternation
+from ..rules import load
+from ..textkeys import match_key, trie_alternation
 
 
 @dataclass

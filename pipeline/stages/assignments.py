@@ -2,7 +2,7 @@
 
 A duty is found by what a clause does, wherever it stands — any section, any kind of document —
 never by where one corpus happened to put it. The constructions (rules in rules/assignments.yaml,
-agency names from pipeline.agencies):
+agency names from pipeline.stages.agencies):
 
 1. **Agency heading** over its tasks: an item or paragraph that opens with agencies, optionally
    after "Đề nghị" (role requested), "Giao"/"Yêu cầu" or "Đối với", then a colon, a predicate or
@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .agencies import AgencyMention, find_mentions, parse_agency_list
-from .model import AgencySpan, Assignment, Coverage, Deadline, Document, Passage, Section, Span, Table
-from .rules import load
-from .textkeys import match_key, trie_alternation
+from ..model import AgencySpan, Assignment, Coverage, Deadline, Document, Passage, Section, Span, Table
+from ..rules import load
+from ..textkeys import match_key, trie_alternation
 
 STAGE = "assignments"
 
@@ -1171,7 +1171,7 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
 
 def _time_cell(doc: Document, start: int, end: int) -> Deadline | None:
     """The deadline a table's time column states, read by the one time-expression recogniser
-    (`pipeline.timex.time_of_cell`): "Trước ngày 15/12", "Quý IV/2025", "Hằng năm"."""
+    (`pipeline.stages.timex.time_of_cell`): "Trước ngày 15/12", "Quý IV/2025", "Hằng năm"."""
     from .timex import time_of_cell
 
     t = time_of_cell(doc.text[start:end], start, doc.match_text()[start:end])

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .rules import SCHEMAS_DIR
+from ..rules import SCHEMAS_DIR
 
 
 def dumps(data: Any, pretty: bool = True) -> str:

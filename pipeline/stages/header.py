@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import rules
-from .model import Document, Metadata
-from .textkeys import fold, match_key, search_key
+from .. import rules
+from ..model import Document, Metadata
+from ..textkeys import fold, match_key, search_key
 
 STAGE = "header"
 _STARS = "*_ \t"  # markdown emphasis left around header lines by some exports

@@ -24,9 +24,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import timex
-from .model import Deadline, Document, Result, Section, Target
-from .rules import load
-from .textkeys import match_key
+from ..model import Deadline, Document, Result, Section, Target
+from ..rules import load
+from ..textkeys import match_key
 
 STAGE = "measures"
 
@@ -954,7 +954,7 @@ def _is_deadline(key: str, x: timex.TimeExpression, cs: int) -> tuple[bool, int]
 
 
 def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[DeadlineHit]:
-    """Deadlines stated in `text`: the time expressions of pipeline.timex that set one.
+    """Deadlines stated in `text`: the time expressions of pipeline.stages.timex that set one.
 
     A date or period after "trước / chậm nhất / hạn" ("trước ngày 15/12"); after "trong"
     when the clause asks for a completion or a report before it ("hoàn thành … trong năm

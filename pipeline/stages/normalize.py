@@ -31,9 +31,9 @@ import unicodedata
 
 from functools import lru_cache
 
-from .model import SourceMap, SourceText
-from .rules import load
-from .textkeys import search_key
+from ..model import SourceMap, SourceText
+from ..rules import load
+from ..textkeys import search_key
 
 STAGE = "normalize"
 

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import Document, Section
-from .rules import load
-from .textkeys import match_key, search_key
+from ..model import Document, Section
+from ..rules import load
+from ..textkeys import match_key, search_key
 
 STAGE = "outline"
 

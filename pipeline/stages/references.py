@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import rules
-from .model import Document, Mention, Reference
-from .textkeys import accent_optional, search_key
+from .. import rules
+from ..model import Document, Mention, Reference
+from ..textkeys import accent_optional, search_key
 
 STAGE = "references"
 

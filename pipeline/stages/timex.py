@@ -1,6 +1,6 @@
 """The one time-expression recogniser: dates, periods, recurrences and relative limits.
 
-Public API (used by the deadline list of pipeline/measures.py and by pipeline/assignments.py)::
+Public API (used by the deadline list of pipeline/stages/measures.py and by pipeline/stages/assignments.py)::
 
     find_time_expressions(text, offset=0, key=None) -> list[TimeExpression]
         Every time expression of `text`, left to right, non-overlapping. Offsets are into
@@ -14,7 +14,7 @@ Public API (used by the deadline list of pipeline/measures.py and by pipeline/as
     is_time_column(header) -> bool
         Whether a table header cell names the time column ("Thời gian thực hiện", "Tiến độ").
 
-Which expressions set a deadline is decided by `pipeline.measures.find_deadlines(text,
+Which expressions set a deadline is decided by `pipeline.stages.measures.find_deadlines(text,
 offset=0, key=None) -> list[DeadlineHit]` (start, end, text, date, recurrence, relative),
 which `Document.deadline_hits()` runs once per document for both stages.
 
@@ -44,8 +44,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .rules import load
-from .textkeys import match_key
+from ..rules import load
+from ..textkeys import match_key
 
 __all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of", "is_time_column"]
 

@@ -53,8 +53,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import IngestError
-from .model import SourceInfo, SourceText
+from ...errors import IngestError
+from ...model import SourceInfo, SourceText
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # larger .txt files are refused
 # Resource limits per document (README, "Limits"). Each can be overridden through the
@@ -809,7 +809,7 @@ def _pdf_signatures(pdf) -> list[str]:
             pdfium_c.FPDFSignatureObj_GetTime(sig, buf, n)
             when = _pdf_date(buf.raw[: n - 1].decode("latin-1"))
         if reason or when:
-            from .rules import load
+            from ...rules import load
 
             words = load("ingest")["signature_line"]
             line = words["with_reason"].format(reason=reason) if reason else words["without_reason"]
@@ -847,7 +847,7 @@ _LINE_BREAK_HYPHEN = re.compile(r"[-\u00ad][ \t]*(?=\n)")
 
 @lru_cache(maxsize=1)
 def _pdf_table_rules() -> dict:
-    from .rules import load
+    from ...rules import load
 
     rules = load("ingest")
     gate = rules["pdf_table_gate"]
