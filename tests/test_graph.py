@@ -135,3 +135,17 @@ def test_graph_of_the_real_run_exports(corpus_run):
     ids = {n["id"] for n in data["nodes"]}
     assert {f"doc:{d['id']}" for d in docs} <= ids
     assert any(n["type"] == "task" for n in data["nodes"])
+
+
+def test_gexf_holds_no_date_of_the_day(tmp_path):
+    # The same graph written on two days must give the same bytes (outputs/ is committed).
+    import networkx as nx
+
+    from pipeline.corpus.graph import write_chunks
+
+    g = nx.MultiDiGraph(name="t")
+    g.add_node("a", label="A", kind="document")
+    g.add_edge("a", "b", relation="implements")
+    gexf = "".join(write_chunks(g, "gexf"))
+    assert "<creator>vanban</creator>" in gexf
+    assert "lastmodifieddate" not in gexf

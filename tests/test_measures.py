@@ -581,3 +581,15 @@ def test_footnotes_after_the_sign_off_report_results_too():
     doc = _run(text, doc_type="bao_cao", outline=True)
     assert [(r.value, r.unit) for r in doc.results] == [(3, "công dân"), (21, "hộ")]
     _spans_are_verbatim(doc.results)
+
+
+def test_link_word_kinds_are_those_the_indicator_reads():
+    """rules/measures.yaml groups link_words by how a result's indicator reads them."""
+    assert set(RULES["link_words"]) == {"with", "regarding", "toward"}
+    assert set(_rules().link_kind.values()) == {"with", "regarding", "toward"}
+
+
+def test_title_words_come_from_doc_types():
+    """Without a header, a title line in capitals tells a report from a plan (rules/doc_types.yaml)."""
+    assert dict(_rules().title_kinds) == {"bao_cao": ("BÁO CÁO",), "ke_hoach": ("KẾ HOẠCH",)}
+    assert _rules().per_year_unit == "/năm"

@@ -470,3 +470,12 @@ def test_gaps_page_and_total(store):
     assert {r["province"] for r in in_cao_bang} == {"Cao Bằng"} and len(in_cao_bang) < len(everything)
     assert store.gaps(province="Cao Bằng", limit=3) == in_cao_bang[:3]
     assert store.count_gaps(agency="Sở Nội vụ") == len(store.gaps(agency="Sở Nội vụ")) > 0
+
+
+@pytest.mark.parametrize("text, number, tokens, doc_type", [
+    ("Công văn 2432/UBND-VX", "2432", {"ubnd", "vx"}, "cong_van"),  # a công văn's id holds no type code
+    ("Kế hoạch số 664", "664", {"kh"}, "ke_hoach"),
+    ("Thông báo 12", "12", {"thong", "bao"}, None),  # a type a query does not name stays words
+])
+def test_reference_query_type_words(text, number, tokens, doc_type):
+    assert parse_ref_query(text) == (number, tokens, doc_type)

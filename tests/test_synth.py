@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import parse_file
 from pipeline.rules import load
-from pipeline.bench.synth import ROMAN_HEADING, _roman, synth_text, write_corpus
+from pipeline.bench.synth import AGENCIES, ROMAN_HEADING, _roman, synth_text, write_corpus
 
 CORPUS_TXT = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
 
@@ -65,3 +65,12 @@ def test_docx_and_pdf_renderings_parse(tmp_path, fmt):
     assert len(set(words) & set(got)) >= 0.95 * len(set(words))
     if fmt == "pdf":
         assert len(doc.pages) >= 1
+
+
+def test_departments_swapped_are_departments_of_the_rules():
+    """rules/bench.yaml names the departments it swaps from rules/departments.yaml's list."""
+    departments = load("departments")
+    assert AGENCIES and len(set(AGENCIES)) == len(AGENCIES)
+    for name in load("bench")["synth"]["departments"]:
+        assert name in departments["names"], name
+    assert all(a.startswith(departments["department"] + " ") for a in AGENCIES)

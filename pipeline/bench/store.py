@@ -28,10 +28,7 @@ from pathlib import Path
 from typing import Any
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
-# Directives every province implements: kept as they are, so `cites` has thousands of hits.
-SHARED_REFS = {"209/NQ-CP", "31-CT/TW", "39/2016/NĐ-CP", "44/2016/NĐ-CP"}
-EXTRA_WORDS = ("định kỳ", "hằng năm", "trên địa bàn", "kịp thời", "đột xuất", "chuyên sâu",
-               "khu công nghiệp", "làng nghề", "hợp tác xã", "mỏ khoáng sản", "xây dựng")
+# The copies' words and the questions timed: rules/bench.yaml (`store`, `questions`).
 
 
 def corpus_documents() -> list[dict[str, Any]]:
@@ -44,6 +41,8 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
     """Yield `n` document dicts, document i always the same for a given seed."""
     from ..rules import load
 
+    words = load("bench")["store"]
+    shared_refs, extra_words = set(words["shared_references"]), words["task_words"]
     provinces = [p["name"] for p in load("provinces")["current"]]
     agencies = [a for a in load("agencies")["agencies"] if a.get("kind") == "so_ban_nganh"]
     successors = {s["from"]: s["to"] for s in load("agencies").get("successors", [])}
@@ -55,13 +54,13 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
         meta = doc["metadata"]
         meta["province"] = province
         if meta.get("issuer"):
-            meta["issuer"] = f"UBND tỉnh {province}"
+            meta["issuer"] = words["issuer"].format(province=province)
         if meta.get("symbol"):
             meta["number"] = str(rng.randrange(1, 1_000_000))
         if meta.get("date"):  # one document per number, a few per day, as in a real corpus
             meta["date"] = _random_date(rng, meta["date"])
         for r in doc["references"]:
-            if r["canonical_id"] not in SHARED_REFS and r.get("number"):
+            if r["canonical_id"] not in shared_refs and r.get("number"):
                 number = str(rng.randrange(1, 1_000_000))  # one document per number: few chance collisions
                 r["canonical_id"] = r["id"] = f"{number}/{r['symbol']}"
                 r["number"] = number
@@ -76,7 +75,7 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
                 a["agency"] = a["agency_raw"] = other["name"]
                 a["agency_id"] = other["id"]
                 a["successor"] = successors.get(other["id"])  # the swapped agency's, not the old one's
-            a["task"] = f"{a['task']} {EXTRA_WORDS[rng.randrange(len(EXTRA_WORDS))]}"
+            a["task"] = f"{a['task']} {extra_words[rng.randrange(len(extra_words))]}"
         yield doc
 
 
@@ -112,6 +111,7 @@ def _cli(store, question: str, **options: Any):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..rules import load
     from ..corpus.store import Store
 
     p = argparse.ArgumentParser(prog="python -m pipeline.bench.store", description=__doc__.split("\n\n")[0])
@@ -148,18 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     # a renumbered reference: cited by the one or two copies that drew its number
     rare = store.db.execute("SELECT canonical_id FROM refs WHERE doc_id = 'synth-000000' AND "
                             "relation = 'cites' ORDER BY idx DESC LIMIT 1").fetchone()[0]
+    q = load("bench")["questions"]
+    agency, abbreviated, duty, cites = q["agency"], q["agency_abbreviated"], q["duty"], q["cites"]
+    province, other_province = q["provinces"]
     cli = [
-        ("agency  Sở Y tế --province Cao Bằng", _cli(store, "agency", name="Sở Y tế",
-                                                     province="Cao Bằng")),
-        ("agency  Sở LĐTBXH --province Đắk Lắk", _cli(store, "agency", name="Sở LĐTBXH",
-                                                      province="Đắk Lắk")),
-        ("agency  Sở Y tế", _cli(store, "agency", name="Sở Y tế")),
-        ("duty    quan trắc môi trường lao động", _cli(store, "duty",
-                                                       text="quan trắc môi trường lao động")),
-        ("duty    dieu tra tai nan", _cli(store, "duty", text="dieu tra tai nan")),
+        (f"agency  {agency} --province {province}", _cli(store, "agency", name=agency, province=province)),
+        (f"agency  {abbreviated} --province {other_province}", _cli(store, "agency", name=abbreviated,
+                                                                    province=other_province)),
+        (f"agency  {agency}", _cli(store, "agency", name=agency)),
+        (f"duty    {duty}", _cli(store, "duty", text=duty)),
+        (f"duty    {q['duty_folded']}", _cli(store, "duty", text=q["duty_folded"])),
         (f"cites   {rare} (a few)", _cli(store, "cites", ref=rare)),
-        ("cites   209/NQ-CP (thousands)", _cli(store, "cites", ref="209/NQ-CP")),
-        ("gaps    --province Cao Bằng", _cli(store, "gaps", province="Cao Bằng")),
+        (f"cites   {cites} (thousands)", _cli(store, "cites", ref=cites)),
+        (f"gaps    --province {province}", _cli(store, "gaps", province=province)),
         ("gaps", _cli(store, "gaps")),
     ]
     print(f"\n{'`vanban query`, defaults (--limit 50)':<42} {'median ms':>10} {'shown':>6} "
@@ -170,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<42} {ms:>10.1f} {len(answer['rows']):>6} {answer['total']:>8}{flag}")
 
     api = [
-        ("agency_duties(Sở Y tế)", lambda: store.agency_duties("Sở Y tế")),
-        ("duty_owners(quan trắc…, limit=200)", lambda: store.duty_owners("quan trắc môi trường lao động")),
-        ("citing(209/NQ-CP)", lambda: store.citing("209/NQ-CP")),
-        ("chain(209/NQ-CP, limit=50)", lambda: store.chain("209/NQ-CP", limit=50)),
+        (f"agency_duties({agency})", lambda: store.agency_duties(agency)),
+        (f"duty_owners({' '.join(duty.split()[:2])}…, limit=200)", lambda: store.duty_owners(duty)),
+        (f"citing({cites})", lambda: store.citing(cites)),
+        (f"chain({cites}, limit=50)", lambda: store.chain(cites, limit=50)),
         ("gaps()", lambda: store.gaps()),
     ]
     print(f"\n{'for reference: the Python API, unlimited':<42} {'median ms':>10} {'rows':>8}")

@@ -21,7 +21,8 @@ normalize stage) and goes through:
   (209/NQ-CP, 31-CT/TW), so they are cited across the corpus.
 
 `write_corpus(folder, n, seed, fmt)` writes TXT, DOCX (python-docx) or PDF (reportlab with
-the DejaVu Sans font). The word lists below are benchmark data, not extraction rules.
+the DejaVu Sans font). Its words and patterns are benchmark data in rules/bench.yaml (`synth`),
+not extraction rules.
 """
 from __future__ import annotations
 
@@ -32,23 +33,20 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from ..rules import load
+
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 
-# Departments (Sở) named in provincial documents, before and after the 2025 restructuring.
-AGENCIES = [
-    "Sở Nội vụ", "Sở Tài chính", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Xây dựng", "Sở Công Thương",
-    "Sở Tư pháp", "Sở Văn hóa, Thể thao và Du lịch", "Sở Khoa học và Công nghệ",
-    "Sở Nông nghiệp và Môi trường", "Sở Dân tộc và Tôn giáo", "Sở Ngoại vụ",
-    "Sở Lao động - Thương binh và Xã hội", "Sở Kế hoạch và Đầu tư", "Sở Tài nguyên và Môi trường",
-    "Sở Giao thông vận tải", "Sở Thông tin và Truyền thông", "Sở Nông nghiệp và Phát triển nông thôn",
-]
+_RULES = load("bench")["synth"]
+# Departments named in provincial documents, before and after the 2025 restructuring ("Sở Y tế").
+AGENCIES = [f"{load('departments')['department']} {name}" for name in _RULES["departments"]]
 
 ROMAN_HEADING = re.compile(r"^\s*([IVXLC]{1,6})\.\s")
 ARABIC_HEADING = re.compile(r"^\s*(\d{1,2})\.\s")
 LETTER_ITEM = re.compile(r"^(\s*[a-zđ])\)\s")
-TAIL_START = re.compile(r"^\s*(?:Nơi nhận|KT\.|TM\.|\S{0,3}Nơi nhận)")
+TAIL_START = re.compile(_RULES["tail_start"]["pattern"])
 # OCR-like slips: a horn lost, a circumflex+tone collapsed; otherwise one mark dropped.
-SLIPS = {"ư": "u", "ơ": "o", "Ư": "U", "Ơ": "O", "ễ": "ê", "ệ": "ê", "ố": "ô", "ờ": "ơ"}
+SLIPS: dict[str, str] = _RULES["slips"]
 VIET_WORD = re.compile(r"\w*[^\W\d_a-zA-Z]\w*")
 
 
@@ -124,9 +122,9 @@ def _swap_names(text: str, rng: random.Random) -> str:
     return pattern.sub(lambda m: replacement[m.group(0)], text)
 
 
-LOCAL_NUMBER = re.compile(r"(?<![\d/.-])(\d{1,5})(?=/(?:[A-ZĐ]+-)?UBND\b|-[A-ZĐ]+/TU\b)")
+LOCAL_NUMBER = re.compile(_RULES["local_number"]["pattern"])
 SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/])")
-WORD_DATE = re.compile(r"ngày(\s+)(\d{1,2})(\s+)tháng(\s+)(\d{1,2})(\s+)năm(\s+)((?:19|20)\d\d)")
+WORD_DATE = re.compile(_RULES["word_date"]["pattern"])  # groups day, month, year
 
 
 def _renumber(text: str, rng: random.Random) -> str:
@@ -147,9 +145,13 @@ def _renumber(text: str, rng: random.Random) -> str:
         d, mo, y = new_date(*m.groups())
         return f"{d}/{mo}/{y}"
 
-    def words(m: re.Match) -> str:
-        d, mo, y = new_date(m.group(2), m.group(5), m.group(8))
-        return f"ngày{m.group(1)}{d}{m.group(3)}tháng{m.group(4)}{mo}{m.group(6)}năm{m.group(7)}{y}"
+    def words(m: re.Match) -> str:  # the new day, month and year in the words as written
+        new = dict(zip(("day", "month", "year"), new_date(m.group("day"), m.group("month"), m.group("year"))))
+        out, pos = [], m.start()
+        for name in ("day", "month", "year"):
+            out += [m.string[pos:m.start(name)], str(new[name])]
+            pos = m.end(name)
+        return "".join(out) + m.string[pos:m.end()]
 
     return WORD_DATE.sub(words, SLASH_DATE.sub(slash, LOCAL_NUMBER.sub(number, text)))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch import RunOptions, run
+from ..rules import load
 
 
 def _int_list(text: str) -> list[int]:
@@ -135,11 +136,13 @@ def _query_latency(db: Path, repeat: int) -> None:
         province = store.db.execute("SELECT province FROM documents WHERE province IS NOT NULL "
                                     "GROUP BY province ORDER BY count(*) DESC LIMIT 1").fetchone()
         province = province[0] if province else None
+        q = load("bench")["questions"]
+        agency, duty, cites = q["agency"], q["duty"], q["cites"]
         questions = [
-            ("agency Sở Y tế", _cli(store, "agency", name="Sở Y tế")),
-            (f"agency Sở Y tế --province {province}", _cli(store, "agency", name="Sở Y tế", province=province)),
-            ("duty quan trắc môi trường lao động", _cli(store, "duty", text="quan trắc môi trường lao động")),
-            ("cites 209/NQ-CP", _cli(store, "cites", ref="209/NQ-CP")),
+            (f"agency {agency}", _cli(store, "agency", name=agency)),
+            (f"agency {agency} --province {province}", _cli(store, "agency", name=agency, province=province)),
+            (f"duty {duty}", _cli(store, "duty", text=duty)),
+            (f"cites {cites}", _cli(store, "cites", ref=cites)),
             ("gaps", _cli(store, "gaps")),
         ]
         for name, fn in questions:
@@ -156,12 +159,13 @@ def _query_latency(db: Path, repeat: int) -> None:
 def _change_one_percent(folder: Path, seed: int) -> int:
     """Rewrite 1 % of the documents (at least one) with a new sentence; returns how many."""
     files = sorted(folder.glob("*.txt"))
+    sentence = load("bench")["changes"]["sentence"]
     step = 100
     changed = 0
     for path in files[::step] or files[:1]:
         text = path.read_text(encoding="utf-8")
         path.unlink()  # the corpus folder holds hard links: never write through one
-        path.write_text(text + f"\nSở Y tế chủ trì tổ chức kiểm tra định kỳ (lần {seed}).\n", encoding="utf-8")
+        path.write_text(text + f"\n{sentence.format(seed=seed)}\n", encoding="utf-8")
         changed += 1
     return changed
 
@@ -241,13 +245,14 @@ def corpus_step_child(n: int, folder: str, seed: int) -> None:
     t0 = time.perf_counter()
     finish_run(out, store)
     figures["unchanged"] = time.perf_counter() - t0
+    title_suffix = load("bench")["changes"]["title_suffix"]
     t0 = time.perf_counter()
     changed = 0
     for path in sorted(out.glob("synth-*.json"))[::100]:  # 1 %: a new date and title, one more reference
         doc = json.loads(path.read_text(encoding="utf-8"))
         meta = doc["metadata"]
         meta["date"] = "2024-06-15"
-        meta["title"] = (meta.get("title") or "") + " (sửa đổi)"
+        meta["title"] = (meta.get("title") or "") + title_suffix
         doc["references"] = [*doc["references"], {**doc["references"][0], "resolved_to": None}] \
             if doc["references"] else []
         write_json(path, doc, pretty=False)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -127,23 +126,6 @@ def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, s
             }
 
 
-_GEXF_DATE = re.compile(r' lastmodifieddate="[^"]*"')
-
-
-def without_wall_clock(chunks: Iterable[str], fmt: str) -> Iterator[str]:
-    """An export's text with no date of the day it was written.
-
-    The GEXF writer stamps `<meta lastmodifieddate="<today>">`: the same run exported on two
-    days would differ, and outputs/ is committed (a fresh clone's `git status` must stay
-    clean). The attribute is optional in GEXF 1.2, so it is left out. (To move into
-    pipeline.corpus.graph's writer, which `vanban run --graph` uses.)"""
-    pending = fmt == "gexf"
-    for chunk in chunks:
-        if pending and "<meta" in chunk:
-            chunk, pending = _GEXF_DATE.sub("", chunk, count=1), False
-        yield chunk
-
-
 def export_graph_command(args: argparse.Namespace) -> int:
     """`vanban export graph`: built from the run's JSONs and links.json, streamed to the file."""
     from .graph import FORMATS, build_graph, load_run_documents, write_chunks
@@ -166,7 +148,7 @@ def export_graph_command(args: argparse.Namespace) -> int:
     g = build_graph(documents, links)
     del documents
     for fmt in formats:
-        chunks = without_wall_clock(write_chunks(g, fmt), fmt)
+        chunks = write_chunks(g, fmt)
         if args.out == "-":
             for chunk in chunks:
                 sys.stdout.write(chunk)

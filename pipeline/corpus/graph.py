@@ -334,8 +334,8 @@ def _graphml_chunks(g: nx.MultiDiGraph):
 
 
 def _gexf_chunks(g: nx.MultiDiGraph):
-    from datetime import date
-
+    # No <meta lastmodifieddate>: it is optional in GEXF 1.2, and a date of the day would make
+    # the same run's export differ from day to day (outputs/ is committed).
     node_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for _, d in g.nodes(data=True))
     edge_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for *_, d in g.edges(data=True))
     ids = {("node", k): str(i) for i, k in enumerate(node_types)}
@@ -343,7 +343,7 @@ def _gexf_chunks(g: nx.MultiDiGraph):
     yield ("<?xml version='1.0' encoding='utf-8'?>\n"
            '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
            'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n'
-           f'  <meta lastmodifieddate="{date.today().isoformat()}"><creator>vanban</creator></meta>\n'
+           '  <meta><creator>vanban</creator></meta>\n'
            f'  <graph defaultedgetype="directed" mode="static" name="{_xml(g.graph.get("name", ""))}">\n')
     for kind, types in (("node", node_types), ("edge", edge_types)):
         yield f'    <attributes mode="static" class="{kind}">\n'

@@ -1263,9 +1263,11 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
         if (r.directing.match(key, _skip_spaces(key, m.end, pe), pe)
                 and not r.possessive.search(key, max(lines[i][0], m.start - 5), m.start)):
             directive_lines.setdefault(i, []).append(m)
-    for d in r.directive.finditer(key, 0, body_end):
-        m = by_start.get(d.end())
-        if m is not None and line_of(m.start) >= 0:
+    # "giao / yêu cầu / đề nghị" right before a name: looked for just before each name (one
+    # scan of the whole text costs more than the few characters before every name)
+    for m in counted:
+        if line_of(m.start) >= 0 and any(
+                d.end() == m.start for d in r.directive.finditer(key, max(0, m.start - _SUBJECT_REACH), m.start + 1)):
             directive_lines.setdefault(line_of(m.start), []).append(m)
     descriptive = [(s.span.start, s.span.end) for s in doc.sections
                    if s.parent is None and s.kind in r.descriptive_kinds]
