@@ -20,6 +20,8 @@ import pytest
 
 from pipeline import batch
 from pipeline.stages import ingest as ingest_module
+from pipeline.stages.ingest import checks
+from pipeline.stages.ingest import docx as docx_reader
 from pipeline.errors import IngestError
 from pipeline.stages.ingest import display_path, file_problem, ingest, valid_unicode
 from pipeline.model import SourceInfo, SourceText
@@ -83,7 +85,7 @@ def _reason(path: Path) -> str:
 
 
 def test_a_docx_part_past_the_cap_is_refused_before_anything_is_inflated(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_module, "MAX_DOCX_PART_MB", 2)
+    monkeypatch.setattr(checks, "MAX_DOCX_PART_MB", 2)
     bomb = build_docx(tmp_path / "bomb.docx", 3)
     assert bomb.stat().st_size < 200_000
     inflated: list[str] = []
@@ -132,7 +134,7 @@ def _lie_about_size(data: bytes, member: str, declared: int) -> bytes:
 
 
 def test_a_header_that_understates_the_size_never_inflates_past_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_module, "MAX_DOCX_PART_MB", 2)
+    monkeypatch.setattr(checks, "MAX_DOCX_PART_MB", 2)
     honest = build_docx(tmp_path / "honest.docx", 3).read_bytes()
     liar = tmp_path / "liar.docx"
     liar.write_bytes(_lie_about_size(honest, "word/document.xml", 1000))
@@ -147,8 +149,8 @@ def test_the_part_reader_stops_at_the_cap_whatever_the_header_says():
         z.writestr("word/document.xml", b"x" * 3 * 2**20)
     package = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
     with pytest.raises(IngestError, match="DOCX expands to more than 1 MB: refusing a possible zip bomb"):
-        ingest_module._read_member(package, "word/document.xml", "a.docx", 2**20)
-    assert len(ingest_module._read_member(package, "word/document.xml", "a.docx", 4 * 2**20)) == 3 * 2**20
+        docx_reader._read_member(package, "word/document.xml", "a.docx", 2**20)
+    assert len(docx_reader._read_member(package, "word/document.xml", "a.docx", 4 * 2**20)) == 3 * 2**20
 
 
 def test_a_run_over_a_bomb_and_the_sample_corpus_finishes_with_the_others_read(tmp_path, monkeypatch):
@@ -209,7 +211,7 @@ def test_an_unreadable_file_is_refused_with_its_reason(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(ingest_module.os, "open", denied)  # as root, chmod 000 would still be readable
+    monkeypatch.setattr(checks.os, "open", denied)  # as root, chmod 000 would still be readable
     assert _reason(path) == "cannot read file: Permission denied"
 
 
@@ -218,7 +220,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_not_read(tmp_path):
     os.mkfifo(pipe)
     # opened without blocking, then told apart by fstat: never read
     with pytest.raises(IngestError, match=r"^pipe.txt: not a regular file \(a named pipe \(FIFO\)\): skipped"):
-        ingest_module._read_capped(pipe, "pipe.txt", 2**20)
+        checks.read_capped(pipe, "pipe.txt", 2**20)
 
 
 def test_names_that_are_not_utf8_are_read_and_shown_with_replacement_characters(tmp_path):
@@ -301,14 +303,14 @@ def test_unpaired_surrogates_become_replacement_characters_and_are_counted():
 
 
 def test_a_reader_returning_surrogates_gives_valid_unicode_and_a_partial_document(tmp_path, monkeypatch):
-    real = ingest_module._READERS[".txt"]
+    real = ingest_module.READERS[".txt"]
 
     def reader(path, data, info):
         source = real(path, data, info)
         source.text = source.text.replace("Nội vụ", "N\udcc3i vụ", 1)
         return source
 
-    monkeypatch.setitem(ingest_module._READERS, ".txt", reader)
+    monkeypatch.setitem(ingest_module.READERS, ".txt", reader)
     path = tmp_path / "a.txt"
     path.write_text("KẾ HOẠCH\nI. MỤC TIÊU\n1. Sở Nội vụ chủ trì thực hiện.\n", encoding="utf-8")
     doc = parse_file(path)
@@ -429,8 +431,8 @@ def test_the_worker_memory_limit_and_ingest_limits_come_from_flags(monkeypatch):
         monkeypatch.setenv(env, "")  # so monkeypatch restores them after _apply_limit_flags
     assert batch._apply_limit_flags(args) is None
     assert batch.worker_memory_mb() == 900
-    assert ingest_module.limit("MAX_DOCX_TOTAL_MB") == 10 and ingest_module.limit("MAX_DOCX_PART_MB") == 10
-    assert ingest_module.limit("MAX_PDF_PAGES") == 5
+    assert checks.limit("MAX_DOCX_TOTAL_MB") == 10 and checks.limit("MAX_DOCX_PART_MB") == 10
+    assert checks.limit("MAX_PDF_PAGES") == 5
     assert batch._apply_limit_flags(parser.parse_args(["in", "--max-pdf-pages", "-3"])) == "--max-pdf-pages must be > 0"
     batch._apply_limit_flags(parser.parse_args(["in", "--memory-mb", "-1"]))
     assert batch.worker_memory_mb() == 0  # no limit
@@ -447,11 +449,11 @@ def test_the_readme_states_the_default_limits():
     rows = {line.split("|")[-2].strip().split()[0].strip("`()"): line.split("|")[-3].strip()
             for line in section.splitlines() if line.startswith("| ") and "VANBAN_" in line}
     assert rows["--memory-mb"] == f"{batch.WORKER_MEMORY_MB} MB"
-    assert rows["--max-docx-mb"] == f"{ingest_module.MAX_DOCX_TOTAL_MB} MB"
-    assert rows["VANBAN_MAX_DOCX_PART_MB"] == f"{ingest_module.MAX_DOCX_PART_MB} MB"
-    assert rows["--max-pdf-pages"] == str(ingest_module.MAX_PDF_PAGES)
-    assert rows["--max-text-mb"] == f"{ingest_module.MAX_TEXT_BYTES // 2**20} MB"
-    assert rows["--max-file-mb"] == f"{ingest_module.MAX_FILE_MB} MB"
+    assert rows["--max-docx-mb"] == f"{checks.MAX_DOCX_TOTAL_MB} MB"
+    assert rows["VANBAN_MAX_DOCX_PART_MB"] == f"{checks.MAX_DOCX_PART_MB} MB"
+    assert rows["--max-pdf-pages"] == str(checks.MAX_PDF_PAGES)
+    assert rows["--max-text-mb"] == f"{checks.MAX_TEXT_BYTES // 2**20} MB"
+    assert rows["--max-file-mb"] == f"{checks.MAX_FILE_MB} MB"
 
 
 def test_a_header_with_a_matching_crc_for_a_short_prefix_never_gets_a_one_shot_inflate(tmp_path, monkeypatch):
@@ -505,7 +507,7 @@ def test_libreoffice_is_started_without_the_workers_memory_cap():
         pytest.skip("needs an unlimited hard RLIMIT_AS to lower the soft one")
     script = (
         "import resource, subprocess, sys\n"
-        "from pipeline.stages.ingest import _address_space_lifted\n"
+        "from pipeline.stages.ingest.doc import _address_space_lifted\n"
         "resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))\n"
         "probe = [sys.executable, '-c', 'import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])']\n"
         "with _address_space_lifted():\n"

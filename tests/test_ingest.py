@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.stages import ingest as ingest_module
+from pipeline.stages.ingest import checks
+from pipeline.stages.ingest import docx as docx_reader
+from pipeline.stages.ingest import pdf as pdf_reader
+from pipeline.stages.ingest import txt as txt_reader
 from pipeline.errors import IngestError
 from pipeline.stages.ingest import ingest, soffice_path
 
@@ -144,7 +147,7 @@ def test_clean_text_with_latin1_letters_is_not_touched(tmp_path):
 
 
 def _letters_by_regex(text: str) -> tuple[int, int]:
-    return len(ingest_module._LATIN1_HIGH.findall(text)), len(ingest_module._UNICODE_VIET.findall(text))
+    return len(txt_reader._LATIN1_HIGH.findall(text)), len(txt_reader._UNICODE_VIET.findall(text))
 
 
 @pytest.mark.parametrize("text", [
@@ -155,7 +158,7 @@ def _letters_by_regex(text: str) -> tuple[int, int]:
     "",
 ])
 def test_letter_counts_by_lead_byte_equal_the_regex_counts(text):
-    assert ingest_module._letter_counts(text) == _letters_by_regex(text)
+    assert txt_reader._letter_counts(text) == _letters_by_regex(text)
 
 
 def test_letter_counts_on_the_eval_and_corpus_texts():
@@ -164,7 +167,7 @@ def test_letter_counts_on_the_eval_and_corpus_texts():
     assert files
     for f in files:
         text = f.read_text(encoding="utf-8", errors="replace")
-        assert ingest_module._letter_counts(text) == _letters_by_regex(text), f.name
+        assert txt_reader._letter_counts(text) == _letters_by_regex(text), f.name
 
 
 def test_empty_file_is_refused(tmp_path):
@@ -186,13 +189,13 @@ def test_control_characters_are_refused_as_binary(tmp_path):
 
 
 def test_oversized_text_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_module, "MAX_TEXT_BYTES", 1000)
+    monkeypatch.setattr(checks, "MAX_TEXT_BYTES", 1000)
     reason = _reason(_write(tmp_path, "a.txt", SAMPLE.encode() * 10))
     assert reason.startswith("text file too large")
 
 
 def test_default_text_limit_is_20_mb():
-    assert ingest_module.MAX_TEXT_BYTES == 20 * 1024 * 1024
+    assert checks.MAX_TEXT_BYTES == 20 * 1024 * 1024
 
 
 # --- paths ----------------------------------------------------------------------------
@@ -343,8 +346,8 @@ def test_not_a_pdf(tmp_path):
 
 
 def test_pdf_date_to_iso():
-    assert ingest_module._pdf_date("D:20260511152011+07'00'") == "2026-05-11T15:20:11+07:00"
-    assert ingest_module._pdf_date("D:20260511") == "2026-05-11"
+    assert pdf_reader._pdf_date("D:20260511152011+07'00'") == "2026-05-11T15:20:11+07:00"
+    assert pdf_reader._pdf_date("D:20260511") == "2026-05-11"
 
 
 # --- DOCX -----------------------------------------------------------------------------
@@ -530,9 +533,9 @@ def test_docx_truncated_is_corrupt(tmp_path):
 def _docx_read_both_ways(where: str, data: bytes):
     """(lines, tables) from the fast zipfile+lxml opening and from python-docx's."""
     out = []
-    for parts in (ingest_module._docx_parts_fast(data),
-                  ingest_module._docx_parts_python_docx(where, data)):
-        reader = ingest_module._DocxText(parts)
+    for parts in (docx_reader._docx_parts_fast(data),
+                  docx_reader._docx_parts_python_docx(where, data)):
+        reader = docx_reader._DocxText(parts)
         lines = reader.lines()
         out.append((lines, reader.table_spans(lines)))
     return out

@@ -160,7 +160,7 @@ def _snapshot(paths: list[Path]) -> dict:
 def _same_without_table_reading(paths: list[Path], monkeypatch) -> None:
     assert paths
     with_gate = _snapshot(paths)
-    monkeypatch.setattr("pipeline.stages.ingest.pdf_page_may_hold_table", lambda text: False)
+    monkeypatch.setattr("pipeline.stages.ingest.pdf.pdf_page_may_hold_table", lambda text: False)
     without = _snapshot(paths)
     assert json.dumps(with_gate, sort_keys=True) == json.dumps(without, sort_keys=True)
     assert all(v["tables"] == 0 for v in with_gate.values())
