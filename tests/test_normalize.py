@@ -79,3 +79,18 @@ def test_header_phrases_open_with_a_capital():
     for example in load("normalize")["header_start"]["examples"]:
         assert _HEADER_START.match(example), example
         assert not _HEADER_START.match(example[:1].lower() + example[1:]), example
+
+
+def test_space_runs_are_the_runs_of_the_plain_pattern():
+    """_SPACE_RUN is written to open with a character class (fast scan); it must find the
+    same runs as the plain "two or more blanks, or one blank that is no space"."""
+    import re
+
+    from pipeline.normalize import _SPACE_RUN
+
+    blanks = " \t\u00a0\u2000-\u200b\u202f\u3000\f\v"
+    plain = re.compile(rf"[{blanks}]{{2,}}|[{blanks[1:]}]")
+    for s in ["a b", "a  b", "a\tb", "a \tb", "a\t b", " \u00a0 x", "x\u3000", "a   b c\u2009d", "  ", "\t", "a b  "]:
+        assert [m.span() for m in _SPACE_RUN.finditer(s)] == [m.span() for m in plain.finditer(s)], repr(s)
+    x, y = _norm("Điều 1.\u00a0 Phạm  vi\tđiều chỉnh")
+    assert x == "Điều 1. Phạm vi điều chỉnh"

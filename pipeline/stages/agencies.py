@@ -584,17 +584,16 @@ def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, g
     first = w.group(0) if w else None
     if first not in g.first_words:
         return None, False  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
-    may = (lambda reader: True) if readers is None else readers.__contains__  # noqa: E731
-    known, bare = _known_at(text, key, pos, lim) if first in g.known_first and may("known") else (None, False)
+    known, bare = _known_at(text, key, pos, lim) if first in g.known_first and "known" in readers else (None, False)
     if bare and not allow_bare:
         known = None
-    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and may("committee") else None]
-    if groups and first in g.group_first and may("group"):
+    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and "committee" in readers else None]
+    if groups and first in g.group_first and "group" in readers:
         cands.append(_group_at(text, key, pos, lim))
-    if first in g.head_first and not cands[0] and may("pattern"):
+    if first in g.head_first and not known and "pattern" in readers:
         # The pattern reader never stretches a gazetteer hit ("Sở Công Thương yêu cầu các ...").
         cands.append(_pattern_at(text, key, pos, lim))
-    if first in g.title_first and may("title"):
+    if first in g.title_first and "title" in readers:
         cands.append(_titled_at(text, key, pos, lim))
     best = None
     for c in cands:  # order = preference on ties
@@ -788,6 +787,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
     opening_re, bare, _ = _openings()
     addressee_position = _addressee_position()
+    readers_of = _readers_for
     for m in opening_re.finditer(key):
         s = m.start()
         if s < p:
@@ -801,7 +801,9 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
         elif word in bare and not listed and not _named_by_head(text, key, s, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
-        a = _agency_at(text, key, s, lim, readers=_readers_for(word))
+        # Read directly (the whole text is the limit: nothing in the memo could serve) and kept.
+        a, stood_bare = _read_agency_at(text, key, s, lim, False, True, readers_of(word))
+        found[(s, False, True)] = (a, lim, stood_bare)
         if a is not None:
             out.append(a)
             p = a.end

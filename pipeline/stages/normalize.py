@@ -58,12 +58,22 @@ _HEADER_START = re.compile(
 )
 _DOC_TYPE_LINE = re.compile(rf"^[*_\s]*(?:{_DOC_TYPE_WORDS})[*_\s]*$")
 _PAGE_NUMBER = re.compile(_RULES["page_number"]["pattern"], re.I)
-_SENTENCE_END = re.compile(r"(?:[.:;!?…]|\./\.)[*_)\"”’\s]*$")
+# Both run on a whole line and are anchored at its end. _SENTENCE_END opens with one
+# character class (the "./." ending ends in "." too) so the regex engine skips ahead to the
+# next stop; _NUMBER_WRAP is tried only on a line ending in "-" or "/".
+_SENTENCE_END = re.compile(r"[.:;!?…][*_)\"”’\s]*$")
 _NUMBER_WRAP = re.compile(r"(?:\d|[A-ZĐ]{1,8})[-/]$")
 _WORD_OR_DIGIT = re.compile(r"^[\w(]")
 _BLANKS = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u3000\f\v"
-# A run that is not exactly one plain space: collapsed to one space.
-_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000\f\v]{2,}|[\t\u00a0\u2000-\u200b\u202f\u3000\f\v]")
+# A run that is not exactly one plain space: collapsed to one space. It is a blank, then either
+# more blanks if that first one is no plain space ("(?<! )" looks back at it), or at least one
+# more blank. Same matches as "[blanks]{2,}|[blanks other than space]", but opening with one
+# character class lets the regex engine skip ahead to the next blank; an alternation at the
+# front makes it try every position of the text (4x slower).
+_SPACE_RUN = re.compile(
+    r"[ \t\u00a0\u2000-\u200b\u202f\u3000\f\v]"
+    r"(?:(?<! )[ \t\u00a0\u2000-\u200b\u202f\u3000\f\v]*|[ \t\u00a0\u2000-\u200b\u202f\u3000\f\v]+)"
+)
 _NONSPACE = re.compile(r"[^ \t\u00a0\u2000-\u200b\u202f\u3000\r\n\f\v]+")
 
 
@@ -145,7 +155,7 @@ def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
     if ((not lower or ")" in b or b[1:2] in (".", "/")) and _MARKER.match(b)) or (not lower and _HEADER_START.match(b)) \
             or _DOC_TYPE_LINE.match(a):
         return None
-    if _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):
+    if a.endswith(("-", "/")) and _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):
         return ""
     if lower:
         return " "
