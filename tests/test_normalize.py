@@ -86,7 +86,7 @@ def test_space_runs_are_the_runs_of_the_plain_pattern():
     same runs as the plain "two or more blanks, or one blank that is no space"."""
     import re
 
-    from pipeline.normalize import _SPACE_RUN
+    from pipeline.stages.normalize import _SPACE_RUN
 
     blanks = " \t\u00a0\u2000-\u200b\u202f\u3000\f\v"
     plain = re.compile(rf"[{blanks}]{{2,}}|[{blanks[1:]}]")
