@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import batch
+from pipeline.batch import driver as batch_driver
+from pipeline.batch import jobs as batch_jobs
+from pipeline.batch import local as batch_local
+from pipeline.batch import progress as batch_progress
+from pipeline.batch import worker as batch_worker
 from pipeline.cli import main as cli
 from pipeline.stages.emit import schema_errors
 from pipeline.parse import parse_file
@@ -158,7 +162,7 @@ def _hang_on_slow(path: Path):
 @needs_fork
 def test_a_hanging_document_is_cut_off_by_the_time_limit(corpus, tmp_path, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "slow.txt")
-    monkeypatch.setattr(batch, "parse_document", _hang_on_slow)
+    monkeypatch.setattr(batch_worker, "parse_document", _hang_on_slow)
     out = tmp_path / "out"
     t0 = time.perf_counter()
     code, report = vanban_run(corpus, out, "--timeout", "1")
@@ -171,7 +175,7 @@ def test_a_hanging_document_is_cut_off_by_the_time_limit(corpus, tmp_path, monke
 
 SLOW_RUN = textwrap.dedent("""
     import sys, time
-    from pipeline import batch
+    from pipeline.batch import worker as batch_worker
     from pipeline.cli import main
     from pipeline.parse import parse_file
 
@@ -179,7 +183,7 @@ SLOW_RUN = textwrap.dedent("""
         time.sleep(0.15)
         return parse_file(path)
 
-    batch.parse_document = slow
+    batch_worker.parse_document = slow
     sys.exit(main(sys.argv[1:]))
 """)
 
@@ -236,9 +240,9 @@ def test_default_run_fills_the_store_and_links_the_corpus(corpus, tmp_path):
 
 def _engine(folder: Path, n_workers: int, timeout: float | None) -> list[tuple[str, dict]]:
     """Run the local engine on every TXT of `folder`; (id, result) in the order they came."""
-    jobs = batch.plan_jobs(sorted(folder.glob("*.txt")), folder)
+    jobs = batch_jobs.plan_jobs(sorted(folder.glob("*.txt")), folder)
     results: list[tuple[str, dict]] = []
-    batch.run_local(jobs, n_workers, timeout, False, lambda job, result: results.append((job.id, result)))
+    batch_local.run_local(jobs, n_workers, timeout, False, lambda job, result: results.append((job.id, result)))
     return results
 
 
@@ -255,7 +259,7 @@ def test_the_time_limit_counts_from_when_the_worker_starts_the_document(corpus, 
     # pipe for the first, so counting from when it was sent would give ~1.4 s and kill it
     for p in CORPUS_TXT[2:]:
         (corpus / p.name).unlink()
-    monkeypatch.setattr(batch, "parse_document", _slow_everywhere)
+    monkeypatch.setattr(batch_worker, "parse_document", _slow_everywhere)
     results = _engine(corpus, 1, 1.0)
     assert sorted(i for i, _ in results) == IDS[:2]
     assert [r["status"] for _, r in results] == ["ok", "ok"]
@@ -272,7 +276,7 @@ def _crash_on_bad(path: Path):
 @needs_fork
 def test_a_crashing_worker_loses_no_queued_document_and_counts_none_twice(corpus, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-crash.txt")  # sorted second: one done before it, one waiting behind
-    monkeypatch.setattr(batch, "parse_document", _crash_on_bad)
+    monkeypatch.setattr(batch_worker, "parse_document", _crash_on_bad)
     results = _engine(corpus, 1, None)
     assert sorted(i for i, _ in results) == sorted([*IDS, "cao-bang_c-crash"])  # each exactly once
     by_id = dict(results)
@@ -282,7 +286,7 @@ def test_a_crashing_worker_loses_no_queued_document_and_counts_none_twice(corpus
     assert all(by_id[i]["status"] == "ok" for i in IDS)
 
 
-_write_temp_json = batch._write_temp_json
+_write_temp_json = batch_local._write_temp_json
 
 
 def _crash_after_writing(result: dict, out_dir: str, driver: int) -> bool:
@@ -295,12 +299,12 @@ def _crash_after_writing(result: dict, out_dir: str, driver: int) -> bool:
 @needs_fork
 def test_workers_write_temporary_jsons_and_a_dead_workers_file_is_removed(corpus, tmp_path, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-crash.txt")
-    monkeypatch.setattr(batch, "_write_temp_json", _crash_after_writing)
+    monkeypatch.setattr(batch_local, "_write_temp_json", _crash_after_writing)
     out = tmp_path / "out"
     out.mkdir()
-    jobs = batch.plan_jobs(sorted(corpus.glob("*.txt")), corpus)
+    jobs = batch_jobs.plan_jobs(sorted(corpus.glob("*.txt")), corpus)
     results: dict[str, dict] = {}
-    batch.run_local(jobs, 1, None, False, lambda job, result: results.setdefault(job.id, result), out_dir=out)
+    batch_local.run_local(jobs, 1, None, False, lambda job, result: results.setdefault(job.id, result), out_dir=out)
     assert results["cao-bang_c-crash"]["errors"][0]["stage"] == "crash"
     for doc_id in IDS:  # the worker wrote each JSON; the text is not sent as well
         r = results[doc_id]
@@ -315,7 +319,7 @@ def test_workers_write_temporary_jsons_and_a_dead_workers_file_is_removed(corpus
 @needs_fork
 def test_a_worker_killed_at_the_time_limit_hands_its_queue_on(corpus, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-slow.txt")
-    monkeypatch.setattr(batch, "parse_document", _hang_on_slow)
+    monkeypatch.setattr(batch_worker, "parse_document", _hang_on_slow)
     results = _engine(corpus, 1, 1.0)
     assert sorted(i for i, _ in results) == sorted([*IDS, "cao-bang_c-slow"])
     by_id = dict(results)
@@ -325,7 +329,7 @@ def test_a_worker_killed_at_the_time_limit_hands_its_queue_on(corpus, monkeypatc
 
 @needs_fork
 def test_workers_are_recycled_after_max_tasks(corpus, monkeypatch):
-    monkeypatch.setattr(batch, "MAX_TASKS_PER_WORKER", 2)
+    monkeypatch.setattr(batch_local, "MAX_TASKS_PER_WORKER", 2)
     results = _engine(corpus, 1, None)
     assert sorted(i for i, _ in results) == IDS
     pids = [r["pid"] for _, r in results]
@@ -421,7 +425,7 @@ def test_a_run_writes_the_html_report_unless_asked_not_to(corpus, tmp_path):
 
 
 def test_a_large_run_leaves_the_html_report_to_vanban_report(corpus, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(batch, "REPORT_MAX_DOCUMENTS", 3)
+    monkeypatch.setattr(batch_driver, "REPORT_MAX_DOCUMENTS", 3)
     out = tmp_path / "out"
     assert cli(["run", str(corpus), "--out", str(out), "--no-db", "--no-link", "--jobs", "2"]) == 0
     assert not (out / "report.html").exists()
@@ -454,7 +458,7 @@ class _Terminal:
 
 def test_progress_is_one_bar_with_rate_and_eta_on_a_terminal():
     term = _Terminal(tty=True)
-    progress = batch.Progress(4, quiet=False, stream=term)
+    progress = batch_progress.Progress(4, quiet=False, stream=term)
     for n, status in enumerate(("ok", "failed", "ok", "partial")):
         progress.update(f"doc{n}.txt", status, 0.1)
     progress.close()
@@ -467,13 +471,13 @@ def test_progress_is_one_bar_with_rate_and_eta_on_a_terminal():
 
 def test_progress_is_quiet_when_stderr_is_not_a_terminal():
     pipe = _Terminal(tty=False)
-    progress = batch.Progress(3, quiet=False, stream=pipe)
+    progress = batch_progress.Progress(3, quiet=False, stream=pipe)
     for status in ("ok", "failed", "ok"):
         progress.update("doc.txt", status, 0.1)
     progress.close()
     assert pipe.text == ""  # the summary at the end says what happened
     quiet = _Terminal(tty=True)
-    progress = batch.Progress(2, quiet=True, stream=quiet)
+    progress = batch_progress.Progress(2, quiet=True, stream=quiet)
     progress.update("a.txt", "ok", 0.1)
     progress.update("b.txt", "failed", 0.1)
     progress.close()

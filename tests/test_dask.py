@@ -56,9 +56,9 @@ def _hang_on_slow(path: Path):
 
 
 def _patch_worker() -> None:
-    import pipeline.batch
+    import pipeline.batch.worker
 
-    pipeline.batch.parse_document = _hang_on_slow
+    pipeline.batch.worker.parse_document = _hang_on_slow
 
 
 def test_dask_task_past_the_time_limit_is_reported_and_the_run_goes_on(tmp_path):

@@ -19,6 +19,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import batch
+from pipeline.batch import jobs as batch_jobs
+from pipeline.batch import local as batch_local
+from pipeline.batch import worker as batch_worker
+from pipeline.cli import run as run_command
 from pipeline.stages import ingest as ingest_module
 from pipeline.stages.ingest import checks
 from pipeline.stages.ingest import docx as docx_reader
@@ -325,7 +329,7 @@ def test_a_reader_returning_surrogates_gives_valid_unicode_and_a_partial_documen
 
 @pytest.mark.skipif(not SURROGATE_PDF.is_file(), reason=f"{SURROGATE_PDF} not found")
 def test_a_pdf_whose_text_layer_splits_surrogate_pairs_is_read_whole():
-    result = batch.process_one(str(SURROGATE_PDF), "panm", want_doc=False)
+    result = batch_worker.process_one(str(SURROGATE_PDF), "panm", want_doc=False)
     assert result["status"] != "failed", result["errors"]
     assert not any(e["stage"] in ("internal", "output") for e in result["errors"])
     doc = json.loads(result["json"])
@@ -372,9 +376,9 @@ def _run_one(tmp_path: Path, name: str = "cao-bang_cong-van_2025-08.txt") -> dic
     folder = tmp_path / "in"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CORPUS / name, folder / name)
-    jobs = batch.plan_jobs([folder / name], folder)
+    jobs = batch_jobs.plan_jobs([folder / name], folder)
     results: dict[str, dict] = {}
-    batch.run_local(jobs, 1, 60, False, lambda job, result: results.setdefault(job.id, result))
+    batch_local.run_local(jobs, 1, 60, False, lambda job, result: results.setdefault(job.id, result))
     return results[jobs[0].id]
 
 
@@ -384,7 +388,7 @@ def _unencodable_result(doc, *args, **kwargs):
 
 @needs_fork
 def test_an_exception_after_parsing_reaches_the_report_with_its_stage(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "_result", _unencodable_result)
+    monkeypatch.setattr(batch_worker, "_result", _unencodable_result)
     result = _run_one(tmp_path)
     assert result["status"] == "failed"
     assert result["errors"][0]["stage"] == "output"
@@ -408,7 +412,7 @@ def _allocate_too_much(path: Path):
 def test_a_worker_past_its_memory_limit_fails_the_document_at_stage_limit(tmp_path, monkeypatch):
     limit = _vm_size_mb() + 400  # the forked worker starts at the test process's size
     monkeypatch.setenv("VANBAN_WORKER_MEMORY_MB", str(limit))
-    monkeypatch.setattr(batch, "parse_document", _allocate_too_much)
+    monkeypatch.setattr(batch_worker, "parse_document", _allocate_too_much)
     result = _run_one(tmp_path)
     assert result["status"] == "failed"
     assert result["errors"] == [{"stage": "limit", "message":
@@ -421,26 +425,26 @@ def test_a_worker_past_its_memory_limit_fails_the_document_at_stage_limit(tmp_pa
 def test_the_worker_memory_limit_and_ingest_limits_come_from_flags(monkeypatch):
     import argparse
 
-    for env in (*batch.LIMIT_FLAGS.values(), "VANBAN_MAX_DOCX_PART_MB"):
+    for env in (*run_command.LIMIT_FLAGS.values(), "VANBAN_MAX_DOCX_PART_MB"):
         monkeypatch.delenv(env, raising=False)
-    assert batch.worker_memory_mb() == batch.WORKER_MEMORY_MB
+    assert batch_worker.worker_memory_mb() == batch_worker.WORKER_MEMORY_MB
     parser = argparse.ArgumentParser()
-    batch.add_arguments(parser)
+    run_command.add_arguments(parser)
     args = parser.parse_args(["in", "--memory-mb", "900", "--max-docx-mb", "10", "--max-pdf-pages", "5"])
-    for env in (*batch.LIMIT_FLAGS.values(), "VANBAN_MAX_DOCX_PART_MB"):
+    for env in (*run_command.LIMIT_FLAGS.values(), "VANBAN_MAX_DOCX_PART_MB"):
         monkeypatch.setenv(env, "")  # so monkeypatch restores them after _apply_limit_flags
-    assert batch._apply_limit_flags(args) is None
-    assert batch.worker_memory_mb() == 900
+    assert run_command._apply_limit_flags(args) is None
+    assert batch_worker.worker_memory_mb() == 900
     assert checks.limit("MAX_DOCX_TOTAL_MB") == 10 and checks.limit("MAX_DOCX_PART_MB") == 10
     assert checks.limit("MAX_PDF_PAGES") == 5
-    assert batch._apply_limit_flags(parser.parse_args(["in", "--max-pdf-pages", "-3"])) == "--max-pdf-pages must be > 0"
-    batch._apply_limit_flags(parser.parse_args(["in", "--memory-mb", "-1"]))
-    assert batch.worker_memory_mb() == 0  # no limit
+    assert run_command._apply_limit_flags(parser.parse_args(["in", "--max-pdf-pages", "-3"])) == "--max-pdf-pages must be > 0"
+    run_command._apply_limit_flags(parser.parse_args(["in", "--memory-mb", "-1"]))
+    assert batch_worker.worker_memory_mb() == 0  # no limit
 
 
 def test_a_dead_worker_is_named_with_its_signal():
-    assert batch._death_reason(3).startswith("worker process died (exit code 3)")
-    assert batch._death_reason(-9).startswith("worker process died (killed by SIGKILL, exit code -9)")
+    assert batch_local._death_reason(3).startswith("worker process died (exit code 3)")
+    assert batch_local._death_reason(-9).startswith("worker process died (killed by SIGKILL, exit code -9)")
 
 
 def test_the_readme_states_the_default_limits():
@@ -448,7 +452,7 @@ def test_the_readme_states_the_default_limits():
     section = readme.split("#### Limits", 1)[1].split("\n#### ", 1)[0]
     rows = {line.split("|")[-2].strip().split()[0].strip("`()"): line.split("|")[-3].strip()
             for line in section.splitlines() if line.startswith("| ") and "VANBAN_" in line}
-    assert rows["--memory-mb"] == f"{batch.WORKER_MEMORY_MB} MB"
+    assert rows["--memory-mb"] == f"{batch_worker.WORKER_MEMORY_MB} MB"
     assert rows["--max-docx-mb"] == f"{checks.MAX_DOCX_TOTAL_MB} MB"
     assert rows["VANBAN_MAX_DOCX_PART_MB"] == f"{checks.MAX_DOCX_PART_MB} MB"
     assert rows["--max-pdf-pages"] == str(checks.MAX_PDF_PAGES)
@@ -495,7 +499,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_skipped(tmp_path, monkeypat
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    assert batch.discover(tmp_path) == [tmp_path / "ok" / "a.txt"]
+    assert batch_jobs.discover(tmp_path) == [tmp_path / "ok" / "a.txt"]
     assert f"vanban: {tmp_path / 'locked'}: folder skipped, cannot list it: Permission denied" in capsys.readouterr().err
 
 
@@ -534,5 +538,5 @@ def test_a_pdf_page_that_cannot_be_loaded_is_named_and_the_others_are_read(forma
     assert "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing" in [
         w.message for w in doc.warnings]
     assert len(doc.text) > 1000  # the other pages
-    report = batch.process_one(str(path), "cut", want_doc=False)
+    report = batch_worker.process_one(str(path), "cut", want_doc=False)
     assert report["lost"] == "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing"

@@ -313,9 +313,9 @@ def main(args: argparse.Namespace) -> int:
     print(f"vanban bench: {os.cpu_count()} cores, corpus in {base}", flush=True)
     try:
         txt = _ensure_corpus(base / "txt", max(args.docs), args.seed, "txt")
-        from ..batch import _warm_up
+        from ..batch.local import warm_up
 
-        _warm_up()  # load the stages and their rules now, not inside the first measurement
+        warm_up()  # load the stages and their rules now, not inside the first measurement
         print("\nTXT, by corpus size and workers (full pipeline + JSON output):")
         results: dict[tuple[int, int], dict[str, Any]] = {}
         for n in args.docs:
