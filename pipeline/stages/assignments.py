@@ -1,4 +1,8 @@
-"""Stage 6, assignments: who must do what, in which role, by when.
+"""Stage 7, assignments: who must do what, in which role, by when.
+
+Requires: doc.text, doc.metadata (header), doc.sections (outline), doc.tables (normalize);
+the deadlines measures finds (`Document.deadline_hits`, computed once for both). Adds: doc.agencies,
+doc.assignments, doc.coverage.
 
 A duty is found by what a clause does, wherever it stands — any section, any kind of document —
 never by where one corpus happened to put it. The constructions (rules in rules/assignments.yaml,

@@ -1,5 +1,7 @@
 """Stage 8, emit: the document as JSON, valid against schemas/document.schema.json.
 
+Requires: a finished Document. Adds nothing to it: writes it (`Document.to_dict`) as JSON.
+
 Files are written atomically (a temporary file in the same folder, then `os.replace`), so
 a run that is killed never leaves half a JSON behind. `vanban run` splits the two steps:
 its workers write the temporary file (`write_temp`) and the driver renames it into place

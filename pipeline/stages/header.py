@@ -1,5 +1,7 @@
 """Stage 3, header: metadata from the header and the footer of the document.
 
+Requires: doc.text (normalize), doc.extra_layers (ingest). Adds: doc.metadata.
+
 The header of a Vietnamese administrative document (Nghị định 30/2020/NĐ-CP) has two
 columns: on the left the issuer block ("ỦY BAN NHÂN DÂN / TỈNH CAO BẰNG"), the number
 ("Số: 664/KH-UBND") and, for a công văn, the subject ("V/v ..."); on the right the national

@@ -1,4 +1,7 @@
-"""Stage 7, measures: targets of plans, results of reports, and deadlines.
+"""Stage 6, measures: targets of plans, results of reports, and deadlines.
+
+Requires: doc.text, doc.metadata (header), doc.sections (outline), doc.tables (normalize).
+Adds: doc.targets, doc.results, doc.deadlines.
 
 - **Targets** live in a plan's *mục tiêu* section: "tỷ lệ tai nạn lao động chết người giảm
   ít nhất 4%/năm" (indicator before the verb), "Giảm 4% tần suất …" (verb first, indicator

@@ -1,5 +1,8 @@
 """Stage 2, normalize: one paragraph per line, hard wraps re-joined, a map back to the source.
 
+Requires: the `SourceText` of ingest. Adds: doc.text and doc.source_map (pipeline/parse.py sets
+them from what `normalize` returns, then doc.pages and doc.tables through them).
+
 PDF copies and some TXT exports break every visual line (often with blank lines between) and
 leave page numbers and stray indentation at page breaks. We rebuild paragraphs:
 

@@ -1,5 +1,7 @@
 """Stage 4, outline: the heading tree, its depth derived from the marker sequence.
 
+Requires: doc.text, doc.metadata (header: the document type). Adds: doc.sections.
+
 Vietnamese administrative documents number their parts with a small set of markers —
 Phần/Chương, Điều 1., I., 1., 4.1., a) a. a/, - – • * + — rarely with styles a parser could
 trust. The markers are data (rules/sections.yaml `markers`). As in regparser, depth comes

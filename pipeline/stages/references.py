@@ -1,5 +1,7 @@
 """Stage 5, references: every other document this one cites, canonicalised and resolved.
 
+Requires: doc.text, doc.metadata (header: its own number, date, title). Adds: doc.references.
+
 What counts as a reference (rules/references.yaml, rules/laws.yaml):
 - a document-type word followed by a number, usually with a symbol: "Nghị quyết số
   209/NQ-CP", "Chỉ thị số 31 CT/TW", "Đề án số 08";

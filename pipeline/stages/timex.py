@@ -1,5 +1,7 @@
 """The one time-expression recogniser: dates, periods, recurrences and relative limits.
 
+A helper of measures and assignments, with no stage of its own.
+
 Public API (used by the deadline list of pipeline/stages/measures.py and by pipeline/stages/assignments.py)::
 
     find_time_expressions(text, offset=0, key=None) -> list[TimeExpression]
