@@ -10,6 +10,7 @@ key gives offsets that are valid in the text itself.
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
@@ -63,10 +64,40 @@ def _strip_char(c: str) -> str:
 _STRIP_LIST = [_strip_char(chr(cp)) if cp >= 0x80 else chr(cp) for cp in range(0x3000)]
 
 
+# str.translate looks every character up in a Python list (about 25 ns a character): slow on
+# a whole document. Most texts hold nothing but ASCII, Vietnamese letters and some common
+# signs; such a text is encoded one byte per character with a charmap codec (each of these
+# characters gets a byte of its own), the bytes are stripped with bytes.translate, and the
+# result decoded with the same codec: all in C, about five times faster. Each byte is
+# stripped exactly as _STRIP_LIST strips its character; a text holding any other character
+# takes str.translate.
+_ONE_BYTE_CHARS = (
+    "".join(chr(cp) for cp in range(0x80))
+    + "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
+    + "\u0300\u0301\u0303\u0309\u0323"  # tone marks written as combining characters
+    + "–—‑‘’“”…•·°±×÷≤≥‰¹²³⁰⁴⁵⁶⁷⁸⁹§©®™€\u00a0\u202f"
+)
+# U+FFFE marks a byte as unused: charmap_build leaves it out, so "\ufffe" is never encoded.
+_ONE_BYTE_TABLE = _ONE_BYTE_CHARS + "\ufffe" * (256 - len(_ONE_BYTE_CHARS))
+_ONE_BYTE_CODEC = codecs.charmap_build(_ONE_BYTE_TABLE)
+_STRIP_BYTES = bytes(_ONE_BYTE_TABLE.index(_STRIP_LIST[ord(c)]) for c in _ONE_BYTE_CHARS).ljust(256, b"\0")
+
+
+def _strip(low: str) -> str:
+    """`low.translate(_STRIP_LIST)`, through the one-byte codec when every character has a byte."""
+    if len(low) < 32:  # a word or two: str.translate is as fast as setting up the codec calls
+        return low.translate(_STRIP_LIST)
+    try:
+        encoded = codecs.charmap_encode(low, "strict", _ONE_BYTE_CODEC)[0]
+    except UnicodeEncodeError:
+        return low.translate(_STRIP_LIST)
+    return codecs.charmap_decode(encoded.translate(_STRIP_BYTES), "strict", _ONE_BYTE_TABLE)[0]
+
+
 def search_key(text: str) -> str:
     """Lower case, no diacritics, đ -> d; same length as `text`."""
     low = _lower_same_length(text)
-    return low if low.isascii() else low.translate(_STRIP_LIST)
+    return low if low.isascii() else _strip(low)
 
 
 def accent_optional(text: str) -> str:

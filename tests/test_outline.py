@@ -1,4 +1,6 @@
 """The outline derives depth from marker sequences and classifies top-level sections."""
+import re
+
 import pytest
 
 from pipeline import parse_file
@@ -322,3 +324,24 @@ def test_an_article_never_nests_inside_an_item():
                    "a) Trưởng đoàn\nĐiều 2. Tổ chức thực hiện\n", "quyet_dinh")
     assert [(s.id, s.parent) for s in doc.sections] == [
         ("1", None), ("1~2", None), ("1~2.1", "1~2"), ("1~2.1.a", "1~2.1"), ("2", None)]
+
+
+def test_marker_found_as_by_trying_each_marker_in_turn():
+    """_match_marker starts its list at the marker the combined pattern found; the result
+    must be what trying every marker in order gives (rules/sections.yaml examples)."""
+    from pipeline.stages.outline import _markers, _match_marker
+    from pipeline.rules import load
+
+    def one_by_one(line):
+        for mk in _markers():
+            m = mk.pattern.match(line)
+            if m:
+                number = m.group(1) if m.groups() else None
+                if mk.type == "roman" and not re.match(r"^[IVXLC]+$", number or ""):
+                    continue
+                return mk, number, m.end()
+        return None
+
+    for entry in load("sections")["markers"]:
+        for line in [*entry.get("examples", []), *entry.get("non_examples", []), "IL. không", "- a", "x"]:
+            assert _match_marker(line) == one_by_one(line), line

@@ -586,3 +586,32 @@ def test_a_later_list_item_continues_the_list_through_its_whole_lead():
     for example in R["item_lead"]["examples"]:
         assert lead.fullmatch(search_key(example)), example
     assert not lead.fullmatch(search_key(" theo đề nghị của "))
+
+
+def test_type_words_grouped_by_first_letter_match_as_the_plain_alternation():
+    import re
+
+    from pipeline.stages.references import _by_first_letter
+
+    pats = [r"thong\s+tu(?:\s+lien\s+tich)?", r"chuong\s+trinh", r"thong\s+bao", r"to\s+trinh", r"chi\s+thi"]
+    assert _by_first_letter(pats).startswith(r"t(?:hong\s+tu")
+    assert _by_first_letter(["a|b", "c"]) == "a|b|c"  # not a plain letter first: left alone
+    text = "thong tu lien tich, to trinh va chuong trinh; chi thi, thong bao"
+    grouped, plain = re.compile(_by_first_letter(pats)), re.compile("|".join(pats))
+    assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_the_law_read_is_the_one_a_group_per_law_would_give():
+    """law_re has no group per law (slow); _law_of must name the law such a group would."""
+    from pipeline.stages.references import _law_of, _rules
+
+    R = _rules()
+    alts = [f"(?P<l{i}>{rx.pattern})" for i, (rx, _) in enumerate(R.law_names)]
+    grouped = re.compile(r"luat\s+(?:" + "|".join(alts) + r")\b")
+    for _, law in R.law_names:
+        for name in [law.name, *law.aliases]:
+            k = search_key(f"theo Luật {name} năm 2020")
+            m, g = R.law_re.search(k), grouped.search(k)
+            assert (m is None) == (g is None) and (m is None or m.span() == g.span()), name
+            if m:
+                assert _law_of(m, R) is R.law_names[int(g.lastgroup[1:])][1], name

@@ -48,3 +48,23 @@ def test_search_key_table_agrees_with_the_per_character_definition():
     text += "ĐẮK LẮK Ủy uỷ İ ß ﬁ ¹²"
     expected = "".join(_strip_char(c) if not c.isascii() else c for c in _lower_same_length(text))
     assert search_key(text) == expected
+
+
+def test_the_one_byte_path_strips_as_the_translation_table():
+    """search_key takes a one-byte codec for long texts (fast); it must give what
+    str.translate with _STRIP_LIST gives, for every character it handles and for any other."""
+    from pathlib import Path
+
+    from pipeline.textkeys import _ONE_BYTE_CHARS, _STRIP_LIST, _strip
+
+    long = (_ONE_BYTE_CHARS * 2).lower()
+    assert _strip(long) == long.translate(_STRIP_LIST)
+    for other in ("\ufffe", "\u3000", "😀", "ǃ", "ε", "\U00010000"):  # no byte: str.translate
+        s = long + other
+        assert _strip(s) == s.translate(_STRIP_LIST)
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    for f in sorted(corpus.glob("*.txt")):
+        text = f.read_text(encoding="utf-8").lower()
+        assert _strip(text) == text.translate(_STRIP_LIST), f.name
+    assert search_key("Quyết định số 12/QĐ-UBND – “Hoà” ≥ 5‰ của Ủy ban nhân dân") == \
+        "quyet dinh so 12/qd-ubnd – “hoa” ≥ 5‰ cua uy ban nhan dan"

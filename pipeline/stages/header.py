@@ -158,12 +158,11 @@ def _lines(text: str) -> list[Cell]:
 
 def _trimmed(text: str, start: int, end: int) -> Cell:
     """The cell [start, end) without surrounding spaces and markdown emphasis marks."""
-    while start < end and text[start] in _STARS:
-        start += 1
-    while end > start and text[end - 1] in _STARS:
-        end -= 1
     piece = text[start:end]
-    return Cell(start, end, piece)
+    stripped = piece.lstrip(_STARS)
+    start += len(piece) - len(stripped)
+    piece = stripped.rstrip(_STARS)
+    return Cell(start, start + len(piece), piece)
 
 
 def _is_upper(s: str) -> bool:
@@ -373,16 +372,24 @@ def _name_tail(text: str) -> int | None:
     return None
 
 
+def _title_word(word: str) -> bool:
+    """A word of a signature title: in capitals, or an abbreviation that opens one ("KT.")."""
+    return _is_upper(word) or (word.endswith(".") and len(word) <= 4 and
+                               bool(_pattern("signer_prefix").match(match_key(word) + " ")))
+
+
 def _title_tail(line: Cell) -> int | None:
     """Offset in the line where a signature title starts ("KT. CHỦ TỊCH", "GIÁM ĐỐC"), if any.
 
     The title may share the line with the left column: "Nơi nhận: GIÁM ĐỐC", "- Như trên; KT. CHỦ TỊCH".
     """
+    last = line.text.rsplit(None, 1)[-1:]
+    if not last or not _title_word(last[0]):
+        return None  # most lines: the last word is no title word
     tokens = list(re.finditer(r"\S+", line.text))
     start = None
     for m in reversed(tokens):
-        word = m.group(0)
-        if _is_upper(word) or (word.endswith(".") and len(word) <= 4 and _pattern("signer_prefix").match(match_key(word) + " ")):
+        if _title_word(m.group(0)):
             start = m.start()
         else:
             break

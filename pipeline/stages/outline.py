@@ -56,8 +56,9 @@ def _markers() -> tuple[_Marker, ...]:
 
 @lru_cache(maxsize=1)
 def _any_marker() -> re.Pattern[str]:
-    """All markers in one pattern: most lines open none, and are passed over in one match."""
-    return re.compile("|".join(f"(?:{m['pattern']})" for m in load("sections")["markers"]))
+    """All markers in one pattern: most lines open none, and are passed over in one match.
+    Group "m<i>" holds marker i: the first marker whose own pattern matches the line."""
+    return re.compile("|".join(f"(?P<m{i}>{m['pattern']})" for i, m in enumerate(load("sections")["markers"])))
 
 
 @dataclass
@@ -185,9 +186,11 @@ def _top_level_kind(doc: Document, heading: str, section: Section, enclosing: st
 
 def _match_marker(line: str) -> tuple[_Marker, str | None, int] | None:
     """(marker, number, length of the marker) for a line that opens a section."""
-    if not _any_marker().match(line):
+    first = _any_marker().match(line)
+    if not first:
         return None
-    for mk in _markers():
+    # The markers before the one that matched cannot match: start the list there.
+    for mk in _markers()[int(first.lastgroup[1:]):]:
         m = mk.pattern.match(line)
         if m:
             number = m.group(1) if m.groups() else None
