@@ -71,10 +71,14 @@ _STRIP_LIST = [_strip_char(chr(cp)) if cp >= 0x80 else chr(cp) for cp in range(0
 # result decoded with the same codec: all in C, about five times faster. Each byte is
 # stripped exactly as _STRIP_LIST strips its character; a text holding any other character
 # takes str.translate.
+# The lower-case vowels: a, ă, â, e, ê, i, o, ô, ơ, u, ư, y (breve, circumflex, horn), each
+# with no tone or one of the five.
+_VOWELS = ("a", "a\u0306", "a\u0302", "e", "e\u0302", "i", "o", "o\u0302", "o\u031b", "u", "u\u031b", "y")
+_TONED_VOWELS = [unicodedata.normalize("NFC", v + t) for v in _VOWELS for t in ("", *_TONES)]
 _ONE_BYTE_CHARS = (
     "".join(chr(cp) for cp in range(0x80))
-    + "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
-    + "\u0300\u0301\u0303\u0309\u0323"  # tone marks written as combining characters
+    + "".join(c for c in _TONED_VOWELS if not c.isascii()) + "\u0111\u0110"  # d with stroke, both cases
+    + _TONES  # tone marks written as combining characters
     + "–—‑‘’“”…•·°±×÷≤≥‰¹²³⁰⁴⁵⁶⁷⁸⁹§©®™€\u00a0\u202f"
 )
 # U+FFFE marks a byte as unused: charmap_build leaves it out, so "\ufffe" is never encoded.

@@ -46,23 +46,27 @@ class AgencyMention:
 # ----------------------------------------------------------------------------- compile once
 
 
+def _form_tokens(form: str, province_re: str) -> list[str]:
+    """A gazetteer form as regex tokens over match_key text: one per letter, flexible spaces
+    around - & , and the province alternation for "{province}"."""
+    out = []
+    for part in re.split(r"(\{province\}|\s*[-&,]\s*|\s+)", match_key(form)):
+        if not part:
+            continue
+        if part == "{province}":
+            out.append(province_re)
+        elif part.isspace():
+            out.append(r"\s+")
+        elif part.strip() in "-&,":
+            out.append(r"\s*" + re.escape(part.strip()) + r"\s*")
+        else:
+            out.extend(re.escape(ch) for ch in part)
+    return out
+
+
 def _form_regex(form: str, province_re: str) -> str:
     """A gazetteer form as a regex over match_key text: flexible spaces around - & , ."""
-    key = match_key(form)
-    parts = re.split(r"(\{province\}|\s*[-&,]\s*|\s+)", key)
-    out = []
-    for p in parts:
-        if not p:
-            continue
-        if p == "{province}":
-            out.append(province_re)
-        elif p.isspace():
-            out.append(r"\s+")
-        elif p.strip() in "-&,":
-            out.append(r"\s*" + re.escape(p.strip()) + r"\s*")
-        else:
-            out.append(re.escape(p))
-    return "".join(out)
+    return "".join(_form_tokens(form, province_re))
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -119,8 +123,30 @@ class _Gazetteer:
     item_end: re.Pattern  # where an item of a distributed list ends
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(_form_regex(w, "") for w in sorted(set(words), key=len, reverse=True))
+def _alternation(words: list[str], province_re: str = "") -> str:
+    """One alternation of the forms, factored by their common prefixes ("sở tài chính|sở tư
+    pháp" -> "sở\\s+t(?:ài chính|ư pháp)"): the regex engine follows one branch per distinct
+    next letter instead of trying every form (the gazetteer's 600 forms matched 4-5 times
+    faster). Along each path the longer forms come first, as in a length-sorted alternation."""
+    trie: dict = {}
+    for word in set(words):
+        node = trie
+        for token in _form_tokens(word, province_re):
+            node = node.setdefault(token, {})
+        node[""] = {}
+
+    def depth(node: dict) -> int:
+        return max((1 + depth(sub) for token, sub in node.items() if token), default=0)
+
+    def emit(node: dict) -> str:
+        branches = sorted(((t, sub) for t, sub in node.items() if t), key=lambda ts: -depth(ts[1]))
+        alts = [token + emit(sub) for token, sub in branches]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return emit(trie)
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +174,7 @@ def gazetteer() -> _Gazetteer:
         form_entry.setdefault(_strip_key(form.replace("{province}", "PROVINCE")), (eid, abbr))
     ordered = sorted({f for f, _, _ in forms}, key=len, reverse=True)
     known_re = re.compile(
-        r"(?<!\w)(?:" + "|".join(_form_regex(f, province_alt) for f in ordered) + r")(?!\w)"
+        r"(?<!\w)(?:" + _alternation(ordered, province_alt) + r")(?!\w)"
     )
     numbered = data["numbered_suffix"]["pattern"]
     suffix_re = re.compile(

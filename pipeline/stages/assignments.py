@@ -113,8 +113,9 @@ class _Rules:
 
 
 def _words_alt(words: list[str]) -> str:
-    ws = sorted({match_key(w) for w in words}, key=len, reverse=True)
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ws)
+    """An alternation of phrases (match-keyed, a space matches any white space), as a prefix
+    trie: the directing verbs are tried at every clause opening and scanned over subjects."""
+    return trie_alternation(words)
 
 
 def _keyword_re(words: list[str]) -> re.Pattern:
