@@ -479,3 +479,153 @@ def test_gaps_page_and_total(store):
 ])
 def test_reference_query_type_words(text, number, tokens, doc_type):
     assert parse_ref_query(text) == (number, tokens, doc_type)
+
+
+# ----------------------------------------------------------------------------- `cites`, read plainly
+
+class PlainStore(Store):
+    """`cites` answered the straightforward way, as a reference for the indexed one: every
+    reference read and matched in Python, sorted on the citing document's own row, no memo;
+    the chains through a node found by one DISTINCT query."""
+
+    def _memo(self, kind, key, compute):
+        return compute()
+
+    def _plain_rows(self, ref_id: str) -> list[dict]:
+        from pipeline.store import _REF_COLUMNS, _REL_ORDER, _ref_matches
+
+        query = parse_ref_query(ref_id)
+        numbers = {k for k in (query[0], *fold(ref_id).split()[:1]) if k}
+        if not hasattr(self, "_all"):  # read once: the store does not change while compared
+            self._all = [dict(r) for r in self.db.execute(
+                f"SELECT r.idx AS _idx, r.ref_key AS _key, r.ref_number AS _number, {_REF_COLUMNS} "
+                "FROM refs r JOIN documents d ON d.id = r.doc_id")]
+        rows = [r for r in self._all if r["_number"] in numbers
+                and _ref_matches(query, r["_key"], r["ref_doc_type"])]
+        rows.sort(key=lambda r: (_REL_ORDER.get(r["relation"], 9), r["province"] or "",
+                                 r["date"] or "", r["document"], r["_idx"]))
+        return rows
+
+    def citing(self, ref_id, limit=None, offset=0):
+        rows = [{k: v for k, v in r.items() if not k.startswith("_")}
+                for r in self._plain_rows(ref_id)]
+        return rows[offset:offset + limit] if limit and limit > 0 else rows[offset:]
+
+    def count_citing(self, ref_id):
+        return len(self._plain_rows(ref_id))
+
+    def resolve_reference(self, ref_id):
+        rows = self._plain_rows(ref_id)
+        if not rows:
+            return super()._resolve_reference(ref_id)  # nobody cites it: documents only
+        resolved = sorted((r["_key"], r["ref_doc_type"] or "", r["relation"], r["document"],
+                           r["_idx"], r["resolved_to"]) for r in rows if r["resolved_to"])
+        document = resolved[0][-1] if resolved else next(
+            (d[0] for d in self.db.execute("SELECT id FROM documents WHERE canonical_id = ? "
+                                           "ORDER BY rowid", (rows[0]["canonical_id"],))), None)
+        return {"canonical_id": rows[0]["canonical_id"], "document": document}
+
+    def _chains_through(self, names):
+        yield from (r[0] for r in self.db.execute(
+            f"SELECT DISTINCT chain FROM chains WHERE node IN ({','.join('?' * len(names))}) "
+            "ORDER BY chain", sorted(names)).fetchall())
+
+
+def _cites_answers(s: Store, refs: list[str]) -> dict:
+    from argparse import Namespace
+
+    from pipeline.query import answer_cites
+
+    return {(ref, limit): answer_cites(s, Namespace(ref=ref, limit=limit))
+            for ref in refs for limit in (None, 1, 3, 50)}
+
+
+def _questions(s: Store, every: int = 1) -> list[str]:
+    """Every id cited more than once, every `every`-th of the others, the documents' own ids,
+    and a few loose readings."""
+    cited = [r[0] for i, r in enumerate(s.db.execute(
+        "SELECT canonical_id, count(*) > 1 FROM refs GROUP BY 1 ORDER BY 1")) if r[1] or i % every == 0]
+    own = [r[0] for r in s.db.execute("SELECT canonical_id FROM documents "
+                                      "WHERE canonical_id IS NOT NULL ORDER BY 1")]
+    return [*cited, *own, "NQ 209", "209", "Nghị quyết 209", "Kế hoạch số 664", "2099/NQ-CP"]
+
+
+def _assert_same_cites(path, refs: list[str]) -> None:
+    with Store(path) as s, PlainStore(path) as plain:
+        fast, slow = _cites_answers(s, refs), _cites_answers(plain, refs)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert fast[key] == slow[key], key
+
+
+def test_cites_answers_are_the_plain_readings_on_the_corpus(corpus_store):
+    with Store(corpus_store) as s:
+        refs = _questions(s)
+    assert len(refs) > 10
+    _assert_same_cites(corpus_store, refs)
+
+
+def _synthetic_store(path, n: int = 60) -> None:
+    """`n` copies of the corpus documents in other provinces and dates (pipeline.bench_store),
+    linked by the corpus step; a few cite other documents numbered 209, with and without a
+    type, so one query stands for several (folded id, type) pairs."""
+    from pipeline.bench_store import synthesize
+    from pipeline.corpus import finish_run
+
+    with Store(path) as s:
+        for i, doc in enumerate(synthesize(corpus_documents(), n, seed=3)):
+            if i % 7 == 0 and doc["references"]:
+                r = doc["references"][-1]
+                r["canonical_id"] = r["id"] = ("209/KH-UBND", "209/UBND-VX", "209")[i % 3]
+                r["doc_type"] = ("ke_hoach", None, None)[i % 3]
+                r["relation"] = ("implements", "reports_on", "cites")[i % 3]
+            s.upsert_document(doc)
+        out = path.parent / "out"
+        out.mkdir()
+        finish_run(out, s)
+
+
+def test_cites_answers_are_the_plain_readings_on_a_synthetic_store(tmp_path):
+    path = tmp_path / "db.sqlite"
+    _synthetic_store(path)
+    with Store(path) as s:
+        refs = _questions(s, every=10)
+        assert s.count("chains") > 0
+        assert len(s._cited_pairs("209")) > 2  # several pairs merged into one answer
+        provinces = {r["province"] for r in s.citing("209/NQ-CP")}
+        relations = {r["relation"] for r in s.citing("209/NQ-CP")}
+        assert len(provinces) > 5 and len(relations) > 1
+    _assert_same_cites(path, refs)
+
+
+def test_a_store_without_the_sort_keys_is_migrated(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with _filled_store(path) as s:
+        before = _cites_answers(s, ["209/NQ-CP", "NQ 209", "664/KH-UBND"])
+        keys = s.db.execute("SELECT doc_id, idx, rel_rank, doc_province, doc_date FROM refs "
+                            "ORDER BY doc_id, idx").fetchall()
+    db = sqlite3.connect(path)  # the shape of a store written before the sort keys
+    db.executescript("DROP INDEX refs_cited; ALTER TABLE refs DROP COLUMN rel_rank; "
+                     "ALTER TABLE refs DROP COLUMN doc_province; ALTER TABLE refs DROP COLUMN doc_date;")
+    db.close()
+    with Store(path) as s:
+        assert s.db.execute("SELECT doc_id, idx, rel_rank, doc_province, doc_date FROM refs "
+                            "ORDER BY doc_id, idx").fetchall() == keys
+        assert _cites_answers(s, ["209/NQ-CP", "NQ 209", "664/KH-UBND"]) == before
+        s.upsert_many([dict(d, id=d["id"] + "-copy") for d in corpus_documents()])  # writes still work
+        assert s.count_citing("209/NQ-CP") == 2 * before[("209/NQ-CP", None)]["total"]
+
+
+def test_cites_never_answers_from_an_older_store(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with _filled_store(path) as s, Store(path) as other:
+        total = s.count_citing("209/NQ-CP")
+        first = s.citing("209/NQ-CP", limit=1)
+        citing = next(d for d in corpus_documents() if d["references"] and any(
+            r["canonical_id"] == "209/NQ-CP" for r in d["references"]))
+        other.upsert_document(dict(citing, id="another"))  # another connection commits
+        assert s.count_citing("209/NQ-CP") == total + sum(
+            r["canonical_id"] == "209/NQ-CP" for r in citing["references"])
+        s.delete_document("another")  # this one writes
+        assert s.count_citing("209/NQ-CP") == total
+        assert s.citing("209/NQ-CP", limit=1) == first

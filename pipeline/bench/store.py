@@ -104,6 +104,8 @@ def _cli(store, question: str, **options: Any):
                          "agency": None} | options))
 
     def run() -> dict[str, Any]:
+        # each `vanban query` is a process of its own: nothing kept from the previous answer
+        getattr(store, "clear_cache", lambda: None)()
         answer = ANSWERS[question](store, args)
         answer_text(question, answer, width=80)
         return answer

@@ -16,6 +16,8 @@ transaction; each document is committed on its own, so a killed run loses at mos
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import re
 import sqlite3
@@ -66,12 +68,13 @@ CREATE TABLE IF NOT EXISTS refs (
     relation TEXT NOT NULL,       -- implements | reports_on | cites
     text TEXT, span_start INTEGER, span_end INTEGER,
     resolved_to TEXT,             -- a document id of the run
+    -- the sort keys of `cites`, copied from the citing document (written with its rows, never
+    -- updated apart): the relation's rank (_REL_ORDER), the document's province and date ('')
+    rel_rank INTEGER NOT NULL DEFAULT 9,
+    doc_province TEXT NOT NULL DEFAULT '',
+    doc_date TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (doc_id, idx)
 );
--- `cites` looks up by number and filters on the folded id and type without reading the rows
-DROP INDEX IF EXISTS refs_number;
-CREATE INDEX IF NOT EXISTS refs_lookup
-    ON refs(ref_number, ref_key, doc_type, relation, doc_id, idx, resolved_to);
 CREATE INDEX IF NOT EXISTS refs_resolved ON refs(resolved_to);
 CREATE TABLE IF NOT EXISTS agencies (
     node_id TEXT PRIMARY KEY,     -- the graph's id: "agency:<agency id or folded name>@<province>"
@@ -162,7 +165,23 @@ CREATE TABLE IF NOT EXISTS chains (
     chain INTEGER NOT NULL, pos INTEGER NOT NULL, node TEXT NOT NULL,
     PRIMARY KEY (chain, pos)
 );
-CREATE INDEX IF NOT EXISTS chains_node ON chains(node);
+-- the chains through a node in chain order, so `chain_page` reads only those it shows
+DROP INDEX IF EXISTS chains_node;
+CREATE INDEX IF NOT EXISTS chains_node_chain ON chains(node, chain);
+"""
+
+# Created once `refs` has its sort-key columns (`Store._migrate_refs` adds them to an older store).
+_REFS_INDEXES = """
+-- `cites`: the distinct (folded id, type) pairs of a number, skipping from one to the next, and
+-- the count of each pair; the run document a pair resolves to, among the few resolved rows
+DROP INDEX IF EXISTS refs_number;
+DROP INDEX IF EXISTS refs_lookup;
+CREATE INDEX IF NOT EXISTS refs_keys ON refs(ref_number, ref_key, doc_type);
+CREATE INDEX IF NOT EXISTS refs_resolved_first
+    ON refs(ref_key, doc_type, relation, doc_id, idx, resolved_to) WHERE resolved_to IS NOT NULL;
+-- a page of `cites`, in its order: one pair's rows read in index order, LIMIT rows and no sort
+CREATE INDEX IF NOT EXISTS refs_cited
+    ON refs(ref_key, doc_type, rel_rank, doc_province, doc_date, doc_id, idx);
 """
 
 _PER_DOCUMENT_TABLES = ("sections", "refs", "assignments", "targets", "results", "deadlines")
@@ -341,8 +360,38 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(_SCHEMA + link.SCHEMA)
+        self._migrate_refs()
+        self.db.executescript(_REFS_INDEXES)
+        self._memo_token: tuple[int, int] | None = None
+        self._memo_cache: dict[tuple[str, str], Any] = {}
         if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
             self._build_link_index()
+
+    def _missing_sort_keys(self) -> list[str]:
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(refs)")}
+        return [c for c in _REFS_SORT_KEYS if c.split()[0] not in have]
+
+    def _migrate_refs(self) -> None:
+        """A store written before `refs` carried the sort keys of `cites`: add the columns and
+        fill them from each reference's relation and its document, in one transaction (once)."""
+        if not self._missing_sort_keys():
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            missing = self._missing_sort_keys()  # another process may have done it meanwhile
+            for column in missing:
+                self.db.execute(f"ALTER TABLE refs ADD COLUMN {column}")
+            if missing:
+                self.db.execute(
+                    f"UPDATE refs SET rel_rank = {_rel_rank_sql('relation')}, "
+                    "doc_province = coalesce((SELECT d.province FROM documents d "
+                    "WHERE d.id = refs.doc_id), ''), "
+                    "doc_date = coalesce((SELECT d.date FROM documents d "
+                    "WHERE d.id = refs.doc_id), '')")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def _build_link_index(self) -> None:
         """A store written before the link index: index its documents, all pending (once)."""
@@ -497,11 +546,13 @@ class Store:
         refs = []
         for i, r in enumerate(doc.get("references", [])):
             key = fold(r["canonical_id"])
+            relation = r.get("relation") or "cites"
             refs.append((doc_id, i, r["canonical_id"], key, key.split(" ", 1)[0], r.get("number"),
                          r.get("symbol"), r.get("doc_type"), r.get("date"), r.get("issuer"),
-                         r.get("title"), r.get("relation") or "cites", r.get("text"), *_span(r),
-                         r.get("resolved_to")))
-        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
+                         r.get("title"), relation, r.get("text"), *_span(r),
+                         r.get("resolved_to"), _REL_ORDER.get(relation, 9), province or "",
+                         meta.get("date") or ""))
+        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
 
         rows = [dict(a, _task_id=task_node_id(doc_id, a.get("span"), i))
                 for i, a in enumerate(doc.get("assignments", []))]
@@ -815,59 +866,113 @@ class Store:
         """Documents of the run that implement, report on or cite `ref_id` ("209/NQ-CP",
         "NQ 209", "209 NQ-CP"): implementers first, then those reporting on it, then the
         others; each by province, date and document. The first `limit` if given (after
-        `offset`); `count_citing` gives the total."""
-        match = self._citing_filter(ref_id)
-        if match is None:
+        `offset`); `count_citing` gives the total.
+
+        Each (folded id, type) the query stands for is read in that order from `refs_cited`,
+        at most `offset + limit` rows each, and the few streams are merged: a page of 50 reads
+        about 50 index entries, not the thousands of references to a shared directive."""
+        pairs = self._cited_pairs(ref_id)
+        if not pairs:
             return []
-        where, params = match
-        rel_rank = " ".join(f"WHEN '{rel}' THEN {n}" for rel, n in _REL_ORDER.items())
-        rows = self.db.execute(
-            f"SELECT {_REF_COLUMNS} FROM (SELECT r.rowid AS rid, "
-            f"CASE r.relation {rel_rank} ELSE 9 END AS k1, coalesce(d.province, '') AS k2, "
-            f"coalesce(d.date, '') AS k3, r.doc_id AS k4, r.idx AS k5 "
-            f"FROM refs r JOIN documents d INDEXED BY documents_order ON d.id = r.doc_id "
-            f"WHERE {where} "
-            f"ORDER BY k1, k2, k3, k4, k5 LIMIT ? OFFSET ?) p "
-            f"JOIN refs r ON r.rowid = p.rid JOIN documents d ON d.id = r.doc_id "
-            f"ORDER BY p.k1, p.k2, p.k3, p.k4, p.k5", [*params, _sql_limit(limit), offset])
-        return [dict(r) for r in rows]
+        n = offset + limit if limit and limit > 0 else -1
+        streams = [self.db.execute(
+            f"SELECT r.rel_rank, r.doc_province, r.doc_date, r.doc_id AS k4, r.idx, {_REF_COLUMNS} "
+            f"FROM refs r INDEXED BY refs_cited JOIN documents d ON d.id = r.doc_id "
+            f"WHERE r.ref_key = ? AND r.doc_type IS ? ORDER BY {_CITED_ORDER} LIMIT ?",
+            (key, dtype, n)).fetchall() for key, dtype in pairs]
+        rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_cited_key)
+        page = itertools.islice(rows, offset, None if n < 0 else n)
+        return [dict(zip(_REF_NAMES, tuple(r)[5:])) for r in page]
 
     def count_citing(self, ref_id: str) -> int:
         """How many rows `citing(ref_id)` returns, counted in SQL (on the index alone)."""
-        match = self._citing_filter(ref_id)
-        if match is None:
-            return 0
-        where, params = match
-        return self.db.execute(f"SELECT count(*) FROM refs r WHERE {where}", params).fetchone()[0]
+        return self._memo("count", ref_id, lambda: sum(
+            self.db.execute("SELECT count(*) FROM refs r INDEXED BY refs_keys WHERE "
+                            "r.ref_number = ? AND r.ref_key = ? AND r.doc_type IS ?",
+                            (_ref_number(key), key, dtype)).fetchone()[0]
+            for key, dtype in self._cited_pairs(ref_id) or ()))
 
     def _citing_filter(self, ref_id: str) -> tuple[str, list[Any]] | None:
-        """WHERE over `refs r` for the references `ref_id` stands for; None when none does.
+        """WHERE over `refs r` for the references `ref_id` stands for; None when none does."""
+        pairs = self._cited_pairs(ref_id)
+        if not pairs:
+            return None
+        where = " OR ".join(["(r.ref_key = ? AND r.doc_type IS ?)"] * len(pairs))
+        return f"({where})", [v for pair in pairs for v in pair]
+
+    def _cited_pairs(self, ref_id: str) -> tuple[tuple[str, str | None], ...] | None:
+        """The (folded id, type) pairs of the references `ref_id` stands for, in order; None
+        when none does. Computed once per store state (see `_memo`).
 
         The loose reading (`_ref_matches`) runs in Python once per distinct folded id and type
-        among the references that share the query's number, not once per citing row."""
+        among the references that share the query's number, not once per citing row; those
+        pairs are found by skipping through `refs_keys` from one pair to the next, so a number
+        that thousands of references share costs a few index seeks."""
+        return self._memo("pairs", ref_id, lambda: self._find_cited_pairs(ref_id))
+
+    def _find_cited_pairs(self, ref_id: str) -> tuple[tuple[str, str | None], ...] | None:
         query = parse_ref_query(ref_id)
         # ids led by the query's number ("209 nq cp"), or by its first word ("luat an toan ...")
         numbers = sorted({k for k in (query[0], *fold(ref_id).split()[:1]) if k})
-        if not numbers:
-            return None
-        where = f"r.ref_number IN ({_marks(numbers)})"
-        matching = [(key, dtype) for key, dtype in self.db.execute(
-            f"SELECT DISTINCT ref_key, doc_type FROM refs r WHERE {where}", numbers)
-            if _ref_matches(query, key, dtype)]
-        if not matching:
-            return None
-        where += " AND (" + " OR ".join(["(r.ref_key = ? AND r.doc_type IS ?)"] * len(matching)) + ")"
-        return where, [*numbers, *(v for pair in matching for v in pair)]
+        matching = tuple(pair for number in numbers for pair in self._key_pairs(number)
+                         if _ref_matches(query, *pair))
+        return matching or None
+
+    def _key_pairs(self, number: str):
+        """The distinct (ref_key, doc_type) of the references whose id starts with `number`, in
+        index order: one seek each (a skip scan of `refs_keys`)."""
+        db = self.db
+        first = ("SELECT ref_key, doc_type FROM refs INDEXED BY refs_keys WHERE ref_number = ? "
+                 "{} ORDER BY ref_key, doc_type LIMIT 1")
+        row = db.execute(first.format(""), (number,)).fetchone()
+        while row is not None:
+            key, dtype = row
+            yield key, dtype
+            if dtype is None:  # NULL sorts first: the next type is any non-null one
+                row = db.execute(first.format("AND ref_key = ? AND doc_type IS NOT NULL"),
+                                 (number, key)).fetchone()
+            else:
+                row = db.execute(first.format("AND ref_key = ? AND doc_type > ?"),
+                                 (number, key, dtype)).fetchone()
+            if row is None:
+                row = db.execute(first.format("AND ref_key > ?"), (number, key)).fetchone()
+
+    def _memo(self, kind: str, key: str, compute):
+        """`compute()` once per (kind, key) while the store is unchanged: the parts of one
+        `cites` answer (the pairs, the resolution, the total) ask for the same things several
+        times. Forgotten whenever this connection writes (total_changes) or another one
+        commits (PRAGMA data_version), so an answer never comes from an older store."""
+        token = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+        if token != self._memo_token:
+            self._memo_token, self._memo_cache = token, {}
+        if (kind, key) not in self._memo_cache:
+            self._memo_cache[(kind, key)] = compute()
+        return self._memo_cache[(kind, key)]
+
+    def clear_cache(self) -> None:
+        """Forget what `_memo` kept (a benchmark times each answer as a new process would)."""
+        self._memo_token, self._memo_cache = None, {}
 
     def resolve_reference(self, ref_id: str) -> dict[str, Any] | None:
         """The canonical id that `ref_id` stands for, and the run document carrying it."""
-        match = self._citing_filter(ref_id)
-        if match is not None:
-            where, params = match
-            first = self.citing(ref_id, limit=1)[0]
-            canonical = first["canonical_id"]
-            row = self.db.execute(f"SELECT r.resolved_to FROM refs r WHERE {where} "
-                                  "AND r.resolved_to IS NOT NULL LIMIT 1", params).fetchone()
+        found = self._memo("resolve", ref_id, lambda: self._resolve_reference(ref_id))
+        return dict(found) if found is not None else None
+
+    def _resolve_reference(self, ref_id: str) -> dict[str, Any] | None:
+        pairs = self._cited_pairs(ref_id)
+        if pairs:
+            canonical = self.citing(ref_id, limit=1)[0]["canonical_id"]
+            # the document its references resolve to: the first resolved one by folded id, type,
+            # relation, citing document and position (two documents may share a number);
+            # else the one that carries the id
+            row = None
+            for key, dtype in pairs:
+                row = self.db.execute(
+                    "SELECT resolved_to FROM refs INDEXED BY refs_resolved_first WHERE ref_key = ? "
+                    "AND doc_type IS ? AND resolved_to IS NOT NULL ORDER BY relation, doc_id, idx "
+                    "LIMIT 1", (key, dtype)).fetchone()
+                if row is not None:
+                    break
             if row is None:
                 row = self.db.execute("SELECT id FROM documents WHERE canonical_id = ? LIMIT 1",
                                       (canonical,)).fetchone()
@@ -902,11 +1007,8 @@ class Store:
         names = {target["canonical_id"]} | ({target["document"]} if target["document"] else set())
         tree: dict[str, tuple[int, str | None]] = {}  # node -> (level, parent)
         complete = True
-        chain_ids = [r[0] for r in self.db.execute(
-            f"SELECT DISTINCT chain FROM chains WHERE node IN ({','.join('?' * len(names))}) "
-            "ORDER BY chain", sorted(names))]
         below = 0
-        for cid in chain_ids:
+        for cid in self._chains_through(names):
             if not complete:  # the page is full: the other chains (thousands through a
                 break         # directive every province implements) are not read
             nodes = [r[0] for r in self.db.execute(
@@ -940,6 +1042,21 @@ class Store:
             walk(root)
         items = self._chain_items(ordered, names)
         return [items[n] | {"level": tree[n][0], "parent": tree[n][1]} for n in ordered], complete
+
+    def _chains_through(self, names: set[str]):
+        """The ids of the chains through any of `names`, ascending and distinct, read lazily
+        from `chains_node_chain` (one stream per name, merged)."""
+        cursors = [self.db.execute("SELECT chain FROM chains INDEXED BY chains_node_chain "
+                                   "WHERE node = ? ORDER BY chain", (n,)) for n in sorted(names)]
+        try:
+            last = None
+            for cid in heapq.merge(*((r[0] for r in c) for c in cursors)):
+                if cid != last:
+                    yield cid
+                    last = cid
+        finally:
+            for c in cursors:
+                c.close()
 
     def _built_chain(self, target: dict[str, Any], known: set[str], room: int | None
                      ) -> tuple[dict[str, tuple[int, str | None]], bool]:
@@ -978,12 +1095,13 @@ class Store:
     def _iter_citing(self, ref_id: str, page: int):
         """`citing(ref_id)` read a page at a time, so a caller that stops early reads little."""
         offset = 0
-        while True:
+        while True:  # pages that double: a caller that reads everything reads each row ~twice
             rows = self.citing(ref_id, limit=page, offset=offset)
             yield from rows
             if len(rows) < page:
                 return
             offset += page
+            page *= 2
 
     def _chain_items(self, nodes: list[str], names: set[str]) -> dict[str, dict[str, Any]]:
         """Label of each node: a run document (by id or canonical id), else the id as cited."""
@@ -1078,7 +1196,29 @@ _REF_COLUMNS = (
     "d.date, d.title, r.relation, r.canonical_id, r.doc_type AS ref_doc_type, "
     "r.text, r.span_start, r.span_end, r.resolved_to"
 )
+_REF_NAMES = tuple(c.rsplit(" ", 1)[-1].split(".")[-1] for c in _REF_COLUMNS.split(", "))
 _REL_ORDER = {"implements": 0, "reports_on": 1, "cites": 2}
+# the columns `refs` gained for `cites` (as `ALTER TABLE refs ADD COLUMN` takes them)
+_REFS_SORT_KEYS = ("rel_rank INTEGER NOT NULL DEFAULT 9", "doc_province TEXT NOT NULL DEFAULT ''",
+                   "doc_date TEXT NOT NULL DEFAULT ''")
+_CITED_ORDER = "rel_rank, doc_province, doc_date, doc_id, idx"
+
+
+def _cited_key(row: sqlite3.Row) -> tuple[Any, ...]:
+    """The order of `citing`: relation rank, province, date, document, position (the first
+    five columns of its rows). str compares by code point, as SQLite's BINARY by UTF-8 bytes."""
+    return tuple(row)[:5]
+
+
+def _ref_number(key: str) -> str:
+    """`refs.ref_number` of a folded id: its first token."""
+    return key.split(" ", 1)[0]
+
+
+def _rel_rank_sql(column: str) -> str:
+    """`_REL_ORDER` as SQL: the rank of the relation in `column` (9 for any other)."""
+    whens = " ".join(f"WHEN '{rel}' THEN {n}" for rel, n in _REL_ORDER.items())
+    return f"CASE {column} {whens} ELSE 9 END"
 
 
 def _below(tree: dict[str, tuple[int, str | None]]) -> int:
