@@ -112,26 +112,26 @@ def _split_lines(src: str) -> list[_Line]:
             continue
         lead = len(body) - len(body.lstrip(_BLANKS))
         src0 = start + lead
-        i = bisect.bisect_left(runs, src0) if runs else 0
-        if i == len(runs) or runs[i] >= src0 + len(stripped):  # the common case: a verbatim copy
+        first_run = bisect.bisect_left(runs, src0) if runs else 0
+        if first_run == len(runs) or runs[first_run] >= src0 + len(stripped):  # the common case: a verbatim copy
             out.append(_Line(stripped, [(0, src0)], src0 + len(stripped)))
             continue
-        parts, segments, n = [], [], 0
-        for m in _NONSPACE.finditer(stripped):
+        parts, segments, length = [], [], 0
+        for word in _NONSPACE.finditer(stripped):
             if parts:
                 parts.append(" ")
-                n += 1
-            if not segments or segments[-1][1] + (n - segments[-1][0]) != src0 + m.start():
-                segments.append((n, src0 + m.start()))
-            parts.append(m.group(0))
-            n += len(m.group(0))
+                length += 1
+            if not segments or segments[-1][1] + (length - segments[-1][0]) != src0 + word.start():
+                segments.append((length, src0 + word.start()))
+            parts.append(word.group(0))
+            length += len(word.group(0))
         out.append(_Line("".join(parts), segments, src0 + len(stripped)))
     return out
 
 
-def _is_upper(s: str) -> bool:
+def _is_upper(text: str) -> bool:
     """All letters upper case, and at least two of them (a heading, not "I" or "A)")."""
-    return s.isupper() and sum(c.isalpha() for c in s) >= 2
+    return text.isupper() and sum(c.isalpha() for c in text) >= 2
 
 
 def _wrap_width(lines: list[_Line]) -> float:
@@ -151,26 +151,26 @@ def _joins(prev: _Line, cur: _Line, width: float | None) -> str | None:
 
     `width` None: the lines are real paragraphs (DOCX); only the sure continuations join.
     """
-    a, b = prev.text, cur.text
-    lower = b[:1].islower()
+    prev_text, text = prev.text, cur.text
+    lower = text[:1].islower()
     # Every _HEADER_START phrase opens with a capital, "*", "_" or a space: a line in lower
     # case cannot match it, and matches _MARKER only as "a)", "a." or "a/".
-    if ((not lower or ")" in b or b[1:2] in (".", "/")) and _MARKER.match(b)) or (not lower and _HEADER_START.match(b)) \
-            or _DOC_TYPE_LINE.match(a):
+    if ((not lower or ")" in text or text[1:2] in (".", "/")) and _MARKER.match(text)) \
+            or (not lower and _HEADER_START.match(text)) or _DOC_TYPE_LINE.match(prev_text):
         return None
-    if a.endswith(("-", "/")) and _NUMBER_WRAP.search(a) and _WORD_OR_DIGIT.match(b):
+    if prev_text.endswith(("-", "/")) and _NUMBER_WRAP.search(prev_text) and _WORD_OR_DIGIT.match(text):
         return ""
     if lower:
         return " "
     if width is None:
         return None
-    if _SENTENCE_END.search(a):
+    if _SENTENCE_END.search(prev_text):
         return None
-    if a.endswith(","):
+    if prev_text.endswith(","):
         return " "
-    if _is_upper(a) != _is_upper(b) or _opens_paragraph(b):
+    if _is_upper(prev_text) != _is_upper(text) or _opens_paragraph(text):
         return None
-    return " " if len(a) >= 0.8 * width else None
+    return " " if len(prev_text) >= 0.8 * width else None
 
 
 @lru_cache(maxsize=1)
@@ -190,8 +190,8 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
         # the map then points into the NFC form of the source.
         src = unicodedata.normalize("NFC", src)
     line_starts = [0]
-    for m in re.finditer(r"\n", src):
-        line_starts.append(m.end())
+    for newline in re.finditer(r"\n", src):
+        line_starts.append(newline.end())
 
     lines = _split_lines(src)
     if source.hard_wrapped:
@@ -215,9 +215,9 @@ def normalize(source: SourceText) -> tuple[str, SourceMap]:
             seg_src.append(src_offset)
 
     prev: _Line | None = None
-    for i, line in enumerate(lines):
+    for idx, line in enumerate(lines):
         if prev is not None:
-            glue = None if in_table[i] or in_table[i - 1] else _joins(prev, line, width)
+            glue = None if in_table[idx] or in_table[idx - 1] else _joins(prev, line, width)
             sep = "\n" if glue is None else glue
             if sep:  # a separator maps to the source just after the previous line
                 add_segment(pos, prev.src_end)
@@ -247,18 +247,18 @@ def _table_lines(source: SourceText, lines: list[_Line]) -> list[bool]:
     if not ranges:
         return [False] * len(lines)
     merged: list[tuple[int, int]] = []  # a nested table lies inside its outer one
-    for s, e in sorted(ranges):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
-            merged.append((s, e))
+            merged.append((start, end))
     ranges = merged
     starts = [r[0] for r in ranges]
     out = []
     for line in lines:
         src = line.segments[0][1]
-        i = bisect.bisect_right(starts, src) - 1
-        out.append(i >= 0 and src < ranges[i][1])
+        table_idx = bisect.bisect_right(starts, src) - 1
+        out.append(table_idx >= 0 and src < ranges[table_idx][1])
     return out
 
 
@@ -271,9 +271,9 @@ def page_spans(text: str, smap: SourceMap) -> list[tuple[int, int]]:
     for ps in smap.page_starts:
         # first normalized offset whose source offset is at or after the page start
         best = len(text)
-        for n, s in norm_src:
-            if s >= ps:
-                best = n
+        for norm_off, src_off in norm_src:
+            if src_off >= ps:
+                best = norm_off
                 break
         starts.append(best)
     ends = starts[1:] + [len(text)]
