@@ -95,7 +95,7 @@ class _KindRules:
 
 @lru_cache(maxsize=1)
 def _kind_rules() -> _KindRules:
-    r = load("sections")
+    spec = load("sections")
     kinds = tuple(
         _Kind(
             kind=k["kind"],
@@ -104,21 +104,21 @@ def _kind_rules() -> _KindRules:
             keywords=tuple(re.compile(r"\b(?:" + p + ")") for p in k.get("keywords", ())),
             on_match_key=k.get("key") == "match",
         )
-        for k in r["kinds"]
+        for k in spec["kinds"]
     )
     return _KindRules(
-        quantifier=re.compile(r["quantifier"]),
+        quantifier=re.compile(spec["quantifier"]),
         kinds=kinds,
-        keyword_max_words=int(r["keyword_max_words"]),
-        agency_prefix=re.compile(r["agency_heading"]["prefix"]),
-        agency_kind=r["agency_heading"]["kind"],
-        execution=re.compile(r["execution_clause"]["pattern"]),
-        execution_kind=r["execution_clause"]["kind"],
-        instruction=re.compile(r["instruction_item"]["pattern"]),
-        instruction_kind=r["instruction_item"]["kind"],
-        instruction_kind_by_doc_type=dict(r["instruction_item"].get("kind_by_doc_type") or {}),
-        default_kind=dict(r.get("default_kind") or {}),
-        body_end=re.compile(r["body_end"]["pattern"]),
+        keyword_max_words=int(spec["keyword_max_words"]),
+        agency_prefix=re.compile(spec["agency_heading"]["prefix"]),
+        agency_kind=spec["agency_heading"]["kind"],
+        execution=re.compile(spec["execution_clause"]["pattern"]),
+        execution_kind=spec["execution_clause"]["kind"],
+        instruction=re.compile(spec["instruction_item"]["pattern"]),
+        instruction_kind=spec["instruction_item"]["kind"],
+        instruction_kind_by_doc_type=dict(spec["instruction_item"].get("kind_by_doc_type") or {}),
+        default_kind=dict(spec.get("default_kind") or {}),
+        body_end=re.compile(spec["body_end"]["pattern"]),
     )
 
 
@@ -126,8 +126,8 @@ def _names_an_agency(heading: str, key: str) -> bool:
     """Does the heading open with an agency name (of at least two words)?"""
     from .agencies import agency_at
 
-    m = _kind_rules().agency_prefix.match(key)
-    pos = m.end() if m else 0
+    prefix = _kind_rules().agency_prefix.match(key)
+    pos = prefix.end() if prefix else 0
     agency = agency_at(heading, pos)
     return agency is not None and len(agency.raw.split()) >= 2
 
@@ -150,23 +150,23 @@ def classify_heading(heading: str, doc_type: str | None = None) -> str | None:
     head = re.split(r"[:.;]\s|:$", key.strip(), maxsplit=1)[0]
     # the same clause with its diacritics (search_key and match_key keep the text's length)
     head_marked = match_key(heading)[lead:lead + len(head)]
-    q = rules.quantifier.match(head)
-    start = q.end() if q else 0
+    quant = rules.quantifier.match(head)
+    start = quant.end() if quant else 0
     kinds = [k for k in rules.kinds if k.doc_types is None or doc_type in k.doc_types]
-    for k in kinds:
-        target = head_marked if k.on_match_key else head
-        if any(p.match(target, start) for p in k.patterns):
-            return k.kind
+    for rule in kinds:
+        target = head_marked if rule.on_match_key else head
+        if any(p.match(target, start) for p in rule.patterns):
+            return rule.kind
     if rules.instruction.match(head):
         return rules.instruction_kind_by_doc_type.get(doc_type or "", rules.instruction_kind)
     if len(head.split()) > rules.keyword_max_words:
         return None  # a sentence, not a heading: its words say nothing about the part
     best: tuple[int, int, str] | None = None  # (position, list order, kind): the leftmost keyword
-    for order, k in enumerate(kinds):
-        for p in k.keywords:
-            m = p.search(head, start)
-            if m and (best is None or (m.start(), order) < best[:2]):
-                best = (m.start(), order, k.kind)
+    for order, rule in enumerate(kinds):
+        for keyword in rule.keywords:
+            hit = keyword.search(head, start)
+            if hit and (best is None or (hit.start(), order) < best[:2]):
+                best = (hit.start(), order, rule.kind)
     return best[2] if best else None
 
 
@@ -191,12 +191,12 @@ def _match_marker(line: str) -> tuple[_Marker, str | None, int] | None:
         return None
     # The markers before the one that matched cannot match: start the list there.
     for mk in _markers()[int(first.lastgroup[1:]):]:
-        m = mk.pattern.match(line)
-        if m:
-            number = m.group(1) if m.groups() else None
+        hit = mk.pattern.match(line)
+        if hit:
+            number = hit.group(1) if hit.groups() else None
             if mk.type == "roman" and not _ROMAN.match(number or ""):
                 continue
-            return mk, number, m.end()
+            return mk, number, hit.end()
     return None
 
 
@@ -326,9 +326,9 @@ def extract_outline(doc: Document) -> None:
             own = number.split(".")[-1] if marker == "decimal" else number
             # a part or chapter groups sections but is no step of their paths ("I.3", "3.1")
             sid = f"{parent.section.id}.{own}" if parent and parent.marker not in _GROUPS else own
-        base, n = sid, 2
+        base, count = sid, 2
         while sid in ids:  # a list restarted under the same parent
-            sid, n = f"{base}~{n}", n + 1
+            sid, count = f"{base}~{count}", count + 1
         ids.add(sid)
         line_end = start + len(line)
         heading = line[marker_len:].strip()
@@ -353,9 +353,9 @@ def extract_outline(doc: Document) -> None:
         stack.append(_Open(marker, section))
     close_to(0, body_end)
     # Trim trailing newlines so a span ends on the section's last character.
-    for s in sections:
-        while s.span.end > s.span.start and text[s.span.end - 1] == "\n":
-            s.span.end -= 1
+    for sect in sections:
+        while sect.span.end > sect.span.start and text[sect.span.end - 1] == "\n":
+            sect.span.end -= 1
     if not sections:
         doc.warn(STAGE, "no numbered sections found")
     doc.sections = sections
