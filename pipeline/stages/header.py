@@ -41,7 +41,7 @@ def _key_pattern(pattern: str) -> str:
     """
     return re.sub(
         r"[^\W\d_]+",
-        lambda m: m.group(0) if m.group(0).isascii() else match_key(m.group(0)),
+        lambda word: word.group(0) if word.group(0).isascii() else match_key(word.group(0)),
         pattern,
     )
 
@@ -105,10 +105,10 @@ def find_province(words: str) -> tuple[Province, int] | None:
     """The province named at the start of `words`, and how many characters it takes."""
     table = _provinces()
     tokens = list(re.finditer(r"[^\W_]+", words))
-    for n in range(min(len(tokens), 5), 0, -1):
-        key = fold(words[: tokens[n - 1].end()])
+    for count in range(min(len(tokens), 5), 0, -1):
+        key = fold(words[: tokens[count - 1].end()])
         if key in table:
-            return table[key], tokens[n - 1].end()
+            return table[key], tokens[count - 1].end()
     return None
 
 
@@ -165,8 +165,8 @@ def _trimmed(text: str, start: int, end: int) -> Cell:
     return Cell(start, start + len(piece), piece)
 
 
-def _is_upper(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
+def _is_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
@@ -174,11 +174,11 @@ def _place_start(text: str, comma: int, floor: int) -> int:
     """Start of the place name that ends at `comma`: up to 5 capitalised words before it."""
     pos = comma
     words = 0
-    for m in reversed(list(re.finditer(r"\S+", text[floor:comma]))):
-        word = m.group(0)
+    for token in reversed(list(re.finditer(r"\S+", text[floor:comma]))):
+        word = token.group(0)
         if not word[0].isupper() or re.search(r"[\d/:]", word) or words == 5:
             break
-        pos = floor + m.start()
+        pos = floor + token.start()
         words += 1
     return pos
 
@@ -186,20 +186,20 @@ def _place_start(text: str, comma: int, floor: int) -> int:
 def _split_columns(text: str, line: Cell) -> list[Cell]:
     """Cut a header line where a right-column phrase or a "Số:" starts."""
     cuts = set()
-    for m in _pattern("right_column").finditer(line.key):
-        cuts.add(m.start())
-        cuts.add(m.end())
-    for m in _pattern("number").finditer(line.key):
-        cuts.add(m.start())
-        cuts.add(m.end())
-    for m in _pattern("date").finditer(line.key):
-        floor = max([c for c in cuts if c <= m.start()], default=0)
-        cuts.add(_place_start(line.text, m.start(), floor))
-        cuts.add(m.end())
+    for hit in _pattern("right_column").finditer(line.key):
+        cuts.add(hit.start())
+        cuts.add(hit.end())
+    for hit in _pattern("number").finditer(line.key):
+        cuts.add(hit.start())
+        cuts.add(hit.end())
+    for hit in _pattern("date").finditer(line.key):
+        floor = max([c for c in cuts if c <= hit.start()], default=0)
+        cuts.add(_place_start(line.text, hit.start(), floor))
+        cuts.add(hit.end())
     bounds = sorted({0, len(line.text), *cuts})
     cells = []
-    for a, b in zip(bounds, bounds[1:]):
-        cell = _trimmed(text, line.start + a, line.start + b)
+    for start, end in zip(bounds, bounds[1:]):
+        cell = _trimmed(text, line.start + start, line.start + end)
         if cell.text and re.search(r"\w", cell.text):  # drop "-----" rules under the columns
             cells.append(cell)
     return cells
@@ -222,14 +222,14 @@ def _doc_type_line(line: Cell) -> tuple[str, int] | None:
     names, folded_names = _doc_type_tables()[0], _doc_type_folded_names()
     words = line.key.split()
     folded = search_key(line.key).split()  # "QUYÉT ĐỊNH": a tone mark misread by OCR
-    for n in (3, 2, 1):
-        if len(words) < n:
+    for count in (3, 2, 1):
+        if len(words) < count:
             continue
-        head = " ".join(words[:n])
-        doc_type = names.get(head) or folded_names.get(" ".join(folded[:n]))
+        head = " ".join(words[:count])
+        doc_type = names.get(head) or folded_names.get(" ".join(folded[:count]))
         if doc_type:
-            m = re.match(r"\S+" + r"\s+\S+" * (n - 1), line.text)
-            head_text = m.group(0) if m else ""
+            hit = re.match(r"\S+" + r"\s+\S+" * (count - 1), line.text)
+            head_text = hit.group(0) if hit else ""
             if not _is_upper(head_text):
                 return None
             rest = line.text[len(head_text):].strip(" :")
@@ -262,13 +262,13 @@ def _iso_date(day: str | None, month: str | None, year: str | None) -> str | Non
 
 def _read_date(cell: Cell) -> tuple[str | None, str | None, str | None, str | None, int] | None:
     """(place, day, month, year, end offset in cell) of a "<Place>, ngày ..." cell."""
-    m = _pattern("date").search(cell.key)
-    if not m:
+    hit = _pattern("date").search(cell.key)
+    if not hit:
         return None
-    place = cell.text[: m.start()].strip() or None
-    month = m.group("month") or m.group("month2")
-    year = m.group("year") or m.group("year2")
-    return place, m.group("day"), month, year, m.end()
+    place = cell.text[: hit.start()].strip() or None
+    month = hit.group("month") or hit.group("month2")
+    year = hit.group("year") or hit.group("year2")
+    return place, hit.group("day"), month, year, hit.end()
 
 
 def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
@@ -278,11 +278,11 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
     province = None
     unit_name = None
     body = None
-    m = _pattern("issuer_block").search(key)
-    if m:
-        body = conf["body_abbreviations"].get(" ".join(m.group("body").split()))
-        unit_name = conf["unit_names"].get(" ".join(m.group("unit").rstrip(".").split()))
-        found = find_province(block[m.start("rest"):])
+    hit = _pattern("issuer_block").search(key)
+    if hit:
+        body = conf["body_abbreviations"].get(" ".join(hit.group("body").split()))
+        unit_name = conf["unit_names"].get(" ".join(hit.group("unit").rstrip(".").split()))
+        found = find_province(block[hit.start("rest"):])
         if found:
             province = found[0]
     else:  # "TỈNH LÀO CAI" without the body words
@@ -331,10 +331,10 @@ def _issuer_from_block(block: str) -> tuple[str | None, Province | None]:
 def _known_department(raw: str) -> tuple[str, str] | None:
     """(canonical name, the words after it) when `raw` opens with a known department's name."""
     words = raw.split()
-    for n in range(len(words) - 1, 0, -1):  # the longest known name first
-        name = _departments().get(fold(_department(" ".join(words[:n]))))
+    for count in range(len(words) - 1, 0, -1):  # the longest known name first
+        name = _departments().get(fold(_department(" ".join(words[:count]))))
         if name is not None:
-            return name, " ".join(words[n:])
+            return name, " ".join(words[count:])
     return None
 
 
@@ -388,9 +388,9 @@ def _title_tail(line: Cell) -> int | None:
         return None  # most lines: the last word is no title word
     tokens = list(re.finditer(r"\S+", line.text))
     start = None
-    for m in reversed(tokens):
-        if _title_word(m.group(0)):
-            start = m.start()
+    for token in reversed(tokens):
+        if _title_word(token.group(0)):
+            start = token.start()
         else:
             break
     if start is None:
@@ -433,21 +433,21 @@ def extract_header(doc: Document) -> None:
     # 1. The header zone: lines above the doc-type line, "Kính gửi" or the body.
     zone_end = min(len(lines), limits["header_lines"])
     type_line: int | None = None
-    for i in range(zone_end):
-        line = lines[i]
+    for idx in range(zone_end):
+        line = lines[idx]
         if not line.text:
             continue
         found = _doc_type_line(line)
         if found:
-            type_line = i
-            zone_end = i
+            type_line = idx
+            zone_end = idx
             break
         if (
             _pattern("recipients").match(line.key)
             or _pattern("body_start").match(line.key)
             or (len(line.text) > 200 and not _pattern("subject").match(line.key))
         ):
-            zone_end = i
+            zone_end = idx
             break
     cells = [c for line in lines[:zone_end] if line.text for c in _split_columns(text, line)]
 
@@ -549,10 +549,10 @@ def extract_header(doc: Document) -> None:
 def _province_span(block: list[Cell], province: Province) -> tuple[int, int] | None:
     """Where the issuer block names the province ("TỈNH CAO BẰNG" -> "CAO BẰNG")."""
     for cell in block:
-        for m in _pattern("unit_in_block").finditer(cell.key):
-            found = find_province(cell.text[m.end():])
+        for hit in _pattern("unit_in_block").finditer(cell.key):
+            found = find_province(cell.text[hit.end():])
             if found and found[0] == province:
-                return cell.start + m.end(), cell.start + m.end() + found[1]
+                return cell.start + hit.end(), cell.start + hit.end() + found[1]
     return None
 
 
@@ -602,15 +602,15 @@ def _issuer_from_body(doc: Document, lines: list[Cell], start: int):
         seen += 1
         if seen > 4:
             break
-        for m in _pattern("body_issuer").finditer(line.key):
-            found = find_province(line.text[m.start("rest"):m.end("rest")])
+        for hit in _pattern("body_issuer").finditer(line.key):
+            found = find_province(line.text[hit.start("rest"):hit.end("rest")])
             if not found:
                 continue
             province, _ = found
-            body = conf["body_abbreviations"][" ".join(m.group("body").split())]
-            unit = conf["unit_names"][" ".join(m.group("unit").split())]
-            end = line.start + m.start("rest") + found[1]
-            return f"{body} {unit} {province.name}", province, doc.span(line.start + m.start(), end)
+            body = conf["body_abbreviations"][" ".join(hit.group("body").split())]
+            unit = conf["unit_names"][" ".join(hit.group("unit").split())]
+            end = line.start + hit.start("rest") + found[1]
+            return f"{body} {unit} {province.name}", province, doc.span(line.start + hit.start(), end)
     return None
 
 
@@ -627,8 +627,8 @@ def _list_items(doc: Document, lines: list[Cell], first: int, inline: Cell | Non
     for line in lines[first:]:
         if not line.text:
             continue
-        m = _pattern("list_item").match(line.text)
-        if not m:
+        hit = _pattern("list_item").match(line.text)
+        if not hit:
             break
         body_end = len(line.text)
         tail = _title_tail(line)
@@ -637,7 +637,7 @@ def _list_items(doc: Document, lines: list[Cell], first: int, inline: Cell | Non
         name = _name_tail(line.text[:body_end])
         if name is not None:
             body_end = name
-        item = line.text[m.end():body_end].strip().rstrip(";.,").strip()
+        item = line.text[hit.end():body_end].strip().rstrip(";.,").strip()
         if item:
             items.append(item)
         start = line.start if start is None else start
@@ -646,16 +646,16 @@ def _list_items(doc: Document, lines: list[Cell], first: int, inline: Cell | Non
 
 
 def _read_recipients(doc: Document, lines: list[Cell], start: int) -> None:
-    for i in range(start, min(len(lines), start + 8)):
-        line = lines[i]
-        m = _pattern("recipients").match(line.key) if line.text[:1] in _first_letters("recipients") else None
-        if not m:
+    for idx in range(start, min(len(lines), start + 8)):
+        line = lines[idx]
+        hit = _pattern("recipients").match(line.key) if line.text[:1] in _first_letters("recipients") else None
+        if not hit:
             continue
-        inline = _trimmed(doc.text, line.start + m.end(), line.end)
-        items, s, e = _list_items(doc, lines, i + 1, inline)
+        inline = _trimmed(doc.text, line.start + hit.end(), line.end)
+        items, span_start, span_end = _list_items(doc, lines, idx + 1, inline)
         doc.metadata.recipients = items
-        if items and s is not None and e is not None:
-            doc.metadata.spans["recipients"] = doc.span(s, e)
+        if items and span_start is not None and span_end is not None:
+            doc.metadata.spans["recipients"] = doc.span(span_start, span_end)
         return
 
 
@@ -664,43 +664,44 @@ def _read_footer(doc: Document, lines: list[Cell], body_from: int) -> None:
     limits = rules.load("header")["limits"]
     # The signature follows the line that closes the body ("./.") or the "Nơi nhận" label.
     anchor = None
-    for i in range(body_from, len(lines)):
-        line = lines[i]
+    for idx in range(body_from, len(lines)):
+        line = lines[idx]
         # Cheap filter first: only these lines can close the body or open "Nơi nhận".
         if "./." not in line.text and line.text[:1] not in _first_letters("distribution"):
             continue
         if _pattern("closing").search(line.key) or _pattern("distribution").match(line.key):
-            anchor = i
+            anchor = idx
             break
     if anchor is None:
         anchor = max(body_from, len(lines) - limits["signer_window"])
     window = range(anchor, min(len(lines), anchor + limits["signer_window"]))
 
-    for i in window:
-        m = _pattern("distribution").match(lines[i].key) if lines[i].text[:1] in _first_letters("distribution") else None
-        if m:
-            rest = _trimmed(doc.text, lines[i].start + m.end(), lines[i].end)
-            tail = _title_tail(lines[i])
-            inline = None if tail is not None and tail <= m.end() + 1 else rest
-            items, s, e = _list_items(doc, lines, i + 1, inline)
+    for idx in window:
+        hit = (_pattern("distribution").match(lines[idx].key)
+               if lines[idx].text[:1] in _first_letters("distribution") else None)
+        if hit:
+            rest = _trimmed(doc.text, lines[idx].start + hit.end(), lines[idx].end)
+            tail = _title_tail(lines[idx])
+            inline = None if tail is not None and tail <= hit.end() + 1 else rest
+            items, span_start, span_end = _list_items(doc, lines, idx + 1, inline)
             meta.distribution = items
-            if items and s is not None and e is not None:
-                meta.spans["distribution"] = doc.span(s, e)
+            if items and span_start is not None and span_end is not None:
+                meta.spans["distribution"] = doc.span(span_start, span_end)
             break
 
     # The title block: consecutive title lines (list items and labels may sit beside them).
     titles: list[Cell] = []
     last = None
-    for i in window:
-        line = lines[i]
+    for idx in window:
+        line = lines[idx]
         if not line.text:
             continue
         tail = _title_tail(line)
         if tail is not None:
-            if titles and last is not None and i - last > 2:
+            if titles and last is not None and idx - last > 2:
                 titles = []
             titles.append(_trimmed(doc.text, line.start + tail, line.end))
-            last = i
+            last = idx
         elif titles and not _pattern("list_item").match(line.text):
             break
     if not titles or last is None:
