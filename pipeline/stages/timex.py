@@ -73,7 +73,7 @@ class TimeExpression:
 
 def _kp(pattern: str) -> str:
     """A rules pattern in match-key spelling (only runs of non-ASCII letters are folded)."""
-    return re.sub(r"[^\W\d_]+", lambda m: m.group() if m.group().isascii() else match_key(m.group()), pattern)
+    return re.sub(r"[^\W\d_]+", lambda hit: hit.group() if hit.group().isascii() else match_key(hit.group()), pattern)
 
 
 @dataclass(frozen=True)
@@ -155,21 +155,21 @@ def _first_chars(pattern: str) -> tuple[frozenset[str], bool] | None:
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    r = load("timex")
-    bounds = "|".join(f"(?:{_kp(b['pattern'])})" for b in r["bounds"].values())
+    raw = load("timex")
+    bounds = "|".join(f"(?:{_kp(b['pattern'])})" for b in raw["bounds"].values())
     alts, forms = [], []
-    for i, f in enumerate(r["forms"]):
+    for form_i, form in enumerate(raw["forms"]):
         groups: dict[str, str] = {}
 
-        def rename(m: re.Match[str], i: int = i, groups: dict[str, str] = groups) -> str:
-            new = f"f{i}_{m.group(1)}"
-            groups[m.group(1)] = new
+        def rename(match: re.Match[str], form_i: int = form_i, groups: dict[str, str] = groups) -> str:
+            new = f"f{form_i}_{match.group(1)}"
+            groups[match.group(1)] = new
             return f"(?P<{new}>"
 
-        body = re.sub(r"\(\?P<(\w+)>", rename, _kp(f["pattern"]))
-        body = re.sub(r"\(\?P=(\w+)\)", lambda m, i=i: f"(?P=f{i}_{m.group(1)})", body)
-        alts.append(f"(?P<f{i}>{body})")
-        forms.append((f["name"], f["kind"], f.get("recurrence"), bool(f.get("requires_bound")), groups))
+        body = re.sub(r"\(\?P<(\w+)>", rename, _kp(form["pattern"]))
+        body = re.sub(r"\(\?P=(\w+)\)", lambda match, form_i=form_i: f"(?P=f{form_i}_{match.group(1)})", body)
+        alts.append(f"(?P<f{form_i}>{body})")
+        forms.append((form["name"], form["kind"], form.get("recurrence"), bool(form.get("requires_bound")), groups))
     scan = re.compile(rf"(?<![\w])(?:(?P<bound>{bounds})\s+)?(?:{'|'.join(alts)})")
     # Word starts whose first letter can open an expression: the others are never tried.
     first = _first_chars(scan.pattern)
@@ -178,17 +178,17 @@ def _rules() -> _Rules:
     return _Rules(
         scan=scan,
         forms=tuple(forms),
-        bound_of=tuple((name, re.compile(rf"(?:{_kp(b['pattern'])})$")) for name, b in r["bounds"].items()),
-        suffix=re.compile(_kp(r["suffix"]["pattern"])),
-        recurrence=tuple((k, re.compile(_kp(p))) for k, p in r["recurrence"].items()),
-        continuous=re.compile(_kp(r["continuous"]["pattern"])),
-        time_column=re.compile(_kp(r["time_column"]["pattern"])),
-        trigger_words=tuple(match_key(w) for w in r["trigger"]["words"]),
-        lead=int(r["trigger"]["lead_chars"]),
+        bound_of=tuple((name, re.compile(rf"(?:{_kp(b['pattern'])})$")) for name, b in raw["bounds"].items()),
+        suffix=re.compile(_kp(raw["suffix"]["pattern"])),
+        recurrence=tuple((k, re.compile(_kp(p))) for k, p in raw["recurrence"].items()),
+        continuous=re.compile(_kp(raw["continuous"]["pattern"])),
+        time_column=re.compile(_kp(raw["time_column"]["pattern"])),
+        trigger_words=tuple(match_key(w) for w in raw["trigger"]["words"]),
+        lead=int(raw["trigger"]["lead_chars"]),
         opening=opening,
-        number_words={match_key(w): n for w, n in r["number_words"].items()},
-        units={match_key(w): (u["letter"], bool(u.get("working_days"))) for w, u in r["units"].items()},
-        halves={match_key(w): n for w, n in r["halves"].items()},
+        number_words={match_key(w): n for w, n in raw["number_words"].items()},
+        units={match_key(w): (u["letter"], bool(u.get("working_days"))) for w, u in raw["units"].items()},
+        halves={match_key(w): n for w, n in raw["halves"].items()},
     )
 
 
@@ -197,80 +197,80 @@ _ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 def recurrence_of(words: str) -> str | None:
     """Canonical recurrence of period words (match key or text): "hằng năm" → "yearly"."""
-    k = match_key(words).strip()
+    word_key = match_key(words).strip()
     for name, pattern in _rules().recurrence:
-        if pattern.search(k):
+        if pattern.search(word_key):
             return name
     return None
 
 
-def _int(s: str | None) -> int | None:
-    if s is None:
+def _int(token: str | None) -> int | None:
+    if token is None:
         return None
-    return int(s) if s.isdigit() else _rules().number_words.get(s)
+    return int(token) if token.isdigit() else _rules().number_words.get(token)
 
 
-def _date_value(d: str | None, mo: str | None, y: str | None) -> str | None:
-    day, month = _int(d), _int(mo)
+def _date_value(day_str: str | None, mo: str | None, year: str | None) -> str | None:
+    day, month = _int(day_str), _int(mo)
     if month is None or not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
         return None
     if day is None:
-        return f"{y}-{month:02d}" if y else f"--{month:02d}"
-    return f"{y}-{month:02d}-{day:02d}" if y else f"--{month:02d}-{day:02d}"
+        return f"{year}-{month:02d}" if year else f"--{month:02d}"
+    return f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
 
 
-def _read(m: re.Match[str], key: str) -> tuple[str, str, str | None, str | None, dict] | None:
+def _read(match: re.Match[str], key: str) -> tuple[str, str, str | None, str | None, dict] | None:
     """(form name, kind, value, recurrence, extras) of one scan match; None when invalid."""
-    R = _rules()
-    for i, (name, kind, rec, requires_bound, groups) in enumerate(R.forms):
-        if m.group(f"f{i}") is None:
+    rule_set = _rules()
+    for form_i, (name, kind, rec, requires_bound, groups) in enumerate(rule_set.forms):
+        if match.group(f"f{form_i}") is None:
             continue
-        g = {k: m.group(v) for k, v in groups.items()}
-        if requires_bound and m.group("bound") is None:
+        captured = {k: match.group(v) for k, v in groups.items()}
+        if requires_bound and match.group("bound") is None:
             return None
         extras: dict = {}
         value = None
         if name == "relative":
-            n, unit = _int(g["n"]), g["u"]
-            if n is None:
+            count, unit = _int(captured["n"]), captured["u"]
+            if count is None:
                 return None
-            letter, working_days = R.units[unit]
-            extras["duration"] = f"PT{n}H" if letter == "H" else f"P{n}{letter}"
+            letter, working_days = rule_set.units[unit]
+            extras["duration"] = f"PT{count}H" if letter == "H" else f"P{count}{letter}"
             extras["working_days"] = working_days
-            if g.get("anchor"):
-                extras["anchor_span"] = (m.start(groups["anchor"]), m.end(groups["what"]))
+            if captured.get("anchor"):
+                extras["anchor_span"] = (match.start(groups["anchor"]), match.end(groups["what"]))
         elif name == "after_event":
-            extras["anchor_span"] = (m.start(groups["lim"]), m.end(groups["what"]))
+            extras["anchor_span"] = (match.start(groups["lim"]), match.end(groups["what"]))
         elif name == "datetime":
-            value = _date_value(g["d"], g["m"], g["y"])
-            hh, mi = int(g["hh"]), int(g["mi"] or 0)
+            value = _date_value(captured["d"], captured["m"], captured["y"])
+            hh, mi = int(captured["hh"]), int(captured["mi"] or 0)
             if value is None or hh > 24:
                 return None
             value = f"{value}T{hh:02d}:{mi:02d}"
         elif name == "monthly_day":
-            day = int(g["d"])
+            day = int(captured["d"])
             if not 1 <= day <= 31:
                 return None
             value = f"---{day:02d}"
         elif name in ("day", "numeric_date", "short_date"):
-            value = _date_value(g["d"], g["m"], g.get("y"))
+            value = _date_value(captured["d"], captured["m"], captured.get("y"))
             if value is None:
                 return None
         elif name == "half":
-            value = f"{g['y'] + '-' if g['y'] else ''}H{R.halves[g['which']]}"
+            value = f"{captured['y'] + '-' if captured['y'] else ''}H{rule_set.halves[captured['which']]}"
         elif name == "quarter":
-            q = _ROMAN_Q.get(g["q"]) or int(g["q"])
-            value = f"{g['y']}-Q{q}" if g["y"] else f"Q{q}"
+            quarter = _ROMAN_Q.get(captured["q"]) or int(captured["q"])
+            value = f"{captured['y']}-Q{quarter}" if captured["y"] else f"Q{quarter}"
         elif name == "month":
-            value = _date_value(None, g["m"], g["y"])
-            if value is None or (g["y"] is None and m.group("bound") is None):
+            value = _date_value(None, captured["m"], captured["y"])
+            if value is None or (captured["y"] is None and match.group("bound") is None):
                 return None
         elif name == "range":
-            value = f"{g['y']}/{g['y2']}"
+            value = f"{captured['y']}/{captured['y2']}"
         elif name == "year":
-            value = g["y"]
+            value = captured["y"]
         elif name in ("periodic", "every", "times_per"):
-            rec = rec or recurrence_of(g["p"])  # "01 lần/tháng": the period names it
+            rec = rec or recurrence_of(captured["p"])  # "01 lần/tháng": the period names it
         return name, kind, value, rec, extras
     return None
 
@@ -291,13 +291,13 @@ _DIGITS = re.compile(r"\d+")
 def _triggers(key: str) -> list[int]:
     """Sorted positions of the digits and trigger words of `key` (str.find for the words: far
     cheaper than one regex alternation tried at every character)."""
-    R = _rules()
+    rule_set = _rules()
     out = [m.start() for m in _DIGITS.finditer(key)]
-    for word in R.trigger_words:
-        i = key.find(word)
-        while i >= 0:
-            out.append(i)
-            i = key.find(word, i + 1)
+    for word in rule_set.trigger_words:
+        pos = key.find(word)
+        while pos >= 0:
+            out.append(pos)
+            pos = key.find(word, pos + 1)
     out.sort()
     return out
 
@@ -306,43 +306,43 @@ def _candidates(key: str):
     """Scan matches, tried only at the word starts shortly before the words every expression
     holds (a digit, "hằng", "định kỳ", "sau khi" …), earliest first: the one big regex is
     matched at a few positions instead of searched through the whole text."""
-    R = _rules()
+    rule_set = _rules()
     last = 0  # end of the last expression yielded
     tried_to = 0  # word starts before this were tried already
-    for p in _triggers(key):
-        if p < last:
+    for trigger in _triggers(key):
+        if trigger < last:
             continue
-        for w in R.opening.finditer(key, max(last, tried_to, p - R.lead), p + 1):
-            m = R.scan.match(key, w.start())
-            if m and m.end() > p:
-                last = m.end()
-                yield m
+        for word_start in rule_set.opening.finditer(key, max(last, tried_to, trigger - rule_set.lead), trigger + 1):
+            match = rule_set.scan.match(key, word_start.start())
+            if match and match.end() > trigger:
+                last = match.end()
+                yield match
                 break
-        tried_to = p + 1
+        tried_to = trigger + 1
 
 
 def find_time_expressions(text: str, offset: int = 0, key: str | None = None) -> list[TimeExpression]:
     """Every time expression of `text` (see the module docstring), in order."""
-    R = _rules()
+    rule_set = _rules()
     key = match_key(text) if key is None else key
     out: list[TimeExpression] = []
     last = 0
-    for m in _candidates(key):
-        if m.start() < last:  # inside a suffix read with the expression before
+    for match in _candidates(key):
+        if match.start() < last:  # inside a suffix read with the expression before
             continue
-        read = _read(m, key)
+        read = _read(match, key)
         if read is None:
             continue
         name, kind, value, rec, extras = read
-        start, end = m.start(), m.end()
+        start, end = match.start(), match.end()
         if kind in ("date", "period") and rec is None:
-            suffix = R.suffix.match(key, end)
+            suffix = rule_set.suffix.match(key, end)
             if suffix:  # "ngày 15 tháng 12 hằng năm"
                 end = suffix.end()
                 rec = recurrence_of(suffix.group(0))
                 if value and value[:4].isdigit() and rec in ("yearly",):
                     value = value[4:]  # the year repeats: "--12-15"
-        bound = _bound_name(m.group("bound"))
+        bound = _bound_name(match.group("bound"))
         if kind == "relative":
             bound = None
         if rec is None and kind == "date" and value and value[:1].isdigit():
@@ -350,8 +350,8 @@ def find_time_expressions(text: str, offset: int = 0, key: str | None = None) ->
         last = end
         anchor = None
         if "anchor_span" in extras:
-            s, e = extras["anchor_span"]
-            anchor = text[s:e]
+            anchor_start, anchor_end = extras["anchor_span"]
+            anchor = text[anchor_start:anchor_end]
         out.append(TimeExpression(
             start=start + offset, end=end + offset, text=text[start:end], kind=kind, value=value,
             recurrence=rec, bound=bound, duration=extras.get("duration"),
@@ -364,24 +364,25 @@ def time_of_cell(text: str, offset: int = 0, key: str | None = None) -> TimeExpr
     "Thường xuyên", "Trước ngày 15/12"): its first expression, with the span widened to
     the whole cell when the cell says nothing else; None for an empty cell or a cell with no
     time frame in it."""
-    R = _rules()
+    rule_set = _rules()
     key = match_key(text) if key is None else key
-    s, e = 0, len(text)
-    while s < e and text[s] in " \t\n.;,:-*":
-        s += 1
-    while e > s and text[e - 1] in " \t\n.;,:-*":
-        e -= 1
-    if s >= e:
+    start, end = 0, len(text)
+    while start < end and text[start] in " \t\n.;,:-*":
+        start += 1
+    while end > start and text[end - 1] in " \t\n.;,:-*":
+        end -= 1
+    if start >= end:
         return None
-    if R.continuous.match(key[s:e]):
-        return TimeExpression(s + offset, e + offset, text[s:e], "recurrence", None, "continuous", form="continuous")
+    if rule_set.continuous.match(key[start:end]):
+        return TimeExpression(start + offset, end + offset, text[start:end], "recurrence", None, "continuous",
+                              form="continuous")
     found = find_time_expressions(text, offset, key)
     if not found:
         return None
     first = found[0]
     if len(found) == 1 or all(f.kind == "recurrence" for f in found):
         # A cell is one time frame: keep its words ("Hoàn thành … xong trước ngày 01/01/2030").
-        return TimeExpression(s + offset, e + offset, text[s:e], first.kind, first.value,
+        return TimeExpression(start + offset, end + offset, text[start:end], first.kind, first.value,
                               first.recurrence, first.bound, first.duration, first.working_days,
                               first.anchor, first.form)
     return first
@@ -389,5 +390,5 @@ def time_of_cell(text: str, offset: int = 0, key: str | None = None) -> TimeExpr
 
 def is_time_column(header: str) -> bool:
     """Whether a table header cell names the time column ("Thời gian thực hiện", "Tiến độ")."""
-    k = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", match_key(header))).strip()
-    return bool(_rules().time_column.match(k))
+    header_key = re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", match_key(header))).strip()
+    return bool(_rules().time_column.match(header_key))
