@@ -127,61 +127,61 @@ def _keyword_re(words: list[str]) -> re.Pattern:
 
 @lru_cache(maxsize=1)
 def rules() -> _Rules:
-    r = load("assignments")
-    c = lambda name: re.compile(r[name]["pattern"])  # noqa: E731
+    spec = load("assignments")
+    compiled = lambda name: re.compile(spec[name]["pattern"])  # noqa: E731
     # Patterns matched at a position (pattern.match(key, pos)): "^" would only match at the
     # start of the text or of a line, so the anchor is dropped — match() anchors at pos.
-    at = lambda name: re.compile(r[name]["pattern"].removeprefix("^"))  # noqa: E731
-    result, recurrence = c("result_markers"), c("recurrence")
-    topic_re = _keyword_re([w for ws in r["topics"].values() for w in ws])
-    directing = _words_alt(r["directing_verbs"])
+    at = lambda name: re.compile(spec[name]["pattern"].removeprefix("^"))  # noqa: E731
+    result, recurrence = compiled("result_markers"), compiled("recurrence")
+    topic_re = _keyword_re([w for ws in spec["topics"].values() for w in ws])
+    directing = _words_alt(spec["directing_verbs"])
     return _Rules(
-        descriptive_kinds=frozenset(r["descriptive_section_kinds"]),
-        upward_kinds=frozenset(r["upward_agency_kinds"]),
+        descriptive_kinds=frozenset(spec["descriptive_section_kinds"]),
+        upward_kinds=frozenset(spec["upward_agency_kinds"]),
         requested=at("requested_prefix"),
         assign=at("assign_prefix"),
         neutral=at("neutral_prefix"),
-        directive=c("directive_verb"),
+        directive=compiled("directive_verb"),
         directing=re.compile(r"(?:" + directing + r")(?!\w)"),
         directing_anywhere=re.compile(r"(?<!\w)(?:" + directing + r")(?!\w)"),
         history=at("history_predicate"),
         circumstance=at("circumstance_opening"),
         bracket_verb=at("owner_bracket_verb"),
         owner_label=at("owner_label"),
-        verb_like_nouns=frozenset(match_key(w) for w in r["verb_like_nouns"]),
-        lead_in_tail=c("lead_in_tail"),
+        verb_like_nouns=frozenset(match_key(w) for w in spec["verb_like_nouns"]),
+        lead_in_tail=compiled("lead_in_tail"),
         connective=at("clause_connective"),
-        possessive=c("possessive_before_name"),
-        upward_group=c("upward_group"),
+        possessive=compiled("possessive_before_name"),
+        upward_group=compiled("upward_group"),
         determiner=at("group_determiner"),
         permission=at("permission_predicate"),
         issuer_commitment=at("issuer_commitment"),
-        passive_agent=c("passive_agent"),
-        vague_addressee=c("vague_addressee"),
+        passive_agent=compiled("passive_agent"),
+        vague_addressee=compiled("vague_addressee"),
         recipients=at("recipients_line"),
-        participle=c("participle_before_verb"),
+        participle=compiled("participle_before_verb"),
         passive=at("passive_predicate"),
         establishing=at("establishing"),
-        purpose=c("purpose"),
-        members=c("members"),
-        modifier_stop=c("subject_modifier_stop"),
-        lead=re.compile(r["roles"]["lead"]["pattern"]),
-        support=re.compile(r["roles"]["support"]["pattern"]),
-        adverbial=c("leading_adverbial"),
-        partner=c("partner_marker"),
-        partner_opening=re.compile(r["partner_marker"]["clause_opening"]),
+        purpose=compiled("purpose"),
+        members=compiled("members"),
+        modifier_stop=compiled("subject_modifier_stop"),
+        lead=re.compile(spec["roles"]["lead"]["pattern"]),
+        support=re.compile(spec["roles"]["support"]["pattern"]),
+        adverbial=compiled("leading_adverbial"),
+        partner=compiled("partner_marker"),
+        partner_opening=re.compile(spec["partner_marker"]["clause_opening"]),
         relative=at("relative_clause"),
-        closing=re.compile(r["closing_paragraph"]["pattern"], re.M),
-        boilerplate=c("boilerplate_predicate"),
-        boilerplate_tail=c("boilerplate_tail"),
-        boilerplate_tail_words=r["boilerplate_tail"]["max_words"],
+        closing=re.compile(spec["closing_paragraph"]["pattern"], re.M),
+        boilerplate=compiled("boilerplate_predicate"),
+        boilerplate_tail=compiled("boilerplate_tail"),
+        boilerplate_tail_words=spec["boilerplate_tail"]["max_words"],
         recurrence=recurrence,
         result=result,
         topic_re=topic_re,
-        topic_of_keyword={match_key(w): t for t, ws in r["topics"].items() for w in ws},
-        topic_order=list(r["topics"]),
+        topic_of_keyword={match_key(w): t for t, ws in spec["topics"].items() for w in ws},
+        topic_order=list(spec["topics"]),
         table_columns=[(role, re.compile(r"(?<!\w)(?:" + _words_alt(words) + r")(?!\w)"))
-                       for role, words in r["table_columns"].items()],
+                       for role, words in spec["table_columns"].items()],
     )
 
 
@@ -189,8 +189,8 @@ _SPACES = re.compile(r"\s+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def _topic_of(r: _Rules, keyword: str) -> str:
-    return r.topic_of_keyword.get(keyword) or r.topic_of_keyword[_SPACES.sub(" ", keyword)]
+def _topic_of(rule_set: _Rules, keyword: str) -> str:
+    return rule_set.topic_of_keyword.get(keyword) or rule_set.topic_of_keyword[_SPACES.sub(" ", keyword)]
 
 
 # ----------------------------------------------------------------------------- one task
@@ -198,31 +198,31 @@ def _topic_of(r: _Rules, keyword: str) -> str:
 
 def _main_clause(key: str) -> str:
     """The task with its leading adverbials dropped, for reading the main verb."""
-    r = rules()
-    k = key.lstrip(" -+•")
+    rule_set = rules()
+    clause = key.lstrip(" -+•")
     for _ in range(3):
-        m = r.adverbial.match(k)
-        if not m:
+        match = rule_set.adverbial.match(clause)
+        if not match:
             break
-        k = k[m.end():]
-    return k
+        clause = clause[match.end():]
+    return clause
 
 
 def is_formula(predicate_key: str) -> bool:
     """"nghiêm túc thực hiện./." and the like: a closing formula, not a task."""
-    r = rules()
-    k = predicate_key.strip()
-    return bool(r.boilerplate.match(k)) or (
-        len(k.split()) <= r.boilerplate_tail_words and bool(r.boilerplate_tail.search(k)))
+    rule_set = rules()
+    stripped = predicate_key.strip()
+    return bool(rule_set.boilerplate.match(stripped)) or (
+        len(stripped.split()) <= rule_set.boilerplate_tail_words and bool(rule_set.boilerplate_tail.search(stripped)))
 
 
 def _role(main_clause: str, requested: bool) -> str:
     if requested:
         return "requested"
-    r = rules()
-    if r.lead.match(main_clause):
+    rule_set = rules()
+    if rule_set.lead.match(main_clause):
         return "lead"
-    if r.support.match(main_clause):
+    if rule_set.support.match(main_clause):
         return "support"
     return "responsible"
 
@@ -237,32 +237,32 @@ def partners_of(text: str, key: str | None = None, start: int = 0, end: int | No
 
     Read in the document's own coordinates (`text` and `key` whole), so the names the document's
     mention pass read already are looked up, not read again."""
-    r = rules()
+    rule_set = rules()
     key = key if key is not None else match_key(text)
     end = len(text) if end is None else end
     out: list[str] = []
-    for m in r.partner.finditer(key, start, end):
-        lo = m.start() - 20
+    for match in rule_set.partner.finditer(key, start, end):
+        lo = match.start() - 20
         # The text before the phrase must open a clause; at the task's start, '^' is its start.
-        opening = (r.partner_opening.search(key[start:m.start()]) if lo <= start
-                   else r.partner_opening.search(key, lo, m.start()))
+        opening = (rule_set.partner_opening.search(key[start:match.start()]) if lo <= start
+                   else rule_set.partner_opening.search(key, lo, match.start()))
         if not opening:
             continue  # "Công đoàn cơ sở phối hợp với ...": someone else's partner
-        found, _ = parse_agency_list(text, m.end(), end, key)
-        for a in found:
-            if a.raw not in out:
-                out.append(a.raw)
+        found, _ = parse_agency_list(text, match.end(), end, key)
+        for mention in found:
+            if mention.raw not in out:
+                out.append(mention.raw)
     return out
 
 
 def topics_of(task: str, key: str | None = None) -> list[str]:
     key = key if key is not None else match_key(task)
-    r = rules()
-    seen = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(key)}
-    return [t for t in r.topic_order if t in seen]
+    rule_set = rules()
+    seen = {_topic_of(rule_set, m.group(0)) for m in rule_set.topic_re.finditer(key)}
+    return [t for t in rule_set.topic_order if t in seen]
 
 
-def _five_clear(a: AgencyMention, agency_key: str, role: str, stated: bool, main_clause: str,
+def _five_clear(mention: AgencyMention, agency_key: str, role: str, stated: bool, main_clause: str,
                 deadline: Deadline | None, recurrence: bool, result: bool) -> dict[str, bool]:
     """Which of the "5 rõ" the task states. `agency_key`: the match key of the agency as
     written; `stated`: the task has three words or more, letters among them; `main_clause`: its
@@ -270,7 +270,7 @@ def _five_clear(a: AgencyMention, agency_key: str, role: str, stated: bool, main
     measurable result (rules: recurrence, result_markers)."""
     return {
         # a named body, or a group with a settled meaning; "các đơn vị liên quan" names nobody
-        "nguoi": a.known and not rules().vague_addressee.search(agency_key),
+        "nguoi": mention.known and not rules().vague_addressee.search(agency_key),
         "viec": stated,
         "trach_nhiem": role in ("lead", "support") or bool(rules().directing.match(main_clause)),
         "thoi_gian": deadline is not None or recurrence,
@@ -294,12 +294,12 @@ class _Builder:
         self.seen: set[tuple[str, int]] = set()
 
     def deadlines_within(self, start: int, end: int) -> list:
-        i = bisect.bisect_left(self.deadline_starts, start)
+        index = bisect.bisect_left(self.deadline_starts, start)
         out = []
-        while i < len(self.deadline_hits) and self.deadline_starts[i] < end:
-            if self.deadline_hits[i].end <= end:
-                out.append(self.deadline_hits[i])
-            i += 1
+        while index < len(self.deadline_hits) and self.deadline_starts[index] < end:
+            if self.deadline_hits[index].end <= end:
+                out.append(self.deadline_hits[index])
+            index += 1
         return out
 
     def add(self, agencies: list[AgencyMention], start: int, end: int, section: str | None,
@@ -320,32 +320,33 @@ class _Builder:
         main = _main_clause(key)
         role = role or _role(main, requested)
         parts = partners if partners is not None else partners_of(self.text, self.key, start, end)
-        r = rules()
+        rule_set = rules()
         found = self.deadlines_within(start if sentence_start is None else sentence_start,
                                       max(end, said_until or end))
-        seen_topics = {_topic_of(r, m.group(0)) for m in r.topic_re.finditer(self.key, start, end)}
-        topics = [t for t in r.topic_order if t in seen_topics]
+        seen_topics = {_topic_of(rule_set, m.group(0)) for m in rule_set.topic_re.finditer(self.key, start, end)}
+        topics = [t for t in rule_set.topic_order if t in seen_topics]
         # (a result marker may span words, "báo cáo ... kết quả": searched within the task)
-        recurrence = r.recurrence.search(self.key, start, end) is not None
-        result = r.result.search(self.key, start, end) is not None
+        recurrence = rule_set.recurrence.search(self.key, start, end) is not None
+        result = rule_set.result.search(self.key, start, end) is not None
         words = task.split()
         stated = len(words) >= 3 and _LETTER.search(task) is not None
-        for a in agencies:
-            if (a.name, start) in self.seen:  # the same name twice in one list
+        for mention in agencies:
+            if (mention.name, start) in self.seen:  # the same name twice in one list
                 continue
-            self.seen.add((a.name, start))
+            self.seen.add((mention.name, start))
             deadline = None
             if found:  # the first deadline of the task, with who and what filled in
-                d = found[0]
-                deadline = Deadline(d.text, self.doc.span(d.start, d.end), d.date, d.recurrence, who=a.name,
-                                    what=" ".join(words[:12]))
+                hit = found[0]
+                deadline = Deadline(hit.text, self.doc.span(hit.start, hit.end), hit.date, hit.recurrence,
+                                    who=mention.name, what=" ".join(words[:12]))
             self.doc.assignments.append(Assignment(
-                agency=a.name, agency_raw=a.raw, agency_id=a.id, known=a.known,
-                agency_kind=a.kind, successor=a.successor, province=a.province or self.province,
-                role=role, partners=[p for p in parts if p != a.raw], section=section, task=task,
-                agency_span=self.doc.span(a.start, a.end),
+                agency=mention.name, agency_raw=mention.raw, agency_id=mention.id, known=mention.known,
+                agency_kind=mention.kind, successor=mention.successor, province=mention.province or self.province,
+                role=role, partners=[p for p in parts if p != mention.raw], section=section, task=task,
+                agency_span=self.doc.span(mention.start, mention.end),
                 span=self.doc.span(start, end), deadline=deadline, topics=topics,
-                five_clear=_five_clear(a, self.key[a.start:a.end], role, stated, main, deadline, recurrence, result),
+                five_clear=_five_clear(mention, self.key[mention.start:mention.end], role, stated, main, deadline,
+                                       recurrence, result),
             ))
 
 # ----------------------------------------------------------------------------- text and outline
@@ -366,21 +367,21 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 _MARKER = re.compile(r"\s*(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*[.)/]\s*|\s*[-+•*–]\s*")
 
 
-def _heading_start(text: str, s: Section) -> int:
+def _heading_start(text: str, section: Section) -> int:
     """Where a section's heading text starts, after its marker ("2.", "a)", "-")."""
-    if s.marker == "article":  # "Điều 3." — the heading (or the article's first words) after it
-        m = _ARTICLE.match(text, s.heading_span.start)
-        return m.end() if m else s.heading_span.start
-    m = _MARKER.match(text, s.heading_span.start)
-    return m.end() if m else s.heading_span.start
+    if section.marker == "article":  # "Điều 3." — the heading (or the article's first words) after it
+        match = _ARTICLE.match(text, section.heading_span.start)
+        return match.end() if match else section.heading_span.start
+    match = _MARKER.match(text, section.heading_span.start)
+    return match.end() if match else section.heading_span.start
 
 
 _ARTICLE = re.compile(r"\s*\w+\s+\d+\s*[.:]?\s*")
 
 
 def _line_end(text: str, pos: int, limit: int) -> int:
-    e = text.find("\n", pos, limit)
-    return limit if e < 0 else e
+    end = text.find("\n", pos, limit)
+    return limit if end < 0 else end
 
 
 _NONBLANK = re.compile(r"\S")
@@ -388,12 +389,12 @@ _NONBLANK = re.compile(r"\S")
 
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of each non-blank line of text[start:end]."""
-    out, p = [], start
-    while p < end:
-        e = _line_end(text, p, end)
-        if _NONBLANK.search(text, p, e):
-            out.append((p, e))
-        p = e + 1
+    out, pos = [], start
+    while pos < end:
+        line_end = _line_end(text, pos, end)
+        if _NONBLANK.search(text, pos, line_end):
+            out.append((pos, line_end))
+        pos = line_end + 1
     return out
 
 
@@ -414,9 +415,9 @@ def _grid_spans(doc: Document) -> list[tuple[int, int]]:
     """The spans of the document's real tables (two rows and two columns at least): their cells
     are read by the table reader, never as prose. A one-column table is layout, read as text."""
     out = []
-    for t in doc.tables:
-        if len(t.rows) >= 2 and max(len({(c.start, c.end) for c in row}) for row in t.rows) >= 2:
-            out.append((t.span.start, t.span.end))
+    for table in doc.tables:
+        if len(table.rows) >= 2 and max(len({(c.start, c.end) for c in row}) for row in table.rows) >= 2:
+            out.append((table.span.start, table.span.end))
     return sorted(out)
 
 
@@ -427,18 +428,18 @@ def _tree(doc: Document, stops: list[int], body_end: int, grids: list[tuple[int,
     grid_starts = [g[0] for g in grids]
 
     def in_grid(pos: int) -> bool:
-        i = bisect.bisect_right(grid_starts, pos) - 1
-        return i >= 0 and pos < grids[i][1]
+        index = bisect.bisect_right(grid_starts, pos) - 1
+        return index >= 0 and pos < grids[index][1]
 
     kids: dict[str | None, list[Section]] = {}
-    for s in sorted(doc.sections, key=lambda s: s.heading_span.start):
-        if not in_grid(s.heading_span.start):
-            kids.setdefault(s.parent, []).append(s)
+    for section in sorted(doc.sections, key=lambda section: section.heading_span.start):
+        if not in_grid(section.heading_span.start):
+            kids.setdefault(section.parent, []).append(section)
     stop_set = set(stops)
 
     def cut(start: int, end: int) -> int:
-        i = bisect.bisect_right(stops, start)
-        return min(end, stops[i]) if i < len(stops) else end
+        index = bisect.bisect_right(stops, start)
+        return min(end, stops[index]) if index < len(stops) else end
 
     def paragraphs(start: int, end: int) -> list[_Node]:
         return [_Node(ps, pe, pe, stop=ps in stop_set) for ps, pe in _paragraphs(text, start, end)
@@ -447,15 +448,15 @@ def _tree(doc: Document, stops: list[int], body_end: int, grids: list[tuple[int,
     def level(start: int, end: int, sections: list[Section]) -> list[_Node]:
         out: list[_Node] = []
         pos = start
-        for s in sections:
-            ls = text.rfind("\n", 0, s.heading_span.start) + 1
+        for section in sections:
+            ls = text.rfind("\n", 0, section.heading_span.start) + 1
             if ls < pos or ls >= end:
                 continue  # overlapping or outside: keep the first
             out += paragraphs(pos, ls)
-            hs = _heading_start(text, s)
-            se = cut(hs, min(s.span.end, end))
+            hs = _heading_start(text, section)
+            se = cut(hs, min(section.span.end, end))
             he = _line_end(text, hs, se)
-            out.append(_Node(hs, se, he, s, level(he + 1, se, kids.get(s.id, []))))
+            out.append(_Node(hs, se, he, section, level(he + 1, se, kids.get(section.id, []))))
             pos = max(se, he)
         out += paragraphs(pos, end)
         return out
@@ -504,15 +505,15 @@ _MAX_LABEL_WORDS = 6  # "Báo cáo 6 tháng:" before a subject
 _MAX_HEADING_WORDS = 14  # "2. Các sở quản lý nhà nước chuyên ngành về hạ tầng" over its items
 
 
-def _lone_noun(a: AgencyMention, key: str, at_start: bool) -> bool:
+def _lone_noun(mention: AgencyMention, key: str, at_start: bool) -> bool:
     """A bare collective noun opening a clause ("ban hành ...", "phòng cháy ...", "tổ chức hội
     nghị ..."): a verb or a common noun, not an addressee. Inside a sentence a group opens a
     clause only with a determiner ("các sở") or as a list of nouns ("cơ quan, đơn vị"); at the
     start of an item or paragraph a lone noun may ("Chủ đầu tư dự án ... san tạo mặt bằng"),
     unless it is one that also starts verbs and common nouns (rules: verb_like_nouns)."""
-    if a.kind != "nhom" or rules().determiner.match(key, a.start) or "," in a.raw:
+    if mention.kind != "nhom" or rules().determiner.match(key, mention.start) or "," in mention.raw:
         return False
-    return not at_start or " ".join(key[a.start:a.end].split()) in rules().verb_like_nouns
+    return not at_start or " ".join(key[mention.start:mention.end].split()) in rules().verb_like_nouns
 
 
 class _Reader:
@@ -538,122 +539,122 @@ class _Reader:
         punctuation (not a comma inside a list of names) or at a directive verb. Looked for
         just before each name, so a long text with few names costs little."""
         key, found = self.key, set()
-        i = bisect.bisect_right(self.mention_starts, start)
-        while i < len(self.mention_starts) and self.mention_starts[i] < end:
-            name = self.mention_starts[i]
+        index = bisect.bisect_right(self.mention_starts, start)
+        while index < len(self.mention_starts) and self.mention_starts[index] < end:
+            name = self.mention_starts[index]
             lo = max(start, name - _SUBJECT_REACH)
             found.update(m.end() for m in _CLAUSE_OPENING.finditer(key, lo, min(name + 1, end))
                          if not self.inside_mention(m.start()))
             found.update(m.start() for m in self.r.directive.finditer(key, lo, min(name + 1, end)))
-            i += 1
+            index += 1
         return sorted(found)
 
     def grid_within(self, start: int, end: int) -> bool:
-        i = bisect.bisect_left(self.grid_starts, start)
-        return i < len(self.grid_starts) and self.grid_starts[i] < end
+        index = bisect.bisect_left(self.grid_starts, start)
+        return index < len(self.grid_starts) and self.grid_starts[index] < end
 
     def mention_within(self, start: int, end: int) -> bool:
-        i = bisect.bisect_left(self.mention_starts, start)
-        return i < len(self.mention_starts) and self.mention_starts[i] < end
+        index = bisect.bisect_left(self.mention_starts, start)
+        return index < len(self.mention_starts) and self.mention_starts[index] < end
 
     def mention_near(self, pos: int) -> bool:
         """Whether a mention starts within a few words after `pos` (past a connective or a
         "giao / đề nghị" prefix): a clause opening with none there has no subject to read."""
-        i = bisect.bisect_left(self.mention_starts, pos)
-        return i < len(self.mention_starts) and self.mention_starts[i] - pos <= _SUBJECT_REACH
+        index = bisect.bisect_left(self.mention_starts, pos)
+        return index < len(self.mention_starts) and self.mention_starts[index] - pos <= _SUBJECT_REACH
 
     def inside_mention(self, pos: int) -> bool:
         """Whether `pos` falls inside an agency mention or right at its end (a list separator)."""
-        i = bisect.bisect_right(self.mention_starts, pos) - 1
-        return i >= 0 and pos <= self.mention_ends[i]
+        index = bisect.bisect_right(self.mention_starts, pos) - 1
+        return index >= 0 and pos <= self.mention_ends[index]
 
     # --------------------------------------------------------------- reading a subject
 
     def subject_at(self, pos: int, limit: int, kind: str | None, heading: bool) -> _Subject | None:
         """Construction 1–3 at a clause opening `pos`: agencies as the subject of what follows.
         `heading`: the clause opens an item, where a bare list of names is a heading."""
-        r, key, text = self.r, self.key, self.text
-        if r.owner_label.match(key, pos, limit):
+        rule_set, key, text = self.r, self.key, self.text
+        if rule_set.owner_label.match(key, pos, limit):
             return None  # "Cơ quan chủ trì: Sở Tư pháp": a label, read by labelled_owners
-        p, requested, directed, neutral = pos, False, False, False
-        conn = r.connective.match(key, p, limit)
+        name_start, requested, directed, neutral = pos, False, False, False
+        conn = rule_set.connective.match(key, name_start, limit)
         if conn:
-            p = conn.end()
-        for rx, req in ((r.requested, True), (r.assign, False), (r.neutral, False)):
-            m = rx.match(key, p, limit)
-            if m:
-                p, requested, directed, neutral = m.end(), req, True, rx is r.neutral
+            name_start = conn.end()
+        for rx, req in ((rule_set.requested, True), (rule_set.assign, False), (rule_set.neutral, False)):
+            prefix = rx.match(key, name_start, limit)
+            if prefix:
+                name_start, requested, directed, neutral = prefix.end(), req, True, rx is rule_set.neutral
                 break
         if neutral and not heading:
             return None  # "Đối với X:" heads items; inside a sentence X is a topic ("đối với các cơ sở")
         line_start = heading or pos == 0 or text[pos - 1] == "\n"
-        agencies, lend = parse_agency_list(text, p, limit, key)
+        agencies, lend = parse_agency_list(text, name_start, limit, key)
         if not agencies or _lone_noun(agencies[0], key, line_start or directed):
             return None
-        if requested and any(a.kind in r.upward_kinds or r.upward_group.search(key, a.start, a.end)
+        if requested and any(a.kind in rule_set.upward_kinds or rule_set.upward_group.search(key, a.start, a.end)
                              for a in agencies):
             return None  # a proposal sent upwards, not a duty
-        if (kind in r.descriptive_kinds and (neutral or not directed)) or (
-                not directed and any(a.kind in r.upward_kinds for a in agencies)):
+        if (kind in rule_set.descriptive_kinds and (neutral or not directed)) or (
+                not directed and any(a.kind in rule_set.upward_kinds for a in agencies)):
             # A section that recounts or explains assigns only by directive; the committee, the
             # council and the party are not assigned duties by their own acts ("UBND tỉnh ban
             # hành Kế hoạch ... như sau:").
             return None
-        q = lend
-        while q < limit and text[q] in " \t":
-            q += 1
-        if heading and q < limit and text[q] == "(":
-            close = text.find(")", q, limit)
+        after = lend
+        while after < limit and text[after] in " \t":
+            after += 1
+        if heading and after < limit and text[after] == "(":
+            close = text.find(")", after, limit)
             tail = text[close + 1:limit].strip(" ;,.") if close > 0 else None
             if tail == "":  # "- Sở Xây dựng (đối với tài sản kết cấu hạ tầng đô thị);": a name
                 return _Subject(agencies, requested, directed, pos, limit, "bare")
             if tail == ":":
                 return _Subject(agencies, requested, directed, pos, limit, "colon")
-        if q >= limit or (heading and not text[q:limit].strip(" ;.,")):
+        if after >= limit or (heading and not text[after:limit].strip(" ;.,")):
             # "- Sở Y tế;" in a list of names: the item is the name
             return _Subject(agencies, requested, directed, pos, limit, "bare") if heading else None
-        if text[q] == ":":
-            return _Subject(agencies, requested, directed, pos, q + 1, "colon")
-        rel = r.relative.match(key, q, limit)
+        if text[after] == ":":
+            return _Subject(agencies, requested, directed, pos, after + 1, "colon")
+        rel = rule_set.relative.match(key, after, limit)
         if rel:
-            q = rel.end()
-        if r.history.match(key, q, limit):
+            after = rel.end()
+        if rule_set.history.match(key, after, limit):
             return None  # "Sở Y tế đã tổ chức ...": an account, not a duty
-        passive = r.passive.match(key, q, limit) is not None  # "được ...": a modifier when a verb follows
-        permitted = passive and r.permission.match(key, q, limit) is not None  # "Đoàn được sử dụng ..."
-        d = r.directive.match(key, q, limit)
-        if d and parse_agency_list(text, d.end(), limit, key)[0]:
+        passive = rule_set.passive.match(key, after, limit) is not None  # "được ...": a modifier when a verb follows
+        permitted = passive and rule_set.permission.match(key, after, limit) is not None  # "Đoàn được sử dụng ..."
+        directive = rule_set.directive.match(key, after, limit)
+        if directive and parse_agency_list(text, directive.end(), limit, key)[0]:
             return None  # "Sở Công Thương đề nghị DNTN X ...": the subject directs; X is assigned
         if neutral:  # "Đối với các tổ chức, doanh nghiệp hoạt động trong lĩnh vực ...:" a heading
-            colon = key.find(":", q, limit)
+            colon = key.find(":", after, limit)
             name_end = limit if colon < 0 else colon
-            if r.directing_anywhere.search(key, q, name_end):
+            if rule_set.directing_anywhere.search(key, after, name_end):
                 return None
             agencies[-1] = _extended(agencies[-1], text, name_end)
             if colon < 0:
                 return _Subject(agencies, requested, directed, pos, limit, "bare")
             return _Subject(agencies, requested, directed, pos, colon + 1, "colon")
-        if r.directing.match(key, q, limit) and not passive:
-            return _Subject(agencies, requested, directed, pos, q, "predicate")
+        if rule_set.directing.match(key, after, limit) and not passive:
+            return _Subject(agencies, requested, directed, pos, after, "predicate")
         # A subject with modifiers the name reader does not take: "Các tổ chức, cá nhân được cấp
         # giấy phép thăm dò, khai thác khoáng sản có trách nhiệm ...": up to the directing verb.
-        stop = _SUBJECT_STOP.search(key, q, limit)
+        stop = _SUBJECT_STOP.search(key, after, limit)
         stop_at = stop.start() if stop else limit
         # (only where a subject can be long: at the start of a line or after giao / yêu cầu)
-        verb = (_first_finite(r, key, q, stop_at)
+        verb = (_first_finite(rule_set, key, after, stop_at)
                 if agencies[-1].how in _MODIFIABLE and (line_start or directed) else None)
-        if (verb and len(_WORDS_BETWEEN.findall(key, q, verb.start())) <= _MAX_SUBJECT_WORDS
-                and not r.modifier_stop.search(key, q, verb.start())):
-            if not r.history.match(key, verb.start(), limit):
+        if (verb and len(_WORDS_BETWEEN.findall(key, after, verb.start())) <= _MAX_SUBJECT_WORDS
+                and not rule_set.modifier_stop.search(key, after, verb.start())):
+            if not rule_set.history.match(key, verb.start(), limit):
                 agencies[-1] = _extended(agencies[-1], text, verb.start())
                 return _Subject(agencies, requested, directed, pos, verb.start(), "predicate")
             return None
-        if passive and r.directing.match(key, q, limit):
-            return _Subject(agencies, requested, directed, pos, q, "predicate")  # "được giao chủ trì"
+        if passive and rule_set.directing.match(key, after, limit):
+            return _Subject(agencies, requested, directed, pos, after, "predicate")  # "được giao chủ trì"
         if permitted:
             return None  # a power, not a duty
-        if directed and _LETTER.match(key, q, q + 1):  # "giao X <any verb>": X is the subject
-            return _Subject(agencies, requested, directed, pos, q, "predicate")
+        if directed and _LETTER.match(key, after, after + 1):  # "giao X <any verb>": X is the subject
+            return _Subject(agencies, requested, directed, pos, after, "predicate")
         if heading and (stop is None or key[stop_at] == ":"):
             # "18. Các đơn vị, doanh nghiệp, người sử dụng lao động trên địa bàn" (+ ":"): all name
             agencies[-1] = _extended(agencies[-1], text, stop_at)
@@ -671,47 +672,47 @@ class _Reader:
         first = self.subject_at(start, end, kind, heading)
         if first:
             out.append(first)
-        for p in self.openings(start, end):
-            if p <= start or (out and p < out[-1].predicate):
+        for opening in self.openings(start, end):
+            if opening <= start or (out and opening < out[-1].predicate):
                 continue
-            s = self.subject_at(p, end, kind, False)
-            if s and s.form != "bare":
-                out.append(s)
+            subject = self.subject_at(opening, end, kind, False)
+            if subject and subject.form != "bare":
+                out.append(subject)
         return out
 
     # --------------------------------------------------------------- emitting
 
     def section_id(self, node: _Node | None, parent_sid: str | None) -> str | None:
-        s = node.section if node else None
-        if s is None or s.marker in _BULLETS:
+        section = node.section if node else None
+        if section is None or section.marker in _BULLETS:
             return parent_sid
-        return s.id
+        return section.id
 
     def emit_clauses(self, clauses: list[_Subject], end: int, sid: str | None, closing: bool) -> None:
         """Each clause's task runs to the next clause or the end of its sentence."""
-        r, key = self.r, self.key
-        for i, c in enumerate(clauses):
-            if c.form == "bare":
+        rule_set, key = self.r, self.key
+        for index, clause in enumerate(clauses):
+            if clause.form == "bare":
                 continue
-            stop = clauses[i + 1].opening if i + 1 < len(clauses) else end
-            dot = _SENTENCE_END.search(key, c.predicate, stop)
+            stop = clauses[index + 1].opening if index + 1 < len(clauses) else end
+            dot = _SENTENCE_END.search(key, clause.predicate, stop)
             task_end = dot.end() if dot else stop
-            if closing and (is_formula(key[c.predicate:task_end]) or self.is_issuer(c.agencies)):
+            if closing and (is_formula(key[clause.predicate:task_end]) or self.is_issuer(clause.agencies)):
                 continue
-            if (not c.directed and self.is_issuer(c.agencies)
-                    and not r.issuer_commitment.match(key, c.predicate, task_end)):
+            if (not clause.directed and self.is_issuer(clause.agencies)
+                    and not rule_set.issuer_commitment.match(key, clause.predicate, task_end)):
                 continue  # "Do đó, Sở Công Thương dừng giải quyết ...": the issuer tells its own act
-            start = c.predicate
-            sentence = key.rfind("\n", 0, c.opening) + 1
-            m = _MARKER.match(key, sentence, c.opening)
-            if m:
-                sentence = m.end()
-            prior = key[sentence:c.opening].rstrip()
-            if prior and ((r.circumstance.match(key, sentence, c.opening) and not c.directed) or (
+            start = clause.predicate
+            sentence = key.rfind("\n", 0, clause.opening) + 1
+            marker = _MARKER.match(key, sentence, clause.opening)
+            if marker:
+                sentence = marker.end()
+            prior = key[sentence:clause.opening].rstrip()
+            if prior and ((rule_set.circumstance.match(key, sentence, clause.opening) and not clause.directed) or (
                     prior.endswith(":") and len(prior.split()) <= _MAX_LABEL_WORDS)):
                 # "Trong quá trình ..., X ..." and "Báo cáo năm: X gửi ...": the task keeps them
                 start = sentence
-            self.b.add(c.agencies, start, task_end, sid, c.requested, sentence_start=sentence)
+            self.b.add(clause.agencies, start, task_end, sid, clause.requested, sentence_start=sentence)
 
     # --------------------------------------------------------------- the walk
 
@@ -864,10 +865,10 @@ class _Reader:
             self.emit_clauses(own, node.end, sid, False)
             return
         end, rest = node.end, []
-        for i, child in enumerate(node.children):
+        for index, child in enumerate(node.children):
             if child.section is None and self.clauses(child.start, child.end, kind, False):
                 # "Ngoài ra, yêu cầu các tổ chức ... thực hiện ...": the item ends before it
-                end, rest = child.start, node.children[i:]
+                end, rest = child.start, node.children[index:]
                 break
         role = None
         if owner.role and not owner.requested:
@@ -919,17 +920,17 @@ class _Reader:
     def established(self, start: int, end: int, sid: str | None) -> bool:
         """A body set up for a purpose: "Thành lập Đoàn kiểm tra (…) để kiểm tra việc chấp hành
         pháp luật …, gồm …:" gives the body its purpose as its duty."""
-        r, key = self.r, self.key
-        m = r.establishing.match(key, start, end)
-        if not m:
+        rule_set, key = self.r, self.key
+        match = rule_set.establishing.match(key, start, end)
+        if not match:
             return False
-        agencies, lend = parse_agency_list(self.text, m.end(), end, key)
+        agencies, lend = parse_agency_list(self.text, match.end(), end, key)
         stop = _SENTENCE_END.search(key, lend, end)
         stop_at = stop.start() if stop else end
-        purpose = r.purpose.search(key, lend, stop_at) if agencies else None
+        purpose = rule_set.purpose.search(key, lend, stop_at) if agencies else None
         if purpose is None:
             return False
-        members = r.members.search(key, purpose.end(), stop_at)
+        members = rule_set.members.search(key, purpose.end(), stop_at)
         colon = key.find(":", purpose.end(), stop_at)
         task_end = min(x for x in (members.start() if members else stop_at, colon if colon >= 0 else stop_at))
         self.b.add(agencies, purpose.end(), task_end, sid, False)
@@ -939,45 +940,45 @@ class _Reader:
         """Construction 5: owners in brackets after the task: "Xây dựng kế hoạch ... (Sở Tư pháp
         chủ trì, phối hợp với Sở Nội vụ)", "(Giao Sở Y tế thực hiện)", and several owners with
         their roles: "(Sở Tư pháp chủ trì; các sở, ngành phối hợp)"."""
-        text, key, r = self.text, self.key, self.r
+        text, key, rule_set = self.text, self.key, self.r
         found = False
-        p = start
+        pos = start
         while True:
-            o = text.find("(", p, end)
-            if o < 0:
+            open_at = text.find("(", pos, end)
+            if open_at < 0:
                 return found
-            c = text.find(")", o, end)
-            if c < 0:
+            close_at = text.find(")", open_at, end)
+            if close_at < 0:
                 return found
-            q = o + 1
-            m = r.assign.match(key, q, c)
-            if m:
-                q = m.end()
+            name_start = open_at + 1
+            prefix = rule_set.assign.match(key, name_start, close_at)
+            if prefix:
+                name_start = prefix.end()
             owners: list[tuple[list[AgencyMention], str | None, int]] = []  # (agencies, role, verb start)
-            while q < c:
-                agencies, lend = parse_agency_list(text, q, c, key)
-                rest = key[lend:c].strip(" ,")
-                if not agencies or (rest and not r.bracket_verb.match(rest) and not r.support.match(rest)):
+            while name_start < close_at:
+                agencies, lend = parse_agency_list(text, name_start, close_at, key)
+                rest = key[lend:close_at].strip(" ,")
+                if not agencies or (rest and not rule_set.bracket_verb.match(rest) and not rule_set.support.match(rest)):
                     break
-                verb = _skip_spaces(key, lend, c)
-                said = key[verb:c]
-                role = "lead" if r.lead.match(said) else "support" if r.support.match(said) else None
+                verb = _skip_spaces(key, lend, close_at)
+                said = key[verb:close_at]
+                role = "lead" if rule_set.lead.match(said) else "support" if rule_set.support.match(said) else None
                 owners.append((agencies, role, verb))
-                nxt = _BRACKET_NEXT.search(key, verb, c)  # "…; các sở phối hợp", "…, Y phối hợp"
+                nxt = _BRACKET_NEXT.search(key, verb, close_at)  # "…; các sở phối hợp", "…, Y phối hợp"
                 if nxt is None:
                     break
-                q = nxt.end()
-            task_start = p if p > start else start
+                name_start = nxt.end()
+            task_start = pos if pos > start else start
             leads = [a for agencies, role, _ in owners if role != "support" for a in agencies]
             for agencies, role, verb in owners:
                 if role == "support" and leads:
-                    self.b.add(agencies, task_start, o, sid, False, role="support", partners=[a.raw for a in leads])
+                    self.b.add(agencies, task_start, open_at, sid, False, role="support", partners=[a.raw for a in leads])
                 else:
-                    partners = partners_of(text, key, verb, c)
+                    partners = partners_of(text, key, verb, close_at)
                     partners += [a.raw for ag, rl, _ in owners if rl == "support" for a in ag if a.raw not in partners]
-                    self.b.add(agencies, task_start, o, sid, False, role=role, partners=partners)
+                    self.b.add(agencies, task_start, open_at, sid, False, role=role, partners=partners)
                 found = True
-            p = c + 1
+            pos = close_at + 1
 
     def labelled_owners(self, node: _Node, sid: str | None) -> bool:
         """Construction 5: labelled owner lines under a task or a group of tasks ("Cơ quan chủ
@@ -993,13 +994,13 @@ class _Reader:
             lines += [(c.start, c.end) for c in node.children[-1].children if c.section is None]
         first_label = None
         for ls, le in lines:
-            for m in self.r.owner_label.finditer(key, ls, le):
-                stop = key.find(";", m.end(), le)
-                agencies, _ = parse_agency_list(text, m.end(), le if stop < 0 else stop, key)
+            for label in self.r.owner_label.finditer(key, ls, le):
+                stop = key.find(";", label.end(), le)
+                agencies, _ = parse_agency_list(text, label.end(), le if stop < 0 else stop, key)
                 if agencies:
-                    found.setdefault(_label_role(m), []).extend(agencies)
+                    found.setdefault(_label_role(label), []).extend(agencies)
                     if ls == node.start and first_label is None:
-                        first_label = m.start()
+                        first_label = label.start()
         if not found:
             return False
         leads = found.get("lead", []) + found.get("responsible", [])
@@ -1029,21 +1030,21 @@ class _Reader:
     def before_labels(self, node: _Node) -> int:
         """Where an item's own text ends: before the first labelled line inside it ("Lãnh đạo
         phụ trách: ...", "Đơn vị chủ trì: ...")."""
-        for c in node.children:
-            head = self.key[c.start:c.end].split(":", 1)[0]
-            if c.section is None and ":" in self.key[c.start:c.end] and len(head.split()) <= _MAX_LABEL_WORDS:
-                return c.start
+        for child in node.children:
+            head = self.key[child.start:child.end].split(":", 1)[0]
+            if child.section is None and ":" in self.key[child.start:child.end] and len(head.split()) <= _MAX_LABEL_WORDS:
+                return child.start
         return node.end
 
 
 _CLAIMED = _Owner([], False)  # free(): the node and its children are read already
 
 
-def _label_role(m: re.Match) -> str:
+def _label_role(label: re.Match) -> str:
     """The role an owner label gives: "… chủ trì:" lead, "… phối hợp:" support, else responsible."""
-    verb = m.group(1) or m.group(2)
-    r = rules()
-    return "lead" if r.lead.match(verb) else "support" if r.support.match(verb) else "responsible"
+    verb = label.group(1) or label.group(2)
+    rule_set = rules()
+    return "lead" if rule_set.lead.match(verb) else "support" if rule_set.support.match(verb) else "responsible"
 
 
 def _strip_end(text: str, start: int, end: int) -> int:
@@ -1059,23 +1060,24 @@ def _is_note(text: str, node: _Node) -> bool:
     return node.section is None and whole.startswith("(") and whole.endswith(")")
 
 
-def _first_finite(r: _Rules, key: str, start: int, end: int) -> re.Match | None:
+def _first_finite(rule_set: _Rules, key: str, start: int, end: int) -> re.Match | None:
     """The first directing verb in key[start:end] that is the predicate's, not a participle
     of the subject's modifier ("các tổ chức, cá nhân được cấp giấy phép khai thác báo cáo …")."""
-    for m in r.directing_anywhere.finditer(key, start, end):
-        if not r.participle.search(key, max(start, m.start() - 8), m.start()) and not r.passive.match(key, m.start(), end):
-            return m
+    for verb in rule_set.directing_anywhere.finditer(key, start, end):
+        if (not rule_set.participle.search(key, max(start, verb.start() - 8), verb.start())
+                and not rule_set.passive.match(key, verb.start(), end)):
+            return verb
     return None
 
 
-def _extended(a: AgencyMention, text: str, end: int) -> AgencyMention:
-    """The mention `a` stretched to `end` (its modifiers): "Các tổ chức, cá nhân được cấp giấy
+def _extended(mention: AgencyMention, text: str, end: int) -> AgencyMention:
+    """The mention stretched to `end` (its modifiers): "Các tổ chức, cá nhân được cấp giấy
     phép thăm dò, khai thác khoáng sản"."""
-    raw = text[a.start:end].rstrip(" ,.;:")
-    if len(raw) <= len(a.raw):
-        return a
-    return AgencyMention(raw, a.name + raw[len(a.raw):], a.start, a.start + len(raw), a.id, a.known,
-                         a.kind, a.province, a.successor, a.how)
+    raw = text[mention.start:end].rstrip(" ,.;:")
+    if len(raw) <= len(mention.raw):
+        return mention
+    return AgencyMention(raw, mention.name + raw[len(mention.raw):], mention.start, mention.start + len(raw),
+                         mention.id, mention.known, mention.kind, mention.province, mention.successor, mention.how)
 
 
 # ----------------------------------------------------------------------------- task tables
@@ -1086,12 +1088,12 @@ def table_columns(header: list[str]) -> dict[int, str]:
     the header cells (rules: table_columns): the first family one of whose keywords the cell
     holds. Each role is given to one column, the first."""
     out: dict[int, str] = {}
-    for i, cell in enumerate(header):
-        k = match_key(cell)
+    for index, cell in enumerate(header):
+        cell_key = match_key(cell)
         for role, rx in rules().table_columns:
-            if rx.search(k):
+            if rx.search(cell_key):
                 if role not in out.values():
-                    out[i] = role
+                    out[index] = role
                 break
     return out
 
@@ -1104,9 +1106,9 @@ def _header(doc: Document, rows: list[list[tuple[int, int]]]) -> tuple[dict[int,
     one = table_columns([text[s:e] for s, e in rows[0]])
     if len(rows) > 1 and not ({"lead", "doer"} & set(one.values()) and "task" in one.values()):
         joined = []
-        for i, (s, e) in enumerate(rows[0]):
-            below = rows[1][i] if i < len(rows[1]) else (s, s)
-            joined.append(text[s:e] + (" " + text[below[0]:below[1]] if below != (s, e) else ""))
+        for index, (start, end) in enumerate(rows[0]):
+            below = rows[1][index] if index < len(rows[1]) else (start, start)
+            joined.append(text[start:end] + (" " + text[below[0]:below[1]] if below != (start, end) else ""))
         two = table_columns(joined)
         if _assignment_header(two):
             return two, 2
@@ -1119,7 +1121,7 @@ def _assignment_header(cols: dict[int, str]) -> bool:
 
 
 def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[list[Span]],
-                      section: str | None = None, b: _Builder | None = None) -> bool:
+                      section: str | None = None, builder: _Builder | None = None) -> bool:
     """Assignments of a table whose cells are spans of doc.text (header first).
 
     The lead (or doer) of a row gets the task with the coordinating bodies as partners; each
@@ -1137,7 +1139,7 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
     cols, first = _header(doc, cells)
     if not _assignment_header(cols):
         return False
-    b = b or _Builder(doc)
+    builder = builder or _Builder(doc)
     col = {role: i for i, role in cols.items()}
     who_role = "lead" if "lead" in col else "doer"
     if not any(_LETTER.search(text[row[col[who_role]][0]:row[col[who_role]][1]])
@@ -1149,28 +1151,28 @@ def table_assignments(doc: Document, rows: list[list[tuple[int, int]]] | list[li
             continue
 
         def cell(role: str) -> tuple[int, int] | None:
-            c = row[col[role]] if role in col and col[role] < len(row) else None
-            return None if c == task else c
+            bounds = row[col[role]] if role in col and col[role] < len(row) else None
+            return None if bounds == task else bounds
 
-        labelled = _labelled_cell(b, cell(who_role))
+        labelled = _labelled_cell(builder, cell(who_role))
         if labelled is not None:
-            leads, supports = labelled["lead"], labelled["support"] + _cell_agencies(b, cell("support"))
+            leads, supports = labelled["lead"], labelled["support"] + _cell_agencies(builder, cell("support"))
         else:
-            leads, supports = _cell_agencies(b, cell(who_role)), _cell_agencies(b, cell("support"))
+            leads, supports = _cell_agencies(builder, cell(who_role)), _cell_agencies(builder, cell("support"))
         before = len(doc.assignments)
-        b.add(leads, task[0], task[1], section, False,
+        builder.add(leads, task[0], task[1], section, False,
               role="lead" if who_role == "lead" or labelled is not None else "responsible",
               partners=[a.raw for a in supports])
-        b.add(supports, task[0], task[1], section, False, role="support", partners=[a.raw for a in leads])
+        builder.add(supports, task[0], task[1], section, False, role="support", partners=[a.raw for a in leads])
         dl = cell("deadline")
-        h = _time_cell(doc, *dl) if dl else None
-        if h is None:
+        due = _time_cell(doc, *dl) if dl else None
+        if due is None:
             continue
-        for a in doc.assignments[before:]:
-            if a.deadline is None:
-                a.deadline = Deadline(h.text, h.span, h.date, h.recurrence, who=a.agency,
-                                      what=" ".join(a.task.split()[:12]))
-                a.five_clear["thoi_gian"] = True
+        for added in doc.assignments[before:]:
+            if added.deadline is None:
+                added.deadline = Deadline(due.text, due.span, due.date, due.recurrence, who=added.agency,
+                                      what=" ".join(added.task.split()[:12]))
+                added.five_clear["thoi_gian"] = True
     return True
 
 
@@ -1179,36 +1181,36 @@ def _time_cell(doc: Document, start: int, end: int) -> Deadline | None:
     (`pipeline.stages.timex.time_of_cell`): "Trước ngày 15/12", "Quý IV/2025", "Hằng năm"."""
     from .timex import time_of_cell
 
-    t = time_of_cell(doc.text[start:end], start, doc.match_text()[start:end])
-    if t is None:
+    when = time_of_cell(doc.text[start:end], start, doc.match_text()[start:end])
+    if when is None:
         return None
-    return Deadline(t.text, doc.span(t.start, t.end), t.value, t.recurrence, relative=t.duration)
+    return Deadline(when.text, doc.span(when.start, when.end), when.value, when.recurrence, relative=when.duration)
 
 
 def _table_section(doc: Document, table: Table) -> str | None:
     """The deepest numbered section holding the table (headings inside the table don't count).
     None for a table outside every section, such as an annex after the signature."""
     best = None
-    for s in doc.sections:
-        if (s.marker not in _BULLETS and s.heading_span.start < table.span.start
-                and s.span.end >= table.span.start and (best is None or s.level > best.level)):
-            best = s
+    for section in doc.sections:
+        if (section.marker not in _BULLETS and section.heading_span.start < table.span.start
+                and section.span.end >= table.span.start and (best is None or section.level > best.level)):
+            best = section
     return best.id if best else None
 
 
-def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMention]:
+def _cell_agencies(builder: _Builder, cell: tuple[int, int] | None) -> list[AgencyMention]:
     """The bodies a "who" cell names, one list per line. A line naming no body is an assignee as
     written when it is a short proper name (a person in "Người thực hiện")."""
     if cell is None:
         return []
     out: list[AgencyMention] = []
-    for ps, pe in _paragraphs(b.text, cell[0], cell[1]):
-        ps, pe = _trim(b.text, ps, pe)
-        found, _ = parse_agency_list(b.text, ps, pe, b.key)
+    for ps, pe in _paragraphs(builder.text, cell[0], cell[1]):
+        ps, pe = _trim(builder.text, ps, pe)
+        found, _ = parse_agency_list(builder.text, ps, pe, builder.key)
         if found:
             out.extend(found)
-        elif pe > ps and _PROPER_NAME.match(b.text[ps:pe].rstrip(" ;,.")):
-            raw = b.text[ps:pe].rstrip(" ;,.")
+        elif pe > ps and _PROPER_NAME.match(builder.text[ps:pe].rstrip(" ;,.")):
+            raw = builder.text[ps:pe].rstrip(" ;,.")
             out.append(AgencyMention(raw, raw, ps, ps + len(raw), None, False, None))
     return out
 
@@ -1217,22 +1219,22 @@ def _cell_agencies(b: _Builder, cell: tuple[int, int] | None) -> list[AgencyMent
 _PROPER_NAME = re.compile(r"^(?:[^\W\d_][\w.]*)(?:\s+[^\W\d_][\w.]*){0,5}$")
 
 
-def _labelled_cell(b: _Builder, cell: tuple[int, int] | None) -> dict[str, list[AgencyMention]] | None:
+def _labelled_cell(builder: _Builder, cell: tuple[int, int] | None) -> dict[str, list[AgencyMention]] | None:
     """A "who" cell that labels its owners ("Chủ trì: UBND xã A; Sở Công Thương hướng dẫn";
     "Chủ trì: Công ty X (CĐT). Phối hợp: UBND xã B"): lead after "Chủ trì:", support after
     "Phối hợp:" and for every other body the cell names. None when the cell has no label."""
     if cell is None:
         return None
-    r, key = rules(), b.key
-    labels = list(r.owner_label.finditer(key, cell[0], cell[1]))
+    rule_set, key = rules(), builder.key
+    labels = list(rule_set.owner_label.finditer(key, cell[0], cell[1]))
     if not labels:
         return None
     out: dict[str, list[AgencyMention]] = {"lead": [], "support": []}
-    for i, m in enumerate(labels):
-        end = labels[i + 1].start() if i + 1 < len(labels) else cell[1]
-        role = _label_role(m)
-        for mention in find_mentions(b.text[m.end():end]):
-            shifted = AgencyMention(mention.raw, mention.name, mention.start + m.end(), mention.end + m.end(),
+    for index, label in enumerate(labels):
+        end = labels[index + 1].start() if index + 1 < len(labels) else cell[1]
+        role = _label_role(label)
+        for mention in find_mentions(builder.text[label.end():end]):
+            shifted = AgencyMention(mention.raw, mention.name, mention.start + label.end(), mention.end + label.end(),
                                     mention.id, mention.known, mention.kind, mention.province,
                                     mention.successor, mention.how)
             first = not out["lead"] and role == "lead"
@@ -1249,46 +1251,47 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
     a directive verb by a mention ("giao Sở Y tế ..."), outside sections that only describe.
     Names the rules set aside on purpose (the committee, the council, central bodies, "cơ quan
     có thẩm quyền") say nothing about what was missed."""
-    r, text, key = rules(), doc.text, doc.match_text()
+    rule_set, text, key = rules(), doc.text, doc.match_text()
     lines = _paragraphs(text, 0, body_end)
     line_starts = [ps for ps, _ in lines]
-    counted = [m for m in mentions if m.start < body_end and m.kind not in r.upward_kinds
-               and not r.upward_group.search(key, m.start, m.end)]
+    counted = [m for m in mentions if m.start < body_end and m.kind not in rule_set.upward_kinds
+               and not rule_set.upward_group.search(key, m.start, m.end)]
     by_start = {m.start: m for m in counted}
 
     def line_of(pos: int) -> int:
         return bisect.bisect_right(line_starts, pos) - 1
 
     directive_lines: dict[int, list[AgencyMention]] = {}
-    for m in counted:
-        i = line_of(m.start)
-        if i < 0:
+    for mention in counted:
+        index = line_of(mention.start)
+        if index < 0:
             continue
-        pe = lines[i][1]
-        if (r.directing.match(key, _skip_spaces(key, m.end, pe), pe)
-                and not r.possessive.search(key, max(lines[i][0], m.start - 5), m.start)):
-            directive_lines.setdefault(i, []).append(m)
+        pe = lines[index][1]
+        if (rule_set.directing.match(key, _skip_spaces(key, mention.end, pe), pe)
+                and not rule_set.possessive.search(key, max(lines[index][0], mention.start - 5), mention.start)):
+            directive_lines.setdefault(index, []).append(mention)
     # "giao / yêu cầu / đề nghị" right before a name: looked for just before each name (one
     # scan of the whole text costs more than the few characters before every name)
-    for m in counted:
-        if line_of(m.start) >= 0 and any(
-                d.end() == m.start for d in r.directive.finditer(key, max(0, m.start - _SUBJECT_REACH), m.start + 1)):
-            directive_lines.setdefault(line_of(m.start), []).append(m)
+    for mention in counted:
+        if line_of(mention.start) >= 0 and any(
+                d.end() == mention.start
+                for d in rule_set.directive.finditer(key, max(0, mention.start - _SUBJECT_REACH), mention.start + 1)):
+            directive_lines.setdefault(line_of(mention.start), []).append(mention)
     descriptive = [(s.span.start, s.span.end) for s in doc.sections
-                   if s.parent is None and s.kind in r.descriptive_kinds]
+                   if s.parent is None and s.kind in rule_set.descriptive_kinds]
     covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
     cov_starts = [c[0] for c in covered]
     named_at = sorted(a.agency_span.start for a in doc.assignments if a.agency_span)
     out = Coverage()
-    for i in sorted(directive_lines):
-        ps, pe = lines[i]
+    for index in sorted(directive_lines):
+        ps, pe = lines[index]
         if any(s <= ps < e for s, e in descriptive):
             continue
         out.directive_sentences += 1
-        k = bisect.bisect_left(cov_starts, pe)
-        touched = any(e > ps for _, e in covered[max(0, k - 50):k])
-        j = bisect.bisect_left(named_at, ps)
-        if not touched and not (j < len(named_at) and named_at[j] < pe):  # no name of the line was assigned
+        cov_idx = bisect.bisect_left(cov_starts, pe)
+        touched = any(e > ps for _, e in covered[max(0, cov_idx - 50):cov_idx])
+        name_idx = bisect.bisect_left(named_at, ps)
+        if not touched and not (name_idx < len(named_at) and named_at[name_idx] < pe):  # no name of the line was assigned
             out.unassigned.append(Passage(text[ps:pe], doc.span(ps, pe)))
     return out
 
@@ -1304,13 +1307,13 @@ def _skip_spaces(key: str, pos: int, limit: int) -> int:
 
 def extract_assignments(doc: Document) -> None:
     """Fill doc.agencies (every mention), doc.assignments and doc.coverage."""
-    r = rules()
+    rule_set = rules()
     key = doc.match_text()
     mentions = find_mentions(doc.text, key)
     doc.agencies = [AgencySpan(m.raw, doc.span(m.start, m.end), m.name, m.id, m.known, m.kind, m.how)
                     for m in mentions]
     body_end = doc.body_end()
-    stops = [m.start() for m in r.closing.finditer(key, 0, body_end)]
+    stops = [m.start() for m in rule_set.closing.finditer(key, 0, body_end)]
     grids = _grid_spans(doc)
     reader = _Reader(doc, mentions, grids)
     reader.walk(_tree(doc, stops, body_end, grids), None, None, None)
@@ -1328,7 +1331,7 @@ def extract_assignments(doc: Document) -> None:
         reader.b.seen -= {(a.agency, a.span.start) for a in inside}
         if not table_assignments(doc, table.rows, _table_section(doc, table), reader.b):
             doc.assignments = kept  # not a task table after all: keep what the text gave
-    doc.assignments.sort(key=lambda a: a.span.start)
+    doc.assignments.sort(key=lambda assignment: assignment.span.start)
     doc.coverage = _coverage(doc, mentions, body_end)
 
 
