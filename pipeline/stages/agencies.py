@@ -73,9 +73,9 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=16384)
-def _strip_key(s: str) -> str:
+def _strip_key(name: str) -> str:
     """The comparison form of a name (cached: the same names recur in every document)."""
-    return _NOT_ALNUM.sub("", match_key(s))
+    return _NOT_ALNUM.sub("", match_key(name))
 
 
 @dataclass
@@ -159,16 +159,16 @@ def gazetteer() -> _Gazetteer:
     province_alt = r"(?<!\w)(?:" + _alternation(data["provinces"]) + r")(?!\w)"
     forms: list[tuple[str, str, bool]] = []  # (form, entry id, is abbreviation)
     entries = {}
-    for e in data["agencies"]:
-        entries[e["id"]] = e
-        core = e["name"]
-        for form, abbr in [(core, False)] + [(a, False) for a in e.get("aliases", [])] + [
-            (a, True) for a in e.get("abbreviations", [])
+    for entry in data["agencies"]:
+        entries[entry["id"]] = entry
+        core = entry["name"]
+        for form, abbr in [(core, False)] + [(a, False) for a in entry.get("aliases", [])] + [
+            (a, True) for a in entry.get("abbreviations", [])
         ]:
-            forms.append((form, e["id"], abbr))
+            forms.append((form, entry["id"], abbr))
             # "Công an tỉnh" is also written "Công an" + a province suffix: match the core too.
             if form.endswith(" " + level):
-                forms.append((form[: -len(" " + level)], e["id"], abbr))
+                forms.append((form[: -len(" " + level)], entry["id"], abbr))
     form_entry = {}
     for form, eid, abbr in forms:
         form_entry.setdefault(_strip_key(form.replace("{province}", "PROVINCE")), (eid, abbr))
@@ -183,8 +183,8 @@ def gazetteer() -> _Gazetteer:
     )
     noun_class: dict[str, str] = {}
     for cls, nouns in data["group_nouns"].items():
-        for n in nouns:
-            noun_class.setdefault(match_key(n), cls)
+        for noun in nouns:
+            noun_class.setdefault(match_key(noun), cls)
     group_nouns = [n for cls, ns in data["group_nouns"].items() if cls not in committee_classes for n in ns]
     noun_re = re.compile(r"(?:" + _alternation(group_nouns) + r")(?!\w)")
     mods = data["group_modifiers"]
@@ -254,17 +254,17 @@ _WORD = re.compile(r"\w+")
 
 def _first_words(names: list[str]) -> frozenset[str]:
     out = set()
-    for n in names:
-        m = _WORD.match(match_key(n))
-        if m:
-            out.add(m.group(0))
+    for name in names:
+        match = _WORD.match(match_key(name))
+        if match:
+            out.add(match.group(0))
     return frozenset(out)
 
 
 def successor_of(agency_id: str | None) -> str | None:
     """The canonical id that took over after the 2025 restructuring, if any."""
-    s = gazetteer().successors.get(agency_id or "")
-    return s["to"] if s else None
+    successor = gazetteer().successors.get(agency_id or "")
+    return successor["to"] if successor else None
 
 
 def province_in(text: str, key: str | None = None) -> str | None:
@@ -274,9 +274,9 @@ def province_in(text: str, key: str | None = None) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _province_of_key(key: str) -> str | None:
-    g = gazetteer()
-    m = g.province_re.search(key)
-    return g.provinces.get(_strip_key(m.group(0))) if m else None
+    gaz = gazetteer()
+    match = gaz.province_re.search(key)
+    return gaz.provinces.get(_strip_key(match.group(0))) if match else None
 
 
 # ----------------------------------------------------------------------------- one name at a position
@@ -295,43 +295,43 @@ _NONSPACE = re.compile(r"\S+")
 
 
 def _words_after(text: str, pos: int, lim: int):
-    for m in _NONSPACE.finditer(text, pos, lim):
-        yield m.start(), m.end(), m.group(0)
+    for match in _NONSPACE.finditer(text, pos, lim):
+        yield match.start(), match.end(), match.group(0)
 
 
 def _known_at(text: str, key: str, pos: int, lim: int) -> tuple[AgencyMention | None, bool]:
     """A gazetteer name at `pos`, and whether it is one that needs its level or province after
     it ("Sở Nội vụ" + " tỉnh …") standing bare: read only where a bare name is allowed (the
     second name of a list)."""
-    g = gazetteer()
-    m = g.known_re.match(key, pos, lim)
-    if not m or not _is_upper_word_at(text, pos, lim):
+    gaz = gazetteer()
+    match = gaz.known_re.match(key, pos, lim)
+    if not match or not _is_upper_word_at(text, pos, lim):
         return None, False
     # A name may contain a province-like word ("... Hồ Chí Minh"): try it as written first.
-    hit = g.form_entry.get(_strip_key(m.group(0))) or g.form_entry.get(
-        _strip_key(g.province_re.sub("PROVINCE", m.group(0))))
+    hit = gaz.form_entry.get(_strip_key(match.group(0))) or gaz.form_entry.get(
+        _strip_key(gaz.province_re.sub("PROVINCE", match.group(0))))
     if hit is None:
         return None, False
     eid, abbr = hit
-    entry = g.entries[eid]
-    end = m.end()
-    sm = g.suffix_re.match(key, end, lim)
+    entry = gaz.entries[eid]
+    end = match.end()
+    sm = gaz.suffix_re.match(key, end, lim)
     bare = False
     if sm:
         end = sm.end()
-    elif entry.get("needs_suffix") and not m.group(0).endswith(g.province_level):
+    elif entry.get("needs_suffix") and not match.group(0).endswith(gaz.province_level):
         bare = True
     raw = text[pos:end]
     if abbr:  # expand: canonical name without its level word + the level/province as written
-        level = " " + g.province_level
-        form_tinh = level if m.group(0).endswith(g.province_level) else ""
+        level = " " + gaz.province_level
+        form_tinh = level if match.group(0).endswith(gaz.province_level) else ""
         canon = entry["name"]
         if "{province}" in canon:
-            prov = province_in(m.group(0))
+            prov = province_in(match.group(0))
             canon = canon.replace(" {province}", f" {prov}" if prov else form_tinh)
         else:
             canon = canon.removesuffix(level) + form_tinh
-        name = canon + text[m.end():end]
+        name = canon + text[match.end():end]
     else:
         name = raw
     return AgencyMention(raw, name, pos, end, eid, True, entry["kind"], province_in(raw, key[pos:end]),
@@ -339,18 +339,18 @@ def _known_at(text: str, key: str, pos: int, lim: int) -> tuple[AgencyMention | 
 
 
 def _ubnd_group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
-    g = gazetteer()
-    m = g.ubnd_group_re.match(key, pos, lim)
-    if not m:
+    gaz = gazetteer()
+    match = gaz.ubnd_group_re.match(key, pos, lim)
+    if not match:
         return None
-    end = m.end()
+    end = match.end()
     # "UBND huyện Hòa An" names one committee: take the capitalised place name too.
-    nm = g.ubnd_named_re.match(key, pos, lim)
-    if nm and nm.end() == m.end() + 1 and _is_upper_word_at(text, nm.end(), lim):
+    nm = gaz.ubnd_named_re.match(key, pos, lim)
+    if nm and nm.end() == match.end() + 1 and _is_upper_word_at(text, nm.end(), lim):
         end = _capitalised_run_end(text, nm.end(), lim)
     # The class follows the first unit named: "UBND các xã, phường" is the commune level.
-    first_admin = g.admin_re.search(key, pos, m.end())
-    cls = "ubnd_cap_xa" if first_admin and first_admin.group(0) in g.commune_words else "ubnd_cap_huyen"
+    first_admin = gaz.admin_re.search(key, pos, match.end())
+    cls = "ubnd_cap_xa" if first_admin and first_admin.group(0) in gaz.commune_words else "ubnd_cap_huyen"
     raw = text[pos:end]
     return AgencyMention(raw, raw, pos, end, cls, True, cls, province_in(raw, key[pos:end]),
                          successor_of(cls), "group")
@@ -358,12 +358,12 @@ def _ubnd_group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | N
 
 def _capitalised_run_end(text: str, pos: int, lim: int) -> int:
     end = pos
-    for s, e, w in _words_after(text, pos, lim):
-        word = w.rstrip(",;:.)")
+    for word_start, word_end, written in _words_after(text, pos, lim):
+        word = written.rstrip(",;:.)")
         if not word or not word[0].isupper():
             break
-        end = s + len(word)
-        if word != w:
+        end = word_start + len(word)
+        if word != written:
             break
     return end
 
@@ -379,83 +379,83 @@ _COMMA = re.compile(r"\s*,\s*")
 _STATE_CLASSES = frozenset({"so_ban_nganh", "co_quan_don_vi"})  # bodies of the state
 
 
-def _noun_not_verb(key: str, m: re.Match, lim: int) -> bool:
+def _noun_not_verb(key: str, noun_match: re.Match, lim: int) -> bool:
     """"tổ chức" is a noun only before a separator, another noun or a modifier."""
-    g = gazetteer()
-    if m.group(0) not in g.verb_nouns:
+    gaz = gazetteer()
+    if noun_match.group(0) not in gaz.verb_nouns:
         return True
-    q = m.end()
-    return bool(_PUNCT_OR_END.match(key, q, min(q + 2, lim)) or g.mod_re.match(key, q, lim)
-                or g.noun_re.match(key, q + 1, lim) or g.and_word.match(key, q, min(q + 4, lim)))
+    noun_end = noun_match.end()
+    return bool(_PUNCT_OR_END.match(key, noun_end, min(noun_end + 2, lim)) or gaz.mod_re.match(key, noun_end, lim)
+                or gaz.noun_re.match(key, noun_end + 1, lim) or gaz.and_word.match(key, noun_end, min(noun_end + 4, lim)))
 
 
-def _closing_ends_at(key: str, q: int) -> bool:
-    """`closing_re.search(key[:q])`: a closing modifier ("liên quan") ends at `q`.
+def _closing_ends_at(key: str, end: int) -> bool:
+    """`closing_re.search(key[:end])`: a closing modifier ("liên quan") ends at `end`.
 
-    Searched in a window before `q`: a match that starts before the window would need a run
+    Searched in a window before `end`: a match that starts before the window would need a run
     of spaces longer than any in the window (see gazetteer: closing_window, closing_space)."""
-    g = gazetteer()
-    lo = max(0, q - g.closing_window)
-    if g.closing_re.search(key, lo, q):
+    gaz = gazetteer()
+    lo = max(0, end - gaz.closing_window)
+    if gaz.closing_re.search(key, lo, end):
         return True
-    if lo and g.closing_space.search(key, lo, q):
-        return g.closing_re.search(key, 0, q) is not None
+    if lo and gaz.closing_space.search(key, lo, end):
+        return gaz.closing_re.search(key, 0, end) is not None
     return False
 
 
 def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """A chain of generic collective nouns: "các sở, ban, ngành, cơ quan, đơn vị liên quan"."""
-    g = gazetteer()
-    noun_re, mod_re, determiner = g.noun_re, g.mod_re, _determiners()[0]
-    p = pos
-    det = determiner.match(key, p, min(p + 8, lim))
+    gaz = gazetteer()
+    noun_re, mod_re, determiner = gaz.noun_re, gaz.mod_re, _determiners()[0]
+    noun_start = pos
+    det = determiner.match(key, noun_start, min(noun_start + 8, lim))
     if det:
-        p = det.end()
+        noun_start = det.end()
     end, cls, closed = None, None, False
     while True:
-        m = noun_re.match(key, p, lim)
-        if not m:
+        noun_match = noun_re.match(key, noun_start, lim)
+        if not noun_match:
             break
-        noun = m.group(0)
-        q = m.end()
+        noun = noun_match.group(0)
+        read_to = noun_match.end()
         # A capital after the noun starts a proper name ("Hội Nông dân"): not a group noun.
-        after = _SPACE_THEN_CHAR.match(text, q, min(q + 3, lim))
-        if after and after.group(1).isupper() and not noun_re.match(key, q + 1, lim):
+        after = _SPACE_THEN_CHAR.match(text, read_to, min(read_to + 3, lim))
+        if after and after.group(1).isupper() and not noun_re.match(key, read_to + 1, lim):
             break
-        if noun in g.verb_nouns and not _noun_not_verb(key, m, lim):
+        if noun in gaz.verb_nouns and not _noun_not_verb(key, noun_match, lim):
             break
-        while q < lim and key[q] == " ":  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
-            n2 = noun_re.match(key, q + 1, lim)
-            if n2 is None or (n2.group(0) in g.verb_nouns and not _noun_not_verb(key, n2, lim)):
+        while read_to < lim and key[read_to] == " ":  # more nouns glued by a space: "cơ quan báo chí", "tổ chức đoàn thể"
+            n2 = noun_re.match(key, read_to + 1, lim)
+            if n2 is None or (n2.group(0) in gaz.verb_nouns and not _noun_not_verb(key, n2, lim)):
                 break
-            q = n2.end()
-        cls = cls or g.noun_class.get(noun)
+            read_to = n2.end()
+        cls = cls or gaz.noun_class.get(noun)
         while True:
-            mm = mod_re.match(key, q, lim)
+            mm = mod_re.match(key, read_to, lim)
             if not mm:
                 break
-            q = mm.end()
-            if _closing_ends_at(key, q):
+            read_to = mm.end()
+            if _closing_ends_at(key, read_to):
                 closed = True
-        end = q
+        end = read_to
         if closed:
             break
-        sep = _COMMA.match(key, q, min(q + 4, lim))
+        sep = _COMMA.match(key, read_to, min(read_to + 4, lim))
         if not sep:
             # "các Sở, ban, ngành và địa phương": "và" + a bare collective noun closes the same
             # group ("... và các cơ quan" opens another)
-            sep = g.and_noun.match(key, q, lim)
+            sep = gaz.and_noun.match(key, read_to, lim)
             nm = noun_re.match(key, sep.end(), lim) if sep else None
-            if not nm or g.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
+            if not nm or gaz.noun_class.get(nm.group(0)) not in _STATE_CLASSES:
                 break  # "các cơ quan, đơn vị và doanh nghiệp": enterprises are addressed apart
         nxt = sep.end()
         if determiner.match(key, nxt, lim):
             break
-        p = nxt
+        noun_start = nxt
     if end is None:
         return None
     raw = text[pos:end]
-    for word, word_cls in g.group_class_words:  # later words win, as listed
+    for word, word_cls in gaz.group_class_words:  # later words win, as listed
         if word in key[pos:end]:
             cls = word_cls
     gid = f"nhom_{cls}" if cls else None
@@ -465,60 +465,61 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
 
 def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """Head + capitalised words: a name the gazetteer does not know (known: false)."""
-    g = gazetteer()
-    m = g.head_re.match(key, pos, lim)
-    if not m:
+    gaz = gazetteer()
+    match = gaz.head_re.match(key, pos, lim)
+    if not match:
         return None
-    s = m.end() + 1
-    company = " ".join(m.group(0).split()) in g.company_heads
-    end = s
-    numbered = g.suffix_re.match(key, m.end(), lim) if not _is_upper_word_at(text, s, lim) else None
-    if numbered and numbered.group(0).split()[0] in g.number_words:
+    name_start = match.end() + 1
+    company = " ".join(match.group(0).split()) in gaz.company_heads
+    end = name_start
+    numbered = gaz.suffix_re.match(key, match.end(), lim) if not _is_upper_word_at(text, name_start, lim) else None
+    if numbered and numbered.group(0).split()[0] in gaz.number_words:
         end = numbered.end()  # "Chi nhánh số 1 - Công ty …", "Đội số 2": a numbered unit
-        s = end + 1
-    elif not _is_upper_word_at(text, s, lim) and not (company and g.trade_re.match(key, s, lim)):
+        name_start = end + 1
+    elif not _is_upper_word_at(text, name_start, lim) and not (company and gaz.trade_re.match(key, name_start, lim)):
         return None  # "Công ty Cổ phần thương mại vận tải …" may start with its trade
     lower_run = 0
     trade_until = -1  # a company's name runs over its trade words ("Đầu tư xây dựng hạ tầng")
-    for ws, we, w in _words_after(text, s, lim):
+    for ws, we, written in _words_after(text, name_start, lim):
         if ws > end + 1 or "\n" in text[end:ws]:
             break  # a name read by pattern never runs on past its line
-        word = w.rstrip(",;:.)")
+        word = written.rstrip(",;:.)")
         if not word or word[0] == "(":  # "Công ty cổ phần Lào Cai (IC14)": a label, not the name
             break
         if company and ws > trade_until:
-            tm = g.trade_re.match(key, ws, lim)
+            tm = gaz.trade_re.match(key, ws, lim)
             if tm:
                 trade_until = tm.end()
         if word[0].isupper():
             lower_run = 0
         elif ws < trade_until:
             pass  # a trade word: part of the name, and not counted as a lower-case run
-        elif word in ("-", "&") or word in g.conjunctions:
+        elif word in ("-", "&") or word in gaz.conjunctions:
             nxt = text[we:min(we + 2, lim)].strip()
             if not nxt or not nxt[0].isupper():
                 break
-            if word in g.conjunctions and g.head_re.match(key, we + 1, lim):
+            if word in gaz.conjunctions and gaz.head_re.match(key, we + 1, lim):
                 break  # "Ban Quản lý Khu kinh tế và Ban Quản lý các KCN": two names, not one
-        elif lower_run < g.max_lower and not g.stop_re.match(key, ws, lim) and not g.suffix_re.match(key, ws - 1, lim):
+        elif (lower_run < gaz.max_lower and not gaz.stop_re.match(key, ws, lim)
+              and not gaz.suffix_re.match(key, ws - 1, lim)):
             lower_run += 1
         else:
             break
         end = ws + len(word)
-        if word != w:
+        if word != written:
             break
-    det = _determiners()[1].search(key, s, end)
+    det = _determiners()[1].search(key, name_start, end)
     if det:  # "thanh tra ATVSLĐ các cấp": a name never ends in a determiner
         end = det.start()
-    sm = g.suffix_re.match(key, end, lim)
+    sm = gaz.suffix_re.match(key, end, lim)
     if sm:
         end = sm.end()
     raw, name = text[pos:end], text[pos:end]
-    head = " ".join(m.group(0).split())
-    kind = g.head_kinds.get(head)
-    if head in g.company_heads:  # "DNTN Thành Hương Nghĩa Lộ" -> "Doanh nghiệp tư nhân Thành ..."
+    head = " ".join(match.group(0).split())
+    kind = gaz.head_kinds.get(head)
+    if head in gaz.company_heads:  # "DNTN Thành Hương Nghĩa Lộ" -> "Doanh nghiệp tư nhân Thành ..."
         kind = "doanh_nghiep_to_chuc"
-        name = (g.company_heads[head] or text[pos:m.end()]) + text[m.end():end]
+        name = (gaz.company_heads[head] or text[pos:match.end()]) + text[match.end():end]
     return AgencyMention(raw, name, pos, end, None, False, kind, province_in(raw, key[pos:end]), None,
                          "pattern")
 
@@ -526,15 +527,15 @@ def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None
 def _titled_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
     """An office holder named by title and body: "Thủ trưởng các sở, ban, ngành", "Chủ tịch
     UBND các xã, phường", "Giám đốc Sở Công Thương" (the body's id and kind, the whole as name)."""
-    g = gazetteer()
-    m = g.title_re.match(key, pos, lim)
-    if not m:
+    gaz = gazetteer()
+    match = gaz.title_re.match(key, pos, lim)
+    if not match:
         return None
-    body = _agency_at(text, key, m.end(), lim)
+    body = _agency_at(text, key, match.end(), lim)
     if body is None:
         return None
     raw = text[pos:body.end]
-    return AgencyMention(raw, text[pos:m.end()] + body.name, pos, body.end, body.id, body.known,
+    return AgencyMention(raw, text[pos:match.end()] + body.name, pos, body.end, body.id, body.known,
                          body.kind, body.province, body.successor, "title")
 
 
@@ -605,28 +606,28 @@ def _read_agency_at(text: str, key: str, pos: int, lim: int, allow_bare: bool, g
         if not opened:
             return None, False  # no name the readers know starts with these words
         readers = _readers_for(opened.group(0))
-    g = gazetteer()
-    w = _WORD.match(key, pos, lim)
-    first = w.group(0) if w else None
-    if first not in g.first_words:
+    gaz = gazetteer()
+    word = _WORD.match(key, pos, lim)
+    first = word.group(0) if word else None
+    if first not in gaz.first_words:
         return None, False  # most positions asked about ("Chủ trì", "Tăng cường") start no name at all
-    known, bare = _known_at(text, key, pos, lim) if first in g.known_first and "known" in readers else (None, False)
+    known, bare = _known_at(text, key, pos, lim) if first in gaz.known_first and "known" in readers else (None, False)
     if bare and not allow_bare:
         known = None
-    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in g.ubnd_first and "committee" in readers else None]
-    if groups and first in g.group_first and "group" in readers:
+    cands = [known, _ubnd_group_at(text, key, pos, lim) if first in gaz.ubnd_first and "committee" in readers else None]
+    if groups and first in gaz.group_first and "group" in readers:
         cands.append(_group_at(text, key, pos, lim))
-    if first in g.head_first and not known and "pattern" in readers:
+    if first in gaz.head_first and not known and "pattern" in readers:
         # The pattern reader never stretches a gazetteer hit ("Sở Công Thương yêu cầu các ...").
         cands.append(_pattern_at(text, key, pos, lim))
-    if first in g.title_first and "title" in readers:
+    if first in gaz.title_first and "title" in readers:
         cands.append(_titled_at(text, key, pos, lim))
     best = None
-    for c in cands:  # order = preference on ties
-        if c and c.how != "gazetteer" and len(c.raw) > 8 and c.raw.isupper():
+    for cand in cands:  # order = preference on ties
+        if cand and cand.how != "gazetteer" and len(cand.raw) > 8 and cand.raw.isupper():
             continue  # an upper-case heading ("TỔ CHỨC THỰC HIỆN") is not a group of "tổ chức"
-        if c and (best is None or c.end > best.end):
-            best = c
+        if cand and (best is None or cand.end > best.end):
+            best = cand
     return best, bare
 
 
@@ -647,30 +648,30 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     # The list is read within text[:end], without copying it: `lim` is that slice's length.
     lim = min(end, len(text)) if end >= 0 else max(0, len(text) + end)
     out: list[AgencyMention] = []
-    p = pos
+    read_to = pos
     nxt = None  # the name after a separator, read already to decide whether the list goes on
-    while p < end:
-        a = nxt or _agency_at(text, key, p, lim, allow_bare=bool(out))
-        if a is None:
+    while read_to < end:
+        mention = nxt or _agency_at(text, key, read_to, lim, allow_bare=bool(out))
+        if mention is None:
             break
-        if a.how == "title":
-            dist = _distribute_titled(text, key, a, lim)
-        elif a.how == "group" or a.id in gazetteer().committee_classes:
-            dist = _distribute(text, key, a, lim)
+        if mention.how == "title":
+            dist = _distribute_titled(text, key, mention, lim)
+        elif mention.how == "group" or mention.id in gazetteer().committee_classes:
+            dist = _distribute(text, key, mention, lim)
         else:
             dist = None
         if dist:
             out.extend(dist)
-            p = dist[-1].end
+            read_to = dist[-1].end
         else:
-            out.append(a)
-            p = a.end
-        sm = gazetteer().list_sep.match(key, p, lim)
+            out.append(mention)
+            read_to = mention.end
+        sm = gazetteer().list_sep.match(key, read_to, lim)
         nxt = _agency_at(text, key, sm.end(), lim, allow_bare=True) if sm and sm.end() < end else None
         if nxt is None:
             break
-        p = sm.end()
-    return out, p
+        read_to = sm.end()
+    return out, read_to
 
 
 
@@ -680,54 +681,54 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
     cm = _COLON_LIST.match(key, group.end, lim)
     if not cm or not _is_upper_word_at(text, cm.end(), lim):
         return None
-    g = gazetteer()
-    ubnd = g.ubnd_group_re.match(key, group.start, group.end)
-    if ubnd and group.id in g.committee_classes:
+    gaz = gazetteer()
+    ubnd = gaz.ubnd_group_re.match(key, group.start, group.end)
+    if ubnd and group.id in gaz.committee_classes:
         # "UBND các phường: Yên Bái, Văn Phú" -> UBND phường Yên Bái, UBND phường Văn Phú
-        admin = g.admin_re.search(key, group.start, group.end)
+        admin = gaz.admin_re.search(key, group.start, group.end)
         head = text[group.start:group.start + len(key[group.start:admin.start()].split(" ")[0])]
         head = f"{head} {text[admin.start():admin.end()]}"
         return _distribute_names(text, key, cm.end(), lim, head, group)
     det = _determiners()[0].match(key, group.start, group.end)
     head_word = _WORD.match(key, det.end() if det else group.start, group.end)
-    if not head_word or g.noun_class.get(head_word.group(0)) != "so_ban_nganh":
+    if not head_word or gaz.noun_class.get(head_word.group(0)) != "so_ban_nganh":
         return None
     head = text[head_word.start():head_word.end()]
     head = head[0].upper() + head[1:]
     out = []
-    p = cm.end()
-    while p < lim:
-        a = _agency_at(text, key, p, lim, allow_bare=True, groups=False)
-        if a is not None:  # a full name of its own ("Công an tỉnh")
-            out.append(a)
+    start = cm.end()
+    while start < lim:
+        mention = _agency_at(text, key, start, lim, allow_bare=True, groups=False)
+        if mention is not None:  # a full name of its own ("Công an tỉnh")
+            out.append(mention)
         else:  # a bare name under the shared head: "Nội vụ" -> "Sở Nội vụ"
-            item_end = gazetteer().item_end.search(text, p, lim).start()
-            full = f"{head} {text[p:item_end]}"
-            k = agency_at(full, 0, allow_bare=True, groups=False)
-            if k is None:
+            item_end = gazetteer().item_end.search(text, start, lim).start()
+            full = f"{head} {text[start:item_end]}"
+            whole = agency_at(full, 0, allow_bare=True, groups=False)
+            if whole is None:
                 break
-            n = k.end - len(head) - 1
-            item = text[p:p + n]
-            out.append(AgencyMention(item, f"{head} {item}", p, p + n, k.id, k.known, k.kind,
-                                     province_in(item), k.successor, "distributed"))
+            item_len = whole.end - len(head) - 1
+            item = text[start:start + item_len]
+            out.append(AgencyMention(item, f"{head} {item}", start, start + item_len, whole.id, whole.known, whole.kind,
+                                     province_in(item), whole.successor, "distributed"))
         sm = gazetteer().list_sep.match(key, out[-1].end, lim)
         if not sm or ";" in sm.group(0) or not _is_upper_word_at(text, sm.end(), lim):
             break  # a semicolon closes the distributed list: "Giám đốc các Sở: A, B; Chủ tịch …"
-        p = sm.end()
+        start = sm.end()
     return out or None
 
 
 def _distribute_titled(text: str, key: str, titled: AgencyMention, lim: int) -> list[AgencyMention] | None:
     """"Giám đốc các Sở: Công Thương, Tài chính" -> Giám đốc Sở Công Thương, Giám đốc Sở Tài
     chính: the title over each body of the distributed list."""
-    m = gazetteer().title_re.match(key, titled.start, lim)
-    body = _agency_at(text, key, m.end(), lim) if m else None
+    match = gazetteer().title_re.match(key, titled.start, lim)
+    body = _agency_at(text, key, match.end(), lim) if match else None
     if body is None or body.end != titled.end:
         return None
     dist = _distribute(text, key, body, lim) if body.how == "group" or body.id in gazetteer().committee_classes else None
     if not dist:
         return None
-    title = text[titled.start:m.end()]
+    title = text[titled.start:match.end()]
     return [AgencyMention(d.raw, title + d.name, d.start, d.end, d.id, d.known, d.kind, d.province, d.successor,
                           "title") if d.how == "distributed" else d for d in dist]
 
@@ -737,16 +738,16 @@ def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
     """Place names after a committee group's colon, each with the shared head: "Yên Bái, Văn Phú"
     after "UBND các phường:" (names are capitalised words; the list ends at anything else)."""
     out: list[AgencyMention] = []
-    p = pos
-    while p < lim and _is_upper_word_at(text, p, lim):
-        end = _capitalised_run_end(text, p, lim)
-        item = text[p:end]
-        out.append(AgencyMention(item, f"{head} {item}", p, end, group.id, group.known, group.kind,
+    start = pos
+    while start < lim and _is_upper_word_at(text, start, lim):
+        end = _capitalised_run_end(text, start, lim)
+        item = text[start:end]
+        out.append(AgencyMention(item, f"{head} {item}", start, end, group.id, group.known, group.kind,
                                  province_in(item), group.successor, "distributed"))
         sm = gazetteer().list_sep.match(key, end, lim)
         if not sm:
             break
-        p = sm.end()
+        start = sm.end()
     return out or None
 
 
@@ -767,7 +768,7 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
     only before a capitalised word ("Sở Y tế", not "ban hành"), as an abbreviation ("UBND") or,
     for a collective noun, where an addressee can stand."""
     data = load("agencies")
-    first_two = lambda s: " ".join(match_key(s.replace("{province}", "")).split()[:2])  # noqa: E731
+    first_two = lambda name: " ".join(match_key(name.replace("{province}", "")).split()[:2])  # noqa: E731
     names = [f for e in data["agencies"] for f in [e["name"], *e.get("aliases", []), *e.get("abbreviations", [])]]
     nouns = [n for cls, ns in data["group_nouns"].items() if cls not in data["committee_classes"] for n in ns]
     heads = data["pattern_heads"] + data["company_heads"] + list(data["company_head_abbreviations"])
@@ -778,8 +779,8 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
                               | {f"{d} {match_key(n).split()[0]}" for d in data["determiners"] for n in nouns}),
                              ("pattern", {first_two(h) for h in heads}),
                              ("title", {first_two(t) for t in data["office_titles"]["names"]})):
-        for o in openings:
-            readers.setdefault(o, set()).add(reader)
+        for opening in openings:
+            readers.setdefault(opening, set()).add(reader)
     named = {first_two(n) for n in names + data["office_titles"]["names"]}
     bare = frozenset(first_two(n) for n in nouns) - named  # (a head may share them: "doanh nghiệp")
     rx = re.compile(r"(?<!\w)(?:" + trie_alternation(set(readers)) + r")(?!\w)")
@@ -798,8 +799,8 @@ def _readers_for(opening: str) -> frozenset[str]:
 
 def _named_by_head(text: str, key: str, pos: int, lim: int) -> bool:
     """A pattern head with a capitalised name after it ("Doanh nghiệp tư nhân Thành Hương")."""
-    m = gazetteer().head_re.match(key, pos, lim)
-    return m is not None and _is_upper_word_at(text, _skip_space(text, m.end(), lim), lim)
+    match = gazetteer().head_re.match(key, pos, lim)
+    return match is not None and _is_upper_word_at(text, _skip_space(text, match.end(), lim), lim)
 
 
 def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
@@ -808,29 +809,29 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     open a name stands are tried (the readers' first words)."""
     key = key if key is not None else match_key(text)
     out: list[AgencyMention] = []
-    p, lim = 0, len(text)
+    last_end, lim = 0, len(text)
     found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]] = {}
     _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
     opening_re, bare, _ = _openings()
     addressee_position = _addressee_position()
     readers_of = _readers_for
-    for m in opening_re.finditer(key):
-        s = m.start()
-        if s < p:
+    for match in opening_re.finditer(key):
+        start = match.start()
+        if start < last_end:
             continue  # inside the name before
-        word = m.group(0)
-        listed = word in bare and addressee_position.search(key, max(0, s - 12), s) is not None
+        word = match.group(0)
+        listed = word in bare and addressee_position.search(key, max(0, start - 12), start) is not None
         if " " not in word:
-            e = m.end()
-            if not (listed or text[s:e].isupper()
-                    or _is_upper_word_at(text, _skip_space(text, e, lim), lim)):
+            end = match.end()
+            if not (listed or text[start:end].isupper()
+                    or _is_upper_word_at(text, _skip_space(text, end, lim), lim)):
                 continue  # "ban hành", "báo cáo", "hội nghị": no name after the head
-        elif word in bare and not listed and not _named_by_head(text, key, s, lim):
+        elif word in bare and not listed and not _named_by_head(text, key, start, lim):
             continue  # "của doanh nghiệp", "cho người lao động": a noun in a phrase, not an addressee
         # Read directly (the whole text is the limit: nothing in the memo could serve) and kept.
-        a, stood_bare = _read_agency_at(text, key, s, lim, False, True, readers_of(word))
-        found[(s, False, True)] = (a, lim, stood_bare)
-        if a is not None:
-            out.append(a)
-            p = a.end
+        mention, stood_bare = _read_agency_at(text, key, start, lim, False, True, readers_of(word))
+        found[(start, False, True)] = (mention, lim, stood_bare)
+        if mention is not None:
+            out.append(mention)
+            last_end = mention.end
     return out
