@@ -53,14 +53,14 @@ def failed_document(path: Path, reason: str, stage: str = "ingest") -> Document:
     sha, size = "", 0
     try:
         if file_problem(path) is None and os.stat(path).st_size <= MAX_HASH_BYTES:
-            h = hashlib.sha256()
+            hasher = hashlib.sha256()
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             try:
                 if stat.S_ISREG(os.fstat(fd).st_mode):
                     while block := os.read(fd, 1 << 20):
-                        h.update(block)
+                        hasher.update(block)
                         size += len(block)
-                    sha = h.hexdigest()
+                    sha = hasher.hexdigest()
             finally:
                 os.close(fd)
     except (OSError, ValueError):
@@ -74,8 +74,8 @@ def failed_document(path: Path, reason: str, stage: str = "ingest") -> Document:
 def parse_source(source: SourceText, doc_id: str) -> Document:
     """Run normalize and every extraction stage over ingested text."""
     doc = Document(id=doc_id, source=source.info, pipeline_version=pipeline_version())
-    for w in source.warnings:
-        doc.warn("ingest", w)
+    for warning in source.warnings:
+        doc.warn("ingest", warning)
     t0 = time.perf_counter()
     doc.text, doc.source_map = normalize(source)
     doc.pages = [Span(s, e, i + 1) for i, (s, e) in enumerate(page_spans(doc.text, doc.source_map))]
@@ -125,10 +125,10 @@ def table_in_text(doc: Document, rows: list[list[tuple[int, int]]]) -> Table:
     smap = doc.source_map
 
     def span(start: int, end: int) -> Span:
-        s = smap.to_norm(start)
+        norm_start = smap.to_norm(start)
         # map the last character, not the end: the end may sit on a dropped line break
-        e = smap.to_norm(end - 1) + 1 if end > start else s
-        return doc.span(s, max(s, e))
+        norm_end = smap.to_norm(end - 1) + 1 if end > start else norm_start
+        return doc.span(norm_start, max(norm_start, norm_end))
 
     cells = [[span(s, e) for s, e in row] for row in rows]
     spans = [c for row in cells for c in row]
