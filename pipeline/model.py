@@ -90,8 +90,8 @@ class SourceMap:
     def to_source(self, offset: int) -> int:
         if not self.segments:
             return offset
-        i = bisect.bisect_right(self._norm_starts(), offset) - 1
-        norm_start, src_start = self.segments[max(i, 0)]
+        index = bisect.bisect_right(self._norm_starts(), offset) - 1
+        norm_start, src_start = self.segments[max(index, 0)]
         return src_start + (offset - norm_start)
 
     def to_norm(self, src_offset: int) -> int:
@@ -102,13 +102,13 @@ class SourceMap:
         """
         if not self.segments:
             return src_offset
-        i = bisect.bisect_right(self.segments, src_offset, key=lambda s: s[1]) - 1
-        if i < 0:
+        index = bisect.bisect_right(self.segments, src_offset, key=lambda seg: seg[1]) - 1
+        if index < 0:
             return self.segments[0][0]
-        norm_start, src_start = self.segments[i]
+        norm_start, src_start = self.segments[index]
         norm = norm_start + (src_offset - src_start)
-        if i + 1 < len(self.segments):
-            norm = min(norm, self.segments[i + 1][0])
+        if index + 1 < len(self.segments):
+            norm = min(norm, self.segments[index + 1][0])
         return norm
 
     def source_line(self, offset: int) -> int:
@@ -327,8 +327,8 @@ class Document:
         if "body_end" not in self._found:
             from .rules import load
 
-            m = re.compile(load("header")["body_end"]["pattern"], re.M).search(self.match_text())
-            self._found["body_end"] = m.start() if m else len(self.text)
+            hit = re.compile(load("header")["body_end"]["pattern"], re.M).search(self.match_text())
+            self._found["body_end"] = hit.start() if hit else len(self.text)
         return self._found["body_end"]
 
     def deadline_hits(self) -> list:
@@ -379,9 +379,9 @@ def _to_dict_of(cls: type) -> Any:
     most of the time spent writing a document's JSON."""
     conv = _TO_DICT.get(cls)
     if conv is None:
-        items = [f"{f.name!r}: o.{f.name}" if f.type in _SCALAR_ANNOTATIONS else f"{f.name!r}: _plain(o.{f.name})"
+        items = [f"{f.name!r}: obj.{f.name}" if f.type in _SCALAR_ANNOTATIONS else f"{f.name!r}: _plain(obj.{f.name})"
                  for f in fields(cls) if f.metadata.get("serialize", True)]
-        conv = eval("lambda o: {" + ", ".join(items) + "}", {"_plain": _plain})  # noqa: S307 (our own field names)
+        conv = eval("lambda obj: {" + ", ".join(items) + "}", {"_plain": _plain})  # noqa: S307 (our own field names)
         _TO_DICT[cls] = conv
     return conv
 
