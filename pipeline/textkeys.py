@@ -49,14 +49,14 @@ def _lower_same_length(text: str) -> str:
 def match_key(text: str) -> str:
     """Lower case with a single tone-mark placement; same length as `text`."""
     low = _lower_same_length(text)
-    return _OPEN_DIPHTHONG.sub(lambda m: _MOVES[m.group(0)], low)
+    return _OPEN_DIPHTHONG.sub(lambda hit: _MOVES[hit.group(0)], low)
 
 
-def _strip_char(c: str) -> str:
-    if c in "đĐ":
+def _strip_char(char: str) -> str:
+    if char in "đĐ":
         return "d"
-    base = unicodedata.normalize("NFD", c)[0]
-    return base if base.isascii() else c
+    base = unicodedata.normalize("NFD", char)[0]
+    return base if base.isascii() else char
 
 
 # A translation table for every code point below U+3000: str.translate looks a list up about
@@ -107,10 +107,10 @@ def search_key(text: str) -> str:
 def accent_optional(text: str) -> str:
     """A regex for `text` as written, or with its diacritics dropped, case kept: "QĐ" -> "Q[ĐD]"."""
     out = []
-    for c in text:
-        bare = search_key(c)
-        bare = bare.upper() if c.isupper() else bare
-        out.append(re.escape(c) if bare == c else f"[{re.escape(c)}{re.escape(bare)}]")
+    for char in text:
+        bare = search_key(char)
+        bare = bare.upper() if char.isupper() else bare
+        out.append(re.escape(char) if bare == char else f"[{re.escape(char)}{re.escape(bare)}]")
     return "".join(out)
 
 
