@@ -40,79 +40,80 @@ RELATIONS = ("issued_by", "cites", "implements", "reports_on", "resolved_to", "h
 def build_graph(documents: list[dict[str, Any]], links: dict[str, Any] | None = None
                 ) -> nx.MultiDiGraph:
     """The graph of a run. `documents`: `Document.to_dict()` dicts; `links`: pipeline.corpus.link's result."""
-    g = nx.MultiDiGraph(name="vanban")
+    graph = nx.MultiDiGraph(name="vanban")
     run_ids = {d["id"] for d in documents}
     own_ids: dict[str, str] = {}  # canonical id -> run document carrying it
-    for d in documents:
-        cid = document_canonical_id(d.get("metadata") or {})
+    for document in documents:
+        cid = document_canonical_id(document.get("metadata") or {})
         if cid:
-            own_ids.setdefault(cid, d["id"])
-    for d in (links or {}).get("documents", []):  # numberless plans `recognised_as` a number
-        cid = (d.get("canonical_id") or d.get("recognised_as")) if isinstance(d, dict) else None
-        if cid and d.get("id") in run_ids:
-            own_ids.setdefault(cid, d["id"])
+            own_ids.setdefault(cid, document["id"])
+    for document in (links or {}).get("documents", []):  # numberless plans `recognised_as` a number
+        cid = (document.get("canonical_id") or document.get("recognised_as")) if isinstance(document, dict) else None
+        if cid and document.get("id") in run_ids:
+            own_ids.setdefault(cid, document["id"])
 
     for doc in documents:
-        _add_document(g, doc, own_ids)
+        _add_document(graph, doc, own_ids)
     for cid, doc_id in own_ids.items():  # "664/KH-UBND" is the Cao Bằng plan
-        if f"ref:{cid}" in g:
-            _edge(g, f"ref:{cid}", f"doc:{doc_id}", "resolved_to")
-    for e in (links or {}).get("edges", []):
-        _add_link(g, e, run_ids)
-    _add_successors(g)
-    return g
+        if f"ref:{cid}" in graph:
+            _edge(graph, f"ref:{cid}", f"doc:{doc_id}", "resolved_to")
+    for edge in (links or {}).get("edges", []):
+        _add_link(graph, edge, run_ids)
+    _add_successors(graph)
+    return graph
 
 
-def _add_document(g: nx.MultiDiGraph, doc: dict[str, Any], own_ids: dict[str, str]) -> None:
+def _add_document(graph: nx.MultiDiGraph, doc: dict[str, Any], own_ids: dict[str, str]) -> None:
     meta = doc.get("metadata") or {}
     doc_id, province = doc["id"], meta.get("province")
     node = f"doc:{doc_id}"
     cid = next((c for c, d in own_ids.items() if d == doc_id), None)
-    g.add_node(node, type="document", label=cid or doc_id, in_run=True, document=doc_id,
-               canonical_id=cid, doc_type=meta.get("doc_type"), province=province,
-               date=meta.get("date"), issuer=meta.get("issuer"), title=meta.get("title"),
-               status=doc.get("status"))
+    graph.add_node(node, type="document", label=cid or doc_id, in_run=True, document=doc_id,
+                   canonical_id=cid, doc_type=meta.get("doc_type"), province=province,
+                   date=meta.get("date"), issuer=meta.get("issuer"), title=meta.get("title"),
+                   status=doc.get("status"))
     if meta.get("issuer"):
-        issuer = _agency(g, meta["issuer"], province)
-        _edge(g, node, issuer, "issued_by")
+        issuer = _agency(graph, meta["issuer"], province)
+        _edge(graph, node, issuer, "issued_by")
 
-    for r in doc.get("references", []):
-        ref = f"ref:{r['canonical_id']}"
-        if ref not in g:
-            g.add_node(ref, type="document", label=r["canonical_id"], in_run=False,
-                       canonical_id=r["canonical_id"], doc_type=r.get("doc_type"),
-                       date=r.get("date"), issuer=r.get("issuer"), title=r.get("title"))
-        _edge(g, node, ref, r.get("relation") or "cites", text=r.get("text"), **_span_attrs(r))
-        if r.get("resolved_to"):
-            _edge(g, ref, f"doc:{r['resolved_to']}", "resolved_to")
+    for citation in doc.get("references", []):
+        ref = f"ref:{citation['canonical_id']}"
+        if ref not in graph:
+            graph.add_node(ref, type="document", label=citation["canonical_id"], in_run=False,
+                           canonical_id=citation["canonical_id"], doc_type=citation.get("doc_type"),
+                           date=citation.get("date"), issuer=citation.get("issuer"), title=citation.get("title"))
+        _edge(graph, node, ref, citation.get("relation") or "cites", text=citation.get("text"), **_span_attrs(citation))
+        if citation.get("resolved_to"):
+            _edge(graph, ref, f"doc:{citation['resolved_to']}", "resolved_to")
 
-    for i, a in enumerate(doc.get("assignments", [])):
-        task = task_node_id(doc_id, a.get("span"), i)
-        if task not in g:
-            text = a.get("task") or ""
-            deadline = (a.get("deadline") or {}).get("text")
-            g.add_node(task, type="task", label=_short(text), text=text, document=doc_id,
-                       section=a.get("section"), deadline=deadline, **_span_attrs(a))
-            _edge(g, node, task, "has_task")
-        a_prov = a.get("province") or province
-        agency = _agency(g, a["agency"], a_prov, a.get("agency_id"), a.get("agency_kind"),
-                         a.get("successor"), a.get("known"))
-        _edge(g, task, agency, "assigns", role=a.get("role"), document=doc_id,
-              section=a.get("section"))
-        for partner in a.get("partners") or []:
-            _edge(g, agency, _agency(g, partner, a_prov), "partners_with", task=task,
+    for index, assignment in enumerate(doc.get("assignments", [])):
+        task = task_node_id(doc_id, assignment.get("span"), index)
+        if task not in graph:
+            text = assignment.get("task") or ""
+            deadline = (assignment.get("deadline") or {}).get("text")
+            graph.add_node(task, type="task", label=_short(text), text=text, document=doc_id,
+                           section=assignment.get("section"), deadline=deadline, **_span_attrs(assignment))
+            _edge(graph, node, task, "has_task")
+        a_prov = assignment.get("province") or province
+        agency = _agency(graph, assignment["agency"], a_prov, assignment.get("agency_id"),
+                         assignment.get("agency_kind"), assignment.get("successor"), assignment.get("known"))
+        _edge(graph, task, agency, "assigns", role=assignment.get("role"), document=doc_id,
+              section=assignment.get("section"))
+        for partner in assignment.get("partners") or []:
+            _edge(graph, agency, _agency(graph, partner, a_prov), "partners_with", task=task,
                   document=doc_id)
 
-    for t in doc.get("targets", []):
-        sp = t.get("span") or {}
+    for measure in doc.get("targets", []):
+        sp = measure.get("span") or {}
         target = f"target:{doc_id}:{sp.get('start')}-{sp.get('end')}"
-        g.add_node(target, type="target", label=_short(t.get("indicator") or t.get("text") or ""),
-                   document=doc_id, indicator=t.get("indicator"), direction=t.get("direction"),
-                   value=t.get("value"), unit=t.get("unit"), text=t.get("text"), **_span_attrs(t))
-        _edge(g, node, target, "has_target")
+        graph.add_node(target, type="target", label=_short(measure.get("indicator") or measure.get("text") or ""),
+                       document=doc_id, indicator=measure.get("indicator"), direction=measure.get("direction"),
+                       value=measure.get("value"), unit=measure.get("unit"), text=measure.get("text"),
+                       **_span_attrs(measure))
+        _edge(graph, node, target, "has_target")
 
 
-def _agency(g: nx.MultiDiGraph, name: str, province: str | None, agency_id: str | None = None,
+def _agency(graph: nx.MultiDiGraph, name: str, province: str | None, agency_id: str | None = None,
             kind: str | None = None, successor: str | None = None, known: bool | None = None
             ) -> str:
     """The agency node for a name in a province, added on first sight."""
@@ -123,49 +124,49 @@ def _agency(g: nx.MultiDiGraph, name: str, province: str | None, agency_id: str 
             successor = successor or record.get("successor")
             name, known = record.get("name") or name, True
     node = agency_node_id(agency_id, name, province)
-    if node not in g:
-        g.add_node(node, type="agency", label=name, name=name, agency_id=agency_id,
-                   province=province, agency_kind=kind, successor=successor,
-                   known=bool(known) if known is not None else agency_id is not None)
+    if node not in graph:
+        graph.add_node(node, type="agency", label=name, name=name, agency_id=agency_id,
+                       province=province, agency_kind=kind, successor=successor,
+                       known=bool(known) if known is not None else agency_id is not None)
     return node
 
 
-def _add_link(g: nx.MultiDiGraph, e: dict[str, Any], run_ids: set[str]) -> None:
+def _add_link(graph: nx.MultiDiGraph, edge: dict[str, Any], run_ids: set[str]) -> None:
     """An edge of the link stage, unless the documents' own references already gave it."""
     # edges between two outside documents come from the titles ("417-KH/TU implements 31-CT/TW")
-    src, dst = (f"doc:{x}" if x in run_ids else f"ref:{x}" for x in (str(e["from"]), str(e["to"])))
-    relation = e.get("relation") or "cites"
+    src, dst = (f"doc:{x}" if x in run_ids else f"ref:{x}" for x in (str(edge["from"]), str(edge["to"])))
+    relation = edge.get("relation") or "cites"
     for node in (src, dst):
-        if node not in g:
-            g.add_node(node, type="document", label=node.split(":", 1)[1], in_run=False,
-                       canonical_id=node.split(":", 1)[1])
-    already = g.get_edge_data(src, dst) or {}
+        if node not in graph:
+            graph.add_node(node, type="document", label=node.split(":", 1)[1], in_run=False,
+                           canonical_id=node.split(":", 1)[1])
+    already = graph.get_edge_data(src, dst) or {}
     if any(d.get("relation") == relation for d in already.values()):
         return
     # a resolved citation is already src -> ref -> doc
     if dst.startswith("doc:") and any(
-            g.has_edge(src, ref) and any(d.get("relation") == relation for d in g[src][ref].values())
-            for ref, _ in g.in_edges(dst) if ref.startswith("ref:")):
+            graph.has_edge(src, ref) and any(d.get("relation") == relation for d in graph[src][ref].values())
+            for ref, _ in graph.in_edges(dst) if ref.startswith("ref:")):
         return
-    _edge(g, src, dst, relation, resolved=bool(e.get("resolved")))
+    _edge(graph, src, dst, relation, resolved=bool(edge.get("resolved")))
 
 
-def _add_successors(g: nx.MultiDiGraph) -> None:
+def _add_successors(graph: nx.MultiDiGraph) -> None:
     """Sở LĐTBXH of Đắk Lắk -succeeded_by-> Sở Nội vụ of Đắk Lắk (added when absent)."""
-    for node, data in list(g.nodes(data=True)):
+    for node, data in list(graph.nodes(data=True)):
         if data.get("type") == "agency" and data.get("successor"):
             record = agency_record(data["successor"]) or {}
             name = record.get("name") or data["successor"]
-            succ = _agency(g, name, data.get("province"), data["successor"], record.get("kind"))
+            succ = _agency(graph, name, data.get("province"), data["successor"], record.get("kind"))
             if succ != node:
-                _edge(g, node, succ, "succeeded_by")
+                _edge(graph, node, succ, "succeeded_by")
 
 
-def _edge(g: nx.MultiDiGraph, u: str, v: str, relation: str, **attrs: Any) -> None:
+def _edge(graph: nx.MultiDiGraph, src: str, dst: str, relation: str, **attrs: Any) -> None:
     if relation in _ONCE and any(d["relation"] == relation
-                                 for d in (g.get_edge_data(u, v) or {}).values()):
+                                 for d in (graph.get_edge_data(src, dst) or {}).values()):
         return
-    g.add_edge(u, v, relation=relation, label=relation, **attrs)
+    graph.add_edge(src, dst, relation=relation, label=relation, **attrs)
 
 
 _ONCE = {"resolved_to", "issued_by", "has_task", "succeeded_by"}  # facts, not mentions
@@ -193,14 +194,14 @@ def _flat(value: Any) -> str | int | float | bool:
     return json.dumps(value, ensure_ascii=False)
 
 
-def plain_graph(g: nx.MultiDiGraph, flatten: bool = True) -> nx.MultiDiGraph:
+def plain_graph(graph: nx.MultiDiGraph, flatten: bool = True) -> nx.MultiDiGraph:
     """A copy with no None values (and, when `flatten`, only str/int/float/bool values)."""
     def clean(data: dict[str, Any]) -> dict[str, Any]:
         return {k: (_flat(v) if flatten else v) for k, v in data.items() if v is not None}
 
-    out = nx.MultiDiGraph(**clean(g.graph))
-    out.add_nodes_from((n, clean(d)) for n, d in g.nodes(data=True))
-    out.add_edges_from((u, v, k, clean(d)) for u, v, k, d in g.edges(keys=True, data=True))
+    out = nx.MultiDiGraph(**clean(graph.graph))
+    out.add_nodes_from((n, clean(d)) for n, d in graph.nodes(data=True))
+    out.add_edges_from((u, v, k, clean(d)) for u, v, k, d in graph.edges(keys=True, data=True))
     if flatten:
         _one_type_per_attribute([d for _, d in out.nodes(data=True)])
         _one_type_per_attribute([d for *_, d in out.edges(data=True)])
@@ -211,21 +212,21 @@ def _one_type_per_attribute(items: list[dict[str, Any]]) -> None:
     """GraphML and GEXF declare one type per attribute: ints mixed with floats become floats,
     any other mix becomes strings."""
     types: dict[str, set[type]] = {}
-    for d in items:
-        for k, v in d.items():
-            types.setdefault(k, set()).add(type(v))
-    for k, ts in types.items():
+    for attrs in items:
+        for key, value in attrs.items():
+            types.setdefault(key, set()).add(type(value))
+    for key, ts in types.items():
         if len(ts) < 2:
             continue
         cast = float if ts <= {int, float} else str
-        for d in items:
-            if k in d:
-                d[k] = cast(d[k])
+        for attrs in items:
+            if key in attrs:
+                attrs[key] = cast(attrs[key])
 
 
-def node_link(g: nx.MultiDiGraph) -> dict[str, Any]:
+def node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
     """The node-link JSON of schemas/graph.schema.json."""
-    data = nx.node_link_data(plain_graph(g, flatten=False), edges="edges")
+    data = nx.node_link_data(plain_graph(graph, flatten=False), edges="edges")
     data["schema_version"] = "1.0"
     return data
 
@@ -233,7 +234,7 @@ def node_link(g: nx.MultiDiGraph) -> dict[str, Any]:
 FORMATS = {"json": "graph.json", "graphml": "graph.graphml", "gexf": "graph.gexf"}
 
 
-def export_graph(g: nx.MultiDiGraph, out_dir: str | Path,
+def export_graph(graph: nx.MultiDiGraph, out_dir: str | Path,
                  formats: tuple[str, ...] = ("json", "graphml", "gexf")) -> list[Path]:
     """Write graph.json (node-link), graph.graphml and graph.gexf (or the chosen `formats`)
     into `out_dir`. Each file is streamed item by item (never built as one XML tree or one
@@ -245,31 +246,31 @@ def export_graph(g: nx.MultiDiGraph, out_dir: str | Path,
     paths = []
     for fmt in formats:
         path = out_dir / FORMATS[fmt]
-        stream_atomic(path, write_chunks(g, fmt))
+        stream_atomic(path, write_chunks(graph, fmt))
         paths.append(path)
     return paths
 
 
-def write_chunks(g: nx.MultiDiGraph, fmt: str):
+def write_chunks(graph: nx.MultiDiGraph, fmt: str):
     """The text of one export, in pieces."""
     if fmt == "json":
-        return _node_link_chunks(g)
-    flat = plain_graph(g)
+        return _node_link_chunks(graph)
+    flat = plain_graph(graph)
     return _graphml_chunks(flat) if fmt == "graphml" else _gexf_chunks(flat)
 
 
-def _node_link_chunks(g: nx.MultiDiGraph):
+def _node_link_chunks(graph: nx.MultiDiGraph):
     """schemas/graph.schema.json, as `node_link` gives it, written node by node."""
-    def clean(d: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in d.items() if v is not None}
+    def clean(attrs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in attrs.items() if v is not None}
 
-    dump = lambda x: json.dumps(x, ensure_ascii=False)  # noqa: E731
-    yield '{"directed": true, "multigraph": true, "graph": ' + dump(clean(g.graph)) + ',\n"nodes": ['
-    for i, (n, d) in enumerate(g.nodes(data=True)):
-        yield ("," if i else "") + "\n" + dump({**clean(d), "id": n})
+    dump = lambda value: json.dumps(value, ensure_ascii=False)  # noqa: E731
+    yield '{"directed": true, "multigraph": true, "graph": ' + dump(clean(graph.graph)) + ',\n"nodes": ['
+    for index, (node, attrs) in enumerate(graph.nodes(data=True)):
+        yield ("," if index else "") + "\n" + dump({**clean(attrs), "id": node})
     yield '\n],\n"edges": ['
-    for i, (u, v, k, d) in enumerate(g.edges(keys=True, data=True)):
-        yield ("," if i else "") + "\n" + dump({**clean(d), "source": u, "target": v, "key": k})
+    for index, (src, dst, key, attrs) in enumerate(graph.edges(keys=True, data=True)):
+        yield ("," if index else "") + "\n" + dump({**clean(attrs), "source": src, "target": dst, "key": key})
     yield '\n],\n"schema_version": "1.0"}\n'
 
 
@@ -298,70 +299,71 @@ def _xml_type(values: set[type], ints: str) -> str:
 
 def _attribute_types(items) -> dict[str, str]:
     seen: dict[str, set[type]] = {}
-    for d in items:
-        for k, v in d.items():
-            seen.setdefault(k, set()).add(type(v))
+    for attrs in items:
+        for key, value in attrs.items():
+            seen.setdefault(key, set()).add(type(value))
     return {k: v for k, v in ((k, ts) for k, ts in seen.items())}  # type: ignore[misc]
 
 
-def _graphml_chunks(g: nx.MultiDiGraph):
-    node_types = _attribute_types(d for _, d in g.nodes(data=True))
-    edge_types = _attribute_types(d for *_, d in g.edges(data=True))
+def _graphml_chunks(graph: nx.MultiDiGraph):
+    node_types = _attribute_types(d for _, d in graph.nodes(data=True))
+    edge_types = _attribute_types(d for *_, d in graph.edges(data=True))
     keys = {("node", k): f"n_{k}" for k in node_types} | {("edge", k): f"e_{k}" for k in edge_types} \
-        | {("graph", k): f"g_{k}" for k in g.graph}
+        | {("graph", k): f"g_{k}" for k in graph.graph}
     yield ("<?xml version='1.0' encoding='utf-8'?>\n"
            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
            'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
            'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
     for (kind, types) in (("node", node_types), ("edge", edge_types),
-                          ("graph", {k: {type(v)} for k, v in g.graph.items()})):
-        for k, ts in types.items():
-            yield (f'  <key id="{_xml(keys[kind, k])}" for="{kind}" attr.name="{_xml(k)}" '
+                          ("graph", {k: {type(v)} for k, v in graph.graph.items()})):
+        for key, ts in types.items():
+            yield (f'  <key id="{_xml(keys[kind, key])}" for="{kind}" attr.name="{_xml(key)}" '
                    f'attr.type="{_xml_type(ts, "long")}" />\n')
     yield '  <graph edgedefault="directed">\n'
-    for k, v in g.graph.items():
-        yield f'    <data key="{_xml(keys["graph", k])}">{_xml(v)}</data>\n'
+    for key, value in graph.graph.items():
+        yield f'    <data key="{_xml(keys["graph", key])}">{_xml(value)}</data>\n'
 
-    def data(kind: str, d: dict[str, Any]) -> str:
-        return "".join(f'<data key="{_xml(keys[kind, k])}">{_xml(v)}</data>' for k, v in d.items())
+    def data(kind: str, attrs: dict[str, Any]) -> str:
+        return "".join(f'<data key="{_xml(keys[kind, k])}">{_xml(v)}</data>' for k, v in attrs.items())
 
-    for n, d in g.nodes(data=True):
-        yield f'    <node id="{_xml(n)}">{data("node", d)}</node>\n'
-    for u, v, k, d in g.edges(keys=True, data=True):
-        yield f'    <edge source="{_xml(u)}" target="{_xml(v)}" id="{_xml(k)}">{data("edge", d)}</edge>\n'
+    for node, attrs in graph.nodes(data=True):
+        yield f'    <node id="{_xml(node)}">{data("node", attrs)}</node>\n'
+    for src, dst, key, attrs in graph.edges(keys=True, data=True):
+        yield f'    <edge source="{_xml(src)}" target="{_xml(dst)}" id="{_xml(key)}">{data("edge", attrs)}</edge>\n'
     yield "  </graph>\n</graphml>\n"
 
 
-def _gexf_chunks(g: nx.MultiDiGraph):
+def _gexf_chunks(graph: nx.MultiDiGraph):
     # No <meta lastmodifieddate>: it is optional in GEXF 1.2, and a date of the day would make
     # the same run's export differ from day to day (outputs/ is committed).
-    node_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for _, d in g.nodes(data=True))
-    edge_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for *_, d in g.edges(data=True))
+    node_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for _, d in graph.nodes(data=True))
+    edge_types = _attribute_types({k: v for k, v in d.items() if k != "label"} for *_, d in graph.edges(data=True))
     ids = {("node", k): str(i) for i, k in enumerate(node_types)}
     ids |= {("edge", k): str(len(ids) + i) for i, k in enumerate(edge_types)}
     yield ("<?xml version='1.0' encoding='utf-8'?>\n"
            '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
            'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n'
            '  <meta><creator>vanban</creator></meta>\n'
-           f'  <graph defaultedgetype="directed" mode="static" name="{_xml(g.graph.get("name", ""))}">\n')
+           f'  <graph defaultedgetype="directed" mode="static" name="{_xml(graph.graph.get("name", ""))}">\n')
     for kind, types in (("node", node_types), ("edge", edge_types)):
         yield f'    <attributes mode="static" class="{kind}">\n'
-        for k, ts in types.items():
-            yield f'      <attribute id="{ids[kind, k]}" title="{_xml(k)}" type="{_xml_type(ts, "long")}" />\n'
+        for key, ts in types.items():
+            yield f'      <attribute id="{ids[kind, key]}" title="{_xml(key)}" type="{_xml_type(ts, "long")}" />\n'
         yield "    </attributes>\n"
 
-    def values(kind: str, d: dict[str, Any]) -> str:
-        vals = "".join(f'<attvalue for="{ids[kind, k]}" value="{_xml(v)}" />' for k, v in d.items() if k != "label")
+    def values(kind: str, attrs: dict[str, Any]) -> str:
+        vals = "".join(f'<attvalue for="{ids[kind, k]}" value="{_xml(v)}" />' for k, v in attrs.items() if k != "label")
         return f"<attvalues>{vals}</attvalues>" if vals else ""
 
     yield "    <nodes>\n"
-    for n, d in g.nodes(data=True):
-        yield f'      <node id="{_xml(n)}" label="{_xml(d.get("label", n))}">{values("node", d)}</node>\n'
+    for node, attrs in graph.nodes(data=True):
+        yield f'      <node id="{_xml(node)}" label="{_xml(attrs.get("label", node))}">{values("node", attrs)}</node>\n'
     yield "    </nodes>\n    <edges>\n"
-    for i, (u, v, _k, d) in enumerate(g.edges(keys=True, data=True)):
-        label = f' label="{_xml(d["label"])}"' if "label" in d else ""
-        yield f'      <edge source="{_xml(u)}" target="{_xml(v)}" id="{i}"{label}>{values("edge", d)}</edge>\n'
+    for index, (src, dst, _key, attrs) in enumerate(graph.edges(keys=True, data=True)):
+        label = f' label="{_xml(attrs["label"])}"' if "label" in attrs else ""
+        yield (f'      <edge source="{_xml(src)}" target="{_xml(dst)}" id="{index}"{label}>'
+               f'{values("edge", attrs)}</edge>\n')
     yield "    </edges>\n  </graph>\n</gexf>\n"
 
 
@@ -388,5 +390,5 @@ def export_run_graph(run_dir: str | Path, formats: tuple[str, ...], dest: Path |
     run_dir = Path(run_dir)
     links_path = run_dir / "links.json"
     links = json.loads(links_path.read_text(encoding="utf-8")) if links_path.is_file() else None
-    g = build_graph(list(load_run_documents(run_dir)), links)
-    return export_graph(g, dest or run_dir, formats)
+    graph = build_graph(list(load_run_documents(run_dir)), links)
+    return export_graph(graph, dest or run_dir, formats)
