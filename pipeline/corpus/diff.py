@@ -88,10 +88,10 @@ def run_documents_paths(run_dir: Path) -> list[Path]:
     if not run_dir.is_dir():
         return []
     out = []
-    for p in sorted(run_dir.glob("*.json")):
-        if p.stem in ("links", "run-report", "graph", "diff") or p.name.startswith("."):
+    for path in sorted(run_dir.glob("*.json")):
+        if path.stem in ("links", "run-report", "graph", "diff") or path.name.startswith("."):
             continue
-        out.append(p)
+        out.append(path)
     return out
 
 
@@ -128,9 +128,9 @@ def run_of(ref: str | Path, run_dir: Path | None = None) -> Path | None:
 def load_run(run_dir: Path) -> list[dict[str, Any]]:
     """Every document of a run (files that are not document JSON are skipped)."""
     docs = []
-    for p in run_documents_paths(run_dir):
+    for path in run_documents_paths(run_dir):
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
         if isinstance(data, dict) and "text" in data and "metadata" in data:
@@ -153,14 +153,14 @@ def defined_abbreviations(text: str) -> dict[str, str]:
     code that names nothing ("(ODA)" after unrelated words) is not taken.
     """
     found: dict[str, str] = {}
-    for m in _ABBREVIATION.finditer(text):
-        letters = fold("".join(c for c in m.group(1) if c.isupper())).replace(" ", "")
-        words = fold(text[max(0, m.start() - 160):m.start()]).split()
-        n = len(letters)
-        if n < 2 or len(words) < n:
+    for match in _ABBREVIATION.finditer(text):
+        letters = fold("".join(c for c in match.group(1) if c.isupper())).replace(" ", "")
+        words = fold(text[max(0, match.start() - 160):match.start()]).split()
+        count = len(letters)
+        if count < 2 or len(words) < count:
             continue
-        if "".join(w[0] for w in words[-n:]) == letters:
-            found.setdefault(fold(m.group(1)).replace(" ", ""), " ".join(words[-n:]))
+        if "".join(w[0] for w in words[-count:]) == letters:
+            found.setdefault(fold(match.group(1)).replace(" ", ""), " ".join(words[-count:]))
     return found
 
 
@@ -170,8 +170,8 @@ def tokens(text: str | None, abbreviations: dict[str, str] | None = None) -> lis
     if not abbreviations:
         return words
     out: list[str] = []
-    for w in words:
-        out.extend(abbreviations.get(w, w).split())
+    for word in words:
+        out.extend(abbreviations.get(word, word).split())
     return out
 
 
@@ -192,8 +192,8 @@ class TextSimilarity:
                 self.abbreviations.setdefault(short, long)
             paragraphs.extend(line for line in text.split("\n") if len(line) > 20)
         self.document_frequency: Counter[str] = Counter()
-        for p in paragraphs:
-            self.document_frequency.update(features(tokens(p, self.abbreviations)))
+        for paragraph in paragraphs:
+            self.document_frequency.update(features(tokens(paragraph, self.abbreviations)))
         self.paragraph_count = len(paragraphs)
         self._vectors: dict[str, dict[str, float]] = {}
 
@@ -207,29 +207,29 @@ class TextSimilarity:
             self._vectors[text] = vec
         return vec
 
-    def __call__(self, a: str, b: str) -> float:
-        x, y = self.vector(a), self.vector(b)
-        if not x or not y:
+    def __call__(self, text_a: str, text_b: str) -> float:
+        vec_a, vec_b = self.vector(text_a), self.vector(text_b)
+        if not vec_a or not vec_b:
             return 0.0
-        if len(x) > len(y):
-            x, y = y, x
-        dot = sum(w * y[f] for f, w in x.items() if f in y)
-        norm = math.sqrt(sum(w * w for w in x.values()) * sum(w * w for w in y.values()))
+        if len(vec_a) > len(vec_b):
+            vec_a, vec_b = vec_b, vec_a
+        dot = sum(w * vec_b[f] for f, w in vec_a.items() if f in vec_b)
+        norm = math.sqrt(sum(w * w for w in vec_a.values()) * sum(w * w for w in vec_b.values()))
         return round(dot / norm, 4) if norm else 0.0
 
 
-def indicator_similarity(a: str, b: str, abbreviations: dict[str, str] | None = None) -> float:
+def indicator_similarity(text_a: str, text_b: str, abbreviations: dict[str, str] | None = None) -> float:
     """Folded token overlap of two indicator phrases: mean of Jaccard and overlap coefficient.
 
     Overlap (|A∩B| / min) lets a short indicator ("số người lao động được khám bệnh nghề
     nghiệp") meet its longer form; Jaccard keeps two long phrases that share only their
     common head ("số cơ sở …") apart.
     """
-    x, y = set(tokens(a, abbreviations)), set(tokens(b, abbreviations))
-    if not x or not y:
+    toks_a, toks_b = set(tokens(text_a, abbreviations)), set(tokens(text_b, abbreviations))
+    if not toks_a or not toks_b:
         return 0.0
-    common = len(x & y)
-    return round((common / len(x | y) + common / min(len(x), len(y))) / 2, 4)
+    common = len(toks_a & toks_b)
+    return round((common / len(toks_a | toks_b) + common / min(len(toks_a), len(toks_b))) / 2, 4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,19 +249,19 @@ def align(
     """
     scores: dict[tuple[int, int], float] = {}
     pairs = []
-    for i, (doc_a, _, text_a) in enumerate(items):
-        for j in range(i + 1, len(items)):
-            doc_b, _, text_b = items[j]
+    for pos_a, (doc_a, _, text_a) in enumerate(items):
+        for pos_b in range(pos_a + 1, len(items)):
+            doc_b, _, text_b = items[pos_b]
             if doc_a == doc_b:
                 continue
-            score = scores[i, j] = similarity(text_a, text_b)
+            score = scores[pos_a, pos_b] = similarity(text_a, text_b)
             if score >= threshold:
-                pairs.append((score, i, j))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+                pairs.append((score, pos_a, pos_b))
+    pairs.sort(key=lambda pair: (-pair[0], pair[1], pair[2]))
     group_of = list(range(len(items)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
-    for _, i, j in pairs:
-        gi, gj = group_of[i], group_of[j]
+    for _, pos_a, pos_b in pairs:
+        gi, gj = group_of[pos_a], group_of[pos_b]
         if gi == gj:
             continue
         docs_i = {items[k][0] for k in members[gi]}
@@ -269,11 +269,11 @@ def align(
             continue
         if any(scores.get((min(a, b), max(a, b)), 0.0) < threshold for a in members[gi] for b in members[gj]):
             continue
-        for k in members[gj]:
-            group_of[k] = gi
+        for member in members[gj]:
+            group_of[member] = gi
         members[gi].extend(members.pop(gj))
     groups = [sorted(m) for m in members.values()]
-    groups.sort(key=lambda g: g[0])
+    groups.sort(key=lambda group: group[0])
     return [[items[k] for k in g] for g in groups]
 
 
@@ -298,10 +298,10 @@ def _gazetteer() -> dict[str, Any]:
     for entry in data.get("agencies") or []:
         names[entry["id"]] = entry["name"]
         spellings = [entry["name"], *(entry.get("aliases") or []), *(entry.get("abbreviations") or [])]
-        for s in spellings:
-            if "{province}" in s:
+        for spelling in spellings:
+            if "{province}" in spelling:
                 continue
-            by_spelling.setdefault(fold(s), entry["id"])
+            by_spelling.setdefault(fold(spelling), entry["id"])
     successors = {s["from"]: s for s in data.get("successors") or []}
     provinces = sorted({fold(p) for p in data.get("provinces") or []}, key=len, reverse=True)
     level_suffixes = [" " + fold(p) for p in data["province_level_phrases"]]
@@ -312,9 +312,9 @@ def _gazetteer() -> dict[str, Any]:
 def _strip_place(folded: str, province: str | None) -> str:
     """'so y te tinh cao bang' -> 'so y te': the province is not part of an agency's identity."""
     gz = _gazetteer()
-    for p in ([fold(province)] if province else []) + gz["provinces"]:
-        if p and folded.endswith(" " + p):
-            folded = folded[: -len(p) - 1]
+    for place in ([fold(province)] if province else []) + gz["provinces"]:
+        if place and folded.endswith(" " + place):
+            folded = folded[: -len(place) - 1]
             break
     for suffix in gz["level_suffixes"]:  # " cap tinh" before " tinh"
         if folded.endswith(suffix):
@@ -383,18 +383,18 @@ def _sections(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kinds: list[str] = []
     by_kind: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for doc in docs:
-        for s in doc.get("sections") or []:
-            if s.get("level") != 1:
+        for section in doc.get("sections") or []:
+            if section.get("level") != 1:
                 continue
-            kind = s.get("kind") or "other"
+            kind = section.get("kind") or "other"
             if kind not in by_kind:
                 kinds.append(kind)
                 by_kind[kind] = {}
             by_kind[kind].setdefault(doc["id"], []).append(
-                {"number": s.get("number"), "heading": s.get("heading") or "", "span": s.get("span")}
+                {"number": section.get("number"), "heading": section.get("heading") or "", "span": section.get("span")}
             )
     order = list(_section_labels())
-    kinds.sort(key=lambda k: order.index(k) if k in order else len(order))
+    kinds.sort(key=lambda section_kind: order.index(section_kind) if section_kind in order else len(order))
     return [
         {"kind": k, "label": _section_labels().get(k, k), "plans": [d["id"] for d in docs if d["id"] in by_kind[k]],
          "by_plan": by_kind[k]}
@@ -415,19 +415,19 @@ def _directives(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if doc["id"] not in row["plans"]:
                 row["plans"].append(doc["id"])
                 row["mentions"][doc["id"]] = {"text": ref.get("text") or key, "span": ref.get("span")}
-    return sorted(out.values(), key=lambda r: (-len(r["plans"]), r["canonical_id"]))
+    return sorted(out.values(), key=lambda directive: (-len(directive["plans"]), directive["canonical_id"]))
 
 
-def _task_row(doc_id: str, a: dict[str, Any], similarity_to_group: float | None = None) -> dict[str, Any]:
-    dl = a.get("deadline") or None
+def _task_row(doc_id: str, assignment: dict[str, Any], similarity_to_group: float | None = None) -> dict[str, Any]:
+    dl = assignment.get("deadline") or None
     return {
         "plan": doc_id,
-        "agency": a.get("agency"),
-        "role": a.get("role"),
-        "section": a.get("section"),
-        "text": a.get("task") or "",
-        "span": a.get("span"),
-        "partners": list(a.get("partners") or []),
+        "agency": assignment.get("agency"),
+        "role": assignment.get("role"),
+        "section": assignment.get("section"),
+        "text": assignment.get("task") or "",
+        "span": assignment.get("span"),
+        "partners": list(assignment.get("partners") or []),
         "deadline": ({"text": dl.get("text"), "date": dl.get("date"), "recurrence": dl.get("recurrence")}
                      if dl else None),
         "similarity_to_first": similarity_to_group,
@@ -440,26 +440,26 @@ def _agencies(docs: list[dict[str, Any]], similarity: TextSimilarity) -> list[di
     order: list[str] = []
     for doc in docs:
         province = (doc.get("metadata") or {}).get("province")
-        for a in doc.get("assignments") or []:
-            key, named_id = agency_identity(a, province)
+        for assignment in doc.get("assignments") or []:
+            key, named_id = agency_identity(assignment, province)
             row = agencies.get(key)
             if row is None:
                 name = gz["names"].get(key) if not key.startswith("name:") else None
                 if name and "{province}" in name:  # "Báo {province}": the plan's own spelling
                     name = None
-                row = agencies[key] = {"key": key, "name": name or a.get("agency") or key, "plans": [],
+                row = agencies[key] = {"key": key, "name": name or assignment.get("agency") or key, "plans": [],
                                        "names": {}, "notes": [], "_tasks": {}}
                 order.append(key)
             if doc["id"] not in row["plans"]:
                 row["plans"].append(doc["id"])
             names = row["names"].setdefault(doc["id"], [])
-            if a.get("agency") and a["agency"] not in names:
-                names.append(a["agency"])
+            if assignment.get("agency") and assignment["agency"] not in names:
+                names.append(assignment["agency"])
             if named_id and named_id != key:
-                note = f"{doc['id']}: " + successor_note(named_id, a.get("agency") or named_id, key)
+                note = f"{doc['id']}: " + successor_note(named_id, assignment.get("agency") or named_id, key)
                 if note not in row["notes"]:
                     row["notes"].append(note)
-            row["_tasks"].setdefault(doc["id"], []).append(a)
+            row["_tasks"].setdefault(doc["id"], []).append(assignment)
 
     out = []
     for key in order:
@@ -480,11 +480,11 @@ def _agencies(docs: list[dict[str, Any]], similarity: TextSimilarity) -> list[di
                           for k, (doc_id, i, text) in enumerate(group)],
             })
         status_rank = {"shared": 0, "reworded": 1, "unique": 2}
-        groups.sort(key=lambda g: (status_rank[g["status"]], -len(g["plans"])))
+        groups.sort(key=lambda task_group: (status_rank[task_group["status"]], -len(task_group["plans"])))
         row["tasks"] = groups
         row["task_counts"] = {doc_id: len(rows) for doc_id, rows in tasks_by_plan.items()}
         out.append(row)
-    out.sort(key=lambda r: (-len(r["plans"]), r["name"]))
+    out.sort(key=lambda agency_row: (-len(agency_row["plans"]), agency_row["name"]))
     return out
 
 
@@ -493,15 +493,16 @@ def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[
              for doc in docs for i, t in enumerate(doc.get("targets") or [])]
     by_id = {doc["id"]: doc for doc in docs}
 
-    def sim(a: str, b: str) -> float:
-        return indicator_similarity(a, b, abbreviations)
+    def sim(text_a: str, text_b: str) -> float:
+        return indicator_similarity(text_a, text_b, abbreviations)
 
     rows = []
     for group in align(items, sim, INDICATOR_MIN):
         by_plan = {}
-        for doc_id, i, _ in group:
-            t = by_id[doc_id]["targets"][i]
-            by_plan[doc_id] = {k: t.get(k) for k in ("indicator", "direction", "value", "unit", "qualifier", "period", "text", "span")}
+        for doc_id, index, _ in group:
+            target = by_id[doc_id]["targets"][index]
+            by_plan[doc_id] = {k: target.get(k) for k in ("indicator", "direction", "value", "unit",
+                                                          "qualifier", "period", "text", "span")}
         plans = [doc_id for doc_id, _, _ in group]
         values = {(r["direction"], r["value"], r["unit"]) for r in by_plan.values()}
         rows.append({
@@ -511,7 +512,7 @@ def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[
             "similarity": _pairwise_min([text for _, _, text in group], sim),
             "by_plan": by_plan,
         })
-    rows.sort(key=lambda r: (-len(r["plans"]), [d["id"] for d in docs].index(r["plans"][0])))
+    rows.sort(key=lambda row: (-len(row["plans"]), [d["id"] for d in docs].index(row["plans"][0])))
     return rows
 
 
@@ -519,8 +520,8 @@ def _deadlines(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
         rows = []
-        for d in doc.get("deadlines") or []:
-            rows.append({k: d.get(k) for k in ("text", "date", "recurrence", "who", "what", "span")})
+        for deadline in doc.get("deadlines") or []:
+            rows.append({k: deadline.get(k) for k in ("text", "date", "recurrence", "who", "what", "span")})
         out[doc["id"]] = rows
     return out
 
@@ -543,9 +544,9 @@ def diff_documents(docs: list[dict[str, Any]], resolved_numbers: dict[str, str] 
         md = doc.get("metadata") or {}
         if md.get("doc_type") not in (None, "ke_hoach"):
             warnings.append(f"{doc['id']} is a {md.get('doc_type')}, not a plan")
-        for k in ("assignments", "targets"):
-            if not doc.get(k):
-                warnings.append(f"{doc['id']} has no {k}")
+        for field in ("assignments", "targets"):
+            if not doc.get(field):
+                warnings.append(f"{doc['id']} has no {field}")
     only_in = {doc_id: [a["name"] for a in agencies if a["plans"] == [doc_id]] for doc_id in ids}
     return {
         "schema_version": DIFF_SCHEMA_VERSION,
@@ -678,11 +679,13 @@ def to_html(diff: dict[str, Any]) -> str:
 # Command line
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("documents", nargs="+", help="two or more plans: files (TXT/PDF/DOCX/JSON) or document ids of a run")
-    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder for document ids (default: outputs/)")
-    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
-    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("documents", nargs="+",
+                        help="two or more plans: files (TXT/PDF/DOCX/JSON) or document ids of a run")
+    parser.add_argument("--run", type=Path, default=Path("outputs"),
+                        help="run folder for document ids (default: outputs/)")
+    parser.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    parser.add_argument("--out", type=Path, help="write to this file instead of stdout")
 
 
 def main(args: argparse.Namespace) -> int:
