@@ -66,9 +66,9 @@ def _title_words(title: str | None) -> frozenset[str]:
     return frozenset(w for w in words if w not in _TITLE_STOP and not w.isdigit())
 
 
-def title_similarity(a: str | None, b: str | None) -> float:
+def title_similarity(title_a: str | None, title_b: str | None) -> float:
     """Share of the shorter title's content words found in the other one (0..1)."""
-    wa, wb = _title_words(a), _title_words(b)
+    wa, wb = _title_words(title_a), _title_words(title_b)
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / min(len(wa), len(wb))
@@ -76,22 +76,22 @@ def title_similarity(a: str | None, b: str | None) -> float:
 
 @lru_cache(maxsize=65536)
 def _issuer_key(issuer: str | None) -> str:
-    f = fold(issuer)
+    folded = fold(issuer)
     for name, short in _BODY_ABBREVIATIONS:
-        f = name.sub(short, f)
-    return f
+        folded = name.sub(short, folded)
+    return folded
 
 
 def _issuer_fits(ref_issuer: str | None, cand: dict, citing: dict) -> bool | None:
     """True/False when the issuer decides; None when the reference names none."""
     if not ref_issuer:
         return None
-    r, c = _issuer_key(ref_issuer), _issuer_key(cand.get("issuer"))
-    if not c:
+    ref_key, cand_key = _issuer_key(ref_issuer), _issuer_key(cand.get("issuer"))
+    if not cand_key:
         return None
-    if r == c or c.startswith(r + " ") or r.startswith(c + " "):
+    if ref_key == cand_key or cand_key.startswith(ref_key + " ") or ref_key.startswith(cand_key + " "):
         # "UBND tỉnh" (no province named) means the citing document's own province.
-        if r != c and not r.startswith(c):
+        if ref_key != cand_key and not ref_key.startswith(cand_key):
             cp, mp = fold(cand.get("province")), fold(citing.get("province"))
             return not (cp and mp) or cp == mp
         return True
@@ -194,30 +194,30 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
     """Replace the index rows of one document (inside the caller's transaction)."""
     doc_id = doc["id"]
     unindex_document(db, doc_id)
-    m = _meta(doc)
-    own = canonical_symbol(m.get("number"), m.get("symbol"))
+    meta = _meta(doc)
+    own = canonical_symbol(meta.get("number"), meta.get("symbol"))
     key = canonical_key(own) if own else None
-    numberless = not m.get("number")
+    numberless = not meta.get("number")
     db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (doc_id, own, key, _without_year(key) if key else None, int(numberless),
-                m.get("number"), m.get("symbol"), m.get("doc_type"),
-                m.get("date"), m.get("issuer"), m.get("province"), m.get("title"), _sym_key(m.get("symbol")),
-                len(_title_words(m.get("title"))), None))
+                meta.get("number"), meta.get("symbol"), meta.get("doc_type"),
+                meta.get("date"), meta.get("issuer"), meta.get("province"), meta.get("title"),
+                _sym_key(meta.get("symbol")), len(_title_words(meta.get("title"))), None))
     if numberless:
-        words = _title_words(m.get("title"))
+        words = _title_words(meta.get("title"))
         db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)",
-                       [(w, int(bool(m.get("date"))), len(words), doc_id) for w in sorted(words)])
+                       [(w, int(bool(meta.get("date"))), len(words), doc_id) for w in sorted(words)])
     refs, words = [], []
-    for i, r in enumerate(doc.get("references") or []):
-        rkey = canonical_key(r.get("canonical_id"))
-        inner = list(_implements_in_title(r["title"])) if r.get("title") else []
-        refs.append((doc_id, i, r["canonical_id"], rkey, _without_year(rkey), r.get("doc_type"), r.get("date"),
-                     r.get("issuer"), r.get("title"), _sym_key(r.get("symbol")), r.get("relation") or "cites",
-                     r.get("text"), json.dumps(inner, ensure_ascii=False) if inner else None,
-                     r.get("resolved_to"), None))
-        if not r.get("date"):
-            mine = _title_words(r.get("title"))
-            words.extend((w, len(mine), doc_id, i) for w in sorted(mine))
+    for idx, ref in enumerate(doc.get("references") or []):
+        rkey = canonical_key(ref.get("canonical_id"))
+        inner = list(_implements_in_title(ref["title"])) if ref.get("title") else []
+        refs.append((doc_id, idx, ref["canonical_id"], rkey, _without_year(rkey), ref.get("doc_type"), ref.get("date"),
+                     ref.get("issuer"), ref.get("title"), _sym_key(ref.get("symbol")), ref.get("relation") or "cites",
+                     ref.get("text"), json.dumps(inner, ensure_ascii=False) if inner else None,
+                     ref.get("resolved_to"), None))
+        if not ref.get("date"):
+            mine = _title_words(ref.get("title"))
+            words.extend((w, len(mine), doc_id, idx) for w in sorted(mine))
     db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
     db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
 
@@ -243,15 +243,15 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
         out.update((r[0], r[1]) for r in db.execute(sql, tuple(params)))
 
     states = []
-    for p in db.execute("SELECT p.doc_id, p.old_key_ny, p.old_numberless, p.old_doc_type, p.old_date, p.old_title, "
-                        "d.own_key_ny, d.numberless, d.doc_type, d.date, d.title "
-                        "FROM pending p LEFT JOIN link_docs d ON d.id = p.doc_id").fetchall():
-        doc_id = p[0]
+    for row in db.execute("SELECT p.doc_id, p.old_key_ny, p.old_numberless, p.old_doc_type, p.old_date, p.old_title, "
+                          "d.own_key_ny, d.numberless, d.doc_type, d.date, d.title "
+                          "FROM pending p LEFT JOIN link_docs d ON d.id = p.doc_id").fetchall():
+        doc_id = row[0]
         add("SELECT doc_id, idx FROM link_refs WHERE doc_id = ?", (doc_id,))
         add("SELECT doc_id, idx FROM link_refs WHERE resolved_to = ?", (doc_id,))
-        states.append(tuple(p[1:6]))
-        if p[8] is not None or p[7] is not None:
-            states.append(tuple(p[6:11]))
+        states.append(tuple(row[1:6]))
+        if row[8] is not None or row[7] is not None:
+            states.append(tuple(row[6:11]))
     for key_ny, numberless, doc_type, date, title in set(states):
         if key_ny:
             add("SELECT doc_id, idx FROM link_refs WHERE key_ny = ?", (key_ny,))
@@ -288,24 +288,25 @@ def _similar_titles(db: sqlite3.Connection, table: str, key: tuple[str, ...], ti
     titles when 3 k <= 5 (k - i) rounds so (i <= k - ceil(0.6 k)). Any fixed order of the
     words is correct; rarity (counted up to 1,000, cached in `df` for the step) makes it fast."""
     words = list(_title_words(title))
-    k = len(words)
-    if not k:
+    nwords = len(words)
+    if not nwords:
         return set()
-    for w in words:
-        if (table, w) not in df:
-            df[table, w] = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? LIMIT 1000)",
-                                      (w,)).fetchone()[0]
-    words.sort(key=lambda w: (df[table, w], w))
+    for word in words:
+        if (table, word) not in df:
+            df[table, word] = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? LIMIT 1000)",
+                                         (word,)).fetchone()[0]
+    words.sort(key=lambda title_word: (df[table, title_word], title_word))
     cols = ", ".join(key)
     found: set[tuple] = set()
-    for i, w in enumerate(words):
-        if not df[table, w]:
+    for rank, word in enumerate(words):
+        if not df[table, word]:
             continue
-        j = k - i
-        if 5 * j >= 3 * k:  # j >= 0.6 k: any length of title
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where}", (w,))
+        remaining = nwords - rank
+        if 5 * remaining >= 3 * nwords:  # remaining >= 0.6 nwords: any length of title
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where}", (word,))
         else:
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where} AND nwords <= ?", (w, (5 * j) // 3))
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where} AND nwords <= ?",
+                              (word, (5 * remaining) // 3))
         found.update(tuple(r) for r in rows)
     return found
 
@@ -326,8 +327,8 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqli
         head = f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
         for sql, params in ((head + "date >= ? AND date < ?", (lo, hi)),  # two queries: each an index range
                             (head + f"date IN ({_marks(prefixes)})", tuple(prefixes))):
-            for r in db.execute(sql, (ref["doc_type"], *params)):
-                rows[r["id"]] = r
+            for row in db.execute(sql, (ref["doc_type"], *params)):
+                rows[row["id"]] = row
     # a dated reference needs this way only for documents without a date
     ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], df,
                                                "AND dated = 0" if ref["date"] else "") if i not in rows)
@@ -337,8 +338,8 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqli
             part = ids[chunk:chunk + 500]
             sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE id IN ({_marks(part)}) AND numberless = 1 "
                    f"AND doc_type IS ? {dateless}")
-            for r in db.execute(sql, (*part, ref["doc_type"])):
-                rows[r["id"]] = r
+            for row in db.execute(sql, (*part, ref["doc_type"])):
+                rows[row["id"]] = row
     return [rows[k] for k in sorted(rows)]
 
 
@@ -366,7 +367,7 @@ def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.
         }))
     if not scored:
         return None
-    scored.sort(key=lambda s: (-s[0], s[1]))
+    scored.sort(key=lambda entry: (-entry[0], entry[1]))
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
         return None  # two documents fit equally: do not guess
     return scored[0][1], scored[0][2]
@@ -447,22 +448,22 @@ def iter_links(db: sqlite3.Connection) -> tuple[Iterator[dict], Iterator[dict], 
         batch.clear()
         ext_rows.clear()
 
-    for r in db.execute("SELECT doc_id, canonical_id, doc_type, date, issuer, title, relation, resolved_to, "
-                        "title_implements FROM link_refs ORDER BY doc_id, idx"):
+    for row in db.execute("SELECT doc_id, canonical_id, doc_type, date, issuer, title, relation, resolved_to, "
+                          "title_implements FROM link_refs ORDER BY doc_id, idx"):
         if len(batch) > 5000 or len(ext_rows) > 5000:
             flush()
-        doc_id, cid = r[0], r[1]
-        dst = r[7] or node(cid)
-        add_edge(doc_id, dst, r[6], "text", doc_id)
+        doc_id, cid = row[0], row[1]
+        dst = row[7] or node(cid)
+        add_edge(doc_id, dst, row[6], "text", doc_id)
         if dst not in run_ids:
-            ext_rows.append((dst, doc_id, r[2], r[3], r[4], r[5]))
-        if cid in title_done or not r[5]:
+            ext_rows.append((dst, doc_id, row[2], row[3], row[4], row[5]))
+        if cid in title_done or not row[5]:
             continue
-        inner = json.loads(r[8]) if r[8] else []
+        inner = json.loads(row[8]) if row[8] else []
         if inner:
             title_done.add(cid)
-        for x in inner:
-            add_edge(dst, node(x), "implements", "title", doc_id)
+        for implemented in inner:
+            add_edge(dst, node(implemented), "implements", "title", doc_id)
     flush()
     del node_of, title_done
 
@@ -487,8 +488,8 @@ def _external(db: sqlite3.Connection) -> Iterator[dict]:
             if ext is not None:
                 yield ext
             ext = {"id": dst, "doc_type": doc_type, "date": date, "issuer": issuer, "title": title, "cited_by": []}
-        for f, v in (("date", date), ("issuer", issuer), ("title", title)):
-            ext[f] = ext[f] or v
+        for field, value in (("date", date), ("issuer", issuer), ("title", title)):
+            ext[field] = ext[field] or value
         if not ext["cited_by"] or ext["cited_by"][-1] != doc_id:
             ext["cited_by"].append(doc_id)
     if ext is not None:
@@ -498,10 +499,10 @@ def _external(db: sqlite3.Connection) -> Iterator[dict]:
 def _unique(edges: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
     seen: set[tuple[str, str, str]] = set()
     out = []
-    for e in edges:
-        if e not in seen:
-            seen.add(e)
-            out.append((e[0], e[1]))
+    for edge in edges:
+        if edge not in seen:
+            seen.add(edge)
+            out.append((edge[0], edge[1]))
     return out
 
 
@@ -509,22 +510,24 @@ def _documents(db: sqlite3.Connection) -> Iterator[dict]:
     evidence = db.execute("SELECT resolved_to, evidence FROM link_refs WHERE evidence IS NOT NULL "
                           "ORDER BY resolved_to, doc_id, idx")
     pending_ev = next(evidence, None)
-    for d in db.execute("SELECT id, doc_type, own_cid, date, issuer, title, number, symbol FROM link_docs ORDER BY id"):
+    for doc in db.execute("SELECT id, doc_type, own_cid, date, issuer, title, number, symbol "
+                          "FROM link_docs ORDER BY id"):
         ev = []
-        while pending_ev is not None and pending_ev[0] < d[0]:
+        while pending_ev is not None and pending_ev[0] < doc[0]:
             pending_ev = next(evidence, None)
-        while pending_ev is not None and pending_ev[0] == d[0]:
+        while pending_ev is not None and pending_ev[0] == doc[0]:
             ev.append(json.loads(pending_ev[1]))
             pending_ev = next(evidence, None)
         recognised = Counter(e["canonical_id"] for e in ev).most_common(1)
-        yield {"id": d[0], "doc_type": d[1], "number": d[6], "symbol": d[7], "canonical_id": d[2],
+        yield {"id": doc[0], "doc_type": doc[1], "number": doc[6], "symbol": doc[7], "canonical_id": doc[2],
                "recognised_as": recognised[0][0] if recognised else None, "evidence": ev,
-               "date": d[3], "issuer": d[4], "title": d[5]}
+               "date": doc[3], "issuer": doc[4], "title": doc[5]}
 
 
 def _edges(db: sqlite3.Connection) -> Iterator[dict]:
-    for r in db.execute("SELECT src, dst, relation, resolved, source, via FROM temp.link_edges ORDER BY rowid"):
-        yield {"from": r[0], "to": r[1], "relation": r[2], "resolved": bool(r[3]), "source": r[4], "via": r[5]}
+    for row in db.execute("SELECT src, dst, relation, resolved, source, via FROM temp.link_edges ORDER BY rowid"):
+        yield {"from": row[0], "to": row[1], "relation": row[2], "resolved": bool(row[3]),
+               "source": row[4], "via": row[5]}
 
 
 def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, str | None]) -> list[list[str]]:
@@ -546,10 +549,10 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     leaves = sorted(n for n in run_ids if n in nodes and not children.get(n))
     ancestors: dict[str, set[str]] = {}
 
-    def above(n: str) -> set[str]:
-        if n not in ancestors:
-            ancestors[n] = _reach(n, parents)
-        return ancestors[n]
+    def above(node: str) -> set[str]:
+        if node not in ancestors:
+            ancestors[node] = _reach(node, parents)
+        return ancestors[node]
 
     chains: list[list[str]] = []
     for leaf in leaves:
@@ -563,7 +566,7 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
         # a chain inside a longer one ends at the same leaf: compare within the leaf's chains
         sets = [set(c) for c in mine]
         chains.extend(c for c, s in zip(mine, sets) if not any(s < o for o in sets))
-    chains.sort(key=lambda c: (-len(c), c))
+    chains.sort(key=lambda path: (-len(path), path))
     return chains
 
 
@@ -571,10 +574,10 @@ def _reach(start: str, graph: dict[str, set[str]]) -> set[str]:
     seen: set[str] = set()
     todo = [start]
     while todo:
-        for n in graph.get(todo.pop(), ()):
-            if n not in seen:
-                seen.add(n)
-                todo.append(n)
+        for node in graph.get(todo.pop(), ()):
+            if node not in seen:
+                seen.add(node)
+                todo.append(node)
     return seen
 
 
@@ -584,7 +587,7 @@ def _topo(nodes: set[str], parents: dict[str, set[str]], dates: dict[str, str | 
     left = set(nodes)
     while left:
         ready = [n for n in left if not (parents.get(n, set()) & left)]
-        ready.sort(key=lambda n: (dates.get(n) or "9999", n))
+        ready.sort(key=lambda node: (dates.get(node) or "9999", node))
         out.append(ready[0])
         left.remove(ready[0])
     return out
@@ -602,10 +605,10 @@ def write_links(out_dir: Path, links: dict[str, Any] | tuple) -> Path:
 
     def chunks() -> Iterator[str]:
         yield "{"
-        for n, (name, items) in enumerate(zip(_PARTS, parts)):
-            yield f'{"," if n else ""}\n  "{name}": ['
-            for i, item in enumerate(items):
-                yield ("," if i else "") + "\n    " + json.dumps(item, ensure_ascii=False)
+        for part_index, (name, items) in enumerate(zip(_PARTS, parts)):
+            yield f'{"," if part_index else ""}\n  "{name}": ['
+            for item_index, item in enumerate(items):
+                yield ("," if item_index else "") + "\n    " + json.dumps(item, ensure_ascii=False)
             yield "\n  ]"
         yield "\n}\n"
 
@@ -625,9 +628,9 @@ def stream_atomic(path: Path, chunks: Iterable[str]) -> None:
         with tmp.open("w", encoding="utf-8", newline="\n") as fh:
             buf: list[str] = []
             size = 0
-            for c in chunks:
-                buf.append(c)
-                size += len(c)
+            for chunk in chunks:
+                buf.append(chunk)
+                size += len(chunk)
                 if size > 1 << 20:
                     fh.write("".join(buf))
                     buf, size = [], 0
@@ -649,14 +652,15 @@ def link_documents(docs: list[dict]) -> dict[str, Any]:
 
     store = Store(":memory:", lite=True)
     try:
-        for d in docs:
-            store.upsert_document({**d, "references": [{**r, "resolved_to": None} for r in d.get("references") or []]})
+        for doc in docs:
+            store.upsert_document({**doc, "references": [{**r, "resolved_to": None}
+                                                         for r in doc.get("references") or []]})
         db = store.db
         resolve(db, affected_refs(db))
         by_id = {d["id"]: d for d in docs}
-        for d in docs:
-            for r in d.get("references") or []:
-                r["resolved_to"] = None
+        for doc in docs:
+            for ref in doc.get("references") or []:
+                ref["resolved_to"] = None
         for doc_id, idx, target in db.execute("SELECT doc_id, idx, resolved_to FROM link_refs WHERE resolved_to IS NOT NULL"):
             by_id[doc_id]["references"][idx]["resolved_to"] = target
         documents, external, edges, chains = iter_links(db)
