@@ -57,11 +57,11 @@ def document_items(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[
                 out.append((kind, item, item["span"]))
     # A task's own deadline, unless the document's deadline list already holds that passage.
     listed = {(d["span"].get("start"), d["span"].get("end")) for d in doc.get("deadlines") or [] if d.get("span")}
-    for a in doc.get("assignments") or []:
-        dl = a.get("deadline") or None
+    for assignment in doc.get("assignments") or []:
+        dl = assignment.get("deadline") or None
         if dl and dl.get("span") and (dl["span"].get("start"), dl["span"].get("end")) not in listed:
             listed.add((dl["span"].get("start"), dl["span"].get("end")))
-            out.append(("deadline", dict(dl, who=dl.get("who") or a.get("agency")), dl["span"]))
+            out.append(("deadline", dict(dl, who=dl.get("who") or assignment.get("agency")), dl["span"]))
     for ref in doc.get("references") or []:
         data = {k: v for k, v in ref.items() if k != "mentions"}
         mentions = ref.get("mentions") or []
@@ -78,33 +78,34 @@ def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -
     task), so the text is cut at every boundary and each piece lists all items covering it;
     its colour is the kind of the shortest (innermost) one.
     """
-    n = len(text)
-    cuts = {0, n}
+    length = len(text)
+    cuts = {0, length}
     clean = []
     for item_id, kind, start, end in marks:
-        start, end = max(0, min(start, n)), max(0, min(end, n))
+        start, end = max(0, min(start, length)), max(0, min(end, length))
         if end > start:
             clean.append((item_id, kind, start, end))
             cuts.update((start, end))
     bounds = sorted(cuts)
     starts = defaultdict(list)
-    for m in clean:
-        starts[m[2]].append(m)
+    for mark in clean:
+        starts[mark[2]].append(mark)
     active: list[tuple[str, str, int, int]] = []
     first_piece: set[str] = set()
     pieces: list[dict[str, Any]] = []
-    for a, b in zip(bounds, bounds[1:]):
-        active = [m for m in active if m[3] > a] + starts.get(a, [])
+    for piece_start, piece_end in zip(bounds, bounds[1:]):
+        active = [m for m in active if m[3] > piece_start] + starts.get(piece_start, [])
         if not active:
-            pieces.append({"text": text[a:b], "kind": None})
+            pieces.append({"text": text[piece_start:piece_end], "kind": None})
             continue
-        inner = min(active, key=lambda m: (m[3] - m[2], ITEM_KINDS.index(m[1])))
-        ordered = sorted(active, key=lambda m: m[3] - m[2])
+        inner = min(active, key=lambda item: (item[3] - item[2], ITEM_KINDS.index(item[1])))
+        ordered = sorted(active, key=lambda item: item[3] - item[2])
         anchor = None
         if inner[0] not in first_piece:
             first_piece.add(inner[0])
             anchor = inner[0]
-        pieces.append({"text": text[a:b], "kind": inner[1], "anchor": anchor, "ids": " ".join(m[0] for m in ordered)})
+        pieces.append({"text": text[piece_start:piece_end], "kind": inner[1], "anchor": anchor,
+                       "ids": " ".join(m[0] for m in ordered)})
     return Markup(render("highlight.html", pieces=pieces, doc_key=doc_key))
 
 
@@ -112,8 +113,8 @@ def _document(index: int, doc: dict[str, Any], items: dict[str, Any], resolved: 
     """One document's block: its header, counts, issues and highlighted text."""
     key = f"d{index}"
     marks = []
-    for n, (kind, data, span) in enumerate(document_items(doc)):
-        item_id = f"{key}-{kind[0]}{n}"
+    for item_index, (kind, data, span) in enumerate(document_items(doc)):
+        item_id = f"{key}-{kind[0]}{item_index}"
         items[item_id] = {"kind": kind, "data": data}
         marks.append((item_id, kind, int(span.get("start", 0)), int(span.get("end", 0))))
     md = doc.get("metadata") or {}
@@ -140,10 +141,10 @@ def _number(md: dict[str, Any], resolved: str | None) -> dict[str, Any]:
 
 def _index(docs: list[dict[str, Any]], resolved: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for i, doc in enumerate(docs):
+    for index, doc in enumerate(docs):
         md = doc.get("metadata") or {}
         rows.append({
-            "key": f"d{i}", "id": doc["id"], "md": md, "number": _number(md, resolved.get(doc["id"])),
+            "key": f"d{index}", "id": doc["id"], "md": md, "number": _number(md, resolved.get(doc["id"])),
             "counts": [len(doc.get(k) or []) for k in INDEX_COUNTS], "status": doc.get("status"),
         })
     return rows
@@ -165,14 +166,14 @@ def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) ->
     labels: dict[str, str] = {}
     for di, doc in enumerate(docs):
         province = (doc.get("metadata") or {}).get("province")
-        for ai, a in enumerate(doc.get("assignments") or []):
-            key, _ = agency_identity(a, province)
+        for ai, assignment in enumerate(doc.get("assignments") or []):
+            key, _ = agency_identity(assignment, province)
             name = names.get(key)
-            labels.setdefault(key, name if name and "{province}" not in name else (a.get("agency") or key))
-            cells[key][di].append((ai, a))
+            labels.setdefault(key, name if name and "{province}" not in name else (assignment.get("agency") or key))
+            cells[key][di].append((ai, assignment))
     cols = [di for di, doc in enumerate(docs) if doc.get("assignments")]
     rows = []
-    for key in sorted(cells, key=lambda k: (-len(cells[k]), labels[k])):
+    for key in sorted(cells, key=lambda agency_key: (-len(cells[agency_key]), labels[agency_key])):
         row = []
         for di in cols:
             tasks = cells[key].get(di) or []
@@ -180,11 +181,11 @@ def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) ->
                 row.append(None)
                 continue
             roles: dict[str, int] = defaultdict(int)
-            for _, a in tasks:
-                roles[a.get("role") or "?"] += 1
+            for _, assignment in tasks:
+                roles[assignment.get("role") or "?"] += 1
             row.append({
                 "count": len(tasks),
-                "role": min(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 9),
+                "role": min(roles, key=lambda role: ROLE_ORDER.index(role) if role in ROLE_ORDER else 9),
                 "title": ", ".join(f"{n} {r}" for r, n in roles.items())
                          + " — " + "; ".join(sorted({a.get("agency") or "" for _, a in tasks})),
                 "first": item_ids.get((di, tasks[0][0])),
@@ -197,10 +198,10 @@ def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) ->
 # Reference chains and the graph
 
 
-def _pick(d: dict[str, Any], *keys: str) -> Any:
-    for k in keys:
-        if d.get(k) is not None:
-            return d[k]
+def _pick(record: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if record.get(key) is not None:
+            return record[key]
     return None
 
 
@@ -219,9 +220,9 @@ def graph_edges(docs: list[dict[str, Any]], links: dict[str, Any] | None) -> lis
         for entry in links.get("documents") or []:
             if isinstance(entry, dict):
                 doc_id = _pick(entry, "id", "document", "doc_id")
-                for k in ("canonical_id", "number_symbol", "reference"):
-                    if doc_id and entry.get(k):
-                        alias[str(entry[k])] = str(doc_id)
+                for field in ("canonical_id", "number_symbol", "reference"):
+                    if doc_id and entry.get(field):
+                        alias[str(entry[field])] = str(doc_id)
         for edge in links["edges"]:
             if isinstance(edge, dict):
                 # links.json (schemas/links.schema.json) writes from/to; its "source" is text|title.
@@ -280,9 +281,9 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str, str]]) -> dict[
             ups = [position[c] for c in cited[node] if c in position]
             return (sum(ups) / len(ups) if ups else float("inf"), node)
         members.sort(key=key)
-        for i, node in enumerate(members):
-            position[node] = i
-            out[node] = (level, i)
+        for pos, node in enumerate(members):
+            position[node] = pos
+            out[node] = (level, pos)
     return out
 
 
@@ -299,14 +300,14 @@ def label_lines(node: str, width: int = LABEL_CHARS) -> list[str]:
     among the cuts that give two lines that fit; a part still too long ends with '…'."""
     if len(node) <= width:
         return [node]
-    k = width
+    cut = width
     for breaks in ("_", " ", "-/"):
         cuts = [i + 1 for i, c in enumerate(node[:-1]) if c in breaks]
         fitting = [k for k in cuts if k <= width and len(node) - k <= width]
         if fitting:
-            k = min(fitting, key=lambda k: abs(k - len(node) / 2))
+            cut = min(fitting, key=lambda candidate: abs(candidate - len(node) / 2))
             break
-    lines = [node[:k].rstrip(), node[k:].strip()]
+    lines = [node[:cut].rstrip(), node[cut:].strip()]
     return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
 
 
@@ -321,25 +322,25 @@ def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> 
     doc_ids = {d["id"] for d in docs}
     nodes: list[str] = [d["id"] for d in docs]
     for src, dst, _ in edges:
-        for n in (src, dst):
-            if n not in nodes:
-                nodes.append(n)
+        for endpoint in (src, dst):
+            if endpoint not in nodes:
+                nodes.append(endpoint)
     layout = layered_layout(nodes, edges)
-    (w, h), (gap_x, gap_y), margin = GRAPH_NODE, GRAPH_GAP, GRAPH_MARGIN
+    (node_width, node_height), (gap_x, gap_y), margin = GRAPH_NODE, GRAPH_GAP, GRAPH_MARGIN
     per_layer: dict[int, int] = defaultdict(int)
     for level, _ in layout.values():
         per_layer[level] += 1
     layers = max(per_layer, default=0) + 1
     rows = max(per_layer.values(), default=1)
     if layers > 1:  # few layers: wider gaps, so the edges between two columns stay apart
-        gap_x = max(gap_x, min(120, (GRAPH_WIDTH - margin * 2 - layers * w) // (layers - 1)))
-    width = margin * 2 + layers * w + (layers - 1) * gap_x
-    height = margin * 2 + rows * h + (rows - 1) * gap_y
+        gap_x = max(gap_x, min(120, (GRAPH_WIDTH - margin * 2 - layers * node_width) // (layers - 1)))
+    width = margin * 2 + layers * node_width + (layers - 1) * gap_x
+    height = margin * 2 + rows * node_height + (rows - 1) * gap_y
 
     def box(node: str) -> tuple[float, float]:
-        level, i = layout[node]
-        column_height = per_layer[level] * h + (per_layer[level] - 1) * gap_y
-        return margin + level * (w + gap_x), (height - column_height) / 2 + i * (h + gap_y)
+        level, pos = layout[node]
+        column_height = per_layer[level] * node_height + (per_layer[level] - 1) * gap_y
+        return margin + level * (node_width + gap_x), (height - column_height) / 2 + pos * (node_height + gap_y)
 
     drawn_edges = []
     seen = set()
@@ -349,9 +350,9 @@ def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> 
         seen.add((src, dst, rel))
         (x1, y1), (x2, y2) = box(src), box(dst)
         # From the citing document's left side to the cited one's right side.
-        sx, sy, ty = x1, y1 + h / 2, y2 + h / 2
+        sx, sy, ty = x1, y1 + node_height / 2, y2 + node_height / 2
         if x2 < x1:
-            tx = x2 + w
+            tx = x2 + node_width
             bend = (sx - tx) / 2
             path = f"M{sx:.0f},{sy:.0f} C{sx - bend:.0f},{sy:.0f} {tx + bend:.0f},{ty:.0f} {tx:.0f},{ty:.0f}"
         else:  # same layer or a citation cycle: around the left, into the left side
@@ -360,13 +361,13 @@ def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> 
         drawn_edges.append({"relation": rel, "path": path, "title": f"{src} {rel} {dst}"})
     drawn_nodes = []
     for node in nodes:
-        x, y = box(node)
+        left, top = box(node)
         lines = label_lines(node)
-        first = y + h / 2 + 4 - 7 * (len(lines) - 1)
-        drawn_nodes.append({"id": node, "kind": "document" if node in doc_ids else "reference", "x": round(x),
-                            "y": round(y), "cx": round(x + w / 2),
+        first = top + node_height / 2 + 4 - 7 * (len(lines) - 1)
+        drawn_nodes.append({"id": node, "kind": "document" if node in doc_ids else "reference", "x": round(left),
+                            "y": round(top), "cx": round(left + node_width / 2),
                             "lines": [(line, round(first + 14 * n)) for n, line in enumerate(lines)]})
-    return Markup(render("graph.html", width=width, height=height, node_width=w, node_height=h,
+    return Markup(render("graph.html", width=width, height=height, node_width=node_width, node_height=node_height,
                          edges=drawn_edges, nodes=drawn_nodes))
 
 
@@ -415,12 +416,12 @@ def _checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({"report": report["id"], "plan": None, "how": how, "rows": []})
             continue
         rows = []
-        for r in check_report(report, plan)["rows"]:
-            res = r["result"]
+        for row in check_report(report, plan)["rows"]:
+            res = row["result"]
             rows.append({
-                "indicator": r["target"]["indicator"], "plan": format_value(r["target"]),
+                "indicator": row["target"]["indicator"], "plan": format_value(row["target"]),
                 "reported": f"{res['indicator']}: {res['value']:g} {res.get('unit') or ''}".strip() if res else "—",
-                "arithmetic": r["arithmetic"], "notes": r["notes"], "verdict": r["verdict"],
+                "arithmetic": row["arithmetic"], "notes": row["notes"], "verdict": row["verdict"],
             })
         out.append({"report": report["id"], "plan": plan["id"], "how": how, "rows": rows})
     return out
@@ -441,9 +442,9 @@ def build_report(docs: list[dict[str, Any]], links: dict[str, Any] | None = None
     item_ids: dict[tuple[int, int], str] = {}
     for di, doc in enumerate(docs):
         position = {id(a): ai for ai, a in enumerate(doc.get("assignments") or [])}
-        for n, (kind, data, _) in enumerate(document_items(doc)):
+        for item_index, (kind, data, _) in enumerate(document_items(doc)):
             if kind == "assignment":
-                item_ids[(di, position[id(data)])] = f"d{di}-a{n}"
+                item_ids[(di, position[id(data)])] = f"d{di}-a{item_index}"
     doc_index = {d["id"]: i for i, d in enumerate(docs)}
     return render(
         "report.html", title=title, css=Markup(CSS), js=Markup(JS),
@@ -476,9 +477,9 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path | None:
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
-    p.add_argument("--out", type=Path, help=f"HTML file to write (default: RUN/{REPORT_NAME})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
+    parser.add_argument("--out", type=Path, help=f"HTML file to write (default: RUN/{REPORT_NAME})")
 
 
 def main(args: argparse.Namespace) -> int:
