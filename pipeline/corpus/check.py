@@ -39,16 +39,16 @@ RELATION_ORDER = ("implements", "reports_on", "cites")
 
 
 def _year(value: str | None) -> int | None:
-    m = re.match(r"(\d{4})", value or "")
-    return int(m.group(1)) if m else None
+    match = re.match(r"(\d{4})", value or "")
+    return int(match.group(1)) if match else None
 
 
-def _pct(x: float) -> str:
-    return f"{x:+.1f}%".replace("-", "−")
+def _pct(value: float) -> str:
+    return f"{value:+.1f}%".replace("-", "−")
 
 
-def _num(x: float) -> str:
-    return f"{x:g}".replace("-", "−")
+def _num(value: float) -> str:
+    return f"{value:g}".replace("-", "−")
 
 
 def _is_percent(unit: str | None) -> bool:
@@ -71,15 +71,15 @@ def match_result(target: dict[str, Any], results: list[dict[str, Any]], abbrevia
 
     threshold = INDICATOR_MIN if threshold is None else threshold
     best, best_key, best_score = None, (-1.0, 0), 0.0
-    for r in results:
-        score = indicator_similarity(target.get("indicator") or "", r.get("indicator") or "", abbreviations)
+    for result in results:
+        score = indicator_similarity(target.get("indicator") or "", result.get("indicator") or "", abbreviations)
         if score < threshold:
             continue
         # Between two results of one indicator, prefer the one the comparison can use.
-        usable = 1 if (r.get("change") is not None) == needs_baseline(target) else 0
+        usable = 1 if (result.get("change") is not None) == needs_baseline(target) else 0
         key = (score, usable)
         if key > best_key:
-            best, best_key, best_score = r, key, score
+            best, best_key, best_score = result, key, score
     return best, best_score
 
 
@@ -202,7 +202,8 @@ def find_plan(report: dict[str, Any], docs: list[dict[str, Any]]) -> tuple[dict[
     """The plan a report accounts for, among the documents of a run, and how it was found."""
     plans = [d for d in docs if d["id"] != report["id"] and (d.get("metadata") or {}).get("doc_type") == "ke_hoach"]
     refs = sorted(report.get("references") or [],
-                  key=lambda r: RELATION_ORDER.index(r["relation"]) if r.get("relation") in RELATION_ORDER else 9)
+                  key=lambda reference: (RELATION_ORDER.index(reference["relation"])
+                                         if reference.get("relation") in RELATION_ORDER else 9))
     for want_targets in (True, False):
         for ref in refs:
             for plan in plans:
@@ -233,26 +234,28 @@ def to_markdown(check: dict[str, Any], how: str | None = None) -> str:
     if how:
         lines += [f"Plan found: {how}.", ""]
     lines += ["| target | plan | report | arithmetic | verdict |", "|---|---|---|---|---|"]
-    for r in check["rows"]:
-        t, res = r["target"], r["result"]
+    for row in check["rows"]:
+        target, res = row["target"], row["result"]
         reported = "—"
         if res:
             reported = f"{res['indicator']}: {_num(res['value'])} {res.get('unit') or ''}".strip()
             if res.get("change") is not None:
                 reported += f" ({'+' if res['change'] >= 0 else ''}{_num(res['change'])} vs {res.get('compared_to') or 'before'})"
-        arith = r["arithmetic"] + "".join(f" — note: {n}" for n in r["notes"])
-        cells = [t["indicator"], format_value(t), reported, arith, f"**{r['verdict']}**"]
+        arith = row["arithmetic"] + "".join(f" — note: {n}" for n in row["notes"])
+        cells = [target["indicator"], format_value(target), reported, arith, f"**{row['verdict']}**"]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    c = check["counts"]
-    lines += ["", f"{c['met']} met, {c['missed']} missed, {c['not reported']} not reported, {c['not assessable']} not assessable."]
+    counts = check["counts"]
+    lines += ["", f"{counts['met']} met, {counts['missed']} missed, {counts['not reported']} not reported, "
+                  f"{counts['not assessable']} not assessable."]
     return "\n".join(lines) + "\n"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("report", help="the report: a file (TXT/PDF/DOCX/JSON) or a document id of the run")
-    p.add_argument("--plan", help="the plan: a file or a document id; found through the report's references when omitted")
-    p.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", help="the report: a file (TXT/PDF/DOCX/JSON) or a document id of the run")
+    parser.add_argument("--plan",
+                        help="the plan: a file or a document id; found through the report's references when omitted")
+    parser.add_argument("--run", type=Path, default=Path("outputs"), help="run folder (default: outputs/)")
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
 
 
 def main(args: argparse.Namespace) -> int:
