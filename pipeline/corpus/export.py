@@ -37,16 +37,17 @@ _GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=["spacy", "csv", "graph"],
-                   help="spacy: a DocBin of span groups; csv: one row per assignment; graph: the knowledge graph")
-    p.add_argument("--format", dest="graph_format", default="graphml",
-                   help="with `graph`: graphml (default), gexf or json (node-link, schemas/graph.schema.json); "
-                        "several with commas")
-    p.add_argument("--run", type=Path, default=Path("outputs"), help="folder of a run's <id>.json (default: outputs/)")
-    p.add_argument("-o", "--out", default=None,
-                   help="output file (default: RUN/corpus.spacy, stdout for csv, RUN/graph.<format> for graph; "
-                        "`-` for stdout)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=["spacy", "csv", "graph"],
+                        help="spacy: a DocBin of span groups; csv: one row per assignment; graph: the knowledge graph")
+    parser.add_argument("--format", dest="graph_format", default="graphml",
+                        help="with `graph`: graphml (default), gexf or json (node-link, schemas/graph.schema.json); "
+                             "several with commas")
+    parser.add_argument("--run", type=Path, default=Path("outputs"),
+                        help="folder of a run's <id>.json (default: outputs/)")
+    parser.add_argument("-o", "--out", default=None,
+                        help="output file (default: RUN/corpus.spacy, stdout for csv, RUN/graph.<format> for graph; "
+                             "`-` for stdout)")
 
 
 def load_run(run: Path) -> list[dict[str, Any]]:
@@ -80,19 +81,21 @@ def to_spacy_docs(documents: Iterable[dict[str, Any]], nlp=None) -> Iterator[Any
                 span = item.get("span")
                 if not span:
                     continue
-                s = doc.char_span(span["start"], span["end"], label=str(item.get(label_key) or key), alignment_mode="expand")
-                if s is not None:
-                    spans.append(s)
+                spacy_span = doc.char_span(span["start"], span["end"], label=str(item.get(label_key) or key),
+                                           alignment_mode="expand")
+                if spacy_span is not None:
+                    spans.append(spacy_span)
             doc.spans[group] = spans
         agencies = []
         for item in data.get("assignments", []):
             # The agency as named sits in the text of the task's heading or sentence; its span
             # is the task's own when no separate agency span is recorded.
-            s = item.get("agency_span")
-            if s:
-                a = doc.char_span(s["start"], s["end"], label="AGENCY", alignment_mode="expand")
-                if a is not None:
-                    agencies.append(a)
+            agency_span = item.get("agency_span")
+            if agency_span:
+                agency = doc.char_span(agency_span["start"], agency_span["end"], label="AGENCY",
+                                       alignment_mode="expand")
+                if agency is not None:
+                    agencies.append(agency)
         doc.spans["agencies"] = agencies
         doc.ents = filter_spans([*agencies, *(s for s in doc.spans["references"])])
         yield doc
@@ -102,13 +105,13 @@ def write_docbin(documents: Iterable[dict[str, Any]], path: Path) -> int:
     from spacy.tokens import DocBin
 
     docbin = DocBin(store_user_data=True)
-    n = 0
+    count = 0
     for doc in to_spacy_docs(documents):
         docbin.add(doc)
-        n += 1
+        count += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(path)
-    return n
+    return count
 
 
 CSV_COLUMNS = ["document", "section", "agency", "agency_id", "successor", "province", "role", "partners", "task", "deadline", "topics"]
@@ -116,13 +119,15 @@ CSV_COLUMNS = ["document", "section", "agency", "agency_id", "successor", "provi
 
 def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, str]]:
     for data in documents:
-        for a in data.get("assignments", []):
-            deadline = a.get("deadline") or {}
+        for assignment in data.get("assignments", []):
+            deadline = assignment.get("deadline") or {}
             yield {
-                "document": data["id"], "section": a.get("section") or "", "agency": a["agency"],
-                "agency_id": a.get("agency_id") or "", "successor": a.get("successor") or "",
-                "province": a.get("province") or "", "role": a["role"], "partners": "; ".join(a.get("partners", [])),
-                "task": a["task"], "deadline": deadline.get("text", ""), "topics": "; ".join(a.get("topics", [])),
+                "document": data["id"], "section": assignment.get("section") or "", "agency": assignment["agency"],
+                "agency_id": assignment.get("agency_id") or "", "successor": assignment.get("successor") or "",
+                "province": assignment.get("province") or "", "role": assignment["role"],
+                "partners": "; ".join(assignment.get("partners", [])),
+                "task": assignment["task"], "deadline": deadline.get("text", ""),
+                "topics": "; ".join(assignment.get("topics", [])),
             }
 
 
@@ -145,18 +150,18 @@ def export_graph_command(args: argparse.Namespace) -> int:
         return 1
     links_path = args.run / "links.json"
     links = json.loads(links_path.read_text(encoding="utf-8")) if links_path.is_file() else None
-    g = build_graph(documents, links)
+    graph = build_graph(documents, links)
     del documents
     for fmt in formats:
-        chunks = write_chunks(g, fmt)
+        chunks = write_chunks(graph, fmt)
         if args.out == "-":
             for chunk in chunks:
                 sys.stdout.write(chunk)
             continue
         path = Path(args.out) if args.out else args.run / FORMATS[fmt]
         stream_atomic(path, chunks)
-        sys.stderr.write(f"vanban export: graph of {plural(g.number_of_nodes(), 'node')}, "
-                         f"{plural(g.number_of_edges(), 'edge')} -> {path}\n")
+        sys.stderr.write(f"vanban export: graph of {plural(graph.number_of_nodes(), 'node')}, "
+                         f"{plural(graph.number_of_edges(), 'edge')} -> {path}\n")
     return 0
 
 
@@ -174,8 +179,8 @@ def main(args: argparse.Namespace) -> int:
         from .report_assets import plural
 
         out = Path(args.out) if args.out else args.run / "corpus.spacy"
-        n = write_docbin(documents, out)
-        sys.stderr.write(f"vanban export: {plural(n, 'document')} -> {out}\n")
+        count = write_docbin(documents, out)
+        sys.stderr.write(f"vanban export: {plural(count, 'document')} -> {out}\n")
         return 0
     handle = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="utf-8", newline="")
     try:
