@@ -67,9 +67,9 @@ def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
             recognised: list[tuple[str | None, str]] = []
 
             def watch(items):
-                for d in items:
-                    recognised.append((d["recognised_as"], d["id"]))
-                    yield d
+                for document in items:
+                    recognised.append((document["recognised_as"], document["id"]))
+                    yield document
 
             link.write_links(out_dir, (watch(documents), external, edges, chains))
             db.executemany("UPDATE link_docs SET recognised_as = ? WHERE id = ? AND recognised_as IS NOT ?",
