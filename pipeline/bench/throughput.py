@@ -28,38 +28,42 @@ def _int_list(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     cores = os.cpu_count() or 1
-    p.add_argument("--docs", type=_int_list, default=[1, 100, 1000, 10000], help="corpus sizes (default 1,100,1000,10000)")
-    p.add_argument("--jobs", type=_int_list, default=sorted({1, cores}), help=f"worker counts (default 1,{cores})")
-    p.add_argument("--formats", default="txt,docx,pdf", help="formats to compare on one worker (default txt,docx,pdf)")
-    p.add_argument("--format-docs", type=int, default=100, help="documents per format in the comparison (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus (default 0)")
-    p.add_argument("--keep", type=Path, metavar="DIR", help="keep the corpus and outputs in DIR (reused next time)")
-    p.add_argument("--store", action="store_true", help="also write the SQLite store")
-    p.add_argument("--link", action="store_true", help="also run the corpus step (links, graph)")
-    p.add_argument("--quick", action="store_true", help="smoke test: 1 and 10 documents, 3 per format")
-    p.add_argument("--scale", action="store_true",
-                   help="what users wait for: whole `vanban run` (stages, corpus step, store) per corpus size "
-                        "and worker count, re-run unchanged, re-run with 1%% changed, query p50/p95, RSS")
-    p.add_argument("--wild", type=Path, metavar="DIR",
-                   help="with --scale: also a folder of real files as a second corpus (e.g. ../shared/wild)")
-    p.add_argument("--query-repeat", type=int, default=30, help="with --scale: runs per query (default 30)")
-    p.add_argument("--corpus-step", action="store_true",
-                   help="the corpus step alone (link index, relinking, links.json) on --docs synthetic "
-                        "document dicts (pipeline.bench.store), no parsing: first, unchanged, 1%% changed")
+    parser.add_argument("--docs", type=_int_list, default=[1, 100, 1000, 10000],
+                        help="corpus sizes (default 1,100,1000,10000)")
+    parser.add_argument("--jobs", type=_int_list, default=sorted({1, cores}), help=f"worker counts (default 1,{cores})")
+    parser.add_argument("--formats", default="txt,docx,pdf",
+                        help="formats to compare on one worker (default txt,docx,pdf)")
+    parser.add_argument("--format-docs", type=int, default=100,
+                        help="documents per format in the comparison (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus (default 0)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the corpus and outputs in DIR (reused next time)")
+    parser.add_argument("--store", action="store_true", help="also write the SQLite store")
+    parser.add_argument("--link", action="store_true", help="also run the corpus step (links, graph)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 1 and 10 documents, 3 per format")
+    parser.add_argument("--scale", action="store_true",
+                        help="what users wait for: whole `vanban run` (stages, corpus step, store) per corpus size "
+                             "and worker count, re-run unchanged, re-run with 1%% changed, query p50/p95, RSS")
+    parser.add_argument("--wild", type=Path, metavar="DIR",
+                        help="with --scale: also a folder of real files as a second corpus (e.g. ../shared/wild)")
+    parser.add_argument("--query-repeat", type=int, default=30, help="with --scale: runs per query (default 30)")
+    parser.add_argument("--corpus-step", action="store_true",
+                        help="the corpus step alone (link index, relinking, links.json) on --docs synthetic "
+                             "document dicts (pipeline.bench.store), no parsing: first, unchanged, 1%% changed")
 
 
-def _ensure_corpus(folder: Path, n: int, seed: int, fmt: str) -> list[Path]:
-    """The first n synthetic documents in `folder`, writing only the missing ones."""
+def _ensure_corpus(folder: Path, count: int, seed: int, fmt: str) -> list[Path]:
+    """The first `count` synthetic documents in `folder`, writing only the missing ones."""
     from .synth import write_corpus
 
-    paths = [folder / f"synth-{i:05d}.{fmt}" for i in range(n)]
+    paths = [folder / f"synth-{i:05d}.{fmt}" for i in range(count)]
     missing = [i for i, p in enumerate(paths) if not p.exists()]
     if missing:
         t0 = time.perf_counter()
-        for i in missing:
-            write_corpus(folder, 1, seed, fmt, start=i)
+        for index in missing:
+            write_corpus(folder, 1, seed, fmt, start=index)
         print(f"  generated {len(missing)} {fmt.upper()} documents in {time.perf_counter() - t0:.1f} s", flush=True)
     return paths
 
@@ -69,20 +73,21 @@ def _measure(files: list[Path], root: Path, out: Path, jobs: int, args: argparse
     opts = RunOptions(out=out, jobs=jobs, force=True, timeout=None, quiet=True, link=args.link,
                       db=out / "vanban.sqlite" if args.store else None)
     report = run(root, opts, files=files)
-    s = report["summary"]
+    summary = report["summary"]
     return {
-        "docs": s["documents"], "jobs": jobs, "seconds": s["parse_seconds"], "docs_s": s["documents_per_second"] or 0.0,
-        "mb_s": s["megabytes_per_second"] or 0.0, "pages": s["pages"], "rss": s["peak_worker_rss_mb"],
-        "stages": s["stage_seconds"], "failed": s["by_status"].get("failed", 0),
+        "docs": summary["documents"], "jobs": jobs, "seconds": summary["parse_seconds"],
+        "docs_s": summary["documents_per_second"] or 0.0,
+        "mb_s": summary["megabytes_per_second"] or 0.0, "pages": summary["pages"], "rss": summary["peak_worker_rss_mb"],
+        "stages": summary["stage_seconds"], "failed": summary["by_status"].get("failed", 0),
         "mb": sum(d["text_bytes"] for d in report["documents"]) / 1e6,
     }
 
 
-def _row(label: str, m: dict[str, Any], pages: bool = False) -> str:
-    extra = f" {m['pages'] / m['seconds']:9.1f} pages/s" if pages and m["seconds"] else ""
-    failed = f"  ({m['failed']} failed)" if m["failed"] else ""
-    return (f"  {label:<22} {m['docs']:>6} docs {m['seconds']:8.2f} s {m['docs_s']:8.1f} docs/s "
-            f"{m['mb_s']:6.2f} MB/s  peak RSS/worker {m['rss'] or 0:6.0f} MB{extra}{failed}")
+def _row(label: str, stats: dict[str, Any], pages: bool = False) -> str:
+    extra = f" {stats['pages'] / stats['seconds']:9.1f} pages/s" if pages and stats["seconds"] else ""
+    failed = f"  ({stats['failed']} failed)" if stats["failed"] else ""
+    return (f"  {label:<22} {stats['docs']:>6} docs {stats['seconds']:8.2f} s {stats['docs_s']:8.1f} docs/s "
+            f"{stats['mb_s']:6.2f} MB/s  peak RSS/worker {stats['rss'] or 0:6.0f} MB{extra}{failed}")
 
 
 def _cold_start(sample: Path) -> float:
@@ -104,20 +109,22 @@ def _vanban_run(folder: Path, out: Path, jobs: int, *extra: str) -> dict[str, An
     report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"vanban run {folder} failed ({proc.returncode}): {proc.stderr[-500:]}")
-    s, corpus = report["summary"], report.get("corpus") or {}
-    return {"wall": wall, "docs": s["documents"], "processed": s["processed"], "parse": s["parse_seconds"],
-            "corpus": corpus.get("seconds"), "relinked": corpus.get("relinked_references"),
-            "driver_mb": s.get("driver_peak_rss_mb"), "worker_mb": s.get("peak_worker_rss_mb"),
-            "failed": s["by_status"].get("failed", 0)}
+    summary, corpus = report["summary"], report.get("corpus") or {}
+    return {"wall": wall, "docs": summary["documents"], "processed": summary["processed"],
+            "parse": summary["parse_seconds"], "corpus": corpus.get("seconds"),
+            "relinked": corpus.get("relinked_references"),
+            "driver_mb": summary.get("driver_peak_rss_mb"), "worker_mb": summary.get("peak_worker_rss_mb"),
+            "failed": summary["by_status"].get("failed", 0)}
 
 
-def _scale_row(label: str, m: dict[str, Any], first: float | None = None) -> str:
-    share = f" {100 * m['wall'] / first:5.1f} % of first" if first else ""
-    corpus = f"{m['corpus']:7.2f}" if m["corpus"] is not None else "      -"
-    per_doc = f"{1000 * m['corpus'] / max(m['docs'], 1):6.2f}" if m["corpus"] is not None else "     -"
-    return (f"  {label:<26} {m['docs']:>7} {m['processed']:>7} {m['wall']:8.2f} {m['parse']:8.2f} {corpus} "
-            f"{per_doc} {m['driver_mb'] or 0:8.0f} {m['worker_mb'] or 0:8.0f}{share}"
-            + (f"  ({m['failed']} failed)" if m["failed"] else ""))
+def _scale_row(label: str, stats: dict[str, Any], first: float | None = None) -> str:
+    share = f" {100 * stats['wall'] / first:5.1f} % of first" if first else ""
+    corpus = f"{stats['corpus']:7.2f}" if stats["corpus"] is not None else "      -"
+    per_doc = f"{1000 * stats['corpus'] / max(stats['docs'], 1):6.2f}" if stats["corpus"] is not None else "     -"
+    return (f"  {label:<26} {stats['docs']:>7} {stats['processed']:>7} {stats['wall']:8.2f} "
+            f"{stats['parse']:8.2f} {corpus} {per_doc} "
+            f"{stats['driver_mb'] or 0:8.0f} {stats['worker_mb'] or 0:8.0f}{share}"
+            + (f"  ({stats['failed']} failed)" if stats["failed"] else ""))
 
 
 _SCALE_HEAD = (f"  {'':<26} {'docs':>7} {'parsed':>7} {'wall s':>8} {'parse s':>8} {'corpus':>7} "
@@ -136,8 +143,8 @@ def _query_latency(db: Path, repeat: int) -> None:
         province = store.db.execute("SELECT province FROM documents WHERE province IS NOT NULL "
                                     "GROUP BY province ORDER BY count(*) DESC LIMIT 1").fetchone()
         province = province[0] if province else None
-        q = load("bench")["questions"]
-        agency, duty, cites = q["agency"], q["duty"], q["cites"]
+        terms = load("bench")["questions"]
+        agency, duty, cites = terms["agency"], terms["duty"], terms["cites"]
         questions = [
             (f"agency {agency}", _cli(store, "agency", name=agency)),
             (f"agency {agency} --province {province}", _cli(store, "agency", name=agency, province=province)),
@@ -175,29 +182,29 @@ def scale(args: argparse.Namespace, base: Path, work: Path) -> int:
     txt = _ensure_corpus(base / "txt", max(sizes), args.seed, "txt")
     print("\nWhole `vanban run` (document stages, corpus step, SQLite store), each in its own process:")
     print(_SCALE_HEAD)
-    for n in sizes:
-        folder = work / f"scale-{n}"
+    for size in sizes:
+        folder = work / f"scale-{size}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        for p in txt[:n]:
-            os.link(p, folder / p.name)
+        for path in txt[:size]:
+            os.link(path, folder / path.name)
         firsts: dict[int, dict[str, Any]] = {}
         for jobs in sorted(args.jobs, reverse=True):
-            out = work / "out" / f"scale-{n}-{jobs}"
+            out = work / "out" / f"scale-{size}-{jobs}"
             shutil.rmtree(out, ignore_errors=True)
             firsts[jobs] = _vanban_run(folder, out, jobs)
-            print(_scale_row(f"{n}: first run, {jobs} worker(s)", firsts[jobs]), flush=True)
+            print(_scale_row(f"{size}: first run, {jobs} worker(s)", firsts[jobs]), flush=True)
         jobs = max(args.jobs)
-        out = work / "out" / f"scale-{n}-{jobs}"
+        out = work / "out" / f"scale-{size}-{jobs}"
         first = firsts[jobs]["wall"]
-        print(_scale_row(f"{n}: re-run, unchanged", _vanban_run(folder, out, jobs), first), flush=True)
-        k = _change_one_percent(folder, 1)
-        print(_scale_row(f"{n}: re-run, {k} changed", _vanban_run(folder, out, jobs), first), flush=True)
+        print(_scale_row(f"{size}: re-run, unchanged", _vanban_run(folder, out, jobs), first), flush=True)
+        changed = _change_one_percent(folder, 1)
+        print(_scale_row(f"{size}: re-run, {changed} changed", _vanban_run(folder, out, jobs), first), flush=True)
         if len(args.jobs) > 1:
             one, most = min(args.jobs), max(args.jobs)
-            print(f"  {n}: {most} workers are {firsts[one]['wall'] / firsts[most]['wall']:.2f}x as fast as {one} "
+            print(f"  {size}: {most} workers are {firsts[one]['wall'] / firsts[most]['wall']:.2f}x as fast as {one} "
                   f"end to end", flush=True)
-        print(f"  {n}: query latency on its store ({args.query_repeat} runs each):")
+        print(f"  {size}: query latency on its store ({args.query_repeat} runs each):")
         _query_latency(out / "vanban.sqlite", args.query_repeat)
     if args.wild:
         out = work / "out" / "wild"
@@ -215,7 +222,7 @@ def scale(args: argparse.Namespace, base: Path, work: Path) -> int:
 _SLIM = ("id", "status", "pipeline_version", "metadata", "references")
 
 
-def corpus_step_child(n: int, folder: str, seed: int) -> None:
+def corpus_step_child(size: int, folder: str, seed: int) -> None:
     """One measurement of `corpus_step`, in its own process (its peak RSS is the step's):
     prints one JSON line."""
     import json
@@ -232,16 +239,16 @@ def corpus_step_child(n: int, folder: str, seed: int) -> None:
     templates = [{k: t[k] for k in _SLIM if k in t} | {"assignments": []} for t in corpus_documents()]
     store = Store(out / ".vanban-index.sqlite", lite=True)
     t0 = time.perf_counter()
-    for doc in synthesize(templates, n, seed):
+    for doc in synthesize(templates, size, seed):
         slim = {k: doc[k] for k in _SLIM if k in doc}
         write_json(out / f"{slim['id']}.json", slim, pretty=False)
         store.upsert_document(slim)
-    figures: dict[str, Any] = {"docs": n, "index": time.perf_counter() - t0}
+    figures: dict[str, Any] = {"docs": size, "index": time.perf_counter() - t0}
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    r = finish_run(out, store)
-    figures |= {"first": time.perf_counter() - t0, "rewritten": len(r.get("rewritten", [])),
-                "chains": r["chains"], "edges": r["edges"]}
+    summary = finish_run(out, store)
+    figures |= {"first": time.perf_counter() - t0, "rewritten": len(summary.get("rewritten", [])),
+                "chains": summary["chains"], "edges": summary["edges"]}
     t0 = time.perf_counter()
     finish_run(out, store)
     figures["unchanged"] = time.perf_counter() - t0
@@ -258,9 +265,9 @@ def corpus_step_child(n: int, folder: str, seed: int) -> None:
         write_json(path, doc, pretty=False)
         store.upsert_document(doc)
         changed += 1
-    r = finish_run(out, store)
+    summary = finish_run(out, store)
     figures |= {"changed_docs": changed, "changed": time.perf_counter() - t0,
-                "relinked": r["relinked_references"],
+                "relinked": summary["relinked_references"],
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss0 / 1024}
     store.close()
     shutil.rmtree(out, ignore_errors=True)
@@ -273,16 +280,18 @@ def corpus_step(args: argparse.Namespace, work: Path) -> int:
     print("\nCorpus step alone (lite link index; synthetic document dicts, no parsing), one process per size:")
     print(f"  {'docs':>7} {'index s':>8} {'step s':>8} {'ms/doc':>7} {'rewritten':>9} {'unchanged s':>11} "
           f"{'1% changed s':>12} {'% of step':>9} {'relinked':>8} {'peak RSS MB':>11}")
-    for n in sorted(args.docs):
-        code = f"from pipeline.bench.throughput import corpus_step_child; corpus_step_child({n}, {str(work / 'step')!r}, {args.seed})"
+    for size in sorted(args.docs):
+        code = (f"from pipeline.bench.throughput import corpus_step_child; "
+                f"corpus_step_child({size}, {str(work / 'step')!r}, {args.seed})")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
-            print(f"  {n}: failed: {proc.stderr[-800:]}")
+            print(f"  {size}: failed: {proc.stderr[-800:]}")
             continue
-        f = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"  {n:>7} {f['index']:8.1f} {f['first']:8.2f} {1000 * f['first'] / n:7.3f} {f['rewritten']:>9} "
-              f"{f['unchanged']:11.3f} {f['changed']:12.2f} {100 * f['changed'] / (f['index'] + f['first']):8.1f}% "
-              f"{f['relinked']:>8} {f['rss_mb']:11.0f}", flush=True)
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"  {size:>7} {figures['index']:8.1f} {figures['first']:8.2f} {1000 * figures['first'] / size:7.3f} "
+              f"{figures['rewritten']:>9} {figures['unchanged']:11.3f} {figures['changed']:12.2f} "
+              f"{100 * figures['changed'] / (figures['index'] + figures['first']):8.1f}% "
+              f"{figures['relinked']:>8} {figures['rss_mb']:11.0f}", flush=True)
     return 0
 
 
@@ -318,40 +327,41 @@ def main(args: argparse.Namespace) -> int:
         warm_up()  # load the stages and their rules now, not inside the first measurement
         print("\nTXT, by corpus size and workers (full pipeline + JSON output):")
         results: dict[tuple[int, int], dict[str, Any]] = {}
-        for n in args.docs:
+        for size in args.docs:
             for jobs in args.jobs:
-                m = results[n, jobs] = _measure(txt[:n], base / "txt", work / "out" / f"txt-{n}-{jobs}", jobs, args)
-                print(_row(f"{jobs} worker(s)", m), flush=True)
+                stats = results[size, jobs] = _measure(txt[:size], base / "txt", work / "out" / f"txt-{size}-{jobs}",
+                                                       jobs, args)
+                print(_row(f"{jobs} worker(s)", stats), flush=True)
 
         print("\nScaling:")
         sizes = sorted(args.docs)
         for jobs in args.jobs:
             for small, big in zip(sizes, sizes[1:]):
-                a, b = results[small, jobs], results[big, jobs]
-                if a["seconds"] > 0:
+                at_small, at_big = results[small, jobs], results[big, jobs]
+                if at_small["seconds"] > 0:
                     print(f"  {jobs} worker(s): {big / small:g}x the documents took "
-                          f"{b['seconds'] / a['seconds']:.2f}x the time")
+                          f"{at_big['seconds'] / at_small['seconds']:.2f}x the time")
         if len(args.jobs) > 1:
             one, most = min(args.jobs), max(args.jobs)
-            for n in sizes:
-                if results[n, one]["seconds"] > 0 and results[n, most]["seconds"] > 0:
-                    print(f"  {n} documents: {most} workers are {results[n, one]['seconds'] / results[n, most]['seconds']:.2f}x "
-                          f"as fast as {one}")
+            for size in sizes:
+                if results[size, one]["seconds"] > 0 and results[size, most]["seconds"] > 0:
+                    print(f"  {size} documents: {most} workers are "
+                          f"{results[size, one]['seconds'] / results[size, most]['seconds']:.2f}x as fast as {one}")
 
         print("\nWhere the time goes (one worker, largest corpus; share of the summed stage time):")
-        m = results[max(sizes), min(args.jobs)]
-        total = sum(m["stages"].values()) or 1.0
-        for stage, seconds in sorted(m["stages"].items(), key=lambda kv: -kv[1]):
-            print(f"  {stage:<12} {100 * seconds / total:5.1f} %  {1000 * seconds / max(m['docs'], 1):7.2f} ms/doc")
-        print(f"  stages sum {total:.2f} s of {m['seconds']:.2f} s wall: the rest is serialising, "
+        stats = results[max(sizes), min(args.jobs)]
+        total = sum(stats["stages"].values()) or 1.0
+        for stage, seconds in sorted(stats["stages"].items(), key=lambda kv: -kv[1]):
+            print(f"  {stage:<12} {100 * seconds / total:5.1f} %  {1000 * seconds / max(stats['docs'], 1):7.2f} ms/doc")
+        print(f"  stages sum {total:.2f} s of {stats['seconds']:.2f} s wall: the rest is serialising, "
               f"transferring and writing JSON")
 
         if formats:
             print(f"\nFormats, one worker, the same {args.format_docs} documents:")
             for fmt in formats:
                 files = txt[: args.format_docs] if fmt == "txt" else _ensure_corpus(base / fmt, args.format_docs, args.seed, fmt)
-                m = _measure(files, base / fmt, work / "out" / f"fmt-{fmt}", 1, args)
-                print(_row(fmt.upper(), m, pages=fmt == "pdf"), flush=True)
+                stats = _measure(files, base / fmt, work / "out" / f"fmt-{fmt}", 1, args)
+                print(_row(fmt.upper(), stats, pages=fmt == "pdf"), flush=True)
 
         print("\nCold start, `vanban parse` of one document:")
         sample = txt[0]
