@@ -20,7 +20,7 @@ normalize stage) and goes through:
   document per number, and a few per day); the central directives keep their numbers
   (209/NQ-CP, 31-CT/TW), so they are cited across the corpus.
 
-`write_corpus(folder, n, seed, fmt)` writes TXT, DOCX (python-docx) or PDF (reportlab with
+`write_corpus(folder, count, seed, fmt)` writes TXT, DOCX (python-docx) or PDF (reportlab with
 the DejaVu Sans font). Its words and patterns are benchmark data in rules/bench.yaml (`synth`),
 not extraction rules.
 """
@@ -50,11 +50,11 @@ SLIPS: dict[str, str] = _RULES["slips"]
 VIET_WORD = re.compile(r"\w*[^\W\d_a-zA-Z]\w*")
 
 
-def _roman(n: int) -> str:
+def _roman(number: int) -> str:
     out = ""
     for value, letters in ((40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out, n = out + letters, n - value
+        while number >= value:
+            out, number = out + letters, number - value
     return out
 
 
@@ -84,9 +84,9 @@ def _split(paragraphs: tuple[str, ...]) -> tuple[list[str], list[list[str]], lis
     starts = [i for i, p in enumerate(paragraphs) if heading.match(p)]
     if heading is ARABIC_HEADING:  # keep only the run 1., 2., 3. ... (not the nested ones)
         run, expected = [], 1
-        for i in starts:
-            if int(heading.match(paragraphs[i]).group(1)) == expected:
-                run.append(i)
+        for start in starts:
+            if int(heading.match(paragraphs[start]).group(1)) == expected:
+                run.append(start)
                 expected += 1
         starts = run
     tail_at = next((i for i in range(len(paragraphs)) if TAIL_START.match(paragraphs[i])
@@ -119,7 +119,7 @@ def _swap_names(text: str, rng: random.Random) -> str:
         new = rng.choice(provinces if name in provinces else AGENCIES)
         replacement[name], replacement[name.upper()] = new, new.upper()
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in sorted(present, key=len, reverse=True)) + r")(?!\w)")
-    return pattern.sub(lambda m: replacement[m.group(0)], text)
+    return pattern.sub(lambda match: replacement[match.group(0)], text)
 
 
 LOCAL_NUMBER = re.compile(_RULES["local_number"]["pattern"])
@@ -132,26 +132,27 @@ def _renumber(text: str, rng: random.Random) -> str:
     numbers: dict[str, str] = {}
     dates: dict[tuple[str, str, str], tuple[int, int, int]] = {}
 
-    def number(m: re.Match) -> str:
-        return numbers.setdefault(m.group(1), str(rng.randint(1, 9999)))
+    def number(match: re.Match) -> str:
+        return numbers.setdefault(match.group(1), str(rng.randint(1, 9999)))
 
-    def new_date(d: str, mo: str, y: str) -> tuple[int, int, int]:
-        key = (str(int(d)), str(int(mo)), y)
+    def new_date(day: str, mo: str, year: str) -> tuple[int, int, int]:
+        key = (str(int(day)), str(int(mo)), year)
         if key not in dates:
             dates[key] = (rng.randint(1, 28), rng.randint(1, 12), rng.randint(2022, 2026))
         return dates[key]
 
-    def slash(m: re.Match) -> str:
-        d, mo, y = new_date(*m.groups())
-        return f"{d}/{mo}/{y}"
+    def slash(match: re.Match) -> str:
+        day, mo, year = new_date(*match.groups())
+        return f"{day}/{mo}/{year}"
 
-    def words(m: re.Match) -> str:  # the new day, month and year in the words as written
-        new = dict(zip(("day", "month", "year"), new_date(m.group("day"), m.group("month"), m.group("year"))))
-        out, pos = [], m.start()
+    def words(match: re.Match) -> str:  # the new day, month and year in the words as written
+        new = dict(zip(("day", "month", "year"),
+                       new_date(match.group("day"), match.group("month"), match.group("year"))))
+        out, pos = [], match.start()
         for name in ("day", "month", "year"):
-            out += [m.string[pos:m.start(name)], str(new[name])]
-            pos = m.end(name)
-        return "".join(out) + m.string[pos:m.end()]
+            out += [match.string[pos:match.start(name)], str(new[name])]
+            pos = match.end(name)
+        return "".join(out) + match.string[pos:match.end()]
 
     return WORD_DATE.sub(words, SLASH_DATE.sub(slash, LOCAL_NUMBER.sub(number, text)))
 
@@ -160,14 +161,14 @@ def _slip(word: str, rng: random.Random) -> str:
     """One OCR-like error in `word`."""
     spots = [i for i, ch in enumerate(word) if ch in SLIPS]
     if spots and rng.random() < 0.5:
-        i = rng.choice(spots)
-        return word[:i] + SLIPS[word[i]] + word[i + 1:]
+        pos = rng.choice(spots)
+        return word[:pos] + SLIPS[word[pos]] + word[pos + 1:]
     decomposed = unicodedata.normalize("NFD", word)
     marks = [i for i, ch in enumerate(decomposed) if unicodedata.combining(ch)]
     if not marks:
         return word
-    i = rng.choice(marks)
-    return unicodedata.normalize("NFC", decomposed[:i] + decomposed[i + 1:])
+    pos = rng.choice(marks)
+    return unicodedata.normalize("NFC", decomposed[:pos] + decomposed[pos + 1:])
 
 
 def synth_text(index: int, seed: int = 0, corpus_dir: Path = CORPUS_DIR) -> str:
@@ -189,24 +190,25 @@ def synth_text(index: int, seed: int = 0, corpus_dir: Path = CORPUS_DIR) -> str:
                 sections.insert(rng.randrange(len(sections) + 1), list(rng.choice(sections)))
             elif others:
                 sections.insert(rng.randrange(len(sections) + 1), list(rng.choice(others)))
-        for n, section in enumerate(sections, 1):  # renumber in the document's own style
+        for number, section in enumerate(sections, 1):  # renumber in the document's own style
             body = ROMAN_HEADING.sub("", section[0], count=1) if ROMAN_HEADING.match(section[0]) \
                 else ARABIC_HEADING.sub("", section[0], count=1)
-            section[0] = f"{_roman(n) if heading is ROMAN_HEADING else n}. {body}"
+            section[0] = f"{_roman(number) if heading is ROMAN_HEADING else number}. {body}"
     paragraphs = preamble + [p for s in sections for p in s] + tail
     letters_dot = rng.random() < 0.3
     arabic_paren = heading is ROMAN_HEADING and rng.random() < 0.3
     restyled = []
-    for p in paragraphs:
+    for paragraph in paragraphs:
         if letters_dot:
-            p = LETTER_ITEM.sub(r"\1. ", p, count=1)
-        if arabic_paren and not ROMAN_HEADING.match(p):
-            p = ARABIC_HEADING.sub(lambda m: f"{m.group(1)}) ", p, count=1)
-        restyled.append(p)
+            paragraph = LETTER_ITEM.sub(r"\1. ", paragraph, count=1)
+        if arabic_paren and not ROMAN_HEADING.match(paragraph):
+            paragraph = ARABIC_HEADING.sub(lambda match: f"{match.group(1)}) ", paragraph, count=1)
+        restyled.append(paragraph)
     text = _renumber(_swap_names("\n".join(restyled), rng), rng)
     slip_rate = rng.choice((0.0, 0.0, 0.002, 0.01))
     if slip_rate:
-        text = VIET_WORD.sub(lambda m: _slip(m.group(0), rng) if rng.random() < slip_rate else m.group(0), text)
+        text = VIET_WORD.sub(lambda match: _slip(match.group(0), rng) if rng.random() < slip_rate else match.group(0),
+                             text)
     if rng.random() < 0.4:  # hard-wrapped, as copied from a PDF
         width, sep = rng.randint(55, 95), rng.choice(("\n", "\n\n"))
         text = sep.join(sep.join(textwrap.wrap(p, width, break_long_words=False, break_on_hyphens=False)) or ""
@@ -214,15 +216,15 @@ def synth_text(index: int, seed: int = 0, corpus_dir: Path = CORPUS_DIR) -> str:
     return text + "\n"
 
 
-def write_corpus(folder: Path, n: int, seed: int = 0, fmt: str = "txt", start: int = 0,
+def write_corpus(folder: Path, count: int, seed: int = 0, fmt: str = "txt", start: int = 0,
                  corpus_dir: Path = CORPUS_DIR) -> list[Path]:
-    """Write documents start..start+n-1 as synth-NNNNN.<fmt> into `folder`."""
+    """Write documents start..start+count-1 as synth-NNNNN.<fmt> into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     writer = {"txt": _write_txt, "docx": _write_docx, "pdf": _write_pdf}[fmt]
     paths = []
-    for i in range(start, start + n):
-        path = folder / f"synth-{i:05d}.{fmt}"
-        writer(path, synth_text(i, seed, corpus_dir))
+    for index in range(start, start + count):
+        path = folder / f"synth-{index:05d}.{fmt}"
+        writer(path, synth_text(index, seed, corpus_dir))
         paths.append(path)
     return paths
 
