@@ -14,9 +14,9 @@ from ..stages.emit import dumps, write_json
 from ..parse import parse_file
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", type=Path, help="TXT, PDF, DOCX (or .doc with LibreOffice) files")
-    p.add_argument("-o", "--out", default="-", help="output folder for <stem>.json, or - for stdout (default)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, help="TXT, PDF, DOCX (or .doc with LibreOffice) files")
+    parser.add_argument("-o", "--out", default="-", help="output folder for <stem>.json, or - for stdout (default)")
 
 
 def main(args: argparse.Namespace) -> int:
