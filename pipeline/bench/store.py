@@ -105,7 +105,7 @@ def _cli(store, question: str, **options: Any):
 
     def run() -> dict[str, Any]:
         # each `vanban query` is a process of its own: nothing kept from the previous answer
-        getattr(store, "clear_cache", lambda: None)()
+        store.clear_cache()
         answer = ANSWERS[question](store, args)
         answer_text(question, answer, width=80)
         return answer
