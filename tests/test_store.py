@@ -492,7 +492,7 @@ class PlainStore(Store):
         return compute()
 
     def _plain_rows(self, ref_id: str) -> list[dict]:
-        from pipeline.store import _REF_COLUMNS, _REL_ORDER, _ref_matches
+        from pipeline.corpus.store import _REF_COLUMNS, _REL_ORDER, _ref_matches
 
         query = parse_ref_query(ref_id)
         numbers = {k for k in (query[0], *fold(ref_id).split()[:1]) if k}
@@ -534,7 +534,7 @@ class PlainStore(Store):
 def _cites_answers(s: Store, refs: list[str]) -> dict:
     from argparse import Namespace
 
-    from pipeline.query import answer_cites
+    from pipeline.corpus.query import answer_cites
 
     return {(ref, limit): answer_cites(s, Namespace(ref=ref, limit=limit))
             for ref in refs for limit in (None, 1, 3, 50)}
@@ -566,11 +566,11 @@ def test_cites_answers_are_the_plain_readings_on_the_corpus(corpus_store):
 
 
 def _synthetic_store(path, n: int = 60) -> None:
-    """`n` copies of the corpus documents in other provinces and dates (pipeline.bench_store),
+    """`n` copies of the corpus documents in other provinces and dates (pipeline.bench.store),
     linked by the corpus step; a few cite other documents numbered 209, with and without a
     type, so one query stands for several (folded id, type) pairs."""
-    from pipeline.bench_store import synthesize
-    from pipeline.corpus import finish_run
+    from pipeline.bench.store import synthesize
+    from pipeline.corpus.step import finish_run
 
     with Store(path) as s:
         for i, doc in enumerate(synthesize(corpus_documents(), n, seed=3)):
