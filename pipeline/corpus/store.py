@@ -198,9 +198,9 @@ def stable_json(doc: dict[str, Any]) -> str:
 
 def content_hash(doc: dict[str, Any], dumped: str | None = None) -> str:
     """Hash of what the document says (its text and everything extracted), not of when."""
-    h = hashlib.sha256((dumped or stable_json(doc)).encode("utf-8"))
-    h.update((doc.get("text") or "").encode("utf-8"))
-    return h.hexdigest()
+    digest = hashlib.sha256((dumped or stable_json(doc)).encode("utf-8"))
+    digest.update((doc.get("text") or "").encode("utf-8"))
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=65536)
@@ -247,20 +247,20 @@ def _gap_flags(rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
     - result: only judged by the "5 rõ" verdict (ket_qua), never guessed.
     """
     by_task: dict[str, list[dict[str, Any]]] = {}
-    for a in rows:
-        by_task.setdefault(a["_task_id"], []).append(a)
+    for row in rows:
+        by_task.setdefault(row["_task_id"], []).append(row)
     flags = []
-    for a in rows:
-        five = a.get("five_clear") or {}
+    for row in rows:
+        five = row.get("five_clear") or {}
         if "thoi_gian" in five:
             no_deadline = not five["thoi_gian"]
         else:
-            no_deadline = not a.get("deadline")
+            no_deadline = not row.get("deadline")
         if "trach_nhiem" in five:
             no_lead = not five["trach_nhiem"]
         else:
-            roles = {r.get("role") for r in by_task[a["_task_id"]]}
-            agencies = {r.get("agency") for r in by_task[a["_task_id"]]}
+            roles = {r.get("role") for r in by_task[row["_task_id"]]}
+            agencies = {r.get("agency") for r in by_task[row["_task_id"]]}
             no_lead = "lead" not in roles and (len(agencies) > 1 or roles <= {"support"})
         no_result = five.get("ket_qua") is False
         flags.append((int(no_deadline), int(no_lead), int(no_result)))
@@ -512,8 +512,8 @@ class Store:
 
     def _refresh_agencies(self, nodes: Iterable[str]) -> None:
         nodes = sorted(set(nodes))
-        for i in range(0, len(nodes), 500):  # two statements per document, not two per agency
-            part = nodes[i:i + 500]
+        for start in range(0, len(nodes), 500):  # two statements per document, not two per agency
+            part = nodes[start:start + 500]
             self.db.execute(f"DELETE FROM agencies WHERE node_id IN ({_marks(part)})", part)
             self.db.execute(
                 f"INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
@@ -544,13 +544,13 @@ class Store:
              for s in doc.get("sections", [])],
         )
         refs = []
-        for i, r in enumerate(doc.get("references", [])):
-            key = fold(r["canonical_id"])
-            relation = r.get("relation") or "cites"
-            refs.append((doc_id, i, r["canonical_id"], key, key.split(" ", 1)[0], r.get("number"),
-                         r.get("symbol"), r.get("doc_type"), r.get("date"), r.get("issuer"),
-                         r.get("title"), relation, r.get("text"), *_span(r),
-                         r.get("resolved_to"), _REL_ORDER.get(relation, 9), province or "",
+        for idx, ref in enumerate(doc.get("references", [])):
+            key = fold(ref["canonical_id"])
+            relation = ref.get("relation") or "cites"
+            refs.append((doc_id, idx, ref["canonical_id"], key, key.split(" ", 1)[0], ref.get("number"),
+                         ref.get("symbol"), ref.get("doc_type"), ref.get("date"), ref.get("issuer"),
+                         ref.get("title"), relation, ref.get("text"), *_span(ref),
+                         ref.get("resolved_to"), _REL_ORDER.get(relation, 9), province or "",
                          meta.get("date") or ""))
         self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
 
@@ -559,22 +559,22 @@ class Store:
         # explicit rowids, so the assignments and their FTS rows go in as two batches
         first = self.db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM assignments").fetchone()[0]
         assignments, fts, agencies = [], [], {}
-        for i, (a, flags) in enumerate(zip(rows, _gap_flags(rows))):
-            a_prov = a.get("province") or province
-            deadline = a.get("deadline") or {}
-            agency_key = _fold_name(a["agency"])
+        for idx, (row, flags) in enumerate(zip(rows, _gap_flags(rows))):
+            a_prov = row.get("province") or province
+            deadline = row.get("deadline") or {}
+            agency_key = _fold_name(row["agency"])
             assignments.append(
-                (first + i, doc_id, i, a["_task_id"], a["agency"], a.get("agency_raw"),
-                 a.get("agency_id"), agency_key, int(bool(a.get("known"))), a.get("agency_kind"),
-                 a.get("successor"), a_prov, _fold_name(a_prov), a.get("role") or "responsible",
-                 json.dumps(a.get("partners") or [], ensure_ascii=False), a.get("section"),
-                 a.get("task") or "", *_span(a), deadline.get("text"), deadline.get("date"),
-                 deadline.get("recurrence"), json.dumps(a.get("topics") or [], ensure_ascii=False),
-                 json.dumps(a.get("five_clear") or {}), *flags))
-            fts.append((first + i, fold(a.get("task")), agency_key))
-            node = agency_node_id(a.get("agency_id"), a["agency"], a_prov)
-            agencies[node] = (node, a.get("agency_id"), a["agency"], agency_key, a_prov,
-                              a.get("agency_kind"), a.get("successor"), int(bool(a.get("known"))))
+                (first + idx, doc_id, idx, row["_task_id"], row["agency"], row.get("agency_raw"),
+                 row.get("agency_id"), agency_key, int(bool(row.get("known"))), row.get("agency_kind"),
+                 row.get("successor"), a_prov, _fold_name(a_prov), row.get("role") or "responsible",
+                 json.dumps(row.get("partners") or [], ensure_ascii=False), row.get("section"),
+                 row.get("task") or "", *_span(row), deadline.get("text"), deadline.get("date"),
+                 deadline.get("recurrence"), json.dumps(row.get("topics") or [], ensure_ascii=False),
+                 json.dumps(row.get("five_clear") or {}), *flags))
+            fts.append((first + idx, fold(row.get("task")), agency_key))
+            node = agency_node_id(row.get("agency_id"), row["agency"], a_prov)
+            agencies[node] = (node, row.get("agency_id"), row["agency"], agency_key, a_prov,
+                              row.get("agency_kind"), row.get("successor"), int(bool(row.get("known"))))
         self.db.executemany(
             "INSERT INTO assignments VALUES "
             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", assignments)
@@ -628,17 +628,17 @@ class Store:
             self.db.execute("DELETE FROM links")
             self.db.execute("DELETE FROM chains")
             self.db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?)", edges)
-            for n, chain in enumerate(links.get("chains", [])):
+            for chain_idx, chain in enumerate(links.get("chains", [])):
                 nodes = chain.get("nodes", chain.get("chain", [])) if isinstance(chain, dict) else chain
                 self.db.executemany(
                     "INSERT INTO chains VALUES (?,?,?)",
-                    [(n, pos, _node_name(node)) for pos, node in enumerate(nodes)])
-            for d in links.get("documents", []):
+                    [(chain_idx, pos, _node_name(node)) for pos, node in enumerate(nodes)])
+            for doc in links.get("documents", []):
                 # a numberless plan that later letters cite as 664/KH-UBND is `recognised_as` it
-                cid = d.get("canonical_id") or d.get("recognised_as") if isinstance(d, dict) else None
-                if cid and d.get("id"):
+                cid = doc.get("canonical_id") or doc.get("recognised_as") if isinstance(doc, dict) else None
+                if cid and doc.get("id"):
                     self.db.execute("UPDATE documents SET canonical_id = ? WHERE id = ?",
-                                    (cid, d["id"]))
+                                    (cid, doc["id"]))
             for from_id, to_id, _rel, resolved, canonical in edges:
                 if resolved and canonical:
                     self.db.execute(
@@ -652,13 +652,13 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def _edge_row(self, e: dict[str, Any]) -> tuple[str, str, str, int, str | None]:
-        to_id = str(e["to"])
-        resolved = bool(e.get("resolved"))
-        canonical = e.get("canonical_id") or e.get("ref")
+    def _edge_row(self, edge: dict[str, Any]) -> tuple[str, str, str, int, str | None]:
+        to_id = str(edge["to"])
+        resolved = bool(edge.get("resolved"))
+        canonical = edge.get("canonical_id") or edge.get("ref")
         if canonical is None and not resolved:
             canonical = to_id  # an unresolved edge points at the cited canonical id itself
-        return (str(e["from"]), to_id, e.get("relation") or "cites", int(resolved), canonical)
+        return (str(edge["from"]), to_id, edge.get("relation") or "cites", int(resolved), canonical)
 
     # ------------------------------------------------------------------ reading
 
@@ -770,9 +770,9 @@ class Store:
         row = self.db.execute(f"SELECT {sums} FROM (SELECT {body} AS b FROM assignments a "
                               f"WHERE {where})", [*body_params, *params]).fetchone()
         counts: dict[str, int] = {}
-        for (_, via), n in zip(bodies, row):
-            if n:
-                counts[via] = counts.get(via, 0) + n
+        for (_, via), matched in zip(bodies, row):
+            if matched:
+                counts[via] = counts.get(via, 0) + matched
         return counts
 
     def _agency_filter(self, name: str, province: str | None
@@ -781,10 +781,10 @@ class Store:
         who = self.resolve_agency(name)
         bodies = [(who, "")]
         if who["successor"]:
-            s = who["successor"]
-            bodies.append((s, f"via successor: {who['name']} → {s['name']}"))
-        for p in who["predecessors"]:
-            bodies.append((p, f"via predecessor: {p['name']} → {who['name']}"))
+            successor = who["successor"]
+            bodies.append((successor, f"via successor: {who['name']} → {successor['name']}"))
+        for predecessor in who["predecessors"]:
+            bodies.append((predecessor, f"via predecessor: {predecessor['name']} → {who['name']}"))
         ids = [b["agency_id"] for b, _ in bodies if b["agency_id"]]
         keys = [k for b, _ in bodies for k in b["keys"]]
         where = f"(a.agency_id IN ({_marks(ids)}) OR a.agency_key IN ({_marks(keys)}))"
@@ -838,14 +838,14 @@ class Store:
             self._fts_rows("task : (" + " OR ".join(quoted) + ")", n_tiers + 1, rows, limit)
         exact = match_key(" ".join(text.split()))
         out = []
-        for rowid, (tier, score, r) in rows.items():
-            if tier == 1 and exact != fold(exact) and exact in match_key(" ".join(r["task"].split())):
+        for rowid, (tier, score, hit) in rows.items():
+            if tier == 1 and exact != fold(exact) and exact in match_key(" ".join(hit["task"].split())):
                 tier = 0  # the user's own diacritics agree: the closest match
-            row = _duty_row(r)
+            row = _duty_row(hit)
             row["score"] = round(-score, 3)
             row["tier"] = tier
             out.append(row)
-        out.sort(key=lambda d: (d["tier"], ROLE_ORDER.get(d["role"], 9), -d["score"]))
+        out.sort(key=lambda owner: (owner["tier"], ROLE_ORDER.get(owner["role"], 9), -owner["score"]))
         return out[:limit]
 
     def _fts_rows(self, match: str, tier: int, rows: dict[int, tuple], limit: int) -> None:
@@ -856,8 +856,8 @@ class Store:
                f"bm25(assignments_fts) AS score FROM assignments_fts "
                f"WHERE assignments_fts MATCH ? LIMIT ?) ORDER BY score LIMIT ?) f "
                f"ON f.fts_rowid = a.rowid")
-        for r in self.db.execute(sql, (match, _fts_pool(limit), limit)):
-            rows.setdefault(r["rowid"], (tier, r["score"], r))
+        for row in self.db.execute(sql, (match, _fts_pool(limit), limit)):
+            rows.setdefault(row["rowid"], (tier, row["score"], row))
 
     # -- cites: which documents implement or cite a reference ----------------------
 
@@ -874,14 +874,14 @@ class Store:
         pairs = self._cited_pairs(ref_id)
         if not pairs:
             return []
-        n = offset + limit if limit and limit > 0 else -1
+        per_stream = offset + limit if limit and limit > 0 else -1
         streams = [self.db.execute(
             f"SELECT r.rel_rank, r.doc_province, r.doc_date, r.doc_id AS k4, r.idx, {_REF_COLUMNS} "
             f"FROM refs r INDEXED BY refs_cited JOIN documents d ON d.id = r.doc_id "
             f"WHERE r.ref_key = ? AND r.doc_type IS ? ORDER BY {_CITED_ORDER} LIMIT ?",
-            (key, dtype, n)).fetchall() for key, dtype in pairs]
+            (key, dtype, per_stream)).fetchall() for key, dtype in pairs]
         rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_cited_key)
-        page = itertools.islice(rows, offset, None if n < 0 else n)
+        page = itertools.islice(rows, offset, None if per_stream < 0 else per_stream)
         return [dict(zip(_REF_NAMES, tuple(r)[5:])) for r in page]
 
     def count_citing(self, ref_id: str) -> int:
@@ -978,10 +978,10 @@ class Store:
                                       (canonical,)).fetchone()
             return {"canonical_id": canonical, "document": row[0] if row else None}
         query = parse_ref_query(ref_id)  # a run document nobody cites
-        for r in self.db.execute("SELECT id, canonical_id, doc_type FROM documents "
-                                 "WHERE canonical_id IS NOT NULL"):
-            if _ref_matches(query, fold(r["canonical_id"]), r["doc_type"]):
-                return {"canonical_id": r["canonical_id"], "document": r["id"]}
+        for doc in self.db.execute("SELECT id, canonical_id, doc_type FROM documents "
+                                   "WHERE canonical_id IS NOT NULL"):
+            if _ref_matches(query, fold(doc["canonical_id"]), doc["doc_type"]):
+                return {"canonical_id": doc["canonical_id"], "document": doc["id"]}
         return None
 
     def chain(self, ref_id: str, limit: int | None = None) -> list[dict[str, Any]]:
@@ -1014,14 +1014,14 @@ class Store:
             nodes = [r[0] for r in self.db.execute(
                 "SELECT node FROM chains WHERE chain = ? ORDER BY pos", (cid,))]
             here = next(i for i, n in enumerate(nodes) if n in names)
-            for i, n in enumerate(nodes):
-                if n in tree:
+            for pos, node in enumerate(nodes):
+                if node in tree:
                     continue
-                if i > here and cap is not None and below >= cap:
+                if pos > here and cap is not None and below >= cap:
                     complete = False
                     break
-                tree[n] = (i - here, nodes[i - 1] if i else None)
-                below += i > here
+                tree[node] = (pos - here, nodes[pos - 1] if pos else None)
+                below += pos > here
         # documents that cite it but sit on no chain of the link stage still belong below it
         room = None if cap is None else cap - _below(tree)
         built, built_complete = self._built_chain(target, set(tree), room)
@@ -1055,8 +1055,8 @@ class Store:
                     yield cid
                     last = cid
         finally:
-            for c in cursors:
-                c.close()
+            for cursor in cursors:
+                cursor.close()
 
     def _built_chain(self, target: dict[str, Any], known: set[str], room: int | None
                      ) -> tuple[dict[str, tuple[int, str | None]], bool]:
@@ -1077,18 +1077,18 @@ class Store:
         while frontier:  # breadth first down the implementation tree
             depth += 1
             nxt = []
-            for parent, t in frontier:
-                for r in self._iter_citing(t["canonical_id"], page=(room or 200) + 1):
-                    if r["document"] in tree:
+            for parent, parent_ref in frontier:
+                for citer in self._iter_citing(parent_ref["canonical_id"], page=(room or 200) + 1):
+                    if citer["document"] in tree:
                         continue
-                    if room is not None and r["document"] not in known:
+                    if room is not None and citer["document"] not in known:
                         if added >= room:
                             return tree, False
                         added += 1
-                    tree[r["document"]] = (depth, parent)
-                    if r["document_id"] and r["relation"] == "implements":
-                        nxt.append((r["document"], {"canonical_id": r["document_id"],
-                                                    "document": r["document"]}))
+                    tree[citer["document"]] = (depth, parent)
+                    if citer["document_id"] and citer["relation"] == "implements":
+                        nxt.append((citer["document"], {"canonical_id": citer["document_id"],
+                                                        "document": citer["document"]}))
             frontier = nxt
         return tree, True
 
@@ -1106,8 +1106,8 @@ class Store:
     def _chain_items(self, nodes: list[str], names: set[str]) -> dict[str, dict[str, Any]]:
         """Label of each node: a run document (by id or canonical id), else the id as cited."""
         docs: dict[str, sqlite3.Row] = {}
-        for i in range(0, len(nodes), 400):  # within SQLite's parameter limit
-            part = nodes[i:i + 400]
+        for start in range(0, len(nodes), 400):  # within SQLite's parameter limit
+            part = nodes[start:start + 400]
             for doc in self.db.execute(
                     "SELECT id, canonical_id, doc_type, province, date FROM documents "
                     f"WHERE id IN ({_marks(part)}) OR canonical_id IN ({_marks(part)}) "
@@ -1136,11 +1136,11 @@ class Store:
         page = (f"SELECT a.rowid AS rid, a.doc_id AS k1, a.agency AS k2, a.idx AS k3 "
                 f"FROM assignments a WHERE {where} ORDER BY k1, k2, k3 LIMIT ?")
         out = []
-        for r in self._page(page, [*params, _sql_limit(limit)], 3):
-            row = _duty_row(r)
+        for hit in self._page(page, [*params, _sql_limit(limit)], 3):
+            row = _duty_row(hit)
             row["missing"] = [name for name, flag in (
-                ("deadline", r["missing_deadline"]), ("lead", r["missing_lead"]),
-                ("result", r["missing_result"])) if flag]
+                ("deadline", hit["missing_deadline"]), ("lead", hit["missing_lead"]),
+                ("result", hit["missing_result"])) if flag]
             out.append(row)
         return out
 
@@ -1248,13 +1248,13 @@ def _via(agency_id: str | None, agency_key: str,
     return via
 
 
-def _duty_row(r: sqlite3.Row) -> dict[str, Any]:
+def _duty_row(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "agency": r["agency"], "agency_id": r["agency_id"], "role": r["role"],
-        "task": r["task"], "partners": json.loads(r["partners"]), "deadline": r["deadline"],
-        "document": r["doc_id"], "document_id": r["canonical_id"], "doc_type": r["doc_type"],
-        "province": r["province"], "date": r["date"], "section": r["section"],
-        "section_heading": r["heading"], "span": [r["span_start"], r["span_end"]],
+        "agency": row["agency"], "agency_id": row["agency_id"], "role": row["role"],
+        "task": row["task"], "partners": json.loads(row["partners"]), "deadline": row["deadline"],
+        "document": row["doc_id"], "document_id": row["canonical_id"], "doc_type": row["doc_type"],
+        "province": row["province"], "date": row["date"], "section": row["section"],
+        "section_heading": row["heading"], "span": [row["span_start"], row["span_end"]],
     }
 
 
@@ -1312,11 +1312,11 @@ def _gazetteer_index() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
         successors = {s["from"]: s["to"] for s in data.get("successors", [])}
         by_key: dict[str, str] = {}
         by_id: dict[str, dict[str, Any]] = {}
-        for a in data.get("agencies", []):
-            names = [a["name"], *a.get("aliases", []), *a.get("abbreviations", [])]
-            by_id[a["id"]] = {"id": a["id"], "name": a["name"], "aliases": names[1:],
-                              "kind": a.get("kind"), "successor": successors.get(a["id"])}
-            for n in names:
-                by_key.setdefault(fold(n), a["id"])
+        for agency in data.get("agencies", []):
+            names = [agency["name"], *agency.get("aliases", []), *agency.get("abbreviations", [])]
+            by_id[agency["id"]] = {"id": agency["id"], "name": agency["name"], "aliases": names[1:],
+                                   "kind": agency.get("kind"), "successor": successors.get(agency["id"])}
+            for name in names:
+                by_key.setdefault(fold(name), agency["id"])
         _GAZETTEER = (by_key, by_id)
     return _GAZETTEER
