@@ -29,7 +29,7 @@ FORMATS = ("table", "json", "csv")
 DEFAULT_LIMIT = 50
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(query_parser: argparse.ArgumentParser) -> None:
     def common(parser: argparse.ArgumentParser, default: bool) -> None:
         # given before or after the subcommand; the subcommand's copy only overrides when used
         parser.add_argument("--db", type=Path, default=DEFAULT_DB if default else argparse.SUPPRESS,
@@ -38,19 +38,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                             default="table" if default else argparse.SUPPRESS,
                             help="table (default), json or csv")
 
-    common(p, True)
-    sub = p.add_subparsers(dest="question", required=True, metavar="QUESTION")
-    a = sub.add_parser("agency", help="every duty of one agency across documents")
-    a.add_argument("name", help='agency name, alias or abbreviation ("Sở Y tế", "Sở LĐTBXH")')
-    a.add_argument("--province", help="only this province")
-    d = sub.add_parser("duty", help="which agencies own a duty, best match first")
-    d.add_argument("text", help="words of the duty, with or without diacritics")
-    c = sub.add_parser("cites", help="which documents implement or cite a reference, and the chain")
-    c.add_argument("ref", help='"209/NQ-CP", "NQ 209", "209 NQ-CP"')
-    g = sub.add_parser("gaps", help="tasks with no deadline, no lead or no measurable result")
-    g.add_argument("--province", help="only this province")
-    g.add_argument("--agency", help="only this agency (as named)")
-    for parser in (a, d, c, g):
+    common(query_parser, True)
+    sub = query_parser.add_subparsers(dest="question", required=True, metavar="QUESTION")
+    agency_parser = sub.add_parser("agency", help="every duty of one agency across documents")
+    agency_parser.add_argument("name", help='agency name, alias or abbreviation ("Sở Y tế", "Sở LĐTBXH")')
+    agency_parser.add_argument("--province", help="only this province")
+    duty_parser = sub.add_parser("duty", help="which agencies own a duty, best match first")
+    duty_parser.add_argument("text", help="words of the duty, with or without diacritics")
+    cites_parser = sub.add_parser("cites", help="which documents implement or cite a reference, and the chain")
+    cites_parser.add_argument("ref", help='"209/NQ-CP", "NQ 209", "209 NQ-CP"')
+    gaps_parser = sub.add_parser("gaps", help="tasks with no deadline, no lead or no measurable result")
+    gaps_parser.add_argument("--province", help="only this province")
+    gaps_parser.add_argument("--agency", help="only this agency (as named)")
+    for parser in (agency_parser, duty_parser, cites_parser, gaps_parser):
         common(parser, False)
         parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                             help=f"show the first N rows (default {DEFAULT_LIMIT}; 0 = all)")
@@ -131,25 +131,25 @@ def write_csv(rows: list[dict[str, Any]], out) -> None:
     if not rows:
         return
     fields = list(rows[0])
-    w = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()})
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
 
 
 def _width() -> int:
     return max(60, shutil.get_terminal_size((80, 24)).columns)
 
 
-def _where(r: dict[str, Any]) -> list[str]:
+def _where(row: dict[str, Any]) -> list[str]:
     """["Cao Bằng, V.3", "664/KH-UBND"]: province and section, the document's number or id."""
-    return [", ".join(x for x in (r.get("province"), r.get("section")) if x),
-            r.get("document_id") or r["document"]]
+    return [", ".join(x for x in (row.get("province"), row.get("section")) if x),
+            row.get("document_id") or row["document"]]
 
 
-def _doc_header(r: dict[str, Any]) -> str:
-    bits = [r.get("document_id"), r.get("doc_type"), r.get("province"), r.get("date")]
-    return f"{r['document']} ({', '.join(b for b in bits if b)})"
+def _doc_header(row: dict[str, Any]) -> str:
+    bits = [row.get("document_id"), row.get("doc_type"), row.get("province"), row.get("date")]
+    return f"{row['document']} ({', '.join(b for b in bits if b)})"
 
 
 def table(rows: list[list[str]], headers: list[str], widths: list[int | None], width: int) -> str:
@@ -161,8 +161,8 @@ def table(rows: list[list[str]], headers: list[str], widths: list[int | None], w
              "  ".join("-" * w for w in widths)]
     for row in rows:
         cells = [_wrap(c, w) for c, w in zip(row, widths)]
-        for i in range(max(len(c) for c in cells)):
-            lines.append("  ".join((c[i] if i < len(c) else "").ljust(w)
+        for line_no in range(max(len(c) for c in cells)):
+            lines.append("  ".join((c[line_no] if line_no < len(c) else "").ljust(w)
                                    for c, w in zip(cells, widths)).rstrip())
     return "\n".join(lines) + "\n"
 
@@ -179,11 +179,11 @@ def _clip(line: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _task(r: dict[str, Any], limit: int = 200) -> str:
-    text = " ".join(r["task"].split())
+def _task(row: dict[str, Any], limit: int = 200) -> str:
+    text = " ".join(row["task"].split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    if r.get("deadline"):
-        text += f" [deadline: {r['deadline']}]"
+    if row.get("deadline"):
+        text += f" [deadline: {row['deadline']}]"
     return text
 
 
@@ -223,9 +223,9 @@ def answer_text(question: str, answer: dict[str, Any], width: int = 80) -> str:
         if answer["chain"]:
             out.append("\nChain (above: what it implements; below: what implements or cites it):")
             base = min(c["level"] for c in answer["chain"])
-            for c in answer["chain"]:
-                mark = "  <== " if c["is_query"] else ""
-                line = f"{'  ' * (c['level'] - base)}{'└ ' if c['level'] > base else ''}{c['label']}{mark}"
+            for item in answer["chain"]:
+                mark = "  <== " if item["is_query"] else ""
+                line = f"{'  ' * (item['level'] - base)}{'└ ' if item['level'] > base else ''}{item['label']}{mark}"
                 out.append(_clip(line, width))
             if not answer.get("chain_complete", True):
                 out.append(f"… chain cut at {answer['limit']} nodes below it; --limit 0 for all")
@@ -249,6 +249,6 @@ def _showing(answer: dict[str, Any]) -> str:
 
 def _by_document(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(r["document"], []).append(r)
+    for row in rows:
+        groups.setdefault(row["document"], []).append(row)
     return list(groups.values())
