@@ -37,8 +37,8 @@ def corpus_documents() -> list[dict[str, Any]]:
     return [parse_file(p).to_dict() for p in sorted(CORPUS_DIR.glob("*.txt"))]
 
 
-def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
-    """Yield `n` document dicts, document i always the same for a given seed."""
+def synthesize(templates: list[dict[str, Any]], count: int, seed: int = 0):
+    """Yield `count` document dicts, document `idx` always the same for a given seed."""
     from ..rules import load
 
     words = load("bench")["store"]
@@ -46,10 +46,10 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
     provinces = [p["name"] for p in load("provinces")["current"]]
     agencies = [a for a in load("agencies")["agencies"] if a.get("kind") == "so_ban_nganh"]
     successors = {s["from"]: s["to"] for s in load("agencies").get("successors", [])}
-    for i in range(n):
-        rng = random.Random(f"{seed}:{i}")
-        doc = copy.deepcopy(templates[i % len(templates)])
-        doc["id"] = f"synth-{i:06d}"
+    for idx in range(count):
+        rng = random.Random(f"{seed}:{idx}")
+        doc = copy.deepcopy(templates[idx % len(templates)])
+        doc["id"] = f"synth-{idx:06d}"
         province = provinces[rng.randrange(len(provinces))]
         meta = doc["metadata"]
         meta["province"] = province
@@ -59,23 +59,23 @@ def synthesize(templates: list[dict[str, Any]], n: int, seed: int = 0):
             meta["number"] = str(rng.randrange(1, 1_000_000))
         if meta.get("date"):  # one document per number, a few per day, as in a real corpus
             meta["date"] = _random_date(rng, meta["date"])
-        for r in doc["references"]:
-            if r["canonical_id"] not in shared_refs and r.get("number"):
+        for ref in doc["references"]:
+            if ref["canonical_id"] not in shared_refs and ref.get("number"):
                 number = str(rng.randrange(1, 1_000_000))  # one document per number: few chance collisions
-                r["canonical_id"] = r["id"] = f"{number}/{r['symbol']}"
-                r["number"] = number
-                if r.get("date"):
-                    r["date"] = _random_date(rng, r["date"])
-            r["resolved_to"] = None
+                ref["canonical_id"] = ref["id"] = f"{number}/{ref['symbol']}"
+                ref["number"] = number
+                if ref.get("date"):
+                    ref["date"] = _random_date(rng, ref["date"])
+            ref["resolved_to"] = None
         swap = {}
-        for a in doc["assignments"]:
-            a["province"] = province
-            if a.get("agency_kind") == "so_ban_nganh" and rng.random() < 0.3:
-                other = swap.setdefault(a["agency"], agencies[rng.randrange(len(agencies))])
-                a["agency"] = a["agency_raw"] = other["name"]
-                a["agency_id"] = other["id"]
-                a["successor"] = successors.get(other["id"])  # the swapped agency's, not the old one's
-            a["task"] = f"{a['task']} {extra_words[rng.randrange(len(extra_words))]}"
+        for assignment in doc["assignments"]:
+            assignment["province"] = province
+            if assignment.get("agency_kind") == "so_ban_nganh" and rng.random() < 0.3:
+                other = swap.setdefault(assignment["agency"], agencies[rng.randrange(len(agencies))])
+                assignment["agency"] = assignment["agency_raw"] = other["name"]
+                assignment["agency_id"] = other["id"]
+                assignment["successor"] = successors.get(other["id"])  # the swapped agency's, not the old one's
+            assignment["task"] = f"{assignment['task']} {extra_words[rng.randrange(len(extra_words))]}"
         yield doc
 
 
@@ -116,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     from ..rules import load
     from ..corpus.store import Store
 
-    p = argparse.ArgumentParser(prog="python -m pipeline.bench.store", description=__doc__.split("\n\n")[0])
-    p.add_argument("--docs", type=int, default=10000, help="documents in the store (default 10000)")
-    p.add_argument("--db", type=Path, help="where to build it (default: a temporary folder)")
-    p.add_argument("--repeat", type=int, default=20, help="runs per query; the median is printed")
-    p.add_argument("--reuse", action="store_true",
-                   help="with --db: query the store already there if it holds --docs documents")
-    args = p.parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench.store", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=10000, help="documents in the store (default 10000)")
+    parser.add_argument("--db", type=Path, help="where to build it (default: a temporary folder)")
+    parser.add_argument("--repeat", type=int, default=20, help="runs per query; the median is printed")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --db: query the store already there if it holds --docs documents")
+    args = parser.parse_args(argv)
 
     tmp = None
     if args.db is None:
@@ -150,16 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     # a renumbered reference: cited by the one or two copies that drew its number
     rare = store.db.execute("SELECT canonical_id FROM refs WHERE doc_id = 'synth-000000' AND "
                             "relation = 'cites' ORDER BY idx DESC LIMIT 1").fetchone()[0]
-    q = load("bench")["questions"]
-    agency, abbreviated, duty, cites = q["agency"], q["agency_abbreviated"], q["duty"], q["cites"]
-    province, other_province = q["provinces"]
+    questions = load("bench")["questions"]
+    agency, abbreviated, duty, cites = (questions["agency"], questions["agency_abbreviated"],
+                                        questions["duty"], questions["cites"])
+    province, other_province = questions["provinces"]
     cli = [
         (f"agency  {agency} --province {province}", _cli(store, "agency", name=agency, province=province)),
         (f"agency  {abbreviated} --province {other_province}", _cli(store, "agency", name=abbreviated,
                                                                     province=other_province)),
         (f"agency  {agency}", _cli(store, "agency", name=agency)),
         (f"duty    {duty}", _cli(store, "duty", text=duty)),
-        (f"duty    {q['duty_folded']}", _cli(store, "duty", text=q["duty_folded"])),
+        (f"duty    {questions['duty_folded']}", _cli(store, "duty", text=questions["duty_folded"])),
         (f"cites   {rare} (a few)", _cli(store, "cites", ref=rare)),
         (f"cites   {cites} (thousands)", _cli(store, "cites", ref=cites)),
         (f"gaps    --province {province}", _cli(store, "gaps", province=province)),
