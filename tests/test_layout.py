@@ -6,7 +6,7 @@
 - every command of `vanban` has its module in pipeline/cli/, named after it;
 - the README's "Where things are" names every folder of the package and every module of it,
   and every path the README names exists;
-- the modules split out of ingest.py and batch.py keep names that say what they hold: no
+- every module of the package keeps names that say what they hold: no
   one-letter names outside comprehensions.
 """
 from __future__ import annotations
@@ -113,8 +113,6 @@ def _one_letter_names(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted([*(PACKAGE / "stages" / "ingest").glob("*.py"),
-                                         *(PACKAGE / "batch").glob("*.py"), PACKAGE / "cli" / "run.py"]),
-                         ids=lambda path: str(path.relative_to(PACKAGE)))
-def test_split_modules_have_no_one_letter_names_outside_comprehensions(path):
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda path: str(path.relative_to(PACKAGE)))
+def test_no_one_letter_names_outside_comprehensions(path):
     assert _one_letter_names(path) == []
