@@ -118,21 +118,24 @@ def test_recurrence_of(words, rec):
 
 
 @pytest.mark.parametrize("pattern, first, digit", [
-    (r"(?<!\w)(?:trước|chậm nhất)\s+ngày", set("tc"), False),  # assertion skipped, branches joined
-    (r"(?:quý\s+)?\d+", {"q"}, True),  # an optional group: what follows may start too
-    (r"[a-c]x|đ", {"a", "b", "c", "đ"}, False),  # a class range
+    (r"(?<!\w)(?:trước|chậm nhất)\s+ngày", {"trước", "chậm"}, False),  # assertion skipped, cut at a space
+    (r"(?:quý\s+)?\d+", {"quý"}, True),  # an optional group: what follows may start too
+    (r"[a-c]x|đề", {"a", "b", "c", "đề"}, False),  # a class ends the literal beginning
+    (r"hằng(?:năm|quý)", {"hằngnăm", "hằngquý"}, False),  # branches continue the word
+    (r"thường xuyên", {"thường"}, False),
+    (r"abcdefghijk", {"abcdefgh"}, False),  # at most eight letters
 ])
-def test_first_chars_of_a_pattern(pattern, first, digit):
-    from pipeline.stages.timex import _first_chars
+def test_first_words_of_a_pattern(pattern, first, digit):
+    from pipeline.stages.timex import _first_words
 
-    assert _first_chars(pattern) == (frozenset(first), digit)
+    assert _first_words(pattern) == (frozenset(first), digit)
 
 
-@pytest.mark.parametrize("pattern", [r"\w+ngày", r"(?:ngày)?", r".x"])
-def test_first_chars_refuses_what_may_start_anywhere(pattern):
-    from pipeline.stages.timex import _first_chars
+@pytest.mark.parametrize("pattern", [r"\w+ngày", r"(?:ngày)?", r".x", r"\s+ngày"])
+def test_first_words_refuses_what_may_start_anywhere(pattern):
+    from pipeline.stages.timex import _first_words
 
-    assert _first_chars(pattern) is None
+    assert _first_words(pattern) is None
 
 
 def test_the_scan_is_tried_at_every_word_start_an_example_opens_with():

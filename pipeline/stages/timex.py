@@ -94,63 +94,73 @@ class _Rules:
 
 
 
-def _first_chars(pattern: str) -> tuple[frozenset[str], bool] | None:
-    """The characters a match of `pattern` can start with, and whether a digit (\\d) can:
-    read off the parsed pattern (literals, classes, groups, branches, repeats; assertions are
-    skipped). None when the pattern can start with anything or match the empty string."""
+class _CanStartAnywhere(Exception):
+    """The pattern's start cannot be read as literal letters or classes."""
+
+
+_OPENING_LONGEST = 8  # letters of an opening word that the scan's openings keep
+
+
+def _first_words(pattern: str, longest: int = _OPENING_LONGEST) -> tuple[frozenset[str], bool] | None:
+    """The literal beginnings a match of `pattern` can start with ("trước", "chậm", "quý", each
+    up to its first space, class or repeat, at most `longest` letters) and whether a digit can
+    start it: a word start whose letters begin none of them is never tried. Read off the parsed
+    pattern (literals, classes, groups, branches, optional parts; assertions are skipped). None
+    when some match can start with anything or match the empty string."""
     import re._constants as sre
     import re._parser as sre_parse
 
-    def sequence(items) -> tuple[set[str], bool, bool] | None:  # chars, digit, nullable
-        chars: set[str] = set()
-        digit = False
-        for op, av in items:
-            got = one(op, av)
-            if got is None:
-                return None
-            chars |= got[0]
-            digit = digit or got[1]
-            if not got[2]:
-                return chars, digit, False
-        return chars, digit, True
+    digit = False
 
-    def one(op, av) -> tuple[set[str], bool, bool] | None:
+    def walk(stack: list[list], prefix: str) -> set[str]:
+        nonlocal digit
+        while stack and not stack[0]:
+            stack = stack[1:]
+        if not stack:
+            if prefix:
+                return {prefix}
+            raise _CanStartAnywhere
+        (op, av), rest = stack[0][0], [stack[0][1:], *stack[1:]]
         if op is sre.LITERAL:
-            return {chr(av)}, False, False
+            char = chr(av)
+            if prefix and (char.isspace() or len(prefix) >= longest):
+                return {prefix}
+            if char.isspace():
+                raise _CanStartAnywhere
+            return walk(rest, prefix + char)
+        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.AT):
+            return walk(rest, prefix)
+        if op is sre.SUBPATTERN:
+            return walk([list(av[3]), *rest], prefix)
+        if op is sre.BRANCH:
+            return set().union(*(walk([list(branch), *rest], prefix) for branch in av[1]))
+        if prefix:
+            return {prefix}  # a class or a repeat ends the literal beginning
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            found = walk([list(av[2])], "")
+            return found | walk(rest, "") if av[0] == 0 else found
         if op is sre.IN:
-            chars, digit = set(), False
+            chars = set()
             for item_op, item in av:
                 if item_op is sre.LITERAL:
                     chars.add(chr(item))
                 elif item_op is sre.RANGE and item[1] - item[0] < 1000:
-                    chars |= {chr(c) for c in range(item[0], item[1] + 1)}
+                    chars |= {chr(code) for code in range(item[0], item[1] + 1)}
                 elif item_op is sre.CATEGORY and item is sre.CATEGORY_DIGIT:
                     digit = True
                 else:
-                    return None
-            return chars, digit, False
-        if op is sre.SUBPATTERN:
-            return sequence(av[3])
-        if op is sre.BRANCH:
-            chars, digit, nullable = set(), False, False
-            for branch in av[1]:
-                got = sequence(branch)
-                if got is None:
-                    return None
-                chars |= got[0]
-                digit, nullable = digit or got[1], nullable or got[2]
-            return chars, digit, nullable
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            got = sequence(av[2])
-            return None if got is None else (got[0], got[1], got[2] or av[0] == 0)
-        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.AT):
-            return set(), False, True
-        return None
+                    raise _CanStartAnywhere
+            return chars
+        if op is sre.CATEGORY and av is sre.CATEGORY_DIGIT:
+            digit = True
+            return set()
+        raise _CanStartAnywhere
 
-    got = sequence(sre_parse.parse(pattern))
-    if got is None or got[2]:
+    try:
+        words = walk([list(sre_parse.parse(pattern))], "")
+    except _CanStartAnywhere:
         return None
-    return frozenset(got[0]), got[1]
+    return frozenset(words), digit
 
 
 @lru_cache(maxsize=1)
@@ -172,9 +182,9 @@ def _rules() -> _Rules:
         forms.append((form["name"], form["kind"], form.get("recurrence"), bool(form.get("requires_bound")), groups))
     scan = re.compile(rf"(?<![\w])(?:(?P<bound>{bounds})\s+)?(?:{'|'.join(alts)})")
     # Word starts whose first letter can open an expression: the others are never tried.
-    first = _first_chars(scan.pattern)
-    opening = (re.compile(r"(?<!\w)[" + re.escape("".join(sorted(first[0]))) + (r"\d" if first[1] else "") + "]")
-               if first else _WORD_START)
+    first = _first_words(scan.pattern)
+    opening = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in sorted(first[0], key=len, reverse=True))
+                          + (r"|\d" if first[1] else "") + ")") if first else _WORD_START)
     return _Rules(
         scan=scan,
         forms=tuple(forms),
@@ -312,7 +322,11 @@ def _candidates(key: str):
     for trigger in _triggers(key):
         if trigger < last:
             continue
-        for word_start in rule_set.opening.finditer(key, max(last, tried_to, trigger - rule_set.lead), trigger + 1):
+        # (an opening word may run past the trigger: the search reaches a word further)
+        for word_start in rule_set.opening.finditer(key, max(last, tried_to, trigger - rule_set.lead),
+                                                    trigger + _OPENING_LONGEST + 1):
+            if word_start.start() > trigger:
+                break
             match = rule_set.scan.match(key, word_start.start())
             if match and match.end() > trigger:
                 last = match.end()
