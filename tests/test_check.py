@@ -9,23 +9,24 @@ from pathlib import Path
 import pytest
 
 from pipeline.corpus.check import check_report, find_plan, judge, match_result
+from pipeline.model import Document, Metadata, Reference, Result, SourceInfo, Span, Target
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT, PLAN = "cao-bang_bao-cao_2025-12", "cao-bang_ke-hoach-664_2025-03-10"
 
 
 def _span(text):
-    return {"start": 0, "end": len(text), "page": None}
+    return Span(0, len(text))
 
 
 def target(indicator, direction, value, unit):
-    return {"indicator": indicator, "direction": direction, "value": value, "unit": unit, "text": indicator,
-            "span": _span(indicator), "period": None, "qualifier": "at_least"}
+    return Target(indicator=indicator, direction=direction, value=value, unit=unit, text=indicator, span=_span(indicator),
+                  period=None, qualifier="at_least")
 
 
 def result(indicator, value, unit, compared_to=None, change=None):
-    return {"indicator": indicator, "value": value, "unit": unit, "text": indicator, "span": _span(indicator),
-            "compared_to": compared_to, "change": change}
+    return Result(indicator=indicator, value=value, unit=unit, text=indicator, span=_span(indicator),
+                  compared_to=compared_to, change=change)
 
 
 # Cao Bằng plan 664, section II, and the Cao Bằng 2025 report's figures (lines 45-53).
@@ -46,10 +47,10 @@ ABBREVIATIONS = {"bnn": "benh nghe nghiep"}
 
 
 def test_targets_meet_the_result_that_measures_them():
-    assert match_result(DEATHS, RESULTS, ABBREVIATIONS)[0]["indicator"] == "số người chết do tai nạn lao động"
+    assert match_result(DEATHS, RESULTS, ABBREVIATIONS)[0].indicator == "số người chết do tai nạn lao động"
     # Two results count monitored workplaces; the one with last year's figure is usable.
-    assert match_result(MONITORED, RESULTS, ABBREVIATIONS)[0]["change"] == 1
-    assert match_result(EXAMS, RESULTS, ABBREVIATIONS)[0]["change"] == 72
+    assert match_result(MONITORED, RESULTS, ABBREVIATIONS)[0].change == 1
+    assert match_result(EXAMS, RESULTS, ABBREVIATIONS)[0].change == 72
     assert match_result(target("doanh nghiệp nhỏ và vừa áp dụng hệ thống quản lý ATVSLĐ", "increase", 30, "doanh nghiệp/năm"),
                         RESULTS, ABBREVIATIONS)[0] is None
 
@@ -89,16 +90,17 @@ def test_other_kinds_of_target():
 
 
 def _doc(doc_id, doc_type, date, references=(), targets=(), results=(), number=None, symbol=None):
-    return {"id": doc_id, "text": "", "metadata": {"doc_type": doc_type, "date": date, "number": number, "symbol": symbol,
-                                                   "province": "Cao Bằng"},
-            "references": list(references), "targets": list(targets), "results": list(results), "assignments": []}
+    source = SourceInfo(path=f"{doc_id}.txt", file_name=f"{doc_id}.txt", format="txt", sha256="", size_bytes=0)
+    return Document(id=doc_id, source=source, text="",
+                    metadata=Metadata(doc_type=doc_type, date=date, number=number, symbol=symbol, province="Cao Bằng"),
+                    references=list(references), targets=list(targets), results=list(results))
 
 
 def _ref(canonical_id, doc_type, date, relation, resolved_to=None):
     number, _, symbol = canonical_id.partition("/")
-    return {"id": canonical_id, "canonical_id": canonical_id, "doc_type": doc_type, "number": number, "symbol": symbol,
-            "date": date, "issuer": None, "title": None, "relation": relation, "text": canonical_id,
-            "span": _span(canonical_id), "mentions": [], "resolved_to": resolved_to}
+    return Reference(id=canonical_id, canonical_id=canonical_id, doc_type=doc_type, number=number, symbol=symbol,
+                     date=date, issuer=None, title=None, relation=relation, text=canonical_id,
+                     span=_span(canonical_id), resolved_to=resolved_to)
 
 
 def test_the_plan_is_found_through_the_reports_references():
@@ -109,17 +111,17 @@ def test_the_plan_is_found_through_the_reports_references():
                   references=[_ref("209/NQ-CP", "nghi_quyet", "2024-10-28", "reports_on"),
                               _ref("664/KH-UBND", "ke_hoach", "2025-03-10", "cites")])
     found, how = find_plan(report, [other, plan, report])
-    assert found["id"] == "plan-664" and "664/KH-UBND" in how and "type and date" in how
-    report["references"][1]["resolved_to"] = "plan-664"
+    assert found.id == "plan-664" and "664/KH-UBND" in how and "type and date" in how
+    report.references[1].resolved_to = "plan-664"
     assert "resolved_to" in find_plan(report, [other, plan, report])[1]
-    report["references"] = report["references"][:1]
+    report.references = report.references[:1]
     assert find_plan(report, [other, plan, report])[0] is None
 
 
 def test_check_report_counts_verdicts():
     plan = _doc("plan", "ke_hoach", "2025-03-10", targets=[DEATHS, EXAMS, MONITORED])
     report = _doc("report", "bao_cao", "2025-12", results=RESULTS)
-    report["text"] = "phát hiện bệnh nghề nghiệp (BNN)"
+    report.text = "phát hiện bệnh nghề nghiệp (BNN)"
     checked = check_report(report, plan)
     assert [r["verdict"] for r in checked["rows"]] == ["missed", "met", "missed"]
     assert checked["counts"] == {"met": 1, "missed": 2, "not reported": 0, "not assessable": 0}

@@ -22,9 +22,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..model import Document, Reference, Result, Target
 from ..rules import load
 from ..textkeys import fold
 
@@ -59,48 +61,48 @@ def _is_yearly(unit: str | None, period: str | None) -> bool:
     return _YEARLY_UNIT in (unit or "") or _YEARLY_WORD in fold(period).split()
 
 
-def needs_baseline(target: dict[str, Any]) -> bool:
+def needs_baseline(target: Target) -> bool:
     """A relative change (percent per year, or percent with an increase/decrease)."""
-    return _is_percent(target.get("unit")) and target.get("direction") in ("increase", "decrease")
+    return _is_percent(target.unit) and target.direction in ("increase", "decrease")
 
 
-def match_result(target: dict[str, Any], results: list[dict[str, Any]], abbreviations: dict[str, str],
-                 threshold: float | None = None) -> tuple[dict[str, Any] | None, float]:
+def match_result(target: Target, results: list[Result], abbreviations: dict[str, str],
+                 threshold: float | None = None) -> tuple[Result | None, float]:
     """The report result that measures the target's indicator, and the similarity."""
     from .diff import INDICATOR_MIN, indicator_similarity
 
     threshold = INDICATOR_MIN if threshold is None else threshold
     best, best_key, best_score = None, (-1.0, 0), 0.0
     for result in results:
-        score = indicator_similarity(target.get("indicator") or "", result.get("indicator") or "", abbreviations)
+        score = indicator_similarity(target.indicator or "", result.indicator or "", abbreviations)
         if score < threshold:
             continue
         # Between two results of one indicator, prefer the one the comparison can use.
-        usable = 1 if (result.get("change") is not None) == needs_baseline(target) else 0
+        usable = 1 if (result.change is not None) == needs_baseline(target) else 0
         key = (score, usable)
         if key > best_key:
             best, best_key, best_score = result, key, score
     return best, best_score
 
 
-def judge(target: dict[str, Any], result: dict[str, Any] | None, report_year: int | None = None) -> dict[str, Any]:
+def judge(target: Target, result: Result | None, report_year: int | None = None) -> dict[str, Any]:
     """Verdict and arithmetic for one target against one result (or none)."""
-    direction = target.get("direction")
-    goal = float(target.get("value") or 0)
-    unit = target.get("unit")
+    direction = target.direction
+    goal = float(target.value or 0)
+    unit = target.unit
     notes: list[str] = []
     if result is None:
         return {"verdict": "not reported", "arithmetic": "no result in the report measures this indicator", "notes": notes}
 
-    value = float(result["value"])
-    r_unit = result.get("unit")
-    indicator = fold(target.get("indicator"))
+    value = float(result.value)
+    r_unit = result.unit
+    indicator = fold(target.indicator)
     if any(indicator.startswith(h) for h in RATE_HEADS) and not _is_percent(r_unit):
-        notes.append(f"the target is a rate ({target.get('indicator')}); the report gives a count"
+        notes.append(f"the target is a rate ({target.indicator}); the report gives a count"
                      f" ({_num(value)} {r_unit or ''}), whose change stands in for the rate's")
 
     if needs_baseline(target):
-        change = result.get("change")
+        change = result.change
         if change is None:
             return {"verdict": "not assessable", "notes": notes,
                     "arithmetic": f"the report gives {_num(value)} {r_unit or ''} but not the earlier figure, so no change can be computed"}
@@ -109,9 +111,9 @@ def judge(target: dict[str, Any], result: dict[str, Any] | None, report_year: in
             return {"verdict": "not assessable", "notes": notes,
                     "arithmetic": f"{_num(value)} − {_num(float(change))} = {_num(previous)}: no positive baseline"}
         observed = (value - previous) / previous * 100
-        since = result.get("compared_to")
+        since = result.compared_to
         years = 1
-        if _is_yearly(unit, target.get("period")) and _year(since) and report_year and report_year - _year(since) > 1:
+        if _is_yearly(unit, target.period) and _year(since) and report_year and report_year - _year(since) > 1:
             years = report_year - _year(since)
         if direction == "increase":
             required = ((1 + goal / 100) ** years - 1) * 100
@@ -137,7 +139,7 @@ def judge(target: dict[str, Any], result: dict[str, Any] | None, report_year: in
 
     # An absolute amount: "tăng thêm 30 doanh nghiệp" is a change, "đạt 500 người" a level.
     if direction in ("increase", "decrease"):
-        change = result.get("change")
+        change = result.change
         if change is None:
             return {"verdict": "not assessable", "notes": notes,
                     "arithmetic": f"the report gives {_num(value)} {r_unit or ''} but not the change the target counts"}
@@ -149,75 +151,86 @@ def judge(target: dict[str, Any], result: dict[str, Any] | None, report_year: in
             "arithmetic": f"{_num(value)} {r_unit or ''} against {_num(goal)} {unit or ''} (≥)"}
 
 
-def check_report(report: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def _target_row(target: Target) -> dict[str, Any]:
+    """The target as a check row shows it (the fields of `schemas/document.schema.json`)."""
+    return {"indicator": target.indicator, "direction": target.direction, "value": target.value, "unit": target.unit,
+            "qualifier": target.qualifier, "period": target.period, "text": target.text, "span": asdict(target.span)}
+
+
+def _result_row(result: Result) -> dict[str, Any]:
+    """The result as a check row shows it."""
+    return {"indicator": result.indicator, "value": result.value, "unit": result.unit, "compared_to": result.compared_to,
+            "change": result.change, "text": result.text, "span": asdict(result.span)}
+
+
+def check_report(report: Document, plan: Document) -> dict[str, Any]:
     """Every target of `plan` against the results of `report`."""
     from .diff import TextSimilarity
 
-    abbreviations = TextSimilarity([report, plan]).abbreviations
-    results = report.get("results") or []
-    report_year = _year((report.get("metadata") or {}).get("date"))
+    # diff.TextSimilarity still reads document dicts (pipeline/corpus/diff.py is converted on its own).
+    abbreviations = TextSimilarity([report.to_dict(), plan.to_dict()]).abbreviations
+    report_year = _year(report.metadata.date)
     rows = []
-    for target in plan.get("targets") or []:
-        result, score = match_result(target, results, abbreviations)
+    for target in plan.targets:
+        result, score = match_result(target, report.results, abbreviations)
         row = {
-            "target": {k: target.get(k) for k in ("indicator", "direction", "value", "unit", "qualifier", "period", "text", "span")},
-            "result": ({k: result.get(k) for k in ("indicator", "value", "unit", "compared_to", "change", "text", "span")}
-                       if result else None),
+            "target": _target_row(target),
+            "result": _result_row(result) if result else None,
             "similarity": score if result else None,
         }
         row.update(judge(target, result, report_year))
         rows.append(row)
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("met", "missed", "not reported", "not assessable")}
-    return {"report": report["id"], "plan": plan["id"], "rows": rows, "counts": counts}
+    return {"report": report.id, "plan": plan.id, "rows": rows, "counts": counts}
 
 
 # --------------------------------------------------------------------------------------------
 # Finding the plan of a report
 
 
-def _doc_number(doc: dict[str, Any]) -> str | None:
-    md = doc.get("metadata") or {}
-    if md.get("number") and md.get("symbol"):
-        return f"{md['number']}/{md['symbol']}"
+def _doc_number(doc: Document) -> str | None:
+    metadata = doc.metadata
+    if metadata.number and metadata.symbol:
+        return f"{metadata.number}/{metadata.symbol}"
     return None
 
 
-def reference_matches(ref: dict[str, Any], doc: dict[str, Any]) -> str | None:
+def reference_matches(ref: Reference, doc: Document) -> str | None:
     """How `ref` designates `doc` ("resolved_to", "number", "type and date"), or None."""
-    if ref.get("resolved_to") == doc["id"]:
+    if ref.resolved_to == doc.id:
         return "resolved_to"
     number = _doc_number(doc)
-    if number and fold(number) == fold(ref.get("canonical_id")):
+    if number and fold(number) == fold(ref.canonical_id):
         return "number"
-    md = doc.get("metadata") or {}
+    metadata = doc.metadata
     # A document whose own number is blank: same type, same full date, compatible symbol.
-    if (not md.get("number") and ref.get("date") and md.get("date") == ref.get("date")
-            and len(ref["date"]) == 10 and ref.get("doc_type") == md.get("doc_type")
-            and (not md.get("symbol") or not ref.get("symbol") or fold(md["symbol"]) == fold(ref["symbol"]))):
+    if (not metadata.number and ref.date and metadata.date == ref.date
+            and len(ref.date) == 10 and ref.doc_type == metadata.doc_type
+            and (not metadata.symbol or not ref.symbol or fold(metadata.symbol) == fold(ref.symbol))):
         return "type and date"
     return None
 
 
-def find_plan(report: dict[str, Any], docs: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+def find_plan(report: Document, docs: list[Document]) -> tuple[Document | None, str]:
     """The plan a report accounts for, among the documents of a run, and how it was found."""
-    plans = [d for d in docs if d["id"] != report["id"] and (d.get("metadata") or {}).get("doc_type") == "ke_hoach"]
-    refs = sorted(report.get("references") or [],
-                  key=lambda reference: (RELATION_ORDER.index(reference["relation"])
-                                         if reference.get("relation") in RELATION_ORDER else 9))
+    plans = [d for d in docs if d.id != report.id and d.metadata.doc_type == "ke_hoach"]
+    refs = sorted(report.references,
+                  key=lambda reference: (RELATION_ORDER.index(reference.relation)
+                                         if reference.relation in RELATION_ORDER else 9))
     for want_targets in (True, False):
         for ref in refs:
             for plan in plans:
-                if want_targets and not plan.get("targets"):
+                if want_targets and not plan.targets:
                     continue
                 how = reference_matches(ref, plan)
                 if how:
-                    return plan, f"the report's reference {ref.get('canonical_id')} ({ref.get('relation')}) matches it by {how}"
+                    return plan, f"the report's reference {ref.canonical_id} ({ref.relation}) matches it by {how}"
     # Last resort: a plan of the same province implementing what the report reports on.
-    province = (report.get("metadata") or {}).get("province")
-    subjects = {r.get("canonical_id") for r in refs if r.get("relation") in ("reports_on", "implements")}
+    province = report.metadata.province
+    subjects = {r.canonical_id for r in refs if r.relation in ("reports_on", "implements")}
     for plan in plans:
-        implements = {r.get("canonical_id") for r in plan.get("references") or [] if r.get("relation") == "implements"}
-        if (plan.get("metadata") or {}).get("province") == province and subjects & implements:
+        implements = {r.canonical_id for r in plan.references if r.relation == "implements"}
+        if plan.metadata.province == province and subjects & implements:
             shared = ", ".join(sorted(subjects & implements))
             return plan, f"same province, and the plan implements {shared}, which the report reports on"
     return None, "no reference of the report designates a plan of the run"
@@ -262,11 +275,11 @@ def main(args: argparse.Namespace) -> int:
     from .diff import load_document, load_run
 
     try:
-        report = load_document(args.report, args.run)
+        report = Document.from_dict(load_document(args.report, args.run))
         if args.plan:
-            plan, how = load_document(args.plan, args.run), None
+            plan, how = Document.from_dict(load_document(args.plan, args.run)), None
         else:
-            plan, how = find_plan(report, load_run(args.run))
+            plan, how = find_plan(report, [Document.from_dict(data) for data in load_run(args.run)])
             if plan is None:
                 sys.stderr.write(f"vanban check: {how} ({args.run}); give --plan\n")
                 return 1
@@ -276,8 +289,8 @@ def main(args: argparse.Namespace) -> int:
     result = check_report(report, plan)
     if how:
         result["plan_found"] = how
-    if not (plan.get("targets")):
-        sys.stderr.write(f"vanban check: {plan['id']} has no targets\n")
+    if not plan.targets:
+        sys.stderr.write(f"vanban check: {plan.id} has no targets\n")
     if args.format == "json":
         from ..stages.emit import dumps
 
