@@ -5,47 +5,46 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from pipeline.corpus.report import build_report, graph_edges, highlight, json_for_script, layered_layout
+from pipeline.model import Assignment, Deadline, Document, Mention, Metadata, Reference, SourceInfo, Span
 
 REPO = Path(__file__).resolve().parents[1]
 LETTER = "Sở Y tế chủ trì <script>document.body.setAttribute('data-pwned','1')</script> kiểm tra & giám sát."
 
 
-def _span(start, end):
-    return {"start": start, "end": end, "page": None}
+def _source(doc_id: str) -> SourceInfo:
+    return SourceInfo(path=f"{doc_id}.txt", file_name=f"{doc_id}.txt", format="txt", sha256="", size_bytes=0)
 
 
-def small_run() -> list[dict]:
-    """Two documents shaped like schemas/document.schema.json, one with markup in its text."""
+def small_run() -> list[Document]:
+    """Two documents of the model, one with markup in its text."""
     text = "Thực hiện Nghị quyết số 209/NQ-CP.\n" + LETTER + "\nBáo cáo trước ngày 15/12 hằng năm."
     start = text.index("Sở Y tế")
-    task = {"agency": "Sở Y tế", "agency_raw": "Sở Y tế", "agency_id": "so_y_te", "known": True, "agency_kind": "so_ban_nganh",
-            "successor": None, "province": "Cao Bằng", "role": "lead", "partners": ["các đơn vị liên quan"], "section": "V.3",
-            "task": text[start:text.index("\n", start)], "span": _span(start, text.index("\n", start)),
-            "deadline": {"text": "trước ngày 15/12 hằng năm", "span": _span(text.index("trước"), len(text) - 1),
-                         "date": "--12-15", "recurrence": "yearly", "who": None, "what": None},
-            "topics": ["thanh_tra_kiem_tra"], "five_clear": {"nguoi": True, "viec": True, "thoi_gian": False}}
-    ref = {"id": "209/NQ-CP", "canonical_id": "209/NQ-CP", "doc_type": "nghi_quyet", "number": "209", "symbol": "NQ-CP",
-           "date": None, "issuer": None, "title": None, "relation": "implements", "text": "Nghị quyết số 209/NQ-CP",
-           "span": _span(10, 33), "mentions": [{"text": "Nghị quyết số 209/NQ-CP", "span": _span(10, 33), "form": "full"}],
-           "resolved_to": None}
-    plan = {"id": "plan-<b>x</b>", "status": "ok", "text": text,
-            "metadata": {"doc_type": "ke_hoach", "issuer": "UBND tỉnh Cao Bằng", "date": "2025-03-10", "province": "Cao Bằng",
-                         "title": "Kế hoạch <i>thử</i>", "number": None, "symbol": "KH-UBND"},
-            "sections": [], "references": [ref], "assignments": [task], "targets": [], "results": [], "deadlines": [],
-            "warnings": [], "errors": []}
-    letter = {"id": "letter", "status": "ok", "text": "Thực hiện Kế hoạch số 664/KH-UBND.",
-              "metadata": {"doc_type": "cong_van", "issuer": "UBND tỉnh Cao Bằng", "date": "2025-08", "province": "Cao Bằng",
-                           "title": None, "number": None, "symbol": "UBND-VX"},
-              "sections": [], "references": [dict(ref, id="664/KH-UBND", canonical_id="664/KH-UBND", doc_type="ke_hoach",
-                                                  relation="implements", resolved_to="plan-<b>x</b>", span=_span(10, 33), mentions=[])],
-              "assignments": [dict(task, span=_span(0, 9), task="Thực hiện")], "targets": [], "results": [], "deadlines": [],
-              "warnings": [], "errors": []}
+    task = Assignment(agency="Sở Y tế", agency_raw="Sở Y tế", agency_id="so_y_te", known=True, agency_kind="so_ban_nganh",
+                      successor=None, province="Cao Bằng", role="lead", partners=["các đơn vị liên quan"], section="V.3",
+                      task=text[start:text.index("\n", start)], span=Span(start, text.index("\n", start)),
+                      deadline=Deadline(text="trước ngày 15/12 hằng năm", span=Span(text.index("trước"), len(text) - 1),
+                                        date="--12-15", recurrence="yearly"),
+                      topics=["thanh_tra_kiem_tra"], five_clear={"nguoi": True, "viec": True, "thoi_gian": False})
+    ref = Reference(id="209/NQ-CP", canonical_id="209/NQ-CP", doc_type="nghi_quyet", number="209", symbol="NQ-CP",
+                    date=None, issuer=None, title=None, relation="implements", text="Nghị quyết số 209/NQ-CP",
+                    span=Span(10, 33), mentions=[Mention(text="Nghị quyết số 209/NQ-CP", span=Span(10, 33), form="full")])
+    plan = Document(id="plan-<b>x</b>", source=_source("plan"), status="ok", text=text,
+                    metadata=Metadata(doc_type="ke_hoach", issuer="UBND tỉnh Cao Bằng", date="2025-03-10", province="Cao Bằng",
+                                      title="Kế hoạch <i>thử</i>", number=None, symbol="KH-UBND"),
+                    references=[ref], assignments=[task])
+    letter = Document(id="letter", source=_source("letter"), status="ok", text="Thực hiện Kế hoạch số 664/KH-UBND.",
+                      metadata=Metadata(doc_type="cong_van", issuer="UBND tỉnh Cao Bằng", date="2025-08", province="Cao Bằng",
+                                        title=None, number=None, symbol="UBND-VX"),
+                      references=[replace(ref, id="664/KH-UBND", canonical_id="664/KH-UBND", doc_type="ke_hoach",
+                                          relation="implements", resolved_to="plan-<b>x</b>", span=Span(10, 33), mentions=[])],
+                      assignments=[replace(task, span=Span(0, 9), task="Thực hiện")])
     return [plan, letter]
 
 
@@ -132,8 +131,8 @@ def test_cli_writes_the_report(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     for doc in small_run():
-        (run / f"{doc['id'].replace('<', '').replace('>', '').replace('/', '')}.json").write_text(
-            json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        (run / f"{doc.id.replace('<', '').replace('>', '').replace('/', '')}.json").write_text(
+            json.dumps(doc.to_dict(), ensure_ascii=False), encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "--run", str(run)], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     page = (run / "report.html").read_text(encoding="utf-8")
@@ -149,17 +148,17 @@ def test_cli_writes_the_report(tmp_path):
 def test_graph_of_a_long_chain_and_many_leaves_fits_the_box_at_full_size():
     from pipeline.corpus.report import GRAPH_WIDTH, graph_svg, label_lines
 
-    docs = [{"id": f"cao-bang_ke-hoach-{n}_2025-03-10"} for n in range(5)]
+    docs = [Document(id=f"cao-bang_ke-hoach-{n}_2025-03-10", source=_source(f"plan-{n}")) for n in range(5)]
     # a chain of seven layers (each document implements the one before) and 16 cited laws
-    edges = [(docs[n]["id"], docs[n - 1]["id"], "implements") for n in range(1, 5)]
-    edges += [(docs[0]["id"], "209/NQ-CP", "implements"), ("209/NQ-CP", "31-CT/TW", "implements")]
-    edges += [(docs[n % 5]["id"], f"Luật số {n}/2015/QH13 về an toàn, vệ sinh lao động", "cites") for n in range(16)]
+    edges = [(docs[n].id, docs[n - 1].id, "implements") for n in range(1, 5)]
+    edges += [(docs[0].id, "209/NQ-CP", "implements"), ("209/NQ-CP", "31-CT/TW", "implements")]
+    edges += [(docs[n % 5].id, f"Luật số {n}/2015/QH13 về an toàn, vệ sinh lao động", "cites") for n in range(16)]
     svg = str(graph_svg(docs, edges))
     width = int(re.search(r'<svg class="graph"[^>]* width="(\d+)"', svg).group(1))
     assert width <= GRAPH_WIDTH + 50  # 1,300 px: drawn 1:1, never shrunk (labels 12 px, report.css)
     assert 'viewBox="0 0 %d ' % width in svg and "max-width:none" in (REPO / "pipeline/corpus/templates/report.css").read_text()
     # every label on at most two lines that fit the box
-    for node in [d["id"] for d in docs] + ["Luật Tiêu chuẩn và Quy chuẩn kỹ thuật 2006", "209/NQ-CP"]:
+    for node in [d.id for d in docs] + ["Luật Tiêu chuẩn và Quy chuẩn kỹ thuật 2006", "209/NQ-CP"]:
         lines = label_lines(node)
         assert 1 <= len(lines) <= 2 and all(len(line) <= 22 for line in lines), lines
     assert label_lines("cao-bang_ke-hoach-664_2025-03-10") == ["cao-bang_ke-hoach-664_", "2025-03-10"]
@@ -192,7 +191,7 @@ def test_a_number_the_corpus_resolved_is_shown_marked_as_resolved():
 
 def test_the_page_is_the_same_bytes_for_the_same_run():
     docs = small_run()
-    assert build_report(docs) == build_report(json.loads(json.dumps(docs)))
+    assert build_report(docs) == build_report([Document.from_dict(json.loads(json.dumps(d.to_dict()))) for d in docs])
 
 
 def test_one_font_family_for_the_page():

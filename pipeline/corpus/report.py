@@ -24,11 +24,13 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from ..model import Assignment, Deadline, Document, Metadata, Reference, Result, Span, Target
 from .report_assets import plural, render
 
 ROLE_ORDER = ("lead", "responsible", "support", "requested")
@@ -47,28 +49,37 @@ def json_for_script(data: Any) -> str:
 # Documents with their items highlighted
 
 
-def document_items(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(kind, data, span) of every extracted item of a document that has a span."""
-    out = []
-    for kind, key in (("assignment", "assignments"), ("target", "targets"), ("result", "results"),
-                      ("deadline", "deadlines")):
-        for item in doc.get(key) or []:
-            if item.get("span"):
-                out.append((kind, item, item["span"]))
+Item = Assignment | Target | Result | Deadline | Reference
+
+
+def document_items(doc: Document) -> list[tuple[str, Item, Span]]:
+    """(kind, item, span) of every extracted item of a document that has a span."""
+    out: list[tuple[str, Item, Span]] = []
+    for kind, items in (("assignment", doc.assignments), ("target", doc.targets), ("result", doc.results),
+                        ("deadline", doc.deadlines)):
+        for item in items:
+            if item.span:
+                out.append((kind, item, item.span))
     # A task's own deadline, unless the document's deadline list already holds that passage.
-    listed = {(d["span"].get("start"), d["span"].get("end")) for d in doc.get("deadlines") or [] if d.get("span")}
-    for assignment in doc.get("assignments") or []:
-        dl = assignment.get("deadline") or None
-        if dl and dl.get("span") and (dl["span"].get("start"), dl["span"].get("end")) not in listed:
-            listed.add((dl["span"].get("start"), dl["span"].get("end")))
-            out.append(("deadline", dict(dl, who=dl.get("who") or assignment.get("agency")), dl["span"]))
-    for ref in doc.get("references") or []:
-        data = {k: v for k, v in ref.items() if k != "mentions"}
-        mentions = ref.get("mentions") or []
-        spans = [m["span"] for m in mentions if m.get("span")] or ([ref["span"]] if ref.get("span") else [])
+    listed = {(deadline.span.start, deadline.span.end) for deadline in doc.deadlines if deadline.span}
+    for assignment in doc.assignments:
+        deadline = assignment.deadline
+        if deadline and deadline.span and (deadline.span.start, deadline.span.end) not in listed:
+            listed.add((deadline.span.start, deadline.span.end))
+            out.append(("deadline", replace(deadline, who=deadline.who or assignment.agency), deadline.span))
+    for ref in doc.references:
+        spans = [mention.span for mention in ref.mentions if mention.span] or ([ref.span] if ref.span else [])
         for span in spans:
-            out.append(("reference", data, span))
+            out.append(("reference", ref, span))
     return out
+
+
+def item_data(item: Item) -> dict[str, Any]:
+    """An item's fields as the page's detail panel reads them (a reference without its mentions)."""
+    data = asdict(item)
+    if isinstance(item, Reference):
+        del data["mentions"]
+    return data
 
 
 def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -> Markup:
@@ -109,47 +120,49 @@ def highlight(text: str, marks: list[tuple[str, str, int, int]], doc_key: str) -
     return Markup(render("highlight.html", pieces=pieces, doc_key=doc_key))
 
 
-def _document(index: int, doc: dict[str, Any], items: dict[str, Any], resolved: dict[str, str]) -> dict[str, Any]:
+def _document(index: int, doc: Document, items: dict[str, Any], resolved: dict[str, str]) -> dict[str, Any]:
     """One document's block: its header, counts, issues and highlighted text."""
     key = f"d{index}"
     marks = []
-    for item_index, (kind, data, span) in enumerate(document_items(doc)):
+    for item_index, (kind, item, span) in enumerate(document_items(doc)):
         item_id = f"{key}-{kind[0]}{item_index}"
-        items[item_id] = {"kind": kind, "data": data}
-        marks.append((item_id, kind, int(span.get("start", 0)), int(span.get("end", 0))))
-    md = doc.get("metadata") or {}
-    counts = ", ".join(plural(len(doc.get(k) or []), k.rstrip("s")) for k in
-                       ("assignments", "targets", "results", "deadlines", "references"))
+        items[item_id] = {"kind": kind, "data": item_data(item)}
+        marks.append((item_id, kind, span.start, span.end))
+    counts = ", ".join(plural(len(found), noun) for noun, found in
+                       (("assignment", doc.assignments), ("target", doc.targets), ("result", doc.results),
+                        ("deadline", doc.deadlines), ("reference", doc.references)))
     return {
-        "key": key, "id": doc["id"], "md": md, "counts": counts,
-        "number": _number(md, resolved.get(doc["id"])),
-        "issues": (doc.get("errors") or []) + (doc.get("warnings") or [])[:20],
-        "text": highlight(doc.get("text") or "", marks, key),
+        "key": key, "id": doc.id, "md": doc.metadata, "counts": counts,
+        "number": _number(doc.metadata, resolved.get(doc.id)),
+        "issues": doc.errors + doc.warnings[:20],
+        "text": highlight(doc.text or "", marks, key),
     }
 
 
-def _number(md: dict[str, Any], resolved: str | None) -> dict[str, Any]:
+def _number(metadata: Metadata, resolved: str | None) -> dict[str, Any]:
     """A document's number as the report shows it: its own, else the one the corpus resolved
     (marked as such), else '…/symbol' for a blank number."""
     from .diff import document_number
 
-    plan = {"number": md.get("number"), "symbol": md.get("symbol"),
-            "resolved_number": None if md.get("number") else resolved}
+    plan = {"number": metadata.number, "symbol": metadata.symbol,
+            "resolved_number": None if metadata.number else resolved}
     text = document_number(plan, blank="…", mark="")
     return {"text": "" if text == "…" else text, "resolved": bool(plan["resolved_number"])}
 
 
-def _index(docs: list[dict[str, Any]], resolved: dict[str, str]) -> list[dict[str, Any]]:
+def _index(docs: list[Document], resolved: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for index, doc in enumerate(docs):
-        md = doc.get("metadata") or {}
+        counts = [len(doc.sections), len(doc.references), len(doc.assignments), len(doc.targets), len(doc.results),
+                  len(doc.deadlines)]
         rows.append({
-            "key": f"d{index}", "id": doc["id"], "md": md, "number": _number(md, resolved.get(doc["id"])),
-            "counts": [len(doc.get(k) or []) for k in INDEX_COUNTS], "status": doc.get("status"),
+            "key": f"d{index}", "id": doc.id, "md": doc.metadata, "number": _number(doc.metadata, resolved.get(doc.id)),
+            "counts": counts, "status": doc.status,
         })
     return rows
 
 
+# The index's count columns, in the order of `_index`'s counts.
 INDEX_COUNTS = ("sections", "references", "assignments", "targets", "results", "deadlines")
 
 
@@ -157,21 +170,22 @@ INDEX_COUNTS = ("sections", "references", "assignments", "targets", "results", "
 # Agency × document matrix
 
 
-def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) -> dict[str, Any]:
+def _matrix(docs: list[Document], item_ids: dict[tuple[int, int], str]) -> dict[str, Any]:
     """Agencies (aligned as in `vanban diff`) × the documents that task them."""
     from .diff import _gazetteer, agency_identity
 
     names = _gazetteer()["names"]
-    cells: dict[str, dict[int, list[tuple[int, dict[str, Any]]]]] = defaultdict(lambda: defaultdict(list))
+    cells: dict[str, dict[int, list[tuple[int, Assignment]]]] = defaultdict(lambda: defaultdict(list))
     labels: dict[str, str] = {}
     for di, doc in enumerate(docs):
-        province = (doc.get("metadata") or {}).get("province")
-        for ai, assignment in enumerate(doc.get("assignments") or []):
-            key, _ = agency_identity(assignment, province)
+        province = doc.metadata.province
+        for ai, assignment in enumerate(doc.assignments):
+            # diff.agency_identity still reads an assignment dict (diff.py is converted on its own).
+            key, _ = agency_identity(asdict(assignment), province)
             name = names.get(key)
-            labels.setdefault(key, name if name and "{province}" not in name else (assignment.get("agency") or key))
+            labels.setdefault(key, name if name and "{province}" not in name else (assignment.agency or key))
             cells[key][di].append((ai, assignment))
-    cols = [di for di, doc in enumerate(docs) if doc.get("assignments")]
+    cols = [di for di, doc in enumerate(docs) if doc.assignments]
     rows = []
     for key in sorted(cells, key=lambda agency_key: (-len(cells[agency_key]), labels[agency_key])):
         row = []
@@ -182,16 +196,16 @@ def _matrix(docs: list[dict[str, Any]], item_ids: dict[tuple[int, int], str]) ->
                 continue
             roles: dict[str, int] = defaultdict(int)
             for _, assignment in tasks:
-                roles[assignment.get("role") or "?"] += 1
+                roles[assignment.role or "?"] += 1
             row.append({
                 "count": len(tasks),
                 "role": min(roles, key=lambda role: ROLE_ORDER.index(role) if role in ROLE_ORDER else 9),
                 "title": ", ".join(f"{n} {r}" for r, n in roles.items())
-                         + " — " + "; ".join(sorted({a.get("agency") or "" for _, a in tasks})),
+                         + " — " + "; ".join(sorted({task.agency or "" for _, task in tasks})),
                 "first": item_ids.get((di, tasks[0][0])),
             })
         rows.append({"label": labels[key], "cells": row})
-    return {"columns": [{"key": f"d{di}", "id": docs[di]["id"]} for di in cols], "rows": rows}
+    return {"columns": [{"key": f"d{di}", "id": docs[di].id} for di in cols], "rows": rows}
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +219,7 @@ def _pick(record: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def graph_edges(docs: list[dict[str, Any]], links: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+def graph_edges(docs: list[Document], links: dict[str, Any] | None) -> list[tuple[str, str, str]]:
     """(citing node, cited node, relation) edges; nodes are document ids or canonical ids.
 
     From links.json when the link stage wrote it, else from the documents' own references
@@ -237,14 +251,14 @@ def graph_edges(docs: list[dict[str, Any]], links: dict[str, Any] | None) -> lis
                 edges.append((alias.get(str(src), str(src)), alias.get(str(dst), str(dst)), str(rel)))
         return edges
     for doc in docs:
-        for ref in doc.get("references") or []:
-            target = ref.get("canonical_id") or ref.get("text")
+        for ref in doc.references:
+            target = ref.canonical_id or ref.text
             for other in docs:
-                if other["id"] != doc["id"] and reference_matches(ref, other):
-                    target = other["id"]
+                if other.id != doc.id and reference_matches(ref, other):
+                    target = other.id
                     break
             if target:
-                edges.append((doc["id"], str(target), ref.get("relation") or "cites"))
+                edges.append((doc.id, str(target), ref.relation or "cites"))
     return edges
 
 
@@ -311,7 +325,7 @@ def label_lines(node: str, width: int = LABEL_CHARS) -> list[str]:
     return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
 
 
-def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> Markup:
+def graph_svg(docs: list[Document], edges: list[tuple[str, str, str]]) -> Markup:
     """The citation graph as an inline SVG (templates/graph.html), drawn at its natural size.
 
     Layers run left to right: what a document cites sits in a column to its left, so the
@@ -319,8 +333,8 @@ def graph_svg(docs: list[dict[str, Any]], edges: list[tuple[str, str, str]]) -> 
     and the height with the documents of one layer. Labels are 12 px; a graph wider or taller
     than its box scrolls in it instead of shrinking.
     """
-    doc_ids = {d["id"] for d in docs}
-    nodes: list[str] = [d["id"] for d in docs]
+    doc_ids = {d.id for d in docs}
+    nodes: list[str] = [d.id for d in docs]
     for src, dst, _ in edges:
         for endpoint in (src, dst):
             if endpoint not in nodes:
@@ -396,24 +410,25 @@ def _chains(links: dict[str, Any] | None, doc_index: dict[str, int]) -> list[lis
 # Diffs and checks
 
 
-def _diffs(docs: list[dict[str, Any]], resolved: dict[str, str]) -> Markup | None:
+def _diffs(docs: list[Document], resolved: dict[str, str]) -> Markup | None:
     from .diff import diff_documents, to_html_fragment
 
-    plans = [d for d in docs if (d.get("metadata") or {}).get("doc_type") == "ke_hoach"]
+    plans = [d for d in docs if d.metadata.doc_type == "ke_hoach"]
     if len(plans) < 2:
         return None
-    return Markup(to_html_fragment(diff_documents(plans, resolved)))
+    # diff.diff_documents still reads document dicts (diff.py is converted on its own).
+    return Markup(to_html_fragment(diff_documents([plan.to_dict() for plan in plans], resolved)))
 
 
-def _checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _checks(docs: list[Document]) -> list[dict[str, Any]]:
     from .check import check_report, find_plan
     from .diff import format_value
 
     out = []
-    for report in [d for d in docs if (d.get("metadata") or {}).get("doc_type") == "bao_cao"]:
+    for report in [d for d in docs if d.metadata.doc_type == "bao_cao"]:
         plan, how = find_plan(report, docs)
         if plan is None:
-            out.append({"report": report["id"], "plan": None, "how": how, "rows": []})
+            out.append({"report": report.id, "plan": None, "how": how, "rows": []})
             continue
         rows = []
         for row in check_report(report, plan)["rows"]:
@@ -423,7 +438,7 @@ def _checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "reported": f"{res['indicator']}: {res['value']:g} {res.get('unit') or ''}".strip() if res else "—",
                 "arithmetic": row["arithmetic"], "notes": row["notes"], "verdict": row["verdict"],
             })
-        out.append({"report": report["id"], "plan": plan["id"], "how": how, "rows": rows})
+        out.append({"report": report.id, "plan": plan.id, "how": how, "rows": rows})
     return out
 
 
@@ -431,7 +446,7 @@ def _checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # The page
 
 
-def build_report(docs: list[dict[str, Any]], links: dict[str, Any] | None = None, title: str = "vanban report") -> str:
+def build_report(docs: list[Document], links: dict[str, Any] | None = None, title: str = "vanban report") -> str:
     from .diff import resolved_numbers
     from .report_assets import CSS, JS
 
@@ -441,16 +456,16 @@ def build_report(docs: list[dict[str, Any]], links: dict[str, Any] | None = None
     # (document index, assignment index) -> item id, for the matrix links.
     item_ids: dict[tuple[int, int], str] = {}
     for di, doc in enumerate(docs):
-        position = {id(a): ai for ai, a in enumerate(doc.get("assignments") or [])}
-        for item_index, (kind, data, _) in enumerate(document_items(doc)):
+        position = {id(assignment): ai for ai, assignment in enumerate(doc.assignments)}
+        for item_index, (kind, item, _) in enumerate(document_items(doc)):
             if kind == "assignment":
-                item_ids[(di, position[id(data)])] = f"d{di}-a{item_index}"
-    doc_index = {d["id"]: i for i, d in enumerate(docs)}
+                item_ids[(di, position[id(item)])] = f"d{di}-a{item_index}"
+    doc_index = {d.id: i for i, d in enumerate(docs)}
     return render(
         "report.html", title=title, css=Markup(CSS), js=Markup(JS),
         index=_index(docs, resolved), index_counts=INDEX_COUNTS, documents=documents,
         matrix=_matrix(docs, item_ids), diff=_diffs(docs, resolved), checks=_checks(docs),
-        has_reports=any((d.get("metadata") or {}).get("doc_type") == "bao_cao" for d in docs),
+        has_reports=any(d.metadata.doc_type == "bao_cao" for d in docs),
         chains=_chains(links, doc_index), graph=graph_svg(docs, graph_edges(docs, links)),
         items=Markup(json_for_script(items)),
     )
@@ -462,7 +477,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path | None:
     from .diff import load_run
     from ..stages.emit import write_atomic
 
-    docs = load_run(run_dir)
+    docs = [Document.from_dict(data) for data in load_run(run_dir)]
     if not docs:
         return None
     links = None
