@@ -15,7 +15,8 @@ import pytest
 
 from pipeline import parse_file
 from pipeline.corpus.diff import (REWORDED_MIN, SHARED_MIN, TextSimilarity, align, defined_abbreviations,
-                           diff_documents, indicator_similarity, to_html, to_markdown)
+                           diff_documents, indicator_similarity, read_document, read_run, to_html, to_markdown)
+from pipeline.model import Assignment, Document, Metadata, SourceInfo, Span, Target
 from pipeline.stages.emit import schema_errors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,8 +50,8 @@ TN_HOME_REPORTING = "Tổng hợp, báo cáo kết quả thực hiện công tá
 
 
 @pytest.fixture(scope="module")
-def corpus_plans() -> list[dict]:
-    return [parse_file(CORPUS / f"{stem}.txt").to_dict() for stem in (CB, TN, DL)]
+def corpus_plans() -> list[Document]:
+    return [parse_file(CORPUS / f"{stem}.txt") for stem in (CB, TN, DL)]
 
 
 def test_abbreviations_are_read_from_the_document_that_defines_them():
@@ -92,23 +93,23 @@ def test_indicator_similarity_meets_the_short_form_of_an_indicator():
                                 "các vụ TNLĐ chết người được điều tra, xử lý") < 0.5
 
 
-def _task(agency, agency_id, successor, section, task, role="lead"):
-    return {"agency": agency, "agency_raw": agency, "agency_id": agency_id, "known": agency_id is not None,
-            "agency_kind": None, "successor": successor, "province": None, "role": role, "partners": [],
-            "section": section, "task": task, "span": {"start": 0, "end": len(task), "page": None},
-            "deadline": None, "topics": [], "five_clear": {}}
+def _task(agency, agency_id, successor, section, task, role="lead") -> Assignment:
+    return Assignment(agency=agency, agency_raw=agency, agency_id=agency_id, known=agency_id is not None,
+                      agency_kind=None, successor=successor, province=None, role=role, partners=[],
+                      section=section, task=task, span=Span(0, len(task)))
 
 
-def _target(indicator, direction, value, unit, text):
-    return {"indicator": indicator, "direction": direction, "value": value, "unit": unit, "text": text,
-            "span": {"start": 0, "end": len(text), "page": None}, "period": None, "qualifier": None}
+def _target(indicator, direction, value, unit, text) -> Target:
+    return Target(indicator=indicator, direction=direction, value=value, unit=unit, text=text, span=Span(0, len(text)))
 
 
-def _plan(doc_id, province, date, assignments, targets):
-    text = "\n".join([a["task"] for a in assignments] + [t["text"] for t in targets])
-    return {"id": doc_id, "text": text, "metadata": {"doc_type": "ke_hoach", "province": province, "date": date,
-                                                     "issuer": f"UBND tỉnh {province}", "number": None, "symbol": "KH-UBND"},
-            "sections": [], "references": [], "assignments": assignments, "targets": targets, "deadlines": []}
+def _plan(doc_id, province, date, assignments, targets) -> Document:
+    text = "\n".join([a.task for a in assignments] + [t.text for t in targets])
+    source = SourceInfo(path=f"{doc_id}.txt", file_name=f"{doc_id}.txt", format="txt", sha256="0" * 64,
+                        size_bytes=len(text.encode("utf-8")))
+    metadata = Metadata(doc_type="ke_hoach", province=province, date=date, issuer=f"UBND tỉnh {province}",
+                        number=None, symbol="KH-UBND")
+    return Document(id=doc_id, source=source, text=text, metadata=metadata, assignments=assignments, targets=targets)
 
 
 SHARED_TARGETS = [
@@ -172,7 +173,7 @@ def test_three_way_diff_aligns_agencies_tasks_and_targets(three_plans):
 
 
 def test_renderings_show_the_alignment_and_escape_text(three_plans):
-    three_plans[1]["assignments"][1]["task"] = "Kiểm tra <script>alert(1)</script> an toàn"
+    three_plans[1].assignments[1].task = "Kiểm tra <script>alert(1)</script> an toàn"
     diff = diff_documents(three_plans)
     md = to_markdown(diff)
     assert "### Only in Thái Nguyên" in md and "- Thanh tra tỉnh" in md
@@ -184,9 +185,9 @@ def test_renderings_show_the_alignment_and_escape_text(three_plans):
 def test_cli_diff_json_of_files(tmp_path, three_plans):
     paths = []
     for doc in three_plans:
-        p = tmp_path / f"{doc['id']}.json"
-        p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        paths.append(str(p))
+        path = tmp_path / f"{doc.id}.json"
+        path.write_text(json.dumps(doc.to_dict(), ensure_ascii=False), encoding="utf-8")
+        paths.append(str(path))
     out = subprocess.run([sys.executable, "-m", "pipeline.cli", "diff", *paths, "--format", "json"],
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
@@ -241,7 +242,7 @@ def test_corpus_diff_health_department_shares_the_copied_duty(corpus_diff):
 
 
 def test_a_blank_number_the_corpus_resolved_is_shown_marked_as_resolved(three_plans):
-    three_plans[0]["metadata"]["symbol"] = None  # Cao Bằng 664: "Số:" blank, no symbol either
+    three_plans[0].metadata.symbol = None  # Cao Bằng 664: "Số:" blank, no symbol either
     blank = to_markdown(diff_documents(three_plans))
     assert "| cb | UBND tỉnh Cao Bằng | 2025-03-10 | (blank) |" in blank and "(blank)/ |" not in blank
     diff = diff_documents(three_plans, {"cb": "664/KH-UBND"})
@@ -254,14 +255,14 @@ def test_a_blank_number_the_corpus_resolved_is_shown_marked_as_resolved(three_pl
     html = to_html(diff)
     assert re.search(r"<td>664/KH-UBND <span class=\"badge resolved\"[^>]*>resolved</span></td>", html)
     # a number of its own is never replaced
-    three_plans[0]["metadata"].update(number="12", symbol="KH-UBND")
+    three_plans[0].metadata.number, three_plans[0].metadata.symbol = "12", "KH-UBND"
     own = diff_documents(three_plans, {"cb": "664/KH-UBND"})
     assert own["plans"][0]["resolved_number"] is None and "| 12/KH-UBND |" in to_markdown(own)
 
 
 def test_cli_diff_of_run_ids_reads_the_resolved_number_from_links_json(tmp_path, three_plans):
     for doc in three_plans:
-        (tmp_path / f"{doc['id']}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        (tmp_path / f"{doc.id}.json").write_text(json.dumps(doc.to_dict(), ensure_ascii=False), encoding="utf-8")
     links = {"documents": [{"id": "cb", "number": None, "recognised_as": "664/KH-UBND"}],
              "external": [], "edges": [], "chains": []}
     (tmp_path / "links.json").write_text(json.dumps(links), encoding="utf-8")
@@ -276,6 +277,28 @@ def test_cli_diff_of_run_ids_reads_the_resolved_number_from_links_json(tmp_path,
 
 
 def test_markdown_counts_agree_with_their_nouns(three_plans):
-    three_plans[1]["assignments"] = three_plans[1]["assignments"][:1]  # Thái Nguyên keeps only Sở Nội vụ
+    three_plans[1].assignments = three_plans[1].assignments[:1]  # Thái Nguyên keeps only Sở Nội vụ
     md = to_markdown(diff_documents(three_plans[:2]))
     assert "1 agency appears in more than one plan." in md
+
+
+# --- reading documents through the model --------------------------------------------------------
+
+
+def test_a_run_is_read_as_typed_documents(tmp_path, three_plans):
+    for doc in three_plans:
+        (tmp_path / f"{doc.id}.json").write_text(json.dumps(doc.to_dict(), ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "links.json").write_text(json.dumps({"documents": [], "edges": []}), encoding="utf-8")
+    run = read_run(tmp_path)
+    assert [doc.id for doc in run] == ["cb", "dl", "tn"]  # links.json is no document
+    assert all(isinstance(doc, Document) for doc in run)
+    assert [doc.to_dict() for doc in run] == [doc.to_dict() for doc in sorted(three_plans, key=lambda plan: plan.id)]
+    dak_lak = read_document("dl", tmp_path)
+    assert dak_lak.metadata.province == "Đắk Lắk" and dak_lak.assignments[0].agency_id is None
+    with pytest.raises(ValueError, match="not a document JSON"):
+        read_document(tmp_path / "links.json")
+
+
+def test_a_document_given_as_its_json_dict_diffs_the_same(three_plans):
+    """report.py still passes a run's documents as dicts (issue 14 converts it): read with the model."""
+    assert diff_documents([doc.to_dict() for doc in three_plans]) == diff_documents(three_plans)

@@ -16,6 +16,7 @@ expanded first, so "NLĐ" in one plan meets "người lao động" in another. T
 paragraphs of the documents being compared: the words every duty of an OSH plan uses
 ("người lao động", "phối hợp") weigh little, the words that name the duty weigh much.
 
+Documents are read through the model (`Document`, from a run's JSON with `Document.from_dict`).
 The result is a plain dict (schemas/diff.schema.json); `to_markdown` and `to_html` render it.
 """
 from __future__ import annotations
@@ -27,10 +28,12 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..model import Assignment, Document, Section, Span
 from ..textkeys import fold
 
 DIFF_SCHEMA_VERSION = "1.0"
@@ -54,33 +57,67 @@ def _section_labels() -> dict[str, str]:
 # Loading documents
 
 
-def load_document(ref: str | Path, run_dir: Path | None = None) -> dict[str, Any]:
-    """A document dict from a file (parsed, or a JSON of a run) or from a document id of a run.
+def read_document(ref: str | Path, run_dir: Path | None = None) -> Document:
+    """The typed document of a file (parsed now, or a JSON of a run) or of a document id of a run.
 
     A bare id is looked up as `<run_dir>/<id>.json`; an unambiguous part of an id also works
     ("dak-lak" finds "dak-lak_ke-hoach_2024-12").
     """
     path = Path(ref)
-    if path.is_file():
-        if path.suffix.lower() == ".json":
-            return json.loads(path.read_text(encoding="utf-8"))
+    if path.is_file() and path.suffix.lower() != ".json":
         from ..parse import parse_file
 
         doc = parse_file(path)
         if doc.status == "failed":
             raise ValueError(f"{path}: " + "; ".join(e.message for e in doc.errors))
-        return doc.to_dict()
+        return doc
+    json_path = document_json_path(ref, run_dir)
+    return document_from_json(json.loads(json_path.read_text(encoding="utf-8")), json_path)
+
+
+def load_document(ref: str | Path, run_dir: Path | None = None) -> dict[str, Any]:
+    """`read_document` as the plain dict of its JSON, for the corpus modules that still read
+    documents as dicts (check, report: issue 14 converts them one by one)."""
+    path = Path(ref)
+    if path.is_file() and path.suffix.lower() != ".json":
+        return read_document(path).to_dict()
+    return json.loads(document_json_path(ref, run_dir).read_text(encoding="utf-8"))
+
+
+def document_json_path(ref: str | Path, run_dir: Path | None = None) -> Path:
+    """The JSON file a document given as `ref` is read from: `ref` itself when it is a file,
+    else `<run_dir>/<ref>.json`, else the one JSON of the run whose id contains `ref`."""
+    path = Path(ref)
+    if path.is_file():
+        return path
     run_dir = Path(run_dir or "outputs")
     exact = run_dir / f"{ref}.json"
     if exact.is_file():
-        return json.loads(exact.read_text(encoding="utf-8"))
+        return exact
     candidates = [p for p in run_documents_paths(run_dir) if str(ref) in p.stem]
     if len(candidates) == 1:
-        return json.loads(candidates[0].read_text(encoding="utf-8"))
+        return candidates[0]
     if candidates:
         names = ", ".join(p.stem for p in candidates)
         raise ValueError(f"{ref!r} is ambiguous in {run_dir}: {names}")
     raise FileNotFoundError(f"{ref!r} is neither a file nor a document id of the run in {run_dir}")
+
+
+def document_from_json(data: Any, origin: str | Path) -> Document:
+    """The typed document of a run's document JSON (`Document.from_dict`); a ValueError naming
+    `origin` for JSON that is no document (links.json, run-report.json, …)."""
+    if not (isinstance(data, dict) and "text" in data and "metadata" in data):
+        raise ValueError(f"{origin}: not a document JSON")
+    try:
+        return Document.from_dict(data)
+    except (TypeError, AttributeError) as exc:  # a required field missing, a part of the wrong shape
+        raise ValueError(f"{origin}: not a document JSON ({exc})") from None
+
+
+def as_document(doc: Document | dict[str, Any]) -> Document:
+    """`doc` typed. A dict, a run's document JSON, is read with `Document.from_dict`: report.py and
+    check.py still hand documents over as dicts while issue 14 converts them."""
+    return doc if isinstance(doc, Document) else Document.from_dict(doc)
 
 
 def run_documents_paths(run_dir: Path) -> list[Path]:
@@ -125,8 +162,20 @@ def run_of(ref: str | Path, run_dir: Path | None = None) -> Path | None:
     return Path(run_dir or "outputs")
 
 
+def read_run(run_dir: Path) -> list[Document]:
+    """Every document of a run, typed (files that are not document JSON are skipped)."""
+    docs = []
+    for path in run_documents_paths(run_dir):
+        try:
+            docs.append(document_from_json(json.loads(path.read_text(encoding="utf-8")), path))
+        except (OSError, ValueError):  # unreadable, not JSON (JSONDecodeError), not a document
+            continue
+    return docs
+
+
 def load_run(run_dir: Path) -> list[dict[str, Any]]:
-    """Every document of a run (files that are not document JSON are skipped)."""
+    """Every document of a run as the plain dict of its JSON, for the corpus modules that still
+    read documents as dicts (check, report: issue 14); `read_run` is the typed form."""
     docs = []
     for path in run_documents_paths(run_dir):
         try:
@@ -183,11 +232,11 @@ def features(toks: list[str]) -> set[str]:
 class TextSimilarity:
     """TF-IDF cosine between texts, fitted on the paragraphs of a set of documents."""
 
-    def __init__(self, docs: Iterable[dict[str, Any]]):
+    def __init__(self, docs: Iterable[Document | dict[str, Any]]):
         self.abbreviations: dict[str, str] = {}
         paragraphs: list[str] = []
         for doc in docs:
-            text = doc.get("text") or ""
+            text = as_document(doc).text or ""
             for short, long in defined_abbreviations(text).items():
                 self.abbreviations.setdefault(short, long)
             paragraphs.extend(line for line in text.split("\n") if len(line) > 20)
@@ -323,25 +372,31 @@ def _strip_place(folded: str, province: str | None) -> str:
     return folded
 
 
-def agency_identity(assignment: dict[str, Any], province: str | None = None) -> tuple[str, str | None]:
+def agency_identity(assignment: Assignment | dict[str, Any], province: str | None = None) -> tuple[str, str | None]:
     """(alignment key, canonical id as named) of an assignment's agency.
 
     The key is the successor when the agency was merged away in 2025, else its canonical id;
     agencies the gazetteer does not know are keyed by their folded name without the province.
+    (report.py's agency matrix still passes the assignments of a run's JSON as dicts while
+    issue 14 converts it; they are read as the model reads them.)
     """
+    if isinstance(assignment, dict):
+        from ..model import _typed
+
+        assignment = _typed(Assignment, assignment)
     gz = _gazetteer()
-    agency_id = assignment.get("agency_id")
+    agency_id = assignment.agency_id
     if not agency_id:
-        folded = _strip_place(fold(assignment.get("agency")), assignment.get("province") or province)
+        folded = _strip_place(fold(assignment.agency), assignment.province or province)
         agency_id = gz["by_spelling"].get(folded) or gz["by_spelling"].get(folded + gz["level"])
-    successor = assignment.get("successor")
+    successor = assignment.successor
     if not successor and agency_id in gz["successors"]:
         successor = gz["successors"][agency_id]["to"]
     if successor:
         return successor, agency_id
     if agency_id:
         return agency_id, agency_id
-    folded = _strip_place(fold(assignment.get("agency")), assignment.get("province") or province)
+    folded = _strip_place(fold(assignment.agency), assignment.province or province)
     return "name:" + folded, None
 
 
@@ -361,111 +416,119 @@ def successor_note(old_id: str, old_name: str, new_id: str) -> str:
 # The diff
 
 
-def _plan_summary(doc: dict[str, Any], resolved_number: str | None = None) -> dict[str, Any]:
-    md = doc.get("metadata") or {}
+def _span(span: Span | None) -> dict[str, Any] | None:
+    """A span as the diff shows it: its JSON."""
+    return asdict(span) if span is not None else None
+
+
+def _plan_summary(doc: Document, resolved_number: str | None = None) -> dict[str, Any]:
+    metadata = doc.metadata
     return {
-        "id": doc["id"],
-        "doc_type": md.get("doc_type"),
-        "number": md.get("number"),
+        "id": doc.id,
+        "doc_type": metadata.doc_type,
+        "number": metadata.number,
         # the document's own number is blank; the corpus step found how the other documents
         # of the run cite it (links.json `recognised_as`)
-        "resolved_number": None if md.get("number") else resolved_number,
-        "symbol": md.get("symbol"),
-        "issuer": md.get("issuer"),
-        "province": md.get("province"),
-        "date": md.get("date"),
-        "title": md.get("title"),
-        "counts": {k: len(doc.get(k) or []) for k in ("sections", "assignments", "targets", "deadlines", "references")},
+        "resolved_number": None if metadata.number else resolved_number,
+        "symbol": metadata.symbol,
+        "issuer": metadata.issuer,
+        "province": metadata.province,
+        "date": metadata.date,
+        "title": metadata.title,
+        "counts": {"sections": len(doc.sections), "assignments": len(doc.assignments), "targets": len(doc.targets),
+                   "deadlines": len(doc.deadlines), "references": len(doc.references)},
     }
 
 
-def _sections(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sections(docs: list[Document]) -> list[dict[str, Any]]:
     kinds: list[str] = []
     by_kind: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for doc in docs:
-        for section in doc.get("sections") or []:
-            if section.get("level") != 1:
+        for section in doc.sections:
+            if section.level != 1:
                 continue
-            kind = section.get("kind") or "other"
+            kind = section.kind or "other"
             if kind not in by_kind:
                 kinds.append(kind)
                 by_kind[kind] = {}
-            by_kind[kind].setdefault(doc["id"], []).append(
-                {"number": section.get("number"), "heading": section.get("heading") or "", "span": section.get("span")}
-            )
+            by_kind[kind].setdefault(doc.id, []).append(_section_row(section))
     order = list(_section_labels())
     kinds.sort(key=lambda section_kind: order.index(section_kind) if section_kind in order else len(order))
     return [
-        {"kind": k, "label": _section_labels().get(k, k), "plans": [d["id"] for d in docs if d["id"] in by_kind[k]],
+        {"kind": k, "label": _section_labels().get(k, k), "plans": [d.id for d in docs if d.id in by_kind[k]],
          "by_plan": by_kind[k]}
         for k in kinds
     ]
 
 
-def _directives(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _section_row(section: Section) -> dict[str, Any]:
+    return {"number": section.number, "heading": section.heading or "", "span": _span(section.span)}
+
+
+def _directives(docs: list[Document]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for doc in docs:
-        for ref in doc.get("references") or []:
-            if ref.get("relation") != "implements":
+        for ref in doc.references:
+            if ref.relation != "implements":
                 continue
-            key = ref.get("canonical_id") or ref.get("text")
-            row = out.setdefault(key, {"canonical_id": key, "doc_type": ref.get("doc_type"),
-                                       "title": ref.get("title"), "issuer": ref.get("issuer"),
+            key = ref.canonical_id or ref.text
+            row = out.setdefault(key, {"canonical_id": key, "doc_type": ref.doc_type,
+                                       "title": ref.title, "issuer": ref.issuer,
                                        "plans": [], "mentions": {}})
-            if doc["id"] not in row["plans"]:
-                row["plans"].append(doc["id"])
-                row["mentions"][doc["id"]] = {"text": ref.get("text") or key, "span": ref.get("span")}
+            if doc.id not in row["plans"]:
+                row["plans"].append(doc.id)
+                row["mentions"][doc.id] = {"text": ref.text or key, "span": _span(ref.span)}
     return sorted(out.values(), key=lambda directive: (-len(directive["plans"]), directive["canonical_id"]))
 
 
-def _task_row(doc_id: str, assignment: dict[str, Any], similarity_to_group: float | None = None) -> dict[str, Any]:
-    dl = assignment.get("deadline") or None
+def _task_row(doc_id: str, assignment: Assignment, similarity_to_group: float | None = None) -> dict[str, Any]:
+    deadline = assignment.deadline
     return {
         "plan": doc_id,
-        "agency": assignment.get("agency"),
-        "role": assignment.get("role"),
-        "section": assignment.get("section"),
-        "text": assignment.get("task") or "",
-        "span": assignment.get("span"),
-        "partners": list(assignment.get("partners") or []),
-        "deadline": ({"text": dl.get("text"), "date": dl.get("date"), "recurrence": dl.get("recurrence")}
-                     if dl else None),
+        "agency": assignment.agency,
+        "role": assignment.role,
+        "section": assignment.section,
+        "text": assignment.task or "",
+        "span": _span(assignment.span),
+        "partners": list(assignment.partners or []),
+        "deadline": ({"text": deadline.text, "date": deadline.date, "recurrence": deadline.recurrence}
+                     if deadline else None),
         "similarity_to_first": similarity_to_group,
     }
 
 
-def _agencies(docs: list[dict[str, Any]], similarity: TextSimilarity) -> list[dict[str, Any]]:
+def _agencies(docs: list[Document], similarity: TextSimilarity) -> list[dict[str, Any]]:
     gz = _gazetteer()
     agencies: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     for doc in docs:
-        province = (doc.get("metadata") or {}).get("province")
-        for assignment in doc.get("assignments") or []:
+        province = doc.metadata.province
+        for assignment in doc.assignments:
             key, named_id = agency_identity(assignment, province)
             row = agencies.get(key)
             if row is None:
                 name = gz["names"].get(key) if not key.startswith("name:") else None
                 if name and "{province}" in name:  # "Báo {province}": the plan's own spelling
                     name = None
-                row = agencies[key] = {"key": key, "name": name or assignment.get("agency") or key, "plans": [],
+                row = agencies[key] = {"key": key, "name": name or assignment.agency or key, "plans": [],
                                        "names": {}, "notes": [], "_tasks": {}}
                 order.append(key)
-            if doc["id"] not in row["plans"]:
-                row["plans"].append(doc["id"])
-            names = row["names"].setdefault(doc["id"], [])
-            if assignment.get("agency") and assignment["agency"] not in names:
-                names.append(assignment["agency"])
+            if doc.id not in row["plans"]:
+                row["plans"].append(doc.id)
+            names = row["names"].setdefault(doc.id, [])
+            if assignment.agency and assignment.agency not in names:
+                names.append(assignment.agency)
             if named_id and named_id != key:
-                note = f"{doc['id']}: " + successor_note(named_id, assignment.get("agency") or named_id, key)
+                note = f"{doc.id}: " + successor_note(named_id, assignment.agency or named_id, key)
                 if note not in row["notes"]:
                     row["notes"].append(note)
-            row["_tasks"].setdefault(doc["id"], []).append(assignment)
+            row["_tasks"].setdefault(doc.id, []).append(assignment)
 
     out = []
     for key in order:
         row = agencies[key]
-        tasks_by_plan = row.pop("_tasks")
-        items = [(doc_id, i, a.get("task") or "") for doc_id, rows in tasks_by_plan.items() for i, a in enumerate(rows)]
+        tasks_by_plan: dict[str, list[Assignment]] = row.pop("_tasks")
+        items = [(doc_id, i, a.task or "") for doc_id, rows in tasks_by_plan.items() for i, a in enumerate(rows)]
         groups = []
         for group in align(items, similarity, REWORDED_MIN):
             plans = [doc_id for doc_id, _, _ in group]
@@ -488,10 +551,9 @@ def _agencies(docs: list[dict[str, Any]], similarity: TextSimilarity) -> list[di
     return out
 
 
-def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[dict[str, Any]]:
-    items = [(doc["id"], i, t.get("indicator") or t.get("text") or "")
-             for doc in docs for i, t in enumerate(doc.get("targets") or [])]
-    by_id = {doc["id"]: doc for doc in docs}
+def _targets(docs: list[Document], abbreviations: dict[str, str]) -> list[dict[str, Any]]:
+    items = [(doc.id, i, t.indicator or t.text or "") for doc in docs for i, t in enumerate(doc.targets)]
+    by_id = {doc.id: doc for doc in docs}
 
     def sim(text_a: str, text_b: str) -> float:
         return indicator_similarity(text_a, text_b, abbreviations)
@@ -500,9 +562,10 @@ def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[
     for group in align(items, sim, INDICATOR_MIN):
         by_plan = {}
         for doc_id, index, _ in group:
-            target = by_id[doc_id]["targets"][index]
-            by_plan[doc_id] = {k: target.get(k) for k in ("indicator", "direction", "value", "unit",
-                                                          "qualifier", "period", "text", "span")}
+            target = by_id[doc_id].targets[index]
+            by_plan[doc_id] = {"indicator": target.indicator, "direction": target.direction, "value": target.value,
+                               "unit": target.unit, "qualifier": target.qualifier, "period": target.period,
+                               "text": target.text, "span": _span(target.span)}
         plans = [doc_id for doc_id, _, _ in group]
         values = {(r["direction"], r["value"], r["unit"]) for r in by_plan.values()}
         rows.append({
@@ -512,45 +575,45 @@ def _targets(docs: list[dict[str, Any]], abbreviations: dict[str, str]) -> list[
             "similarity": _pairwise_min([text for _, _, text in group], sim),
             "by_plan": by_plan,
         })
-    rows.sort(key=lambda row: (-len(row["plans"]), [d["id"] for d in docs].index(row["plans"][0])))
+    ids = [doc.id for doc in docs]
+    rows.sort(key=lambda row: (-len(row["plans"]), ids.index(row["plans"][0])))
     return rows
 
 
-def _deadlines(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    for doc in docs:
-        rows = []
-        for deadline in doc.get("deadlines") or []:
-            rows.append({k: deadline.get(k) for k in ("text", "date", "recurrence", "who", "what", "span")})
-        out[doc["id"]] = rows
-    return out
+def _deadlines(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
+    return {doc.id: [{"text": deadline.text, "date": deadline.date, "recurrence": deadline.recurrence,
+                      "who": deadline.who, "what": deadline.what, "span": _span(deadline.span)}
+                     for deadline in doc.deadlines]
+            for doc in docs}
 
 
-def diff_documents(docs: list[dict[str, Any]], resolved_numbers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The diff of two or more documents (dicts shaped like schemas/document.schema.json).
+def diff_documents(docs: list[Document | dict[str, Any]], resolved_numbers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The diff of two or more documents (a run's document JSON given as a dict is read with
+    `Document.from_dict`: report.py still passes dicts while issue 14 converts it).
 
     `resolved_numbers`: document id -> the number the corpus step resolved for a document
     whose own number is blank (`corpus_numbers`); shown marked as resolved."""
     resolved_numbers = resolved_numbers or {}
     if len(docs) < 2:
         raise ValueError("a diff needs at least two documents")
-    ids = [d["id"] for d in docs]
+    docs = [as_document(doc) for doc in docs]
+    ids = [d.id for d in docs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"the same document is given twice: {ids}")
     similarity = TextSimilarity(docs)
     agencies = _agencies(docs, similarity)
     warnings = []
     for doc in docs:
-        md = doc.get("metadata") or {}
-        if md.get("doc_type") not in (None, "ke_hoach"):
-            warnings.append(f"{doc['id']} is a {md.get('doc_type')}, not a plan")
-        for field in ("assignments", "targets"):
-            if not doc.get(field):
-                warnings.append(f"{doc['id']} has no {field}")
+        doc_type = doc.metadata.doc_type
+        if doc_type not in (None, "ke_hoach"):
+            warnings.append(f"{doc.id} is a {doc_type}, not a plan")
+        for field, items in (("assignments", doc.assignments), ("targets", doc.targets)):
+            if not items:
+                warnings.append(f"{doc.id} has no {field}")
     only_in = {doc_id: [a["name"] for a in agencies if a["plans"] == [doc_id]] for doc_id in ids}
     return {
         "schema_version": DIFF_SCHEMA_VERSION,
-        "plans": [_plan_summary(d, resolved_numbers.get(d["id"])) for d in docs],
+        "plans": [_plan_summary(d, resolved_numbers.get(d.id)) for d in docs],
         "thresholds": {"shared": SHARED_MIN, "reworded": REWORDED_MIN, "indicator": INDICATOR_MIN},
         "abbreviations": dict(sorted(similarity.abbreviations.items())),
         "sections": _sections(docs),
@@ -693,12 +756,12 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write("vanban diff: give at least two documents\n")
         return 2
     try:
-        docs = [load_document(ref, args.run) for ref in args.documents]
+        docs = [read_document(ref, args.run) for ref in args.documents]
         numbers: dict[str, str] = {}
         for ref, doc in zip(args.documents, docs):
-            number = corpus_numbers(run_of(ref, args.run)).get(doc["id"])
+            number = corpus_numbers(run_of(ref, args.run)).get(doc.id)
             if number:
-                numbers[doc["id"]] = number
+                numbers[doc.id] = number
         diff = diff_documents(docs, numbers)
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"vanban diff: {exc}\n")
