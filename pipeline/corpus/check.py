@@ -167,8 +167,7 @@ def check_report(report: Document, plan: Document) -> dict[str, Any]:
     """Every target of `plan` against the results of `report`."""
     from .diff import TextSimilarity
 
-    # diff.TextSimilarity still reads document dicts (pipeline/corpus/diff.py is converted on its own).
-    abbreviations = TextSimilarity([report.to_dict(), plan.to_dict()]).abbreviations
+    abbreviations = TextSimilarity([report, plan]).abbreviations
     report_year = _year(report.metadata.date)
     rows = []
     for target in plan.targets:
@@ -272,14 +271,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .diff import load_document, load_run
+    from .diff import read_document, read_run
 
     try:
-        report = Document.from_dict(load_document(args.report, args.run))
+        report = read_document(args.report, args.run)
         if args.plan:
-            plan, how = Document.from_dict(load_document(args.plan, args.run)), None
+            plan, how = read_document(args.plan, args.run), None
         else:
-            plan, how = find_plan(report, [Document.from_dict(data) for data in load_run(args.run)])
+            plan, how = find_plan(report, read_run(args.run))
             if plan is None:
                 sys.stderr.write(f"vanban check: {how} ({args.run}); give --plan\n")
                 return 1

@@ -180,8 +180,7 @@ def _matrix(docs: list[Document], item_ids: dict[tuple[int, int], str]) -> dict[
     for di, doc in enumerate(docs):
         province = doc.metadata.province
         for ai, assignment in enumerate(doc.assignments):
-            # diff.agency_identity still reads an assignment dict (diff.py is converted on its own).
-            key, _ = agency_identity(asdict(assignment), province)
+            key, _ = agency_identity(assignment, province)
             name = names.get(key)
             labels.setdefault(key, name if name and "{province}" not in name else (assignment.agency or key))
             cells[key][di].append((ai, assignment))
@@ -416,8 +415,7 @@ def _diffs(docs: list[Document], resolved: dict[str, str]) -> Markup | None:
     plans = [d for d in docs if d.metadata.doc_type == "ke_hoach"]
     if len(plans) < 2:
         return None
-    # diff.diff_documents still reads document dicts (diff.py is converted on its own).
-    return Markup(to_html_fragment(diff_documents([plan.to_dict() for plan in plans], resolved)))
+    return Markup(to_html_fragment(diff_documents(plans, resolved)))
 
 
 def _checks(docs: list[Document]) -> list[dict[str, Any]]:
@@ -474,10 +472,10 @@ def build_report(docs: list[Document], links: dict[str, Any] | None = None, titl
 def write_report(run_dir: Path, out: Path | None = None) -> Path | None:
     """Write the report of the run in `run_dir` to `out` (default RUN/report.html); None when
     the folder holds no document JSON. Reads links.json when the run has one."""
-    from .diff import load_run
+    from .diff import read_run
     from ..stages.emit import write_atomic
 
-    docs = [Document.from_dict(data) for data in load_run(run_dir)]
+    docs = read_run(run_dir)
     if not docs:
         return None
     links = None
