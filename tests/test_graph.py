@@ -13,11 +13,17 @@ from corpus_output import DAK_LAK, LETTER, PLAN_664, corpus_documents, corpus_li
 from pipeline.stages.emit import schema_errors, validator
 from pipeline.corpus.graph import RELATIONS, build_graph, export_graph
 from pipeline.corpus.store import agency_node_id, task_node_id
+from pipeline.model import Document
+
+
+def typed_corpus_documents() -> list[Document]:
+    """The corpus documents as `build_graph` takes them: read through the model."""
+    return [Document.from_dict(data) for data in corpus_documents()]
 
 
 @pytest.fixture(scope="module")
 def graph():
-    return build_graph(corpus_documents(), corpus_links())
+    return build_graph(typed_corpus_documents(), corpus_links())
 
 
 def _edges(g, relation):
@@ -25,7 +31,7 @@ def _edges(g, relation):
 
 
 def test_ids_are_stable_and_readable(graph):
-    again = build_graph(corpus_documents(), corpus_links())
+    again = build_graph(typed_corpus_documents(), corpus_links())
     assert set(again.nodes) == set(graph.nodes)
     assert Counter(d["relation"] for *_, d in again.edges(data=True)) == \
         Counter(d["relation"] for *_, d in graph.edges(data=True))

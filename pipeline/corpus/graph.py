@@ -1,11 +1,11 @@
 """The knowledge graph of a run: documents, agencies, tasks and targets, and how they connect.
 
-`build_graph(documents, links)` turns the per-document JSON dicts of a run (and the link
-stage's result) into a networkx MultiDiGraph; `export_graph(G, out_dir)` writes it as
-node-link JSON (schemas/graph.schema.json), GraphML (yEd, Gephi, Cytoscape) and GEXF (Gephi),
-each streamed element by element. Exports are made on demand (`vanban export graph
---format graphml|gexf|json`, or `vanban run --graph`): the store and the HTML report do not
-need them.
+`build_graph(documents, links)` turns the documents of a run (typed `Document`s, read from its
+JSONs by `load_run_documents`) and the link stage's result into a networkx MultiDiGraph;
+`export_graph(G, out_dir)` writes it as node-link JSON (schemas/graph.schema.json), GraphML
+(yEd, Gephi, Cytoscape) and GEXF (Gephi), each streamed element by element. Exports are made on
+demand (`vanban export graph --format graphml|gexf|json`, or `vanban run --graph`): the store
+and the HTML report do not need them.
 
 Node ids are stable across runs, so two runs' graphs can be compared:
   doc:<document id>                 a document of the run
@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import networkx as nx
 
+from ..model import Assignment, Document, Metadata, Span
 from .store import agency_record, agency_node_id, document_canonical_id, task_node_id
 
 NODE_TYPES = ("document", "agency", "task", "target")
@@ -37,23 +40,26 @@ RELATIONS = ("issued_by", "cites", "implements", "reports_on", "resolved_to", "h
              "assigns", "partners_with", "has_target", "succeeded_by")
 
 
-def build_graph(documents: list[dict[str, Any]], links: dict[str, Any] | None = None
-                ) -> nx.MultiDiGraph:
-    """The graph of a run. `documents`: `Document.to_dict()` dicts; `links`: pipeline.corpus.link's result."""
+def build_graph(documents: list[Document], links: dict[str, Any] | None = None) -> nx.MultiDiGraph:
+    """The graph of a run. `documents`: the run's documents (`Document.from_dict` of each
+    `<id>.json`, see `load_run_documents`); `links`: pipeline.corpus.link's result (links.json)."""
     graph = nx.MultiDiGraph(name="vanban")
-    run_ids = {d["id"] for d in documents}
+    run_ids = {document.id for document in documents}
     own_ids: dict[str, str] = {}  # canonical id -> run document carrying it
     for document in documents:
-        cid = document_canonical_id(document.get("metadata") or {})
+        cid = _canonical_id(document.metadata)
         if cid:
-            own_ids.setdefault(cid, document["id"])
-    for document in (links or {}).get("documents", []):  # numberless plans `recognised_as` a number
-        cid = (document.get("canonical_id") or document.get("recognised_as")) if isinstance(document, dict) else None
-        if cid and document.get("id") in run_ids:
-            own_ids.setdefault(cid, document["id"])
+            own_ids.setdefault(cid, document.id)
+    for entry in (links or {}).get("documents", []):  # numberless plans `recognised_as` a number
+        cid = (entry.get("canonical_id") or entry.get("recognised_as")) if isinstance(entry, dict) else None
+        if cid and entry.get("id") in run_ids:
+            own_ids.setdefault(cid, entry["id"])
 
-    for doc in documents:
-        _add_document(graph, doc, own_ids)
+    run_canonical_ids: dict[str, str] = {}  # run document -> its first canonical id
+    for cid, doc_id in own_ids.items():
+        run_canonical_ids.setdefault(doc_id, cid)
+    for document in documents:
+        _add_document(graph, document, run_canonical_ids.get(document.id))
     for cid, doc_id in own_ids.items():  # "664/KH-UBND" is the Cao Bằng plan
         if f"ref:{cid}" in graph:
             _edge(graph, f"ref:{cid}", f"doc:{doc_id}", "resolved_to")
@@ -63,54 +69,68 @@ def build_graph(documents: list[dict[str, Any]], links: dict[str, Any] | None = 
     return graph
 
 
-def _add_document(graph: nx.MultiDiGraph, doc: dict[str, Any], own_ids: dict[str, str]) -> None:
-    meta = doc.get("metadata") or {}
-    doc_id, province = doc["id"], meta.get("province")
+def _canonical_id(metadata: Metadata) -> str | None:
+    """store.document_canonical_id of the header ("664/KH-UBND"), which reads the store's dict rows."""
+    return document_canonical_id({"number": metadata.number, "symbol": metadata.symbol})
+
+
+def _task_node(doc_id: str, assignment: Assignment, index: int) -> str:
+    """store.task_node_id of an assignment (the store's and the graph's task ids are one)."""
+    span = assignment.span
+    return task_node_id(doc_id, {"start": span.start, "end": span.end} if span else None, index)
+
+
+def _add_document(graph: nx.MultiDiGraph, document: Document, cid: str | None) -> None:
+    meta = document.metadata
+    doc_id, province = document.id, meta.province
     node = f"doc:{doc_id}"
-    cid = next((c for c, d in own_ids.items() if d == doc_id), None)
     graph.add_node(node, type="document", label=cid or doc_id, in_run=True, document=doc_id,
-                   canonical_id=cid, doc_type=meta.get("doc_type"), province=province,
-                   date=meta.get("date"), issuer=meta.get("issuer"), title=meta.get("title"),
-                   status=doc.get("status"))
-    if meta.get("issuer"):
-        issuer = _agency(graph, meta["issuer"], province)
+                   canonical_id=cid, doc_type=meta.doc_type, province=province,
+                   date=meta.date, issuer=meta.issuer, title=meta.title,
+                   status=document.status)
+    if meta.issuer:
+        issuer = _agency(graph, meta.issuer, province)
         _edge(graph, node, issuer, "issued_by")
 
-    for citation in doc.get("references", []):
-        ref = f"ref:{citation['canonical_id']}"
+    for citation in document.references:
+        ref = f"ref:{citation.canonical_id}"
         if ref not in graph:
-            graph.add_node(ref, type="document", label=citation["canonical_id"], in_run=False,
-                           canonical_id=citation["canonical_id"], doc_type=citation.get("doc_type"),
-                           date=citation.get("date"), issuer=citation.get("issuer"), title=citation.get("title"))
-        _edge(graph, node, ref, citation.get("relation") or "cites", text=citation.get("text"), **_span_attrs(citation))
-        if citation.get("resolved_to"):
-            _edge(graph, ref, f"doc:{citation['resolved_to']}", "resolved_to")
+            graph.add_node(ref, type="document", label=citation.canonical_id, in_run=False,
+                           canonical_id=citation.canonical_id, doc_type=citation.doc_type,
+                           date=citation.date, issuer=citation.issuer, title=citation.title)
+        _edge(graph, node, ref, citation.relation or "cites", text=citation.text, **_span_attrs(citation.span))
+        if citation.resolved_to:
+            _edge(graph, ref, f"doc:{citation.resolved_to}", "resolved_to")
 
-    for index, assignment in enumerate(doc.get("assignments", [])):
-        task = task_node_id(doc_id, assignment.get("span"), index)
+    for index, assignment in enumerate(document.assignments):
+        task = _task_node(doc_id, assignment, index)
         if task not in graph:
-            text = assignment.get("task") or ""
-            deadline = (assignment.get("deadline") or {}).get("text")
+            text = assignment.task or ""
+            deadline = assignment.deadline.text if assignment.deadline else None
             graph.add_node(task, type="task", label=_short(text), text=text, document=doc_id,
-                           section=assignment.get("section"), deadline=deadline, **_span_attrs(assignment))
+                           section=assignment.section, deadline=deadline, **_span_attrs(assignment.span))
             _edge(graph, node, task, "has_task")
-        a_prov = assignment.get("province") or province
-        agency = _agency(graph, assignment["agency"], a_prov, assignment.get("agency_id"),
-                         assignment.get("agency_kind"), assignment.get("successor"), assignment.get("known"))
-        _edge(graph, task, agency, "assigns", role=assignment.get("role"), document=doc_id,
-              section=assignment.get("section"))
-        for partner in assignment.get("partners") or []:
+        a_prov = assignment.province or province
+        agency = _agency(graph, assignment.agency, a_prov, assignment.agency_id,
+                         assignment.agency_kind, assignment.successor, assignment.known)
+        _edge(graph, task, agency, "assigns", role=assignment.role, document=doc_id,
+              section=assignment.section)
+        for partner in assignment.partners or []:
             _edge(graph, agency, _agency(graph, partner, a_prov), "partners_with", task=task,
                   document=doc_id)
 
-    for measure in doc.get("targets", []):
-        sp = measure.get("span") or {}
-        target = f"target:{doc_id}:{sp.get('start')}-{sp.get('end')}"
-        graph.add_node(target, type="target", label=_short(measure.get("indicator") or measure.get("text") or ""),
-                       document=doc_id, indicator=measure.get("indicator"), direction=measure.get("direction"),
-                       value=measure.get("value"), unit=measure.get("unit"), text=measure.get("text"),
-                       **_span_attrs(measure))
+    for measure in document.targets:
+        span_attrs = _span_attrs(measure.span)
+        target = f"target:{doc_id}:{span_attrs['span_start']}-{span_attrs['span_end']}"
+        graph.add_node(target, type="target", label=_short(measure.indicator or measure.text or ""),
+                       document=doc_id, indicator=measure.indicator, direction=measure.direction,
+                       value=measure.value, unit=measure.unit, text=measure.text, **span_attrs)
         _edge(graph, node, target, "has_target")
+
+
+# The gazetteer record of a name: a large run names the same agencies thousands of times, and
+# the gazetteer (like store.agency_record's own index) does not change while the process runs.
+_agency_record = lru_cache(maxsize=4096)(agency_record)
 
 
 def _agency(graph: nx.MultiDiGraph, name: str, province: str | None, agency_id: str | None = None,
@@ -118,7 +138,7 @@ def _agency(graph: nx.MultiDiGraph, name: str, province: str | None, agency_id: 
             ) -> str:
     """The agency node for a name in a province, added on first sight."""
     if agency_id is None:
-        record = agency_record(name)
+        record = _agency_record(name)
         if record:
             agency_id, kind = record["id"], kind or record.get("kind")
             successor = successor or record.get("successor")
@@ -146,7 +166,7 @@ def _add_link(graph: nx.MultiDiGraph, edge: dict[str, Any], run_ids: set[str]) -
     # a resolved citation is already src -> ref -> doc
     if dst.startswith("doc:") and any(
             graph.has_edge(src, ref) and any(d.get("relation") == relation for d in graph[src][ref].values())
-            for ref, _ in graph.in_edges(dst) if ref.startswith("ref:")):
+            for ref in graph.pred[dst] if ref.startswith("ref:")):
         return
     _edge(graph, src, dst, relation, resolved=bool(edge.get("resolved")))
 
@@ -155,7 +175,7 @@ def _add_successors(graph: nx.MultiDiGraph) -> None:
     """Sở LĐTBXH of Đắk Lắk -succeeded_by-> Sở Nội vụ of Đắk Lắk (added when absent)."""
     for node, data in list(graph.nodes(data=True)):
         if data.get("type") == "agency" and data.get("successor"):
-            record = agency_record(data["successor"]) or {}
+            record = _agency_record(data["successor"]) or {}
             name = record.get("name") or data["successor"]
             succ = _agency(graph, name, data.get("province"), data["successor"], record.get("kind"))
             if succ != node:
@@ -172,10 +192,11 @@ def _edge(graph: nx.MultiDiGraph, src: str, dst: str, relation: str, **attrs: An
 _ONCE = {"resolved_to", "issued_by", "has_task", "succeeded_by"}  # facts, not mentions
 
 
-def _span_attrs(item: dict[str, Any]) -> dict[str, Any]:
+def _span_attrs(span: Span | None) -> dict[str, Any]:
     # not "start"/"end": GEXF reads those as time intervals
-    sp = item.get("span") or {}
-    return {"span_start": sp.get("start"), "span_end": sp.get("end")}
+    if span is None:
+        return {"span_start": None, "span_end": None}
+    return {"span_start": span.start, "span_end": span.end}
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -369,19 +390,21 @@ def _gexf_chunks(graph: nx.MultiDiGraph):
 
 # ----------------------------------------------------------------------------- a run's graph, on demand
 
-_GRAPH_FIELDS = ("id", "status", "metadata", "references", "assignments", "targets")
+# What the graph reads of a document (and `id` and `source`, which every Document has): the
+# text, sections, agency mentions and other measures are left out of the typed view.
+_GRAPH_FIELDS = ("id", "source", "status", "metadata", "references", "assignments", "targets")
 
 
-def load_run_documents(run_dir: Path):
-    """The run's documents with only what the graph uses (no text, sections or measures
-    other than targets), read one JSON at a time."""
+def load_run_documents(run_dir: Path) -> Iterator[Document]:
+    """The run's documents, read one JSON at a time, as typed Documents holding only what the
+    graph uses (no text, sections or measures other than targets: those keep their defaults)."""
     for path in sorted(Path(run_dir).glob("[!.]*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             continue
         if isinstance(data, dict) and "metadata" in data and "text" in data:
-            yield {k: data.get(k) for k in _GRAPH_FIELDS if k in data}
+            yield Document.from_dict({key: data[key] for key in _GRAPH_FIELDS if key in data})
 
 
 def export_run_graph(run_dir: str | Path, formats: tuple[str, ...], dest: Path | None = None) -> list[Path]:
