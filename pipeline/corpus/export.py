@@ -21,19 +21,22 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-# The span groups we write, and how to read a label and a span from each item.
-_GROUPS: dict[str, tuple[str, str]] = {
-    # group: (key in the document JSON, label source)
-    "references": ("references", "doc_type"),
-    "tasks": ("assignments", "role"),
-    "targets": ("targets", "direction"),
-    "results": ("results", "unit"),
-    "deadlines": ("deadlines", "recurrence"),
-    "sections": ("sections", "kind"),
+from ..model import Document, Metadata
+
+# The span groups we write: group -> (its items in a document, an item's label, the label of an
+# item that has none: the name of the document's list).
+_GROUPS: dict[str, tuple[Callable[[Document], list[Any]], Callable[[Any], Any], str]] = {
+    "references": (lambda document: document.references, lambda reference: reference.doc_type, "references"),
+    "tasks": (lambda document: document.assignments, lambda assignment: assignment.role, "assignments"),
+    "targets": (lambda document: document.targets, lambda target: target.direction, "targets"),
+    "results": (lambda document: document.results, lambda result: result.unit, "results"),
+    "deadlines": (lambda document: document.deadlines, lambda deadline: deadline.recurrence, "deadlines"),
+    "sections": (lambda document: document.sections, lambda section: section.kind, "sections"),
 }
 
 
@@ -50,13 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "`-` for stdout)")
 
 
-def load_run(run: Path) -> list[dict[str, Any]]:
-    """The per-document JSONs of a run (not the corpus-level files), sorted by id."""
+def load_run(run: Path) -> list[Document]:
+    """The documents of a run (its per-document JSONs, not the corpus-level files), sorted by id."""
     docs = []
     for path in sorted(run.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and "metadata" in data and "text" in data:
-            docs.append(data)
+            docs.append(Document.from_dict(data))
     return docs
 
 
@@ -66,33 +69,37 @@ def blank_vietnamese():
     return spacy.blank("vi", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}})
 
 
-def to_spacy_docs(documents: Iterable[dict[str, Any]], nlp=None) -> Iterator[Any]:
+# The header fields a spaCy Doc carries in `user_data["metadata"]` (not where they were read).
+_USER_METADATA = tuple(field.name for field in fields(Metadata) if field.name != "spans")
+
+
+def to_spacy_docs(documents: Iterable[Document], nlp=None) -> Iterator[Any]:
     """spaCy Docs of the documents' normalized text, with their items as span groups."""
     from spacy.util import filter_spans
 
     nlp = nlp or blank_vietnamese()
-    for data in documents:
-        doc = nlp.make_doc(data["text"])
-        doc.user_data["vanban_id"] = data["id"]
-        doc.user_data["metadata"] = {k: v for k, v in data["metadata"].items() if k != "spans"}
-        for group, (key, label_key) in _GROUPS.items():
+    for document in documents:
+        doc = nlp.make_doc(document.text)
+        doc.user_data["vanban_id"] = document.id
+        doc.user_data["metadata"] = {name: getattr(document.metadata, name) for name in _USER_METADATA}
+        for group, (items_of, label_of, default_label) in _GROUPS.items():
             spans = []
-            for item in data.get(key, []):
-                span = item.get("span")
-                if not span:
+            for item in items_of(document):
+                span = item.span
+                if span is None:
                     continue
-                spacy_span = doc.char_span(span["start"], span["end"], label=str(item.get(label_key) or key),
+                spacy_span = doc.char_span(span.start, span.end, label=str(label_of(item) or default_label),
                                            alignment_mode="expand")
                 if spacy_span is not None:
                     spans.append(spacy_span)
             doc.spans[group] = spans
         agencies = []
-        for item in data.get("assignments", []):
+        for assignment in document.assignments:
             # The agency as named sits in the text of the task's heading or sentence; its span
             # is the task's own when no separate agency span is recorded.
-            agency_span = item.get("agency_span")
+            agency_span = assignment.agency_span
             if agency_span:
-                agency = doc.char_span(agency_span["start"], agency_span["end"], label="AGENCY",
+                agency = doc.char_span(agency_span.start, agency_span.end, label="AGENCY",
                                        alignment_mode="expand")
                 if agency is not None:
                     agencies.append(agency)
@@ -101,7 +108,7 @@ def to_spacy_docs(documents: Iterable[dict[str, Any]], nlp=None) -> Iterator[Any
         yield doc
 
 
-def write_docbin(documents: Iterable[dict[str, Any]], path: Path) -> int:
+def write_docbin(documents: Iterable[Document], path: Path) -> int:
     from spacy.tokens import DocBin
 
     docbin = DocBin(store_user_data=True)
@@ -117,17 +124,17 @@ def write_docbin(documents: Iterable[dict[str, Any]], path: Path) -> int:
 CSV_COLUMNS = ["document", "section", "agency", "agency_id", "successor", "province", "role", "partners", "task", "deadline", "topics"]
 
 
-def assignment_rows(documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, str]]:
-    for data in documents:
-        for assignment in data.get("assignments", []):
-            deadline = assignment.get("deadline") or {}
+def assignment_rows(documents: Iterable[Document]) -> Iterator[dict[str, str]]:
+    """One CSV row (CSV_COLUMNS) per assignment of the documents."""
+    for document in documents:
+        for assignment in document.assignments:
             yield {
-                "document": data["id"], "section": assignment.get("section") or "", "agency": assignment["agency"],
-                "agency_id": assignment.get("agency_id") or "", "successor": assignment.get("successor") or "",
-                "province": assignment.get("province") or "", "role": assignment["role"],
-                "partners": "; ".join(assignment.get("partners", [])),
-                "task": assignment["task"], "deadline": deadline.get("text", ""),
-                "topics": "; ".join(assignment.get("topics", [])),
+                "document": document.id, "section": assignment.section or "", "agency": assignment.agency,
+                "agency_id": assignment.agency_id or "", "successor": assignment.successor or "",
+                "province": assignment.province or "", "role": assignment.role,
+                "partners": "; ".join(assignment.partners),
+                "task": assignment.task, "deadline": assignment.deadline.text if assignment.deadline else "",
+                "topics": "; ".join(assignment.topics),
             }
 
 
