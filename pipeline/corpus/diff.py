@@ -75,15 +75,6 @@ def read_document(ref: str | Path, run_dir: Path | None = None) -> Document:
     return document_from_json(json.loads(json_path.read_text(encoding="utf-8")), json_path)
 
 
-def load_document(ref: str | Path, run_dir: Path | None = None) -> dict[str, Any]:
-    """`read_document` as the plain dict of its JSON, for the corpus modules that still read
-    documents as dicts (check, report: issue 14 converts them one by one)."""
-    path = Path(ref)
-    if path.is_file() and path.suffix.lower() != ".json":
-        return read_document(path).to_dict()
-    return json.loads(document_json_path(ref, run_dir).read_text(encoding="utf-8"))
-
-
 def document_json_path(ref: str | Path, run_dir: Path | None = None) -> Path:
     """The JSON file a document given as `ref` is read from: `ref` itself when it is a file,
     else `<run_dir>/<ref>.json`, else the one JSON of the run whose id contains `ref`."""
@@ -112,12 +103,6 @@ def document_from_json(data: Any, origin: str | Path) -> Document:
         return Document.from_dict(data)
     except (TypeError, AttributeError) as exc:  # a required field missing, a part of the wrong shape
         raise ValueError(f"{origin}: not a document JSON ({exc})") from None
-
-
-def as_document(doc: Document | dict[str, Any]) -> Document:
-    """`doc` typed. A dict, a run's document JSON, is read with `Document.from_dict`: report.py and
-    check.py still hand documents over as dicts while issue 14 converts them."""
-    return doc if isinstance(doc, Document) else Document.from_dict(doc)
 
 
 def run_documents_paths(run_dir: Path) -> list[Path]:
@@ -173,20 +158,6 @@ def read_run(run_dir: Path) -> list[Document]:
     return docs
 
 
-def load_run(run_dir: Path) -> list[dict[str, Any]]:
-    """Every document of a run as the plain dict of its JSON, for the corpus modules that still
-    read documents as dicts (check, report: issue 14); `read_run` is the typed form."""
-    docs = []
-    for path in run_documents_paths(run_dir):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(data, dict) and "text" in data and "metadata" in data:
-            docs.append(data)
-    return docs
-
-
 # --------------------------------------------------------------------------------------------
 # Text keys and similarity
 
@@ -232,11 +203,11 @@ def features(toks: list[str]) -> set[str]:
 class TextSimilarity:
     """TF-IDF cosine between texts, fitted on the paragraphs of a set of documents."""
 
-    def __init__(self, docs: Iterable[Document | dict[str, Any]]):
+    def __init__(self, docs: Iterable[Document]):
         self.abbreviations: dict[str, str] = {}
         paragraphs: list[str] = []
         for doc in docs:
-            text = as_document(doc).text or ""
+            text = doc.text or ""
             for short, long in defined_abbreviations(text).items():
                 self.abbreviations.setdefault(short, long)
             paragraphs.extend(line for line in text.split("\n") if len(line) > 20)
@@ -372,18 +343,12 @@ def _strip_place(folded: str, province: str | None) -> str:
     return folded
 
 
-def agency_identity(assignment: Assignment | dict[str, Any], province: str | None = None) -> tuple[str, str | None]:
+def agency_identity(assignment: Assignment, province: str | None = None) -> tuple[str, str | None]:
     """(alignment key, canonical id as named) of an assignment's agency.
 
     The key is the successor when the agency was merged away in 2025, else its canonical id;
     agencies the gazetteer does not know are keyed by their folded name without the province.
-    (report.py's agency matrix still passes the assignments of a run's JSON as dicts while
-    issue 14 converts it; they are read as the model reads them.)
     """
-    if isinstance(assignment, dict):
-        from ..model import _typed
-
-        assignment = _typed(Assignment, assignment)
     gz = _gazetteer()
     agency_id = assignment.agency_id
     if not agency_id:
@@ -587,16 +552,14 @@ def _deadlines(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
             for doc in docs}
 
 
-def diff_documents(docs: list[Document | dict[str, Any]], resolved_numbers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The diff of two or more documents (a run's document JSON given as a dict is read with
-    `Document.from_dict`: report.py still passes dicts while issue 14 converts it).
+def diff_documents(docs: list[Document], resolved_numbers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The diff of two or more documents.
 
     `resolved_numbers`: document id -> the number the corpus step resolved for a document
     whose own number is blank (`corpus_numbers`); shown marked as resolved."""
     resolved_numbers = resolved_numbers or {}
     if len(docs) < 2:
         raise ValueError("a diff needs at least two documents")
-    docs = [as_document(doc) for doc in docs]
     ids = [d.id for d in docs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"the same document is given twice: {ids}")
