@@ -301,11 +301,18 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}  # kept inside attributes
 
 
+# What `_xml` changes: a value without any of these (most ids, names and numbers) is written as is.
+_XML_SPECIAL = re.compile("[&<>\"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml(value: Any) -> str:
     """An attribute or text value for XML: escaped, without characters XML 1.0 forbids."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return xml_escape(_XML_BAD.sub("", str(value)), _XML_ENTITIES)
+    text = str(value)
+    if _XML_SPECIAL.search(text) is None:  # a large graph has millions of values: skip the escaping pass
+        return text
+    return xml_escape(_XML_BAD.sub("", text), _XML_ENTITIES)
 
 
 def _xml_type(values: set[type], ints: str) -> str:
