@@ -33,6 +33,20 @@ def test_span_groups_hold_the_extracted_items(plan):
     assert tasks[0].text.startswith(plan.assignments[0].task[:20])
 
 
+def test_the_agency_group_holds_each_named_agency_on_the_sample_corpus():
+    # Issue 14: the export's agency span group was always empty (it read a key nothing wrote).
+    plans = [Document.from_dict(json.loads(json.dumps(parse_file(path).to_dict())))
+             for path in sorted(CORPUS.glob("*.txt"))]
+    total = 0
+    for document, doc in zip(plans, to_spacy_docs(plans)):
+        named = {(a.agency_span.start, a.agency_span.end) for a in document.assignments if a.agency_span}
+        agencies = doc.spans["agencies"]
+        assert {(span.start_char, span.end_char) for span in agencies} <= named
+        assert all(span.label_ == "AGENCY" for span in agencies)
+        total += len(agencies)
+    assert total >= 100
+
+
 def test_docbin_round_trip(plan, tmp_path):
     from spacy.tokens import DocBin
 
