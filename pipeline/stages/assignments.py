@@ -1256,7 +1256,6 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
     line_starts = [ps for ps, _ in lines]
     counted = [m for m in mentions if m.start < body_end and m.kind not in rule_set.upward_kinds
                and not rule_set.upward_group.search(key, m.start, m.end)]
-    by_start = {m.start: m for m in counted}
 
     def line_of(pos: int) -> int:
         return bisect.bisect_right(line_starts, pos) - 1

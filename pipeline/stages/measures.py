@@ -29,7 +29,7 @@ from typing import NamedTuple
 from . import timex
 from ..model import Deadline, Document, Result, Section, Target
 from ..rules import load
-from ..textkeys import match_key
+from ..textkeys import match_key, trie_alternation
 
 STAGE = "measures"
 
@@ -45,9 +45,9 @@ def _kp(pattern: str) -> str:
 
 
 def _alternation(words: list[str]) -> str:
-    """Regex alternation of words (match keys), longest first so "tăng thêm" beats "tăng"."""
-    keys = sorted({match_key(w) for w in words}, key=len, reverse=True)
-    return "|".join(re.escape(k) for k in keys)
+    """Regex alternation of words (match keys, a space matching one space), longest first along
+    each path so "tăng thêm" beats "tăng": textkeys.trie_alternation letter by letter."""
+    return trie_alternation(words, lambda word: [re.escape(char) for char in match_key(word)])
 
 
 @dataclass(frozen=True)
