@@ -33,3 +33,11 @@ def load(name: str) -> Any:
     path = RULES_DIR / f"{name}.yaml"
     with path.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+@lru_cache(maxsize=1)
+def province_names() -> tuple[str, ...]:
+    """Every province's name as rules/provinces.yaml writes it, the 34 of 2025 and the former
+    ones, once each: the one list the agency reader and the plan diff use."""
+    data = load("provinces")
+    return tuple(dict.fromkeys(entry["name"] for part in ("current", "former") for entry in data[part]))

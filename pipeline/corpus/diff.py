@@ -310,7 +310,7 @@ def _pairwise_min(texts: list[str], similarity: Callable[[str, str], float]) -> 
 @lru_cache(maxsize=1)
 def _gazetteer() -> dict[str, Any]:
     """Names by folded spelling, canonical names and successors from rules/agencies.yaml."""
-    from ..rules import load
+    from ..rules import load, province_names
 
     data = load("agencies") or {}
     by_spelling: dict[str, str] = {}
@@ -323,7 +323,7 @@ def _gazetteer() -> dict[str, Any]:
                 continue
             by_spelling.setdefault(fold(spelling), entry["id"])
     successors = {s["from"]: s for s in data.get("successors") or []}
-    provinces = sorted({fold(p) for p in data.get("provinces") or []}, key=len, reverse=True)
+    provinces = sorted({fold(name) for name in province_names()}, key=len, reverse=True)
     level_suffixes = [" " + fold(p) for p in data["province_level_phrases"]]
     return {"by_spelling": by_spelling, "names": names, "successors": successors, "provinces": provinces,
             "level_suffixes": level_suffixes, "level": " " + fold(data["province_level_word"])}

@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..rules import load
+from ..rules import load, province_names
 from ..textkeys import match_key, trie_alternation
 
 
@@ -132,11 +132,11 @@ def _alternation(words: list[str], province_re: str = "") -> str:
 @lru_cache(maxsize=1)
 def gazetteer() -> _Gazetteer:
     data = load("agencies")
-    provinces = {_strip_key(p): p for p in data["provinces"]}
+    provinces = {_strip_key(p): p for p in province_names()}
     level = data["province_level_word"]
     committee_classes = frozenset(data["committee_classes"])
     committees = data["committee_groups"]
-    province_alt = r"(?<!\w)(?:" + _alternation(data["provinces"]) + r")(?!\w)"
+    province_alt = r"(?<!\w)(?:" + _alternation(province_names()) + r")(?!\w)"
     forms: list[tuple[str, str, bool]] = []  # (form, entry id, is abbreviation)
     entries = {}
     for entry in data["agencies"]:
