@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from pipeline.errors import VanbanError  # noqa: E402
-from pipeline.stages.ingest import display_path, ingest, soffice_path  # noqa: E402
+from pipeline.stages.ingest import display_path, ingest  # noqa: E402
 from pipeline.parse import parse_file  # noqa: E402
 
 LONG_RUN = int(os.environ.get("VANBAN_FUZZ_EXAMPLES") or 0)

@@ -9,8 +9,6 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from pipeline.corpus.report import build_report, graph_edges, highlight, json_for_script, layered_layout
 from pipeline.model import Assignment, Deadline, Document, Mention, Metadata, Reference, SourceInfo, Span
 

@@ -16,7 +16,7 @@ import pytest
 
 from corpus_output import (
     DAK_LAK, LETTER, PLAN_664, PLANS, REPORT, THAI_NGUYEN, assignments_where, citing_documents,
-    corpus_document, corpus_documents, corpus_links, documents_where, duty_key, fold, held_by,
+    corpus_document, corpus_documents, corpus_links, duty_key, fold, held_by,
     task_has,
 )
 from pipeline.corpus.store import Store, parse_ref_query

@@ -320,7 +320,6 @@ def _own(db: sqlite3.Connection, key: str) -> str | None:
 def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqlite3.Row]:
     """Numberless documents of the reference's type that its date or its title could fit."""
     rows: dict[str, sqlite3.Row] = {}
-    words = sorted(_title_words(ref["title"]))
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
         prefixes = _date_prefixes(ref["date"])

@@ -627,6 +627,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     end = len(text) if end is None else end
     # The list is read within text[:end], without copying it: `lim` is that slice's length.
     lim = min(end, len(text)) if end >= 0 else max(0, len(text) + end)
+    gaz = gazetteer()
     out: list[AgencyMention] = []
     read_to = pos
     nxt = None  # the name after a separator, read already to decide whether the list goes on
@@ -636,7 +637,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
             break
         if mention.how == "title":
             dist = _distribute_titled(text, key, mention, lim)
-        elif mention.how == "group" or mention.id in gazetteer().committee_classes:
+        elif mention.how == "group" or mention.id in gaz.committee_classes:
             dist = _distribute(text, key, mention, lim)
         else:
             dist = None
@@ -646,7 +647,7 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
         else:
             out.append(mention)
             read_to = mention.end
-        sm = gazetteer().list_sep.match(key, read_to, lim)
+        sm = gaz.list_sep.match(key, read_to, lim)
         nxt = _agency_at(text, key, sm.end(), lim, allow_bare=True) if sm and sm.end() < end else None
         if nxt is None:
             break
@@ -682,7 +683,7 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
         if mention is not None:  # a full name of its own ("Công an tỉnh")
             out.append(mention)
         else:  # a bare name under the shared head: "Nội vụ" -> "Sở Nội vụ"
-            item_end = gazetteer().item_end.search(text, start, lim).start()
+            item_end = gaz.item_end.search(text, start, lim).start()
             full = f"{head} {text[start:item_end]}"
             whole = agency_at(full, 0, allow_bare=True, groups=False)
             if whole is None:
@@ -691,7 +692,7 @@ def _distribute(text: str, key: str, group: AgencyMention, lim: int) -> list[Age
             item = text[start:start + item_len]
             out.append(AgencyMention(item, f"{head} {item}", start, start + item_len, whole.id, whole.known, whole.kind,
                                      province_in(item), whole.successor, "distributed"))
-        sm = gazetteer().list_sep.match(key, out[-1].end, lim)
+        sm = gaz.list_sep.match(key, out[-1].end, lim)
         if not sm or ";" in sm.group(0) or not _is_upper_word_at(text, sm.end(), lim):
             break  # a semicolon closes the distributed list: "Giám đốc các Sở: A, B; Chủ tịch …"
         start = sm.end()
@@ -717,6 +718,7 @@ def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
                       group: AgencyMention) -> list[AgencyMention] | None:
     """Place names after a committee group's colon, each with the shared head: "Yên Bái, Văn Phú"
     after "UBND các phường:" (names are capitalised words; the list ends at anything else)."""
+    list_sep = gazetteer().list_sep
     out: list[AgencyMention] = []
     start = pos
     while start < lim and _is_upper_word_at(text, start, lim):
@@ -724,7 +726,7 @@ def _distribute_names(text: str, key: str, pos: int, lim: int, head: str,
         item = text[start:end]
         out.append(AgencyMention(item, f"{head} {item}", start, end, group.id, group.known, group.kind,
                                  province_in(item), group.successor, "distributed"))
-        sm = gazetteer().list_sep.match(key, end, lim)
+        sm = list_sep.match(key, end, lim)
         if not sm:
             break
         start = sm.end()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .. import rules
-from ..model import Document, Metadata
+from ..model import Document
 from ..textkeys import fold, match_key, search_key
 
 STAGE = "header"

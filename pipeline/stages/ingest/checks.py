@@ -97,16 +97,12 @@ def file_problem(path: str | os.PathLike) -> str | None:
     return None
 
 
+_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"
+    return next((kind for is_kind, kind in _FILE_KINDS if is_kind(mode)), "not a file")
 
 
 def read_capped(path, where: str, cap: int) -> bytes:
@@ -164,16 +160,12 @@ def valid_unicode(source: SourceText) -> SourceText:
     return source
 
 
+_MAGIC_SAYS = ((PDF_MAGIC, "it is a PDF"), (ZIP_MAGIC, "it is a ZIP container"),
+               (OLE_MAGIC, "it is an OLE file such as Word 97 .doc"), (RTF_MAGIC, "it is RTF"))
+
+
 def describe_magic(data: bytes) -> str:
     """What the first bytes say a file is, for the reason a reader refuses it."""
     head = data[:8]
-    if head.startswith(PDF_MAGIC):
-        return "it is a PDF"
-    if head.startswith(ZIP_MAGIC):
-        return "it is a ZIP container"
-    if head.startswith(OLE_MAGIC):
-        return "it is an OLE file such as Word 97 .doc"
-    if head.startswith(RTF_MAGIC):
-        return "it is RTF"
-    return f"starts with {head[:4]!r}"
+    return next((says for magic, says in _MAGIC_SAYS if head.startswith(magic)), f"starts with {head[:4]!r}")
 
