@@ -10,8 +10,10 @@ so the next run can remove the ones a killed run left. Files are not fsync'ed on
 tripled the cost of writing a document, and a power cut can only lose the last documents,
 which the next run redoes (it skips only documents whose JSON is there and whole).
 
-Per-document JSON is compact (the C encoder; `indent` switches Python's slower one on);
-corpus-level files and stdout are indented for people.
+Per-document JSON is compact and written by orjson: the same bytes as `json.dumps(...,
+ensure_ascii=False, separators=(",", ":"))` (a test compares them on real documents) in a
+tenth of the time, about 1.2 ms less per document. Corpus-level files and stdout are indented
+for people (Python's encoder: orjson indents by two spaces only).
 """
 from __future__ import annotations
 
@@ -22,13 +24,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..rules import SCHEMAS_DIR
 
 
 def dumps(data: Any, pretty: bool = True) -> str:
     if pretty:
         return json.dumps(data, ensure_ascii=False, indent=1)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:  # what orjson refuses and Python writes: an integer beyond 64 bits, a non-text key
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 # What a document JSON of a run must not carry: wall times differ from run to run, so a
