@@ -272,6 +272,7 @@ def _is_upper_word_at(text: str, pos: int, lim: int | None = None) -> bool:
 
 
 _NONSPACE = re.compile(r"\S+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _words_after(text: str, pos: int, lim: int):
@@ -740,9 +741,10 @@ def _addressee_position() -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
-    """Where a name can start, as one regex; the collective nouns among those openings; and for
-    each opening, the readers that can read a name starting with it.
+def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]], re.Pattern]:
+    """Where a name can start, as one regex; the collective nouns among those openings; for
+    each opening, the readers that can read a name starting with it; and the regex that scans
+    a text for openings (the first one without its leading word-boundary check).
     Openings are the first two words of every name the readers know (one word for one-word
     names), a determiner + the first word of a collective noun, and the heads of pattern names
     ("Sở", "Công ty"). "công an", "công ty" are openings, "công tác" is not; "phối hợp" is not
@@ -765,8 +767,13 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]]]:
             readers.setdefault(opening, set()).add(reader)
     named = {first_two(n) for n in names + data["office_titles"]["names"]}
     bare = frozenset(first_two(n) for n in nouns) - named  # (a head may share them: "doanh nghiệp")
-    rx = re.compile(r"(?<!\w)(?:" + trie_alternation(set(readers)) + r")(?!\w)")
-    return rx, bare, {" ".join(o.split()): frozenset(r) for o, r in readers.items()}
+    alternation = trie_alternation(set(readers))
+    rx = re.compile(r"(?<!\w)(?:" + alternation + r")(?!\w)")
+    # find_mentions scans with no lookbehind: a pattern that opens with the trie's letters lets
+    # the regex engine skip to those letters in C (0.3 ms less per document); a hit inside a
+    # word is dropped by the scan itself.
+    scan = re.compile(r"(?:" + alternation + r")(?!\w)")
+    return rx, bare, {" ".join(o.split()): frozenset(r) for o, r in readers.items()}, scan
 
 
 @lru_cache(maxsize=4096)
@@ -794,11 +801,16 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     last_end, lim = 0, len(text)
     found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]] = {}
     _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
-    opening_re, bare, _ = _openings()
+    _, bare, _, scan = _openings()
     addressee_position = _addressee_position()
     readers_of = _readers_for
-    for match in opening_re.finditer(key):
+    scan_from = 0
+    while (match := scan.search(key, scan_from)) is not None:
         start = match.start()
+        if start and _WORD_CHAR.match(key, start - 1):
+            scan_from = start + 1  # inside a word: not an opening (as `(?<!\w)` would say)
+            continue
+        scan_from = match.end()
         if start < last_end:
             continue  # inside the name before
         word = match.group(0)
