@@ -19,7 +19,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 SCHEMA_VERSION = "1.0"
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     """Half-open character range [start, end) in the normalized text."""
 
@@ -28,7 +28,7 @@ class Span:
     page: int | None = None  # 1-based page of `start` when the format has pages
 
 
-@dataclass
+@dataclass(slots=True)
 class Issue:
     """A warning or error, with the stage that raised it."""
 
@@ -37,7 +37,7 @@ class Issue:
     span: Span | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceInfo:
     path: str
     file_name: str
@@ -49,7 +49,7 @@ class SourceInfo:
     converted_from: str | None = None  # e.g. "doc" when LibreOffice converted a .doc
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceText:
     """What ingest hands to normalize: the extracted text and where pages start."""
 
@@ -69,7 +69,7 @@ class SourceText:
     hard_wrapped: bool = True
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceMap:
     """Maps offsets of the normalized text back to the source text.
 
@@ -80,10 +80,13 @@ class SourceMap:
     segments: list[tuple[int, int]] = field(default_factory=list)
     source_line_starts: list[int] = field(default_factory=list)
     page_starts: list[int] = field(default_factory=list)  # in source offsets
+    # the segments' normalized starts, built once: a span is made for every extracted item,
+    # each asking for its page
+    _starts_cache: list[int] = field(default_factory=list, repr=False, compare=False,
+                                     metadata={"serialize": False})
 
     def _norm_starts(self) -> list[int]:
-        # Built once: a span is made for every extracted item, each asking for its page.
-        if len(getattr(self, "_starts_cache", ())) != len(self.segments):
+        if len(self._starts_cache) != len(self.segments):
             self._starts_cache = [s[0] for s in self.segments]
         return self._starts_cache
 
@@ -121,7 +124,7 @@ class SourceMap:
         return bisect.bisect_right(self.page_starts, self.to_source(offset)) or 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Metadata:
     doc_type: str | None = None  # ke_hoach | bao_cao | cong_van | quyet_dinh | ...
     number: str | None = None  # "664"; null when the "Số:" line is blank
@@ -138,7 +141,7 @@ class Metadata:
     spans: dict[str, Span] = field(default_factory=dict)  # field name -> where it was read
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """A node of the outline: a numbered heading, a lettered item or a bullet."""
 
@@ -153,14 +156,14 @@ class Section:
     parent: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     text: str
     span: Span
     form: str = "full"  # full | short | alias | footnote
 
 
-@dataclass
+@dataclass(slots=True)
 class Reference:
     id: str  # stable within the document: canonical_id
     canonical_id: str
@@ -177,7 +180,7 @@ class Reference:
     resolved_to: str | None = None  # id of a document of the same run
 
 
-@dataclass
+@dataclass(slots=True)
 class Deadline:
     text: str  # "trước ngày 15 tháng 12 hằng năm"
     span: Span
@@ -188,7 +191,7 @@ class Deadline:
     relative: str | None = None  # a limit counted from an event, ISO 8601 duration: "P10D", "PT24H"
 
 
-@dataclass
+@dataclass(slots=True)
 class AgencySpan:
     """One mention of an agency in the text: a gazetteer name, a group addressee ("các sở, ban,
     ngành"), a title before a body ("Thủ trưởng các cơ quan"), or a name read by pattern."""
@@ -202,7 +205,7 @@ class AgencySpan:
     how: str  # gazetteer | group | pattern | title | distributed
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     """A piece of the text, verbatim, with its span."""
 
@@ -210,7 +213,7 @@ class Passage:
     span: Span
 
 
-@dataclass
+@dataclass(slots=True)
 class Coverage:
     """What the assignments stage could not read: lines that look like directives (a directing
     verb and an agency mention, outside sections that only describe) and yielded no assignment."""
@@ -219,7 +222,7 @@ class Coverage:
     unassigned: list[Passage] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Assignment:
     agency: str  # as named, abbreviations expanded
     agency_raw: str  # verbatim
@@ -239,7 +242,7 @@ class Assignment:
     agency_span: Span | None = None  # where the agency is named (heading, subject, table cell)
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
     indicator: str
     direction: str  # increase | decrease | reach
@@ -251,7 +254,7 @@ class Target:
     qualifier: str | None = None  # at_least | at_most | about
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     indicator: str
     value: float
@@ -262,7 +265,7 @@ class Result:
     change: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     """A table of the source (DOCX; PDF later): each cell as a span of the normalized text.
 
@@ -276,7 +279,7 @@ class Table:
     rows: list[list[Span]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     id: str  # file stem
     source: SourceInfo
