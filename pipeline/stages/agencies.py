@@ -628,6 +628,10 @@ def parse_agency_list(text: str, pos: int = 0, end: int | None = None, key: str 
     end = len(text) if end is None else end
     # The list is read within text[:end], without copying it: `lim` is that slice's length.
     lim = min(end, len(text)) if end >= 0 else max(0, len(text) + end)
+    if _openings()[0].match(key, pos, lim) is None:
+        # No name starts here (most positions asked about): said before the memo is consulted,
+        # which could only say the same, since every name starts with an opening.
+        return [], pos
     gaz = gazetteer()
     out: list[AgencyMention] = []
     read_to = pos
@@ -798,7 +802,7 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
     open a name stands are tried (the readers' first words)."""
     key = key if key is not None else match_key(text)
     out: list[AgencyMention] = []
-    last_end, lim = 0, len(text)
+    lim = len(text)
     found: dict[tuple[int, bool, bool], tuple[AgencyMention | None, int, bool]] = {}
     _Memo.put(key, found)  # the names read inside a name (a title's body) are kept too
     _, bare, _, scan = _openings()
@@ -811,8 +815,6 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
             scan_from = start + 1  # inside a word: not an opening (as `(?<!\w)` would say)
             continue
         scan_from = match.end()
-        if start < last_end:
-            continue  # inside the name before
         word = match.group(0)
         listed = word in bare and addressee_position.search(key, max(0, start - 12), start) is not None
         if " " not in word:
@@ -827,5 +829,5 @@ def find_mentions(text: str, key: str | None = None) -> list[AgencyMention]:
         found[(start, False, True)] = (mention, lim, stood_bare)
         if mention is not None:
             out.append(mention)
-            last_end = mention.end
+            scan_from = max(scan_from, mention.end)  # the next name starts after this one
     return out

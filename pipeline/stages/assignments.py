@@ -1260,7 +1260,7 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
     def line_of(pos: int) -> int:
         return bisect.bisect_right(line_starts, pos) - 1
 
-    directive_lines: dict[int, list[AgencyMention]] = {}
+    directive_lines: set[int] = set()  # indexes into `lines`
     for mention in counted:
         index = line_of(mention.start)
         if index < 0:
@@ -1268,14 +1268,16 @@ def _coverage(doc: Document, mentions: list[AgencyMention], body_end: int) -> Co
         pe = lines[index][1]
         if (rule_set.directing.match(key, _skip_spaces(key, mention.end, pe), pe)
                 and not rule_set.possessive.search(key, max(lines[index][0], mention.start - 5), mention.start)):
-            directive_lines.setdefault(index, []).append(mention)
+            directive_lines.add(index)
     # "giao / yêu cầu / đề nghị" right before a name: looked for just before each name (one
     # scan of the whole text costs more than the few characters before every name)
     for mention in counted:
-        if line_of(mention.start) >= 0 and any(
-                d.end() == mention.start
-                for d in rule_set.directive.finditer(key, max(0, mention.start - _SUBJECT_REACH), mention.start + 1)):
-            directive_lines.setdefault(line_of(mention.start), []).append(mention)
+        index = line_of(mention.start)
+        if index < 0 or index in directive_lines:
+            continue  # a line counts once
+        if any(d.end() == mention.start
+               for d in rule_set.directive.finditer(key, max(0, mention.start - _SUBJECT_REACH), mention.start + 1)):
+            directive_lines.add(index)
     descriptive = [(s.span.start, s.span.end) for s in doc.sections
                    if s.parent is None and s.kind in rule_set.descriptive_kinds]
     covered = sorted((a.span.start, a.span.end) for a in doc.assignments)
