@@ -29,7 +29,7 @@ from ..rules import load, province_names
 from ..textkeys import match_key, trie_alternation
 
 
-@dataclass
+@dataclass(slots=True)
 class AgencyMention:
     raw: str  # verbatim
     name: str  # as named, abbreviations expanded

@@ -398,7 +398,7 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """One unit of the reading order: an outline item (its text after the marker, children
     included) or a paragraph that no item below the same parent holds."""
@@ -467,7 +467,7 @@ def _tree(doc: Document, stops: list[int], body_end: int, grids: list[tuple[int,
 # ----------------------------------------------------------------------------- clauses
 
 
-@dataclass
+@dataclass(slots=True)
 class _Subject:
     """Agencies read at a clause opening, and what follows them."""
 
@@ -479,7 +479,7 @@ class _Subject:
     form: str  # colon | predicate | bare
 
 
-@dataclass
+@dataclass(slots=True)
 class _Owner:
     """Agencies that own the items under a heading or after a lead-in."""
 

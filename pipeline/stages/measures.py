@@ -590,7 +590,7 @@ def _noun_unit(text: str, key: str, start: int, limit: int) -> str:
 
 # ---------------------------------------------------------------- results
 
-@dataclass
+@dataclass(slots=True)
 class _Qty:
     start: int  # qualifier or number
     num: str

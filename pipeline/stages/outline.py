@@ -61,7 +61,7 @@ def _any_marker() -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<m{i}>{m['pattern']})" for i, m in enumerate(load("sections")["markers"])))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     marker: str  # the marker type
     section: Section

@@ -293,7 +293,7 @@ def _rules() -> _Rules:
 # ----------------------------------------------------------------------------- mentions
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     """One mention found in the text, before mentions are merged into references."""
 
@@ -1010,7 +1010,7 @@ def _in_parens(key: str, start: int, pos: int) -> bool:
 # ----------------------------------------------------------------------------- merging
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ref:
     canonical: str
     hits: list[_Hit] = field(default_factory=list)

@@ -52,7 +52,7 @@ from ..textkeys import match_key
 __all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of", "is_time_column"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeExpression:
     start: int
     end: int
