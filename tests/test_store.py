@@ -629,3 +629,176 @@ def test_cites_never_answers_from_an_older_store(tmp_path):
         s.delete_document("another")  # this one writes
         assert s.count_citing("209/NQ-CP") == total
         assert s.citing("209/NQ-CP", limit=1) == first
+
+
+# ----------------------------------------------------------------------------- `agency` and `gaps`, read plainly
+
+class PlainAgencyStore(Store):
+    """`agency` and `gaps` answered the straightforward way, as a reference for the indexed
+    ones: every assignment read with its document's row, matched, sorted and counted in Python
+    (no `agency_duty_order`, no `agency_counts`)."""
+
+    def _plain_assignments(self) -> list[dict]:
+        from pipeline.corpus.store import _DUTY_COLUMNS, _DUTY_JOINS
+
+        if not hasattr(self, "_all"):  # read once: the store does not change while compared
+            self._all = [dict(r) for r in self.db.execute(
+                f"SELECT {_DUTY_COLUMNS}, a.agency_key, a.province_key, d.province AS doc_province "
+                f"FROM assignments a {_DUTY_JOINS}")]
+        return [dict(r) for r in self._all]
+
+    def _plain_duties(self, name, province):
+        from pipeline.corpus.store import _via
+
+        bodies = self._agency_filter(name, province)[0]
+        ids = {b["agency_id"] for b, _ in bodies if b["agency_id"]}
+        keys = {k for b, _ in bodies for k in b["keys"]}
+        rows = [r for r in self._plain_assignments()
+                if (r["agency_id"] in ids or r["agency_key"] in keys)
+                and (not province or r["province_key"] == fold(province))]
+        for row in rows:
+            row["_via"] = _via(row["agency_id"], row["agency_key"], bodies)
+        # own duties first, then by the document's province, date (none first), document, position
+        rows.sort(key=lambda r: (r["_via"] != "", r["doc_province"] is not None,
+                                 r["doc_province"] or "", r["date"] is not None, r["date"] or "",
+                                 r["doc_id"], r["idx"]))
+        return rows
+
+    def agency_duties(self, name, province=None, limit=None):
+        from pipeline.corpus.store import _duty_row
+
+        rows = self._plain_duties(name, province)
+        rows = rows[:limit] if limit and limit > 0 else rows
+        return [_duty_row(r) | {"via": r["_via"]} for r in rows]
+
+    def agency_duty_counts(self, name, province=None):
+        counts: dict[str, int] = {}
+        for row in self._plain_duties(name, province):
+            counts[row["_via"]] = counts.get(row["_via"], 0) + 1
+        return counts
+
+    def _plain_gaps(self, province, agency):
+        rows = [r for r in self._plain_assignments()
+                if (r["missing_deadline"] or r["missing_lead"] or r["missing_result"])
+                and (not province or r["province_key"] == fold(province))
+                and (not agency or r["agency_key"] == fold(agency))]
+        return sorted(rows, key=lambda r: (r["doc_id"], r["agency"], r["idx"]))
+
+    def gaps(self, province=None, agency=None, limit=None):
+        from pipeline.corpus.store import _duty_row
+
+        rows = self._plain_gaps(province, agency)
+        rows = rows[:limit] if limit and limit > 0 else rows
+        return [_duty_row(r) | {"missing": [name for name in ("deadline", "lead", "result")
+                                            if r[f"missing_{name}"]]} for r in rows]
+
+    def count_gaps(self, province=None, agency=None):
+        return len(self._plain_gaps(province, agency))
+
+
+def _agency_gaps_answers(s: Store, every: int = 1) -> dict:
+    """`vanban query agency` for every agency name of the store (and a few typed ones), with
+    and without every `every`-th province; `vanban query gaps` by those provinces and a few
+    agencies; pages of 1, 3, 50 and all."""
+    from argparse import Namespace
+
+    from pipeline.corpus.query import answer_agency, answer_gaps
+
+    names = [r[0] for r in s.db.execute("SELECT DISTINCT name FROM agencies ORDER BY 1")]
+    names += ["Sở LĐTBXH", "so noi vu", "Sở YT", "Sở Không Có"]
+    provinces = [None, *[r[0] for r in s.db.execute(
+        "SELECT DISTINCT province FROM assignments WHERE province IS NOT NULL ORDER BY 1")][::every]]
+    agencies = [None, "Sở Y tế", "Sở Nội vụ", "Công an tỉnh", "Sở Không Có"]
+    answers = {}
+    for limit in (None, 1, 3, 50):
+        for province in provinces:
+            for name in names:
+                answers["agency", name, province, limit] = answer_agency(
+                    s, Namespace(name=name, province=province, limit=limit))
+            for agency in agencies:
+                answers["gaps", agency, province, limit] = answer_gaps(
+                    s, Namespace(province=province, agency=agency, limit=limit))
+    return answers
+
+
+def _assert_same_agency_gaps(path, every: int = 1) -> None:
+    with Store(path) as s, PlainAgencyStore(path) as plain:
+        fast, slow = _agency_gaps_answers(s, every), _agency_gaps_answers(plain, every)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert fast[key] == slow[key], key
+    # not vacuous: pages were cut, several provinces and ways of matching were seen
+    assert any(a["total"] > len(a["rows"]) > 0 for a in fast.values())
+    assert any(a.get("notes") for a in fast.values())
+
+
+def test_agency_and_gaps_answers_are_the_plain_readings_on_the_corpus(corpus_store):
+    _assert_same_agency_gaps(corpus_store)
+
+
+def test_agency_and_gaps_answers_are_the_plain_readings_on_a_synthetic_store(tmp_path):
+    path = tmp_path / "db.sqlite"
+    _synthetic_store(path, n=30)
+    with Store(path) as s:  # the order is not trivial: many provinces and dates per agency
+        rows = s.agency_duties("Sở Y tế")
+        assert len({r["province"] for r in rows}) > 5 and len({r["date"] for r in rows}) > 5
+    _assert_same_agency_gaps(path, every=7)
+
+
+def _rebuilt_agency_tables(s: Store) -> tuple[list, list]:
+    """`agency_duty_order` and `agency_counts` as the migration builds them from the rows."""
+    from pipeline.corpus.store import _AGENCY_ORDER_KEY, _GAP, _WITH_DOCUMENT
+
+    order = s.db.execute(f"SELECT {_AGENCY_ORDER_KEY}, a.rowid {_WITH_DOCUMENT} "
+                         "ORDER BY 1, 2, 3, 4, 5, 6, 7").fetchall()
+    counts = s.db.execute(f"SELECT a.agency_key, coalesce(a.province_key, ''), "
+                          f"coalesce(a.agency_id, ''), count(*), sum({_GAP}) FROM assignments a "
+                          "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").fetchall()
+    return [tuple(r) for r in order], [tuple(r) for r in counts]
+
+
+def _agency_tables(s: Store) -> tuple[list, list]:
+    return ([tuple(r) for r in s.db.execute("SELECT * FROM agency_duty_order")],
+            [tuple(r) for r in s.db.execute("SELECT * FROM agency_counts ORDER BY 1, 2, 3")])
+
+
+def test_agency_tables_follow_every_write(tmp_path):
+    """Inserted, replaced (another province and date), deleted: the tables the answers read
+    stay what the rows say."""
+    path = tmp_path / "db.sqlite"
+    with _filled_store(path) as s:
+        assert _agency_tables(s) == _rebuilt_agency_tables(s) and s.count_gaps() > 0
+        plan = corpus_document(PLAN_664)
+        s.upsert_document(dict(plan, id="copy"))
+        moved = copy.deepcopy(plan)
+        moved["metadata"] = dict(moved["metadata"], province="Đắk Lắk", date="2019-01-02")
+        moved["assignments"] = moved["assignments"][::2]
+        assert s.upsert_document(moved)
+        assert _agency_tables(s) == _rebuilt_agency_tables(s)
+        assert {r["date"] for r in s.agency_duties("Sở Y tế") if r["document"] == PLAN_664} \
+            == {"2019-01-02"}
+        s.delete_document("copy")
+        s.delete_document(DAK_LAK)
+        assert _agency_tables(s) == _rebuilt_agency_tables(s)
+        assert s.db.execute("SELECT count(*) FROM agency_counts WHERE duties <= 0").fetchone()[0] == 0
+    _assert_same_agency_gaps(path)
+
+
+def test_a_store_without_the_agency_tables_is_migrated(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with _filled_store(path) as s:
+        before = _agency_gaps_answers(s)
+        tables = _agency_tables(s)
+    db = sqlite3.connect(path)  # the shape of a store written before the agency tables
+    db.executescript(
+        "DROP TABLE agency_duty_order; DROP TABLE agency_counts; "
+        "CREATE INDEX assignments_by_agency_key "
+        "ON assignments(agency_key, province_key, agency_id, doc_id, idx);")
+    db.close()
+    with Store(path) as s:
+        assert _agency_tables(s) == tables
+        assert _agency_gaps_answers(s) == before
+        indexes = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "assignments_by_agency_key" not in indexes  # replaced, so writes do not keep it
+        s.upsert_many([dict(d, id=d["id"] + "-copy") for d in corpus_documents()])  # writes still work
+        assert s.count_gaps() == 2 * before["gaps", None, None, None]["total"]

@@ -15,6 +15,7 @@ transaction; each document is committed on its own, so a killed run loses at mos
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import heapq
 import itertools
@@ -110,19 +111,21 @@ CREATE TABLE IF NOT EXISTS assignments (
     missing_result INTEGER NOT NULL,
     UNIQUE (doc_id, idx)
 );
--- The queries' indexes carry the columns they filter, sort and count on, so a page of an
--- answer and its total are read from the index: the table's rows (task text, JSON) are wide.
--- `agency`: by id or folded name, optionally a province; sorted by document and position;
--- the successor for `resolve_agency`.
+-- The queries' indexes carry the columns they filter and sort on, so a page of an answer is
+-- read from the index: the table's rows (task text, JSON) are wide. Totals come from
+-- `agency_counts` (below).
+-- The successor of an agency id for `resolve_agency`: only the rows that name one (an agency
+-- without a successor is answered at once, not by reading all its rows), in the order the
+-- index it replaces (`assignments_by_agency_id`) read them, so the first is the same row.
 DROP INDEX IF EXISTS assignments_agency_id;
 DROP INDEX IF EXISTS assignments_agency_key;
-CREATE INDEX IF NOT EXISTS assignments_by_agency_id
-    ON assignments(agency_id, province_key, agency_key, doc_id, idx, successor);
-CREATE INDEX IF NOT EXISTS assignments_by_agency_key
-    ON assignments(agency_key, province_key, agency_id, doc_id, idx);
+DROP INDEX IF EXISTS assignments_by_agency_id;
+CREATE INDEX IF NOT EXISTS assignments_successor_of
+    ON assignments(agency_id, province_key, agency_key, doc_id, idx, successor)
+    WHERE successor IS NOT NULL;
 CREATE INDEX IF NOT EXISTS assignments_successor ON assignments(successor);
 -- `gaps`: in its order (document, agency, row), so a page of it stops early, with or without
--- a province; the flags themselves, so counting them reads nothing else
+-- a province
 DROP INDEX IF EXISTS assignments_gaps;
 CREATE INDEX IF NOT EXISTS assignments_gaps_all
     ON assignments(doc_id, agency, idx, missing_deadline, missing_lead, missing_result)
@@ -130,9 +133,6 @@ CREATE INDEX IF NOT EXISTS assignments_gaps_all
 CREATE INDEX IF NOT EXISTS assignments_gaps_province
     ON assignments(province_key, doc_id, agency, idx, missing_deadline, missing_lead,
                    missing_result)
-    WHERE missing_deadline OR missing_lead OR missing_result;
-CREATE INDEX IF NOT EXISTS assignments_gaps_count
-    ON assignments(province_key, agency_key, missing_deadline, missing_lead, missing_result)
     WHERE missing_deadline OR missing_lead OR missing_result;
 CREATE VIRTUAL TABLE IF NOT EXISTS assignments_fts USING fts5(
     task, agency, tokenize = 'unicode61 remove_diacritics 2'
@@ -183,6 +183,42 @@ CREATE INDEX IF NOT EXISTS refs_resolved_first
 CREATE INDEX IF NOT EXISTS refs_cited
     ON refs(ref_key, doc_type, rel_rank, doc_province, doc_date, doc_id, idx);
 """
+
+# Written with each document's assignments (`Store._insert`, `_delete_rows`); an older store
+# gets them from its rows when opened (`Store._migrate_agency_tables`, which splits the
+# statements on ';': the comments hold none).
+_AGENCY_TABLES = """
+-- `agency`: every assignment under the sort keys of the answer, by (folded agency name,
+-- province, agency id): a page reads at most LIMIT entries of each group the name stands for
+-- and merges them, instead of sorting every duty of the agency. The document's province and
+-- date are copied from its row (written with it, never updated apart), '' for none.
+CREATE TABLE IF NOT EXISTS agency_duty_order (
+    agency_key TEXT NOT NULL, province_key TEXT NOT NULL,
+    agency_id TEXT NOT NULL,      -- '' for none
+    doc_province TEXT NOT NULL, doc_date TEXT NOT NULL,
+    doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    assignment INTEGER NOT NULL,  -- assignments.rowid
+    PRIMARY KEY (agency_key, province_key, agency_id, doc_province, doc_date, doc_id, idx)
+) WITHOUT ROWID;
+-- the totals of `agency` and `gaps`: how many assignments each group holds, and how many of
+-- them have a gap: a total sums a few of these rows instead of counting thousands
+CREATE TABLE IF NOT EXISTS agency_counts (
+    agency_key TEXT NOT NULL, province_key TEXT NOT NULL,
+    agency_id TEXT NOT NULL,      -- '' for none
+    duties INTEGER NOT NULL, gaps INTEGER NOT NULL,
+    PRIMARY KEY (agency_key, province_key, agency_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS agency_counts_id ON agency_counts(agency_id);
+"""
+# an assignment's key in `agency_duty_order`, from its row and its document's (`_WITH_DOCUMENT`)
+_AGENCY_ORDER_KEY = ("a.agency_key, coalesce(a.province_key, ''), coalesce(a.agency_id, ''), "
+                     "coalesce(d.province, ''), coalesce(d.date, ''), a.doc_id, a.idx")
+_WITH_DOCUMENT = ("FROM assignments a "  # the document's province and date from the narrow index
+                  "LEFT JOIN documents d INDEXED BY documents_order ON d.id = a.doc_id")
+# written as the partial indexes' WHERE, so SQLite uses them
+_GAP = "(a.missing_deadline OR a.missing_lead OR a.missing_result)"
+# the indexes `_AGENCY_TABLES` replace (a total was counted on them, row by row)
+_REPLACED_INDEXES = ("assignments_by_agency_key", "assignments_gaps_count")
 
 _PER_DOCUMENT_TABLES = ("sections", "refs", "assignments", "targets", "results", "deadlines")
 _HASHED_OUT = ("text", "timings")  # text is stored (and hashed) on its own; timings vary per run
@@ -362,6 +398,7 @@ class Store:
         self.db.executescript(_SCHEMA + link.SCHEMA)
         self._migrate_refs()
         self.db.executescript(_REFS_INDEXES)
+        self._migrate_agency_tables()
         self._memo_token: tuple[int, int] | None = None
         self._memo_cache: dict[tuple[str, str], Any] = {}
         if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
@@ -388,6 +425,34 @@ class Store:
                     "WHERE d.id = refs.doc_id), ''), "
                     "doc_date = coalesce((SELECT d.date FROM documents d "
                     "WHERE d.id = refs.doc_id), '')")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _has_agency_tables(self) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'agency_counts'").fetchone() is not None
+
+    def _migrate_agency_tables(self) -> None:
+        """A store written before `agency_duty_order` and `agency_counts`: create them and fill
+        them from its assignments, then drop the indexes they replace, in one transaction (once)."""
+        if self._has_agency_tables():
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._has_agency_tables():  # another process may have done it meanwhile
+                for statement in _AGENCY_TABLES.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"INSERT INTO agency_duty_order SELECT {_AGENCY_ORDER_KEY}, a.rowid "
+                                f"{_WITH_DOCUMENT} ORDER BY 1, 2, 3, 4, 5, 6, 7")
+                self.db.execute(
+                    "INSERT INTO agency_counts SELECT a.agency_key, coalesce(a.province_key, ''), "
+                    f"coalesce(a.agency_id, ''), count(*), sum({_GAP}) "
+                    "FROM assignments a NOT INDEXED GROUP BY 1, 2, 3")  # one pass, in file order
+                for index in _REPLACED_INDEXES:
+                    self.db.execute(f"DROP INDEX IF EXISTS {index}")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -504,6 +569,7 @@ class Store:
         self.db.execute(
             "DELETE FROM assignments_fts WHERE rowid IN "
             "(SELECT rowid FROM assignments WHERE doc_id = ?)", (doc_id,))
+        self._forget_agency_rows(doc_id)
         for table in _PER_DOCUMENT_TABLES:
             self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
         nodes = [r[0] for r in self.db.execute("SELECT node_id FROM agency_uses WHERE doc_id = ?", (doc_id,))]
@@ -519,6 +585,22 @@ class Store:
                 f"INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
                 f"known FROM agency_uses u WHERE node_id IN ({_marks(part)}) AND doc_id = "
                 f"(SELECT min(doc_id) FROM agency_uses WHERE node_id = u.node_id)", part)
+
+    def _forget_agency_rows(self, doc_id: str) -> None:
+        """Take a document's assignments out of `agency_duty_order` and `agency_counts` (before
+        the rows go; the document's row still holds the province and date they were filed under)."""
+        keys = self.db.execute(f"SELECT {_AGENCY_ORDER_KEY}, {_GAP} {_WITH_DOCUMENT} "
+                               "WHERE a.doc_id = ?", (doc_id,)).fetchall()
+        self.db.executemany(
+            "DELETE FROM agency_duty_order WHERE agency_key = ? AND province_key = ? AND agency_id = ? "
+            "AND doc_province = ? AND doc_date = ? AND doc_id = ? AND idx = ?",
+            [tuple(k)[:7] for k in keys])
+        groups = _group_counts((tuple(k)[:3], k[7]) for k in keys)
+        self.db.executemany("UPDATE agency_counts SET duties = duties - ?, gaps = gaps - ? "
+                            "WHERE agency_key = ? AND province_key = ? AND agency_id = ?",
+                            [(*counts, *group) for group, counts in groups.items()])
+        self.db.executemany("DELETE FROM agency_counts WHERE agency_key = ? AND province_key = ? "
+                            "AND agency_id = ? AND duties = 0", list(groups))
 
     def _insert(self, doc: dict[str, Any], digest: str, dumped: str) -> None:
         doc_id = doc["id"]
@@ -558,11 +640,14 @@ class Store:
                 for i, a in enumerate(doc.get("assignments", []))]
         # explicit rowids, so the assignments and their FTS rows go in as two batches
         first = self.db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM assignments").fetchone()[0]
-        assignments, fts, agencies = [], [], {}
+        assignments, fts, agencies, duty_order, gap_of_group = [], [], {}, [], []
         for idx, (row, flags) in enumerate(zip(rows, _gap_flags(rows))):
             a_prov = row.get("province") or province
             deadline = row.get("deadline") or {}
             agency_key = _fold_name(row["agency"])
+            group = (agency_key, _fold_name(a_prov), row.get("agency_id") or "")
+            duty_order.append((*group, province or "", meta.get("date") or "", doc_id, idx, first + idx))
+            gap_of_group.append((group, any(flags)))
             assignments.append(
                 (first + idx, doc_id, idx, row["_task_id"], row["agency"], row.get("agency_raw"),
                  row.get("agency_id"), agency_key, int(bool(row.get("known"))), row.get("agency_kind"),
@@ -579,6 +664,11 @@ class Store:
             "INSERT INTO assignments VALUES "
             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", assignments)
         self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)", fts)
+        self.db.executemany("INSERT INTO agency_duty_order VALUES (?,?,?,?,?,?,?,?)", duty_order)
+        self.db.executemany(
+            "INSERT INTO agency_counts VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+            "duties = duties + excluded.duties, gaps = gaps + excluded.gaps",
+            [(*group, *counts) for group, counts in _group_counts(gap_of_group).items()])
         self.db.executemany("INSERT OR REPLACE INTO agency_uses VALUES (?,?,?,?,?,?,?,?,?)",
                             [(v[0], doc_id, *v[1:]) for v in agencies.values()])
         self._refresh_agencies(agencies)
@@ -686,19 +776,24 @@ class Store:
         Returns {"name", "agency_id", "keys", "successor": {...} | None, "predecessors": [...]},
         each related body as {"agency_id", "name", "keys"}; `keys` are the folded names
         (name, aliases, abbreviations) that identify the body when an assignment has no id.
+        Computed once per store state (`_memo`): an `agency` answer asks three times.
         """
+        return copy.deepcopy(self._memo("agency", name, lambda: self._resolve_agency(name)))
+
+    def _resolve_agency(self, name: str) -> dict[str, Any]:
         record = agency_record(name)
         if record is None:  # unknown to the gazetteer: the id the pipeline gave this name, if one
             ids = {r[0] for r in self.db.execute(
-                "SELECT DISTINCT agency_id FROM assignments WHERE agency_key = ? "
-                "AND agency_id IS NOT NULL", (fold(name),))}
+                "SELECT DISTINCT agency_id FROM agency_counts WHERE agency_key = ? "
+                "AND agency_id != ''", (fold(name),))}
             record = _gazetteer_get(ids.pop()) if len(ids) == 1 else None
         me = _body(record, name)
         me["keys"] = sorted(set(me["keys"]) | {fold(name)})
         successor_id = (record or {}).get("successor")
         if successor_id is None and me["agency_id"]:
-            row = self.db.execute("SELECT successor FROM assignments WHERE agency_id = ? AND "
-                                  "successor IS NOT NULL LIMIT 1", (me["agency_id"],)).fetchone()
+            row = self.db.execute("SELECT successor FROM assignments INDEXED BY assignments_successor_of "
+                                  "WHERE agency_id = ? AND successor IS NOT NULL LIMIT 1",
+                                  (me["agency_id"],)).fetchone()
             successor_id = row[0] if row else None
         successor = None
         if successor_id and successor_id != me["agency_id"]:
@@ -742,12 +837,20 @@ class Store:
         via_rank = (f"CASE WHEN a.agency_id IN ({_marks(own_ids)}) THEN 0 "
                     f"WHEN a.agency_id IN ({_marks(other_ids)}) THEN 1 "
                     f"WHEN a.agency_key IN ({_marks(own_keys)}) THEN 0 ELSE 1 END")
-        page = (f"SELECT a.rowid AS rid, {via_rank} AS k1, d.province AS k2, d.date AS k3, "
-                f"a.doc_id AS k4, a.idx AS k5 FROM assignments a "
-                # the sort keys from the narrow index, not the documents' rows
-                f"JOIN documents d INDEXED BY documents_order ON d.id = a.doc_id "
-                f"WHERE {where} ORDER BY k1, k2, k3, k4, k5 LIMIT ?")
-        rows = self._page(page, [*own_ids, *other_ids, *own_keys, *params, _sql_limit(limit)], 5)
+        # the groups the name stands for, each read in the answer's order and merged: a page
+        # reads about LIMIT entries of each, not every duty of the agency
+        groups = self.db.execute(
+            f"SELECT {via_rank}, a.agency_key, a.province_key, a.agency_id FROM agency_counts a "
+            f"WHERE {where}", [*own_ids, *other_ids, *own_keys, *params]).fetchall()
+        per_group = _sql_limit(limit)
+        streams = [self.db.execute(
+            "SELECT ?, doc_province, doc_date, doc_id, idx, assignment FROM agency_duty_order "
+            "WHERE agency_key = ? AND province_key = ? AND agency_id = ? "
+            "ORDER BY doc_province, doc_date, doc_id, idx LIMIT ?", (*group, per_group))
+            for group in groups]
+        # entries compare as (rank, province, date, document, position): the answer's order
+        page = itertools.islice(heapq.merge(*streams, key=tuple), limit if per_group > 0 else None)
+        rows = self._assignment_rows([entry[-1] for entry in page])
         return [_duty_row(r) | {"via": _via(r["agency_id"], fold(r["agency"]), bodies)}
                 for r in rows]
 
@@ -765,10 +868,10 @@ class Store:
         body = ("CASE " + " ".join(["WHEN a.agency_id = ? THEN ?"] * len(ids)
                                    + ["WHEN a.agency_key = ? THEN ?"] * len(keys)) + " END")
         body_params = [v for i, x in (*ids, *keys) for v in (x, i)]
-        # one pass of sums rather than a GROUP BY: no sort
-        sums = ", ".join(f"sum(b = {i})" for i in range(len(bodies)))
-        row = self.db.execute(f"SELECT {sums} FROM (SELECT {body} AS b FROM assignments a "
-                              f"WHERE {where})", [*body_params, *params]).fetchone()
+        # one pass of sums over the groups' counts rather than a GROUP BY: no sort
+        sums = ", ".join(f"sum(CASE WHEN b = {i} THEN duties ELSE 0 END)" for i in range(len(bodies)))
+        row = self.db.execute(f"SELECT {sums} FROM (SELECT {body} AS b, a.duties FROM "
+                              f"agency_counts a WHERE {where})", [*body_params, *params]).fetchone()
         counts: dict[str, int] = {}
         for (_, via), matched in zip(bodies, row):
             if matched:
@@ -794,14 +897,13 @@ class Store:
             params.append(fold(province))
         return bodies, where, params
 
-    def _page(self, page_sql: str, params: list[Any], n_keys: int) -> list[sqlite3.Row]:
-        """The assignment rows of a page, in full. `page_sql` picks and orders them on narrow
-        rows (`rid` = assignment rowid, sort keys k1..k<n_keys>), so the sort carries no task
-        text and only the page's rows are read whole."""
-        keys = ", ".join(f"p.k{i}" for i in range(1, n_keys + 1))
-        return self.db.execute(
-            f"SELECT {_DUTY_COLUMNS} FROM ({page_sql}) p JOIN assignments a ON a.rowid = p.rid "
-            f"{_DUTY_JOINS} ORDER BY {keys}", params).fetchall()
+    def _assignment_rows(self, rowids: list[int]) -> list[sqlite3.Row]:
+        """The assignment rows of a page, in full, in the order of `rowids`: only the page's
+        rows are read whole (the table's rows carry the task text)."""
+        rows = {r["rowid"]: r for r in self.db.execute(
+            f"SELECT {_DUTY_COLUMNS} FROM assignments a {_DUTY_JOINS} "
+            "WHERE a.rowid IN (SELECT value FROM json_each(?))", (json.dumps(rowids),))}
+        return [rows[rowid] for rowid in rowids]
 
     # -- duty: which agencies own a duty -------------------------------------------
 
@@ -939,9 +1041,10 @@ class Store:
 
     def _memo(self, kind: str, key: str, compute):
         """`compute()` once per (kind, key) while the store is unchanged: the parts of one
-        `cites` answer (the pairs, the resolution, the total) ask for the same things several
-        times. Forgotten whenever this connection writes (total_changes) or another one
-        commits (PRAGMA data_version), so an answer never comes from an older store."""
+        `cites` answer (the pairs, the resolution, the total) and of one `agency` answer (what
+        the name stands for) ask for the same things several times. Forgotten whenever this
+        connection writes (total_changes) or another one commits (PRAGMA data_version), so an
+        answer never comes from an older store."""
         token = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
         if token != self._memo_token:
             self._memo_token, self._memo_cache = token, {}
@@ -1133,10 +1236,17 @@ class Store:
         """Tasks with no deadline, no lead or no measurable result, by document and agency
         (the first `limit` if given; `count_gaps` gives the total)."""
         where, params = _gaps_filter(province, agency)
-        page = (f"SELECT a.rowid AS rid, a.doc_id AS k1, a.agency AS k2, a.idx AS k3 "
-                f"FROM assignments a WHERE {where} ORDER BY k1, k2, k3 LIMIT ?")
+        if agency:  # the agency's rows (from `agency_duty_order`), not a scan of every gap
+            table = "assignments a NOT INDEXED"
+            where += " AND a.rowid IN (SELECT assignment FROM agency_duty_order WHERE agency_key = ?)"
+            params.append(fold(agency))
+        else:
+            table = "assignments a"
+        rowids = [r[0] for r in self.db.execute(
+            f"SELECT a.rowid FROM {table} WHERE {_GAP} AND {where} ORDER BY a.doc_id, a.agency, a.idx "
+            "LIMIT ?", [*params, _sql_limit(limit)])]
         out = []
-        for hit in self._page(page, [*params, _sql_limit(limit)], 3):
+        for hit in self._assignment_rows(rowids):
             row = _duty_row(hit)
             row["missing"] = [name for name, flag in (
                 ("deadline", hit["missing_deadline"]), ("lead", hit["missing_lead"]),
@@ -1145,23 +1255,34 @@ class Store:
         return out
 
     def count_gaps(self, province: str | None = None, agency: str | None = None) -> int:
-        """How many rows `gaps(province, agency)` returns, counted in SQL."""
+        """How many rows `gaps(province, agency)` returns, counted in SQL (`agency_counts`)."""
         where, params = _gaps_filter(province, agency)
-        return self.db.execute(f"SELECT count(*) FROM assignments a WHERE {where}",
+        return self.db.execute(f"SELECT coalesce(sum(a.gaps), 0) FROM agency_counts a WHERE {where}",
                                params).fetchone()[0]
 
 
+def _group_counts(gap_of_group: Iterable[tuple[tuple[str, str, str], Any]]
+                  ) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(duties, gaps) of each group of `agency_counts`, from (group, whether it has a gap)
+    for each assignment."""
+    counts: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for group, gap in gap_of_group:
+        duties, gaps = counts.get(group, (0, 0))
+        counts[group] = (duties + 1, gaps + bool(gap))
+    return counts
+
+
 def _gaps_filter(province: str | None, agency: str | None) -> tuple[str, list[Any]]:
-    # written as the partial indexes' WHERE, so SQLite uses them
-    where = "(a.missing_deadline OR a.missing_lead OR a.missing_result)"
+    """WHERE over `assignments a` or `agency_counts a` (the columns they share)."""
+    where = ["1"]
     params: list[Any] = []
     if province:
-        where += " AND a.province_key = ?"
+        where.append("a.province_key = ?")
         params.append(fold(province))
     if agency:
-        where += " AND a.agency_key = ?"
+        where.append("a.agency_key = ?")
         params.append(fold(agency))
-    return where, params
+    return " AND ".join(where), params
 
 
 def _word_phrases(text: str) -> list[str]:
