@@ -10,7 +10,6 @@ re-joined). `Document.source_map` maps a normalized offset back to the source li
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from types import UnionType
@@ -329,8 +328,9 @@ class Document:
         after which names are addressees and dates are no deadlines; found once, shared."""
         if "body_end" not in self._found:
             from .rules import load
+            from .textkeys import LinePattern
 
-            hit = re.compile(load("header")["body_end"]["pattern"], re.M).search(self.match_text())
+            hit = LinePattern(load("header")["body_end"]["pattern"]).search(self.match_text())
             self._found["body_end"] = hit.start() if hit else len(self.text)
         return self._found["body_end"]
 

@@ -1,4 +1,6 @@
 """Match keys fold tone placement and diacritics without changing string length."""
+import re
+
 import pytest
 
 from pipeline.textkeys import fold, match_key, search_key
@@ -68,3 +70,45 @@ def test_the_one_byte_path_strips_as_the_translation_table():
         assert _strip(text) == text.translate(_STRIP_LIST), f.name
     assert search_key("Quyết định số 12/QĐ-UBND – “Hoà” ≥ 5‰ của Ủy ban nhân dân") == \
         "quyet dinh so 12/qd-ubnd – “hoa” ≥ 5‰ cua uy ban nhan dan"
+
+
+# Patterns of the shapes the stages search whole documents with: a closing formula, a
+# heading with named groups and an alternation, a line that may span blank lines (\s*), a
+# pattern with an inner lookbehind, one whose top-level alternatives each start a line.
+LINE_PATTERNS = [
+    (r"^(?:trên\s+đây\s+là|căn\s+cứ\s+nhiệm\s+vụ\s+(?:được\s+)?giao\s*,)", 0),
+    (r"^(?:(?P<roman>[IVXLC]+)|(?P<arabic>\d+))\s*[.)]\s*(?:các\s+)?(?:mục tiêu|chỉ tiêu)", re.I),
+    (r"^\s*nơi\s+nhận\s*:", 0),
+    (r"^[-+]\s*(?<![\w])sở\s+\w+", 0),
+    (r"^\d+\.\s|^[a-zđ]\)\s", 0),
+]
+
+
+@pytest.mark.parametrize("source, flags", LINE_PATTERNS)
+def test_line_pattern_finds_what_the_multiline_regex_finds(source, flags, corpus_dir):
+    """LinePattern gives the same matches as re.compile(source, re.M), from any start and to
+    any end, on the sample documents and on a text that opens with a match."""
+    from pipeline.textkeys import LinePattern
+
+    plain, fast = re.compile(source, flags | re.M), LinePattern(source, flags)
+    texts = [match_key(p.read_text(encoding="utf-8")) for p in sorted(corpus_dir.glob("*.txt"))]
+    texts.append("trên đây là kế hoạch\n\n  nơi nhận:\n1. mục tiêu\n- sở y tế\na) x\n")
+    found = 0
+    for text in texts:
+        bounds = [(0, len(text)), (1, len(text)), (len(text) // 3, 2 * len(text) // 3)]
+        bounds += [(m.start() + 1, len(text)) for m in list(re.finditer("\n", text))[:20]]  # line starts
+        for pos, endpos in bounds:
+            want = [(m.span(), m.groups()) for m in plain.finditer(text, pos, endpos)]
+            assert [(m.span(), m.groups()) for m in fast.finditer(text, pos, endpos)] == want
+            first = plain.search(text, pos, endpos)
+            got = fast.search(text, pos, endpos)
+            assert (got and (got.span(), got.groups())) == (first and (first.span(), first.groups()))
+            found += len(want)
+    assert found  # the patterns do occur in the texts compared
+
+
+def test_line_pattern_refuses_a_pattern_that_does_not_start_a_line():
+    from pipeline.textkeys import LinePattern
+
+    with pytest.raises(ValueError):
+        LinePattern(r"nơi\s+nhận")

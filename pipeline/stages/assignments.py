@@ -50,7 +50,7 @@ from functools import lru_cache
 from .agencies import AgencyMention, find_mentions, parse_agency_list
 from ..model import AgencySpan, Assignment, Coverage, Deadline, Document, Passage, Section, Span, Table
 from ..rules import load
-from ..textkeys import match_key, trie_alternation
+from ..textkeys import LinePattern, match_key, trie_alternation
 
 STAGE = "assignments"
 
@@ -100,7 +100,7 @@ class _Rules:
     partner: re.Pattern
     partner_opening: re.Pattern
     relative: re.Pattern
-    closing: re.Pattern
+    closing: LinePattern  # (searched over whole documents: see textkeys.LinePattern)
     boilerplate: re.Pattern
     boilerplate_tail: re.Pattern
     boilerplate_tail_words: int
@@ -171,7 +171,7 @@ def rules() -> _Rules:
         partner=compiled("partner_marker"),
         partner_opening=re.compile(spec["partner_marker"]["clause_opening"]),
         relative=at("relative_clause"),
-        closing=re.compile(spec["closing_paragraph"]["pattern"], re.M),
+        closing=LinePattern(spec["closing_paragraph"]["pattern"]),
         boilerplate=compiled("boilerplate_predicate"),
         boilerplate_tail=compiled("boilerplate_tail"),
         boilerplate_tail_words=spec["boilerplate_tail"]["max_words"],

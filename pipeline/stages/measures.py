@@ -29,7 +29,7 @@ from typing import NamedTuple
 from . import timex
 from ..model import Deadline, Document, Result, Section, Target
 from ..rules import load
-from ..textkeys import match_key, trie_alternation
+from ..textkeys import LinePattern, match_key, trie_alternation
 
 STAGE = "measures"
 
@@ -101,10 +101,10 @@ class _Rules:
     action_start: re.Pattern[str]
     # regions
     title_kinds: tuple[tuple[str, tuple[str, ...]], ...]  # (doc type, its names in capitals)
-    report_title: re.Pattern[str]
+    report_title: LinePattern
     target_heading: re.Pattern[str]  # .match on a heading in lower case
-    target_heading_line: re.Pattern[str]
-    result_skip_heading: re.Pattern[str]
+    target_heading_line: LinePattern
+    result_skip_heading: LinePattern
     # targets and results
     per_year_unit: str
     value_joiner: re.Pattern[str]
@@ -221,13 +221,13 @@ def _rules() -> _Rules:
         subject_end=re.compile(_kp(deadlines["subject_end"]["pattern"])),
         action_start=re.compile(_kp(deadlines["action_start"]["pattern"])),
         title_kinds=tuple((kind, tuple(n.upper() for n in doc_types[kind]["names"])) for kind in title_kinds),
-        report_title=re.compile(rf"^\**(?:{_alternation(doc_types['bao_cao']['names'])})\**\s*$", re.M),
+        report_title=LinePattern(rf"^\**(?:{_alternation(doc_types['bao_cao']['names'])})\**\s*$"),
         target_heading=re.compile(_kp(raw["target_heading"]["pattern"])),
-        target_heading_line=re.compile(
+        target_heading_line=LinePattern(
             rf"^(?:(?P<roman>[IVXLC]+)|(?P<arabic>\d+))\s*[.)]\s*(?:{_kp(raw['heading_quantifier'])}\s+)?"
-            rf"{_kp(raw['target_heading']['pattern'])}", re.M | re.I),
-        result_skip_heading=re.compile(
-            rf"^[IVXLC]+\s*[.)]\s*{_kp(raw['result_skip_heading']['pattern'])}", re.M | re.I),
+            rf"{_kp(raw['target_heading']['pattern'])}", re.I),
+        result_skip_heading=LinePattern(
+            rf"^[IVXLC]+\s*[.)]\s*{_kp(raw['result_skip_heading']['pattern'])}", re.I),
         # a per-year target's unit, as `vanban check` reads it ("%/năm")
         per_year_unit=load("check")["yearly"]["unit_suffix"],
         value_joiner=re.compile(rf"(?:\s*,\s*|\s+{re.escape(conjunction)}\s+|\s+)$"),
@@ -339,8 +339,8 @@ def _top_sections(doc: Document, kinds: set[str]) -> list[Section]:
     return [s for s in doc.sections if s.level == 1 and s.kind in kinds]
 
 
-_ROMAN_LINE = re.compile(r"^[IVXLC]+\s*[.)]\s", re.M)
-_ANY_ITEM_LINE = re.compile(r"^(?:[IVXLC]+|\d+)\s*[.)]\s", re.M)
+_ROMAN_LINE = LinePattern(r"^[IVXLC]+\s*[.)]\s")
+_ANY_ITEM_LINE = LinePattern(r"^(?:[IVXLC]+|\d+)\s*[.)]\s")
 
 
 def _target_regions(doc: Document, key: str) -> list[tuple[int, int]]:
@@ -374,7 +374,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-_FOOTNOTE_LINE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+[ \t].*$", re.M)
+_FOOTNOTE_LINE = LinePattern(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+[ \t].*$")
 
 
 def _result_regions(doc: Document, key: str) -> list[tuple[int, int]]:
