@@ -325,11 +325,13 @@ class _Builder:
                                       max(end, said_until or end))
         seen_topics = {_topic_of(rule_set, m.group(0)) for m in rule_set.topic_re.finditer(self.key, start, end)}
         topics = [t for t in rule_set.topic_order if t in seen_topics]
+        # (a stated deadline already gives the time: the recurrence is looked for without one)
+        recurrence = not found and rule_set.recurrence.search(self.key, start, end) is not None
         # (a result marker may span words, "báo cáo ... kết quả": searched within the task)
-        recurrence = rule_set.recurrence.search(self.key, start, end) is not None
         result = rule_set.result.search(self.key, start, end) is not None
         words = task.split()
         stated = len(words) >= 3 and _LETTER.search(task) is not None
+        task_span = self.doc.span(start, end)
         for mention in agencies:
             if (mention.name, start) in self.seen:  # the same name twice in one list
                 continue
@@ -344,7 +346,7 @@ class _Builder:
                 agency_kind=mention.kind, successor=mention.successor, province=mention.province or self.province,
                 role=role, partners=[p for p in parts if p != mention.raw], section=section, task=task,
                 agency_span=self.doc.span(mention.start, mention.end),
-                span=self.doc.span(start, end), deadline=deadline, topics=topics,
+                span=task_span, deadline=deadline, topics=topics,
                 five_clear=_five_clear(mention, self.key[mention.start:mention.end], role, stated, main, deadline,
                                        recurrence, result),
             ))
