@@ -99,6 +99,15 @@ def _strip(low: str) -> str:
     return codecs.charmap_decode(encoded.translate(_STRIP_BYTES), "strict", _ONE_BYTE_TABLE)[0]
 
 
+def one_byte(text: str) -> bytes | None:
+    """`text` one byte per character (the codec above), or None when a character has no byte.
+    ASCII keeps its bytes; the only decimal digits among these characters are 0-9."""
+    try:
+        return codecs.charmap_encode(text, "strict", _ONE_BYTE_CODEC)[0]
+    except UnicodeEncodeError:
+        return None
+
+
 def search_key(text: str) -> str:
     """Lower case, no diacritics, đ -> d; same length as `text`."""
     low = _lower_same_length(text)

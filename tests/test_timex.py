@@ -152,3 +152,19 @@ def test_the_scan_is_tried_at_every_word_start_an_example_opens_with():
         starts = [m.start() for m in _rules().scan.finditer(key)]
         assert starts, example
         assert all(_rules().opening.match(key, s) for s in starts), example
+
+
+def test_digit_runs_are_the_runs_the_regex_finds(corpus_dir):
+    """The trigger scan's digit runs (a byte scan) equal re.finditer(r"\\d+") on the sample
+    documents and on texts the byte form cannot hold (Arabic-Indic and full-width digits are
+    decimal digits too) or that open with a digit."""
+    import re
+
+    from pipeline.stages.timex import _digit_runs
+    from pipeline.textkeys import match_key
+
+    texts = [match_key(p.read_text(encoding="utf-8")) for p in sorted(corpus_dir.glob("*.txt"))]
+    padding = " Kế hoạch số " * 30
+    texts += ["2025" + padding + "ngày 15/12/2025", padding + "Quý ٣ năm ２０２６, mục 1.2.3", "7"]
+    for text in texts:
+        assert _digit_runs(text) == [m.start() for m in re.finditer(r"\d+", text)]

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..rules import load
-from ..textkeys import match_key
+from ..textkeys import match_key, one_byte
 
 __all__ = ["TimeExpression", "find_time_expressions", "time_of_cell", "recurrence_of", "is_time_column"]
 
@@ -298,11 +298,33 @@ _WORD_START = re.compile(r"(?<!\w)\w")
 _DIGITS = re.compile(r"\d+")
 
 
+# byte -> b"0" for the digits 0-9, b" " for any other (see _digit_runs)
+_DIGIT_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+
+
+def _digit_runs(key: str) -> list[int]:
+    """Where each run of digits starts: `[m.start() for m in re.finditer(r"\d+", key)]`.
+
+    Found with bytes.find over the key's one-byte form with digits marked, when it has one
+    (almost every text): the regex engine takes about 13 ns a character to rule out a digit,
+    the byte scan a fraction of that. The one-byte characters hold no digits but 0-9."""
+    encoded = one_byte(key) if len(key) > 256 else None
+    if encoded is None:
+        return [match.start() for match in _DIGITS.finditer(key)]
+    marked = encoded.translate(_DIGIT_MARKS)
+    out = [0] if marked[:1] == b"0" else []
+    pos = marked.find(b" 0")
+    while pos >= 0:
+        out.append(pos + 1)
+        pos = marked.find(b" 0", pos + 2)
+    return out
+
+
 def _triggers(key: str) -> list[int]:
     """Sorted positions of the digits and trigger words of `key` (str.find for the words: far
     cheaper than one regex alternation tried at every character)."""
     rule_set = _rules()
-    out = [m.start() for m in _DIGITS.finditer(key)]
+    out = _digit_runs(key)
     for word in rule_set.trigger_words:
         pos = key.find(word)
         while pos >= 0:
