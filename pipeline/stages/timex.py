@@ -303,7 +303,7 @@ _DIGIT_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(25
 
 
 def _digit_runs(key: str) -> list[int]:
-    """Where each run of digits starts: `[m.start() for m in re.finditer(r"\d+", key)]`.
+    """Where each run of digits starts: `[m.start() for m in re.finditer(r"\\d+", key)]`.
 
     Found with bytes.find over the key's one-byte form with digits marked, when it has one
     (almost every text): the regex engine takes about 13 ns a character to rule out a digit,
