@@ -341,8 +341,17 @@ class Document:
         if "deadlines" not in self._found:
             from .stages.measures import find_deadlines
 
-            self._found["deadlines"] = find_deadlines(self.text, key=self.match_text())
+            self._found["deadlines"] = find_deadlines(self.text, key=self.match_text(), runs=self.digit_runs())
         return self._found["deadlines"]
+
+    def digit_runs(self) -> list[int]:
+        """Where each run of digits of the match text starts (`timex.digit_runs`), found once:
+        the time recogniser starts from them and the result reader skips what lies between."""
+        if "digit_runs" not in self._found:
+            from .stages.timex import digit_runs
+
+            self._found["digit_runs"] = digit_runs(self.match_text())
+        return self._found["digit_runs"]
 
     def warn(self, stage: str, message: str, span: Span | None = None) -> None:
         self.warnings.append(Issue(stage, message, span))

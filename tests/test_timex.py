@@ -160,11 +160,11 @@ def test_digit_runs_are_the_runs_the_regex_finds(corpus_dir):
     decimal digits too) or that open with a digit."""
     import re
 
-    from pipeline.stages.timex import _digit_runs
+    from pipeline.stages.timex import digit_runs
     from pipeline.textkeys import match_key
 
     texts = [match_key(p.read_text(encoding="utf-8")) for p in sorted(corpus_dir.glob("*.txt"))]
     padding = " Kế hoạch số " * 30
     texts += ["2025" + padding + "ngày 15/12/2025", padding + "Quý ٣ năm ２０２６, mục 1.2.3", "7"]
     for text in texts:
-        assert _digit_runs(text) == [m.start() for m in re.finditer(r"\d+", text)]
+        assert digit_runs(text) == [m.start() for m in re.finditer(r"\d+", text)]

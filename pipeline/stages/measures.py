@@ -21,6 +21,7 @@ length of the text, so every offset found is an offset into `doc.text`.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -740,7 +741,13 @@ def _results_in_clause(doc: Document, key: str, line_start: int, cs: int, ce: in
     prev: _Qty | None = None
     seg = cs
     pos = cs
+    runs = doc.digit_runs()
     while True:
+        # A quantity opens with a digit that starts its run (no word character before its
+        # number): with no run starting in the rest of the clause, there is none to search for.
+        run = bisect.bisect_left(runs, pos)
+        if run == len(runs) or runs[run] >= ce:
+            break
         hit = rule_set.result_qty.search(key, pos, ce)
         if not hit:
             break
@@ -965,7 +972,8 @@ def _is_deadline(key: str, expr: timex.TimeExpression, cs: int) -> tuple[bool, i
     return False, start
 
 
-def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[DeadlineHit]:
+def find_deadlines(text: str, offset: int = 0, key: str | None = None,
+                   runs: list[int] | None = None) -> list[DeadlineHit]:
     """Deadlines stated in `text`: the time expressions of pipeline.stages.timex that set one.
 
     A date or period after "trước / chậm nhất / hạn" ("trước ngày 15/12"); after "trong"
@@ -975,11 +983,12 @@ def find_deadlines(text: str, offset: int = 0, key: str | None = None) -> list[D
     "trước 24h trước khi sử dụng"); a time after a "Thời gian …:" label. A start alone ("từ
     tháng 01/2026") and a horizon ("đến năm 2030") are not deadlines. "Định kỳ hằng năm
     (trước ngày 15/12)" is one deadline (date "--12-15", recurrence "yearly"). Offsets are
-    into `text`, plus `offset`. `key` is `match_key(text)` when the caller already has it.
+    into `text`, plus `offset`. `key` is `match_key(text)` when the caller already has it, `runs`
+    timex.digit_runs(key).
     """
     rule_set = _rules()
     key = match_key(text) if key is None else key
-    exprs = timex.find_time_expressions(text, 0, key)
+    exprs = timex.find_time_expressions(text, 0, key, runs)
     hits: list[DeadlineHit] = []
     prev: timex.TimeExpression | None = None  # the recurrence just before, for brackets
     for expr in exprs:

@@ -298,11 +298,11 @@ _WORD_START = re.compile(r"(?<!\w)\w")
 _DIGITS = re.compile(r"\d+")
 
 
-# byte -> b"0" for the digits 0-9, b" " for any other (see _digit_runs)
+# byte -> b"0" for the digits 0-9, b" " for any other (see digit_runs)
 _DIGIT_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 
 
-def _digit_runs(key: str) -> list[int]:
+def digit_runs(key: str) -> list[int]:
     """Where each run of digits starts: `[m.start() for m in re.finditer(r"\\d+", key)]`.
 
     Found with bytes.find over the key's one-byte form with digits marked, when it has one
@@ -320,11 +320,12 @@ def _digit_runs(key: str) -> list[int]:
     return out
 
 
-def _triggers(key: str) -> list[int]:
+def _triggers(key: str, runs: list[int] | None = None) -> list[int]:
     """Sorted positions of the digits and trigger words of `key` (str.find for the words: far
-    cheaper than one regex alternation tried at every character)."""
+    cheaper than one regex alternation tried at every character); `runs`: digit_runs(key)
+    when the caller has it."""
     rule_set = _rules()
-    out = _digit_runs(key)
+    out = digit_runs(key) if runs is None else list(runs)
     for word in rule_set.trigger_words:
         pos = key.find(word)
         while pos >= 0:
@@ -334,14 +335,14 @@ def _triggers(key: str) -> list[int]:
     return out
 
 
-def _candidates(key: str):
+def _candidates(key: str, runs: list[int] | None = None):
     """Scan matches, tried only at the word starts shortly before the words every expression
     holds (a digit, "hằng", "định kỳ", "sau khi" …), earliest first: the one big regex is
     matched at a few positions instead of searched through the whole text."""
     rule_set = _rules()
     last = 0  # end of the last expression yielded
     tried_to = 0  # word starts before this were tried already
-    for trigger in _triggers(key):
+    for trigger in _triggers(key, runs):
         if trigger < last:
             continue
         # (an opening word may run past the trigger: the search reaches a word further)
@@ -357,13 +358,15 @@ def _candidates(key: str):
         tried_to = trigger + 1
 
 
-def find_time_expressions(text: str, offset: int = 0, key: str | None = None) -> list[TimeExpression]:
-    """Every time expression of `text` (see the module docstring), in order."""
+def find_time_expressions(text: str, offset: int = 0, key: str | None = None,
+                          runs: list[int] | None = None) -> list[TimeExpression]:
+    """Every time expression of `text` (see the module docstring), in order. `runs`:
+    digit_runs(key), when the caller has it (a document keeps its own)."""
     rule_set = _rules()
     key = match_key(text) if key is None else key
     out: list[TimeExpression] = []
     last = 0
-    for match in _candidates(key):
+    for match in _candidates(key, runs):
         if match.start() < last:  # inside a suffix read with the expression before
             continue
         read = _read(match, key)
