@@ -84,6 +84,8 @@ def text_tables(text: str) -> list[list[list[tuple[int, int]]]]:
     Each cell is the (start, end) of its text, blanks trimmed; rule lines ("|---|---|") are
     skipped. What the tables mean is the later stages' business."""
     tables: list[list[list[tuple[int, int]]]] = []
+    if "|" not in text and "\t" not in text:
+        return tables  # no line can be a row (most texts): not read line by line
     run: list[list[tuple[int, int]]] = []
     pos = 0
     for line in text.split("\n"):
