@@ -378,9 +378,6 @@ def _serialised_fields(cls: type) -> tuple[str, ...]:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-# Fields annotated with these hold a JSON scalar: copied as they are, not converted.
-_SCALAR_ANNOTATIONS = frozenset({"str", "int", "float", "bool", "str | None", "int | None", "float | None",
-                                 "bool | None"})
 _TO_DICT: dict[type, Any] = {}
 
 
@@ -391,11 +388,43 @@ def _to_dict_of(cls: type) -> Any:
     most of the time spent writing a document's JSON."""
     conv = _TO_DICT.get(cls)
     if conv is None:
-        items = [f"{f.name!r}: obj.{f.name}" if f.type in _SCALAR_ANNOTATIONS else f"{f.name!r}: _plain(obj.{f.name})"
+        _TO_DICT[cls] = _plain_of  # while this one is made: a class that holds itself goes through _plain
+        env: dict[str, Any] = {"_plain": _plain}
+        hints = get_type_hints(cls)
+        items = [f"{f.name!r}: {_field_expr(f'obj.{f.name}', hints[f.name], env)}"
                  for f in fields(cls) if f.metadata.get("serialize", True)]
-        conv = eval("lambda obj: {" + ", ".join(items) + "}", {"_plain": _plain})  # noqa: S307 (our own field names)
+        conv = eval("lambda obj: {" + ", ".join(items) + "}", env)  # noqa: S307 (our own field names)
         _TO_DICT[cls] = conv
     return conv
+
+
+def _plain_of(obj: Any) -> Any:
+    return _plain(obj)
+
+
+def _field_expr(access: str, hint: Any, env: dict[str, Any]) -> str:
+    """How a field of this type becomes JSON data, as a Python expression over `access`: what
+    `_plain` would do, decided once from the type instead of for every value. A list of data
+    classes converts each item with that class's converter; a list or dict of scalars is
+    copied; anything else goes through `_plain`."""
+    if hint in _SCALARS:
+        return access
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, UnionType) and type(None) in args and all(arg in _SCALARS for arg in args):
+        return access  # an optional scalar
+    if origin is list and len(args) == 1:
+        (item,) = args
+        if item in _SCALARS:
+            return f"(_plain({access}) if type({access}) is not list else [*{access}])"
+        if is_dataclass(item):
+            name = f"_to_{len(env)}"
+            env[name], env[f"{name}_type"] = _to_dict_of(item), item
+            # (an item of another class, or None, is left to _plain: what it would do anyway)
+            return (f"(_plain({access}) if type({access}) is not list else "
+                    f"[{name}(item) if type(item) is {name}_type else _plain(item) for item in {access}])")
+    if origin is dict and len(args) == 2 and args[0] is str and args[1] in _SCALARS:
+        return f"(_plain({access}) if type({access}) is not dict else dict({access}))"
+    return f"_plain({access})"
 
 
 def _plain(obj: Any) -> Any:
