@@ -434,13 +434,12 @@ def _group_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
         noun_start = nxt
     if end is None:
         return None
-    raw = text[pos:end]
+    raw, raw_key = text[pos:end], key[pos:end]
     for word, word_cls in gaz.group_class_words:  # later words win, as listed
-        if word in key[pos:end]:
+        if word in raw_key:
             cls = word_cls
     gid = f"nhom_{cls}" if cls else None
-    return AgencyMention(raw, raw, pos, end, gid, True, "nhom", province_in(raw, key[pos:end]), None,
-                         "group")
+    return AgencyMention(raw, raw, pos, end, gid, True, "nhom", province_in(raw, raw_key), None, "group")
 
 
 def _pattern_at(text: str, key: str, pos: int, lim: int) -> AgencyMention | None:
