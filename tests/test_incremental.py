@@ -192,7 +192,7 @@ KILLED_RUN = textwrap.dedent("""
     elif where in ("during-store", "during-upsert"):
         # a document's rows replaced inside the corpus step's transaction, or inside the
         # transaction that stores a freshly parsed document
-        name = "set_resolutions" if where == "during-store" else "replace_rows"
+        name = "set_resolutions" if where == "during-store" else "write_rows"
         write = getattr(store.Store, name)
 
         def write_then_die(self, *a, **k):

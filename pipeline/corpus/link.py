@@ -192,21 +192,27 @@ def unindex_document(db: sqlite3.Connection, doc_id: str) -> None:
 
 def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
     """Replace the index rows of one document (inside the caller's transaction)."""
+    write_index(db, index_rows(doc))
+
+
+def index_rows(doc: dict[str, Any]) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
+    """The index rows of one document: (link_docs row, link_doc_words, link_refs, link_ref_words).
+
+    Depends on the document alone, so `vanban run`'s workers make them in parallel and the
+    driver only writes them (`write_index`)."""
     doc_id = doc["id"]
-    unindex_document(db, doc_id)
     meta = _meta(doc)
     own = canonical_symbol(meta.get("number"), meta.get("symbol"))
     key = canonical_key(own) if own else None
     numberless = not meta.get("number")
-    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-               (doc_id, own, key, _without_year(key) if key else None, int(numberless),
-                meta.get("number"), meta.get("symbol"), meta.get("doc_type"),
-                meta.get("date"), meta.get("issuer"), meta.get("province"), meta.get("title"),
-                _sym_key(meta.get("symbol")), len(_title_words(meta.get("title"))), None))
+    doc_row = (doc_id, own, key, _without_year(key) if key else None, int(numberless),
+               meta.get("number"), meta.get("symbol"), meta.get("doc_type"),
+               meta.get("date"), meta.get("issuer"), meta.get("province"), meta.get("title"),
+               _sym_key(meta.get("symbol")), len(_title_words(meta.get("title"))), None)
+    doc_words = []
     if numberless:
-        words = _title_words(meta.get("title"))
-        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)",
-                       [(w, int(bool(meta.get("date"))), len(words), doc_id) for w in sorted(words)])
+        title_words = _title_words(meta.get("title"))
+        doc_words = [(w, int(bool(meta.get("date"))), len(title_words), doc_id) for w in sorted(title_words)]
     refs, words = [], []
     for idx, ref in enumerate(doc.get("references") or []):
         rkey = canonical_key(ref.get("canonical_id"))
@@ -218,8 +224,20 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
         if not ref.get("date"):
             mine = _title_words(ref.get("title"))
             words.extend((w, len(mine), doc_id, idx) for w in sorted(mine))
-    db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
-    db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
+    return doc_row, doc_words, refs, words
+
+
+def write_index(db: sqlite3.Connection, rows: tuple[tuple, list[tuple], list[tuple], list[tuple]]) -> None:
+    """Replace one document's index rows by `rows` (from `index_rows`), inside the caller's transaction."""
+    doc_row, doc_words, refs, words = rows
+    unindex_document(db, doc_row[0])
+    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", doc_row)
+    if doc_words:
+        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)", doc_words)
+    if refs:
+        db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
+    if words:
+        db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
 
 
 def _date_prefixes(date: str) -> list[str]:
