@@ -240,6 +240,45 @@ def write_index(db: sqlite3.Connection, rows: tuple[tuple, list[tuple], list[tup
         db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
 
 
+_RESOLVED_KEY = '"resolved_to":'
+
+
+def patch_resolved(text: str, changes: dict[int, str | None], count: int) -> str | None:
+    """`text`, a document's compact JSON (the layout `vanban run` writes and the store keeps),
+    with the `resolved_to` of its references at the positions in `changes` replaced.
+
+    The result is the text that serialising the patched document would give (the values are
+    encoded as `json.dumps` encodes them; nothing else moves), without parsing and encoding
+    the ~100 kB of a document again: the corpus step of a first run rewrites most documents.
+    Only references carry `resolved_to`, one each, in order; inside a JSON string a quote is
+    always escaped, so `"resolved_to":` is found only as that key. None when the text does
+    not hold exactly `count` of them (another layout, e.g. indented): the caller goes
+    through the dict."""
+    from json.decoder import scanstring
+
+    parts, last, found = [], 0, 0
+    pos = text.find(_RESOLVED_KEY)
+    while pos != -1:
+        start = pos + len(_RESOLVED_KEY)
+        if pos == 0 or text[pos - 1] not in "{,":
+            return None
+        if text.startswith("null", start):
+            end = start + 4
+        elif text.startswith('"', start):
+            end = scanstring(text, start + 1)[1]
+        else:
+            return None
+        if found in changes:
+            parts += [text[last:start], json.dumps(changes[found], ensure_ascii=False)]
+            last = end
+        found += 1
+        pos = text.find(_RESOLVED_KEY, end)
+    if found != count:
+        return None
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def _date_prefixes(date: str) -> list[str]:
     return [date[:n] for n in (4, 7, 10) if len(date) >= n]
 

@@ -8,8 +8,9 @@ in ONE transaction whose COMMIT is its last step:
 
 1. finds the references the pending documents may affect and resolves only those, through
    the index (by number, by type × date, by title word);
-2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched, written
-   atomically: only those documents are read back) and updates their store rows;
+2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched as text,
+   `link.patch_resolved`, written atomically: only those documents are read back) and
+   updates their store rows (the stored JSON patched the same way);
 3. writes links.json in one linear, streamed pass over the index, and refreshes the
    store's `links` and `chains` tables and the `canonical_id` of recognised documents;
 4. clears `pending` and commits.
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..stages.emit import write_json
+from ..stages.emit import dumps, write_atomic
 
 INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
 
@@ -55,13 +56,19 @@ def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
             for doc_id, news in sorted(changed.items()):
                 path = out_dir / f"{doc_id}.json"
                 try:
-                    doc = json.loads(path.read_text(encoding="utf-8"))
+                    text = path.read_bytes().decode("utf-8")
                 except OSError:  # not published yet: its next parse marks it pending again
                     continue
-                for idx, target in news.items():
-                    doc["references"][idx]["resolved_to"] = target
-                write_json(path, doc, pretty=False)
-                store.set_resolutions(doc, news)
+                count = db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+                patched = link.patch_resolved(text, news, count)
+                if patched is None:  # not the layout a run writes: through the dict
+                    doc = json.loads(text)
+                    for idx, target in news.items():
+                        doc["references"][idx]["resolved_to"] = target
+                    patched = dumps(doc, pretty=False) + "\n"
+                write_atomic(path, patched)
+                if not store.set_resolutions(doc_id, news):
+                    store.set_resolutions(doc_id, news, json.loads(patched))
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []

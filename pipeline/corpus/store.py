@@ -619,19 +619,35 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def set_resolutions(self, doc: dict[str, Any], changes: dict[int, str | None]) -> None:
-        """`doc` (already carrying them) has new `resolved_to` at the reference positions in
-        `changes`: update those rows, the stored JSON and the content hash, inside the
-        caller's transaction. The rows end as `replace_rows(doc)` would leave them, without
-        rewriting the document's sections, assignments and measures."""
+    def set_resolutions(self, doc_id: str, changes: dict[int, str | None],
+                        doc: dict[str, Any] | None = None) -> bool:
+        """The document `doc_id` has new `resolved_to` at the reference positions in `changes`:
+        update those rows, the stored JSON and the content hash, inside the caller's
+        transaction. The rows end as `replace_rows(doc)` would leave them, without rewriting
+        the document's sections, assignments and measures.
+
+        The stored JSON is patched in place (`link.patch_resolved`); `doc` (already carrying
+        the changes) is only needed when that fails: then this returns False and writes
+        nothing, and the caller calls again with the document."""
+        from . import link
+
         if self.lite:
-            return
-        dumped = stable_json(doc)
+            return True
+        if doc is None:
+            row = self.db.execute("SELECT json, text FROM document_json WHERE id = ?", (doc_id,)).fetchone()
+            count = self.db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+            dumped = link.patch_resolved(row["json"], changes, count) if row is not None else None
+            if dumped is None:
+                return False
+            digest = content_hash({"text": row["text"]}, dumped)
+        else:
+            dumped = stable_json(doc)
+            digest = content_hash(doc, dumped)
         self.db.executemany("UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND idx = ?",
-                            [(target, doc["id"], idx) for idx, target in changes.items()])
-        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc["id"]))
-        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?",
-                        (content_hash(doc, dumped), doc["id"]))
+                            [(target, doc_id, idx) for idx, target in changes.items()])
+        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc_id))
+        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (digest, doc_id))
+        return True
 
     def replace_rows(self, doc: dict[str, Any]) -> None:
         """Replace one document's rows, inside the caller's transaction (the link index and
