@@ -176,7 +176,9 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             try:
                 _sync_store(store, out, state, jobs, current, records)
                 if finish_run is not None:
-                    corpus = dict(finish_run(out, store, graph=opts.graph))
+                    # as many processes as workers (idle by now), on this machine's cores
+                    processes = max(1, min(n_workers, os.cpu_count() or 1))
+                    corpus = dict(finish_run(out, store, graph=opts.graph, processes=processes))
                     for doc_id in corpus.pop("rewritten", []):  # their JSON now says where they point
                         stat = size_and_mtime(out / f"{doc_id}.json")
                         if doc_id in state.entries and stat is not None:

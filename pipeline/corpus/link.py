@@ -429,15 +429,36 @@ def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.
     return scored[0][1], scored[0][2]
 
 
-def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str, dict[int, str | None]]:
+def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]], processes: int = 1,
+            path: Path | None = None) -> dict[str, dict[int, str | None]]:
     """Resolve the given references again; update the index (`resolved_to`, `evidence`).
 
     Returns {doc_id: {idx: new resolved_to}} for the references whose resolution changed:
-    their documents' JSON and store rows must be rewritten."""
+    their documents' JSON and store rows must be rewritten. With `processes` > 1 and the
+    index's file `path`, the references are decided in that many processes (`in_parallel`):
+    each reference's answer depends on the index alone, never on another's answer, so the
+    result is the same; this process then writes the changes."""
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
+    ordered = sorted(refs)
+    if processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS:
+        decided = [row for part in in_parallel(_decide, ordered, processes, path) for row in part]
+    else:
+        decided = _decide(db, ordered)
+    for doc_id, idx, target, evidence, old_target in decided:
+        db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
+                   (target, evidence, doc_id, idx))
+        if target != old_target:
+            changed[doc_id][idx] = target
+    return dict(changed)
+
+
+def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
+    """(doc_id, idx, resolved_to, evidence, old resolved_to) of the references among `refs`
+    whose resolution or evidence changes; reads the index, writes nothing."""
+    decided = []
     df: dict[tuple[str, str], int] = {}
     citing_cache: dict[str, sqlite3.Row | None] = {}
-    for doc_id, idx in sorted(refs):
+    for doc_id, idx in refs:
         ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
         if ref is None:
             continue
@@ -449,11 +470,52 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str
             match = _match_numberless(db, ref, citing, df) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
         if target != ref["resolved_to"] or evidence != ref["evidence"]:
-            db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
-                       (target, evidence, doc_id, idx))
-            if target != ref["resolved_to"]:
-                changed[doc_id][idx] = target
-    return dict(changed)
+            decided.append((doc_id, idx, target, evidence, ref["resolved_to"]))
+    return decided
+
+
+# ----------------------------------------------------------------------------- the corpus step in parallel
+
+PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
+_reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
+
+
+def in_parallel(function, items: list, processes: int, path: Path) -> list:
+    """[function(db, part) for each part of `items`], computed in `processes` forked
+    processes, each reading the SQLite file `path` through its own read-only connection.
+
+    For the corpus step of `vanban run`: its work per reference and per rewritten document
+    is independent, and its workers are idle by then. The caller's transaction may be open:
+    the processes read the last committed state, so it must not have written what they
+    read. The parts come back in order. Without fork (not POSIX), done here in one pass."""
+    import multiprocessing as mp
+
+    size = -(-len(items) // (4 * processes))  # a few parts per process: they end together
+    parts = [items[start:start + size] for start in range(0, len(items), size)]
+    if "fork" not in mp.get_all_start_methods():
+        db = _open_reader(str(path))
+        try:
+            return [function(db, part) for part in parts]
+        finally:
+            db.close()
+    with mp.get_context("fork").Pool(processes, initializer=_start_reader, initargs=(str(path),)) as pool:
+        return pool.starmap(_call_reader, [(function, part) for part in parts])
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+def _start_reader(path: str) -> None:
+    global _reader
+    _reader = _open_reader(path)
+
+
+def _call_reader(function, part: list):
+    return function(_reader, part)
 
 
 # ----------------------------------------------------------------------------- corpus-wide view

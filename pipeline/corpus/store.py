@@ -440,6 +440,25 @@ def document_rows(doc: dict[str, Any], dumped: str | None = None, lite: bool = F
     return rows
 
 
+def resolved_json(db: sqlite3.Connection, doc_id: str, changes: dict[int, str | None], count: int,
+                  output_text: str) -> tuple[str, str] | None:
+    """The stored JSON of `doc_id` and its content hash once the `resolved_to` in `changes`
+    are applied (for `Store.set_resolutions`); None when the store keeps no JSON of it (a
+    lite store). Patched in place (`link.patch_resolved`); `output_text`, the document's
+    output JSON already patched, is parsed only when that fails. Reads `db` only, so the
+    corpus step can compute it in other processes."""
+    from . import link
+
+    row = db.execute("SELECT json, text FROM document_json WHERE id = ?", (doc_id,)).fetchone()
+    if row is None:
+        return None
+    dumped = link.patch_resolved(row[0], changes, count)
+    if dumped is None:
+        doc = json.loads(output_text)
+        return stable_json(doc), content_hash(doc)
+    return dumped, content_hash({"text": row[1]}, dumped)
+
+
 # ----------------------------------------------------------------------------- the store
 
 class Store:
@@ -619,35 +638,18 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def set_resolutions(self, doc_id: str, changes: dict[int, str | None],
-                        doc: dict[str, Any] | None = None) -> bool:
+    def set_resolutions(self, doc_id: str, changes: dict[int, str | None], stored: tuple[str, str]) -> None:
         """The document `doc_id` has new `resolved_to` at the reference positions in `changes`:
-        update those rows, the stored JSON and the content hash, inside the caller's
-        transaction. The rows end as `replace_rows(doc)` would leave them, without rewriting
-        the document's sections, assignments and measures.
-
-        The stored JSON is patched in place (`link.patch_resolved`); `doc` (already carrying
-        the changes) is only needed when that fails: then this returns False and writes
-        nothing, and the caller calls again with the document."""
-        from . import link
-
+        update those rows, and the stored JSON and content hash to `stored` (`resolved_json`),
+        inside the caller's transaction. The rows end as `replace_rows(doc)` would leave
+        them, without rewriting the document's sections, assignments and measures."""
         if self.lite:
-            return True
-        if doc is None:
-            row = self.db.execute("SELECT json, text FROM document_json WHERE id = ?", (doc_id,)).fetchone()
-            count = self.db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-            dumped = link.patch_resolved(row["json"], changes, count) if row is not None else None
-            if dumped is None:
-                return False
-            digest = content_hash({"text": row["text"]}, dumped)
-        else:
-            dumped = stable_json(doc)
-            digest = content_hash(doc, dumped)
+            return
+        dumped, digest = stored
         self.db.executemany("UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND idx = ?",
                             [(target, doc_id, idx) for idx, target in changes.items()])
         self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc_id))
         self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (digest, doc_id))
-        return True
 
     def replace_rows(self, doc: dict[str, Any]) -> None:
         """Replace one document's rows, inside the caller's transaction (the link index and
