@@ -313,7 +313,21 @@ def _summary(records: dict[str, dict], processed: int, parse_seconds: float, sec
         "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
         "peak_worker_rss_mb": round(peak_rss_kb / 1024, 1) if peak_rss_kb else None,
         "driver_peak_rss_mb": _driver_rss_mb(),
+        **_cpu_seconds(),
     }
+
+
+def _cpu_seconds() -> dict[str, float | None]:
+    """CPU time of this process (the driver) and of its ended child processes (the workers),
+    since it started: the division of work that decides how a run scales with workers, and
+    that, unlike wall time, a busy machine hardly changes."""
+    try:
+        import resource
+    except ImportError:
+        return {"driver_cpu_seconds": None, "worker_cpu_seconds": None}
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"driver_cpu_seconds": round(own.ru_utime + own.ru_stime, 3),
+            "worker_cpu_seconds": round(children.ru_utime + children.ru_stime, 3)}
 
 
 def _driver_rss_mb() -> float | None:
