@@ -480,26 +480,30 @@ PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
 _reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
 
 
-def in_parallel(function, items: list, processes: int, path: Path) -> list:
-    """[function(db, part) for each part of `items`], computed in `processes` forked
-    processes, each reading the SQLite file `path` through its own read-only connection.
+def in_parallel(function, items: list, processes: int, path: Path, size: int | None = None) -> Iterator:
+    """function(db, part) for each part of `items` (of `size` items; by default a few parts
+    per process), computed in `processes` forked processes, each reading the SQLite file
+    `path` through its own read-only connection; yielded in order, as they come, so the
+    caller holds one part's answers at a time.
 
     For the corpus step of `vanban run`: its work per reference and per rewritten document
     is independent, and its workers are idle by then. The caller's transaction may be open:
     the processes read the last committed state, so it must not have written what they
-    read. The parts come back in order. Without fork (not POSIX), done here in one pass."""
+    read. Without fork (not POSIX), done here, part by part."""
     import multiprocessing as mp
 
-    size = -(-len(items) // (4 * processes))  # a few parts per process: they end together
+    size = size or -(-len(items) // (4 * processes))  # a few parts per process: they end together
     parts = [items[start:start + size] for start in range(0, len(items), size)]
     if "fork" not in mp.get_all_start_methods():
         db = _open_reader(str(path))
         try:
-            return [function(db, part) for part in parts]
+            for part in parts:
+                yield function(db, part)
         finally:
             db.close()
+        return
     with mp.get_context("fork").Pool(processes, initializer=_start_reader, initargs=(str(path),)) as pool:
-        return pool.starmap(_call_reader, [(function, part) for part in parts])
+        yield from pool.imap(_call_reader, [(function, part) for part in parts])
 
 
 def _open_reader(path: str) -> sqlite3.Connection:
@@ -514,7 +518,8 @@ def _start_reader(path: str) -> None:
     _reader = _open_reader(path)
 
 
-def _call_reader(function, part: list):
+def _call_reader(task: tuple) -> Any:
+    function, part = task
     return function(_reader, part)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from ..stages.emit import dumps, write_atomic
 
 INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
+REWRITE_PART = 32  # documents rewritten per task of the corpus step
 
 
 def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) -> dict[str, Any]:
@@ -56,15 +57,17 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
             refs = link.affected_refs(db)
             changed = link.resolve(db, refs, processes, store.path)
             summary["relinked_references"] = len(refs)
+            # a part of REWRITE_PART documents at a time: their stored JSONs are ~100 kB each
             work = sorted(changed.items())
             if processes > 1 and len(work) >= link.PARALLEL_MIN_ITEMS:
-                rewrite = partial(_rewrite, out_dir)
-                rewritten = [item for part in link.in_parallel(rewrite, work, processes, store.path) for item in part]
+                parts = link.in_parallel(partial(_rewrite, out_dir), work, processes, store.path, REWRITE_PART)
             else:
-                rewritten = _rewrite(out_dir, db, work)
-            for doc_id, news, stored in rewritten:
-                if stored is not None:
-                    store.set_resolutions(doc_id, news, stored)
+                parts = (_rewrite(out_dir, db, work[start:start + REWRITE_PART])
+                         for start in range(0, len(work), REWRITE_PART))
+            for part in parts:
+                for doc_id, news, stored in part:
+                    if stored is not None:
+                        store.set_resolutions(doc_id, news, stored)
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []
