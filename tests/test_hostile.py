@@ -329,7 +329,7 @@ def test_a_reader_returning_surrogates_gives_valid_unicode_and_a_partial_documen
 
 @pytest.mark.skipif(not SURROGATE_PDF.is_file(), reason=f"{SURROGATE_PDF} not found")
 def test_a_pdf_whose_text_layer_splits_surrogate_pairs_is_read_whole():
-    result = batch_worker.process_one(str(SURROGATE_PDF), "panm", want_doc=False)
+    result = batch_worker.process_one(str(SURROGATE_PDF), "panm", rows=None)
     assert result["status"] != "failed", result["errors"]
     assert not any(e["stage"] in ("internal", "output") for e in result["errors"])
     doc = json.loads(result["json"])
@@ -538,5 +538,5 @@ def test_a_pdf_page_that_cannot_be_loaded_is_named_and_the_others_are_read(forma
     assert "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing" in [
         w.message for w in doc.warnings]
     assert len(doc.text) > 1000  # the other pages
-    report = batch_worker.process_one(str(path), "cut", want_doc=False)
+    report = batch_worker.process_one(str(path), "cut", rows=None)
     assert report["lost"] == "page 1: cannot be loaded (corrupt or truncated PDF): its text is missing"

@@ -173,6 +173,35 @@ def test_a_run_without_a_store_keeps_its_corpus_state_in_a_private_index(tmp_pat
     assert _resolved(out, LETTER)["664/KH-UBND"] is None
 
 
+def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeypatch):
+    """`--jobs 2` resolves references and rewrites documents in 2 processes (link.in_parallel):
+    the same JSONs byte for byte, links.json and store as one process."""
+    from pipeline.corpus import link
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _copy(folder, PLAN, LETTER, REPORT, DAK_LAK, THAI_NGUYEN)
+    (folder / "nq-209.txt").write_text(RESOLUTION_209, encoding="utf-8")
+    monkeypatch.setattr(link, "PARALLEL_MIN_ITEMS", 1)  # a small corpus in parallel too
+    calls = []
+    in_parallel = link.in_parallel
+    monkeypatch.setattr(link, "in_parallel", lambda *args: calls.append(args[0]) or in_parallel(*args))
+    assert _run(folder, tmp_path / "two") == 0
+    assert len(calls) == 2  # the references, then the documents to rewrite
+    assert cli(["run", str(folder), "--out", str(tmp_path / "one"), "--jobs", "1", "--quiet"]) == 0
+    assert len(calls) == 2
+    for name in ("one", "two"):
+        report = json.loads((tmp_path / name / "run-report.json").read_text(encoding="utf-8"))
+        assert report["corpus"]["linked_documents"] > 0, name  # documents were rewritten
+    names = sorted(p.name for p in (tmp_path / "one").glob("[!.]*.json") if p.name != "run-report.json")
+    assert names == sorted(p.name for p in (tmp_path / "two").glob("[!.]*.json") if p.name != "run-report.json")
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+    one, two = _store(tmp_path / "one" / "vanban.sqlite"), _store(tmp_path / "two" / "vanban.sqlite")
+    for table in _TABLES:
+        assert one[table] == two[table], table
+
+
 # --- crash consistency: kill -9 at each boundary of the corpus step, then run again
 
 KILLED_RUN = textwrap.dedent("""
@@ -192,7 +221,7 @@ KILLED_RUN = textwrap.dedent("""
     elif where in ("during-store", "during-upsert"):
         # a document's rows replaced inside the corpus step's transaction, or inside the
         # transaction that stores a freshly parsed document
-        name = "set_resolutions" if where == "during-store" else "replace_rows"
+        name = "set_resolutions" if where == "during-store" else "write_rows"
         write = getattr(store.Store, name)
 
         def write_then_die(self, *a, **k):

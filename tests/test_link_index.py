@@ -141,3 +141,62 @@ def test_the_index_resolves_what_the_definition_resolves(seed):
                     store.upsert_document(d)
             _relink(store)
             assert _resolved(store) == _expected(sorted(current.values(), key=lambda d: d["id"])), step
+
+
+# --- the corpus step patches `resolved_to` in the JSON text instead of encoding it again
+
+def _tricky_document() -> dict:
+    """References whose strings hold what a text search for the key could trip on."""
+    texts = ('theo "resolved_to":null của', 'dấu \\ và "ngoặc" \u00a0', "", "resolved_to", '{"resolved_to":"x"}')
+    refs = [{"id": f"r{i}", "canonical_id": f"{i}/KH-UBND", "text": text, "title": text or None,
+             "mentions": [{"text": text}], "resolved_to": None if i % 2 else f"old-{i}"}
+            for i, text in enumerate(texts)]
+    return {"id": "doc", "text": 'toàn văn "resolved_to":null', "metadata": {"title": '"resolved_to":'},
+            "references": refs, "timings": {}}
+
+
+@pytest.mark.parametrize("layout", ["output", "stored"])
+def test_patching_resolved_to_gives_the_text_encoding_would_give(layout):
+    from pipeline.corpus.store import stable_json
+    from pipeline.stages.emit import dumps
+
+    def encode(doc: dict) -> str:
+        return dumps(doc, pretty=False) + "\n" if layout == "output" else stable_json(doc)
+
+    doc = _tricky_document()
+    count = len(doc["references"])
+    for changes in ({0: None}, {1: "nq-209"}, {0: 'id "quoted" \\ đ', 2: None, 4: "x"}, {}):
+        patched = link.patch_resolved(encode(doc), changes, count)
+        for idx, target in changes.items():
+            doc["references"][idx]["resolved_to"] = target
+        assert patched == encode(doc)
+    # not the compact layout, or not one key per reference: left to the caller
+    assert link.patch_resolved(dumps(doc, pretty=True), {0: "x"}, count) is None
+    assert link.patch_resolved(encode(doc), {0: "x"}, count + 1) is None
+
+
+def test_the_store_patches_its_json_as_it_would_store_the_patched_document():
+    from pipeline.corpus.store import resolved_json
+    from pipeline.stages.emit import dumps
+
+    doc = _tricky_document()
+    changes = {0: "nq-209", 3: None}
+    patched_doc = {**doc, "references": [dict(ref) for ref in doc["references"]]}
+    for idx, target in changes.items():
+        patched_doc["references"][idx]["resolved_to"] = target
+    output = dumps(patched_doc, pretty=False) + "\n"
+    count = len(doc["references"])
+    patched, fresh = Store(":memory:"), Store(":memory:")
+    try:
+        patched.upsert_document(doc)
+        stored = resolved_json(patched.db, "doc", changes, count, output)
+        patched.db.execute("UPDATE document_json SET json = '[]' WHERE id = 'doc'")  # not patchable:
+        assert resolved_json(patched.db, "doc", changes, count, output) == stored  # read from the output
+        patched.set_resolutions("doc", changes, stored)
+        fresh.upsert_document(patched_doc)
+        query = ("SELECT d.content_hash, j.json, j.text, (SELECT group_concat(coalesce(resolved_to, '-')) FROM refs "
+                 "WHERE doc_id = d.id) FROM documents d JOIN document_json j ON j.id = d.id")
+        assert patched.db.execute(query).fetchall() == fresh.db.execute(query).fetchall()
+    finally:
+        patched.close()
+        fresh.close()

@@ -13,19 +13,21 @@ A run, step by step:
    size and mtime are unchanged, as git and make do).
 3. **parse** the others in worker processes (`--jobs`, default all cores): each worker runs
    `pipeline.parse.parse_file`, writes the document's JSON to a temporary file in OUT
-   (`.<id>.<pid>.<n>.tmp`) and sends back its name, counts and timings (and the document's
-   dict when the store needs it): serialising and writing happen in the workers, in
-   parallel, and the driver only renames. Each worker has the next document waiting in its
+   (`.<id>.<pid>.<n>.tmp`) and sends back its name, counts and timings, and, when the run
+   has a store, the document's store rows (`pipeline.corpus.store.document_rows`: folded
+   text, JSON columns, link-index keys): serialising, writing and preparing rows happen in
+   the workers, in parallel, and the driver only inserts and renames. Each worker has the next document waiting in its
    pipe, so it never idles while the driver works. A worker that exceeds `--timeout` seconds on one document
    (counted from when it starts that document) is killed and replaced: the document is
    reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
    reported at stage `crash`. The documents waiting in a killed worker's pipe are sent
    again. Workers are recycled every MAX_TASKS_PER_WORKER documents so their memory
    stays flat. `--engine dask` sends the same task to a Dask cluster instead.
-4. **write**, in the driver, one document at a time: the SQLite store first (it commits per
-   document), then the worker's temporary file is renamed to `OUT/<id>.json` (atomic). So
-   an output JSON exists only for a document that is complete everywhere, and a run killed
-   at any moment and started again redoes exactly the documents without output; the
+4. **write**, in the driver (writer.py), in batches: the SQLite store first (one transaction
+   for up to 64 documents or 1 s of results, a savepoint per document), then, once it is
+   committed, the batch's temporary files are renamed to `OUT/<id>.json` (atomic). So an
+   output JSON exists only for a document that is complete everywhere, and a run killed at
+   any moment and started again redoes exactly the documents without output; the
    temporary files a killed run leaves are removed when the next run starts. (With
    `--engine dask` the workers may not share OUT's file system: they send the JSON text
    and the driver writes it, temporary file + rename.) A document that fails
@@ -49,6 +51,7 @@ Where each part lives:
     driver.py    run(): plan, dispatch, write, finish, report (RunOptions, RunError)
     jobs.py      discover the files and group them into documents with ids
     state.py     OUT/.vanban-state.json and which documents are unchanged
+    writer.py    the driver's writes: store batches, then the JSONs published
     worker.py    the task of one document, wherever it runs; a worker's memory cap
     local.py     the local engine: a pool of worker processes with time limits
     cluster.py   the Dask engine

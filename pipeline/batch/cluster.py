@@ -11,9 +11,11 @@ from .jobs import Job
 from .worker import unanswered_result, process_bytes
 
 
-def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: float | None, want_doc: bool,
-             on_result: Callable[[Job, dict], None], log: Callable[[str], None]) -> None:
+def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: float | None, rows: str | None,
+             on_result: Callable[[Job, dict], None], log: Callable[[str], None],
+             on_idle: Callable[[], None] | None = None) -> None:
     """Parse `jobs` on a Dask cluster; the driver (this process) writes every result.
+    `rows` and `on_idle`: as for `run_local`.
 
     The bytes of each file are shipped with its task, so workers need the `vanban` package
     but no shared file system. At most one task per worker thread is in flight, so a task
@@ -48,15 +50,20 @@ def run_dask(jobs: list[Job], n_workers: int, scheduler: str | None, timeout: fl
                 if problem is not None:
                     on_result(job, unanswered_result(job, "ingest", problem, 0.0))
                     continue
-                fut = client.submit(process_bytes, job.path.name, data, job.id, want_doc,
+                fut = client.submit(process_bytes, job.path.name, data, job.id, rows,
                                     str(job.path), pure=False, key=f"vanban-{job.id}-{time.monotonic_ns()}")
                 inflight[fut] = (job, time.perf_counter())
+            if not inflight:  # the last files could not be read: nothing to wait for
+                continue
             now = time.perf_counter()
-            wait_for = None if timeout is None else max(0.05, min(t + timeout for _, t in inflight.values()) - now)
+            # wake at least once a second: on_idle commits the driver's batch while a long task runs
+            wait_for = 1.0 if timeout is None else min(1.0, max(0.05, min(t + timeout for _, t in inflight.values()) - now))
             try:
                 done, _ = wait(list(inflight), timeout=wait_for, return_when="FIRST_COMPLETED")
             except TimeoutError:  # older distributed raise instead of returning
                 done = set()
+            if on_idle is not None:
+                on_idle()
             for fut in done:
                 job, t0 = inflight.pop(fut)
                 if fut.status == "finished":

@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..stages.emit import publish, write_atomic, write_json
+from ..stages.emit import write_json
 from ..version import pipeline_version
 from .cluster import run_dask
 from .jobs import Job, discover, plan_jobs
 from .local import run_local
 from .progress import Progress
 from .state import State, size_and_mtime, unchanged_entry
+from .writer import ResultWriter
 
 LOCK_NAME = ".vanban.lock"
 REPORT_NAME = "run-report.json"
@@ -107,6 +108,7 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             except RuntimeError as exc:
                 raise RunError(str(exc)) from exc
             store = Store(store_path, lite=store_lite)
+            store.prepare_bulk_writes()  # the writes come in batches (writer.py)
         finish_run = None
         if opts.link:
             try:
@@ -137,55 +139,27 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         progress = Progress(len(todo), opts.quiet)
         peak_rss: dict[int, int] = {}
 
+        writer = ResultWriter(out, state, store)
+
         def on_result(job: Job, result: dict[str, Any]) -> None:
-            json_path = out / f"{job.id}.json"
-            tmp = Path(result["json_tmp"]) if result.get("json_tmp") else None  # written by the worker
-            if (result["json"] is not None or tmp is not None) and store is not None:
-                try:  # the store first: an output JSON always means "in the store too"
-                    doc = result["doc"]
-                    if doc is None:
-                        doc = json.loads(result["json"] if tmp is None else tmp.read_bytes())
-                    store.upsert_document(doc, result.get("stable_json") if result["doc"] is not None else None)
-                except Exception as exc:
-                    if tmp is not None:
-                        tmp.unlink(missing_ok=True)
-                    tmp, result = None, {**result, "status": "failed", "json": None, "json_tmp": None,
-                                         "errors": [{"stage": "store", "message": f"{type(exc).__name__}: {exc}"},
-                                                    *result["errors"]]}
-            if result["json"] is not None or tmp is not None:
-                if tmp is not None:
-                    publish(tmp, json_path)
-                else:
-                    write_atomic(json_path, result["json"])
-                state.entries[job.id] = {  # the input's size and mtime as they were before parsing
-                    "file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
-                    "sha256": result["sha256"], "pipeline_version": pipeline_version(),
-                    "json_stat": list(size_and_mtime(json_path) or ()),
-                    **{k: result[k] for k in ("status", "format", "pages", "references", "assignments",
-                                              "directive_lines", "unassigned_lines", "errors", "warnings",
-                                              "text_bytes")},
-                }
-            else:  # failed: no output, and no stale output from an older version either
-                json_path.unlink(missing_ok=True)
-                if store is not None:  # nor stale rows in the store
-                    store.delete_document(job.id)
-                state.entries.pop(job.id, None)
+            result = writer.add(job, result)
             if result["pid"] is not None and result["rss_kb"]:
                 peak_rss[result["pid"]] = max(peak_rss.get(result["pid"], 0), result["rss_kb"])
             records[job.id] = _record(job, "processed", result)
             progress.update(job.rel, result["status"], result["seconds"])
-            state.maybe_save()
 
         interrupted = True
         t_parse = time.perf_counter()
         try:
+            rows = None if store is None else "lite" if store_lite else "full"  # what the workers make for the store
             if todo and opts.engine == "dask":
-                run_dask(todo, n_workers, opts.scheduler, opts.timeout, store is not None, on_result, log)
+                run_dask(todo, n_workers, opts.scheduler, opts.timeout, rows, on_result, log, on_idle=writer.tick)
             elif todo:
-                run_local(todo, n_workers, opts.timeout, store is not None, on_result, out_dir=out)
+                run_local(todo, n_workers, opts.timeout, rows, on_result, out_dir=out, on_idle=writer.tick)
             interrupted = False
         finally:
             progress.close()
+            writer.close()  # interrupted too: the documents stored so far are committed and published
             state.save()
             if store is not None and hasattr(store, "close"):
                 store.close()
@@ -198,10 +172,13 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         if store is not None:
             t_link = time.perf_counter()
             store = Store(store_path, lite=store_lite)
+            store.prepare_bulk_writes()  # the corpus step is one long transaction
             try:
                 _sync_store(store, out, state, jobs, current, records)
                 if finish_run is not None:
-                    corpus = dict(finish_run(out, store, graph=opts.graph))
+                    # as many processes as workers (idle by now), on this machine's cores
+                    processes = max(1, min(n_workers, os.cpu_count() or 1))
+                    corpus = dict(finish_run(out, store, graph=opts.graph, processes=processes))
                     for doc_id in corpus.pop("rewritten", []):  # their JSON now says where they point
                         stat = size_and_mtime(out / f"{doc_id}.json")
                         if doc_id in state.entries and stat is not None:
@@ -336,7 +313,21 @@ def _summary(records: dict[str, dict], processed: int, parse_seconds: float, sec
         "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
         "peak_worker_rss_mb": round(peak_rss_kb / 1024, 1) if peak_rss_kb else None,
         "driver_peak_rss_mb": _driver_rss_mb(),
+        **_cpu_seconds(),
     }
+
+
+def _cpu_seconds() -> dict[str, float | None]:
+    """CPU time of this process (the driver) and of its ended child processes (the workers),
+    since it started: the division of work that decides how a run scales with workers, and
+    that, unlike wall time, a busy machine hardly changes."""
+    try:
+        import resource
+    except ImportError:
+        return {"driver_cpu_seconds": None, "worker_cpu_seconds": None}
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"driver_cpu_seconds": round(own.ru_utime + own.ru_stime, 3),
+            "worker_cpu_seconds": round(children.ru_utime + children.ru_stime, 3)}
 
 
 def _driver_rss_mb() -> float | None:

@@ -50,7 +50,7 @@ def _write_temp_json(result: dict[str, Any], out_dir: str, driver: int) -> bool:
     return True
 
 
-def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
+def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
     """Parse the documents the driver sends, one at a time, in the order sent.
 
     Two messages per document: ("started", id) just before parsing it, then ("done",
@@ -76,7 +76,7 @@ def _worker_loop(conn, want_doc: bool, out_dir: str | None) -> None:
             conn.send(("started", doc_id))
             t0 = time.perf_counter()
             try:
-                result = process_one(path, doc_id, want_doc)
+                result = process_one(path, doc_id, rows)
                 if out_dir is not None and result["json"] is not None:
                     with writing:
                         if not _write_temp_json(result, out_dir, driver):
@@ -102,9 +102,9 @@ PREFETCH = 2  # documents sent to a worker ahead of its answers: the one it pars
 class _Worker:
     """A worker process and the documents sent to it, oldest first."""
 
-    def __init__(self, ctx, want_doc: bool, out_dir: str | None):
+    def __init__(self, ctx, rows: str | None, out_dir: str | None):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_loop, args=(child, want_doc, out_dir), daemon=True)
+        self.proc = ctx.Process(target=_worker_loop, args=(child, rows, out_dir), daemon=True)
         self.proc.start()
         child.close()
         self.queue: deque[Job] = deque()  # sent, not answered yet; queue[0] is parsed first
@@ -180,12 +180,15 @@ def _mp_context():
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: bool,
-              on_result: Callable[[Job, dict], None], out_dir: Path | None = None) -> None:
+def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str | None,
+              on_result: Callable[[Job, dict], None], out_dir: Path | None = None,
+              on_idle: Callable[[], None] | None = None) -> None:
     """Parse `jobs` in a pool of worker processes with a per-document time limit.
 
     With `out_dir` the workers write each JSON there to a temporary file and the result
     names it (`json_tmp`); `on_result` renames or removes it. Without, results hold the text.
+    `rows`: the kind of store rows the workers add to each result (worker.process_one).
+    `on_idle` is called each time the driver wakes up (at least once a second), results or not.
 
     Each worker has up to PREFETCH documents sent ahead, so it starts the next one while the
     driver writes the last result. When a worker is killed (time limit) or dies, only the
@@ -199,13 +202,13 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
         warm_up()
     pending = deque(jobs)
     out = None if out_dir is None else str(out_dir)
-    workers = [_Worker(ctx, want_doc, out) for _ in range(max(1, min(n_workers, len(jobs))))]
+    workers = [_Worker(ctx, rows, out) for _ in range(max(1, min(n_workers, len(jobs))))]
     try:
         while True:
             for number, worker in enumerate(workers):
                 if worker.sent >= MAX_TASKS_PER_WORKER and not worker.queue and pending:  # recycle it
                     worker.stop()
-                    workers[number] = worker = _Worker(ctx, want_doc, out)
+                    workers[number] = worker = _Worker(ctx, rows, out)
                 while pending and len(worker.queue) < PREFETCH and worker.sent < MAX_TASKS_PER_WORKER:
                     worker.give(pending.popleft())
             busy = [worker for worker in workers if worker.queue]
@@ -214,6 +217,8 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
             deadlines = [w.started + timeout for w in busy if timeout is not None and w.started is not None]
             wait_for = max(0.0, min(deadlines) - time.perf_counter()) if deadlines else 1.0
             wait([x for worker in busy for x in (worker.conn, worker.proc.sentinel)], timeout=min(wait_for, 1.0))
+            if on_idle is not None:
+                on_idle()
             for number, worker in enumerate(workers):
                 if not worker.queue:
                     continue
@@ -235,7 +240,7 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, want_doc: 
                 worker.stop(kill=True)
                 worker.remove_temps(out, [blamed, *worker.queue] if blamed is not None else worker.queue)
                 pending.extendleft(reversed(worker.queue))  # never started: redone elsewhere, once
-                workers[number] = _Worker(ctx, want_doc, out)
+                workers[number] = _Worker(ctx, rows, out)
                 if blamed is not None:
                     on_result(blamed, unanswered_result(blamed, stage, reason, elapsed))
     finally:

@@ -17,11 +17,13 @@ def parse_document(path: Path):
     return parse_file(path)
 
 
-def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None = None) -> dict[str, Any]:
+def process_one(path: str, doc_id: str, rows: str | None, source_path: str | None = None) -> dict[str, Any]:
     """Parse one file and return what the driver needs: the JSON text, counts, timings.
 
-    Runs in a worker process (local pool or Dask). `want_doc` adds the document dict
-    (for the SQLite store); `source_path` overrides `source.path` when the worker parses a
+    Runs in a worker process (local pool or Dask). `rows` ("full" or "lite", the kind of
+    the run's store; None without one) adds the document's store rows
+    (`pipeline.corpus.store.document_rows`), made here so that the driver, the one process
+    that writes, only inserts them; `source_path` overrides `source.path` when the worker parses a
     copy of the file (Dask ships bytes, so no shared file system is needed). The local
     workers then swap the text for a temporary file (`json_tmp`, see `_worker_loop`).
     Never raises: whatever goes wrong becomes a failed result naming the stage.
@@ -38,7 +40,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
         except Exception as exc:  # parse_file should not raise; if it does, isolate it here
             doc = failed_document(Path(path), f"{type(exc).__name__}: {exc}", stage="internal")
         stage = "output"  # serialising and counting: a failure here is reported, not a dead worker
-        return _result(doc, doc_id, want_doc, source_path, t0)
+        return _result(doc, doc_id, rows, source_path, t0)
     except MemoryError:
         return failed_result(doc_id, Path(path).suffix, "limit", memory_reason(), time.perf_counter() - t0)
     except Exception as exc:
@@ -46,7 +48,7 @@ def process_one(path: str, doc_id: str, want_doc: bool, source_path: str | None 
                               time.perf_counter() - t0)
 
 
-def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float) -> dict[str, Any]:
+def _result(doc, doc_id: str, rows: str | None, source_path: str | None, t0: float) -> dict[str, Any]:
     import resource
 
     from ..stages.emit import dumps, output_dict
@@ -77,30 +79,29 @@ def _result(doc, doc_id: str, want_doc: bool, source_path: str | None, t0: float
         "timings": dict(doc.timings),
         "json": dumps(data, pretty=False) + "\n" if ok else None,
         "json_tmp": None,
-        "doc": data if ok and want_doc else None,
-        "stable_json": _stable_json(data) if ok and want_doc else None,  # the store's form, made here in parallel
+        "rows": _store_rows(data, rows == "lite") if ok and rows else None,
         "seconds": time.perf_counter() - t0,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "pid": os.getpid(),
     }
 
 
-def _stable_json(data: dict[str, Any]) -> str | None:
+def _store_rows(data: dict[str, Any], lite: bool):
     try:
-        from ..corpus.store import stable_json
-    except ImportError:
+        from ..corpus.store import document_rows
+    except ImportError:  # the driver says why it has no store
         return None
-    return stable_json(data)
+    return document_rows(data, lite=lite)
 
 
-def process_bytes(file_name: str, data: bytes, doc_id: str, want_doc: bool, source_path: str) -> dict[str, Any]:
+def process_bytes(file_name: str, data: bytes, doc_id: str, rows: str | None, source_path: str) -> dict[str, Any]:
     """Dask task: write the shipped bytes to a private temporary file and parse it."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="vanban-") as tmp:
         path = Path(tmp) / file_name
         path.write_bytes(data)
-        return process_one(str(path), doc_id, want_doc, source_path=source_path)
+        return process_one(str(path), doc_id, rows, source_path=source_path)
 
 
 def unanswered_result(job: Job, stage: str, reason: str, seconds: float) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def failed_result(doc_id: str, suffix: str, stage: str, reason: str, seconds: fl
     return {
         "id": doc_id, "status": "failed", "format": suffix.lower().lstrip("."), "sha256": None,
         "errors": [{"stage": stage, "message": reason}], "warnings": 0, "pages": 0, "references": 0,
-        "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "json_tmp": None, "doc": None,
+        "assignments": 0, "text_bytes": 0, "timings": {}, "json": None, "json_tmp": None, "rows": None,
         "seconds": seconds, "rss_kb": None, "pid": None,
     }
 

@@ -114,6 +114,7 @@ def _vanban_run(folder: Path, out: Path, jobs: int, *extra: str) -> dict[str, An
             "parse": summary["parse_seconds"], "corpus": corpus.get("seconds"),
             "relinked": corpus.get("relinked_references"),
             "driver_mb": summary.get("driver_peak_rss_mb"), "worker_mb": summary.get("peak_worker_rss_mb"),
+            "driver_cpu": summary.get("driver_cpu_seconds"), "worker_cpu": summary.get("worker_cpu_seconds"),
             "failed": summary["by_status"].get("failed", 0)}
 
 
@@ -121,14 +122,18 @@ def _scale_row(label: str, stats: dict[str, Any], first: float | None = None) ->
     share = f" {100 * stats['wall'] / first:5.1f} % of first" if first else ""
     corpus = f"{stats['corpus']:7.2f}" if stats["corpus"] is not None else "      -"
     per_doc = f"{1000 * stats['corpus'] / max(stats['docs'], 1):6.2f}" if stats["corpus"] is not None else "     -"
+    # CPU per processed document: the driver's against the workers' (a busy machine changes
+    # wall times much more than these; 2 workers can be ~2x as fast only when the driver's is small)
+    cpu = "".join(f"{1000 * stats[k] / stats['processed']:8.2f}" if stats.get(k) is not None and stats["processed"]
+                  else "       -" for k in ("driver_cpu", "worker_cpu"))
     return (f"  {label:<26} {stats['docs']:>7} {stats['processed']:>7} {stats['wall']:8.2f} "
             f"{stats['parse']:8.2f} {corpus} {per_doc} "
-            f"{stats['driver_mb'] or 0:8.0f} {stats['worker_mb'] or 0:8.0f}{share}"
+            f"{stats['driver_mb'] or 0:8.0f} {stats['worker_mb'] or 0:8.0f}{cpu}{share}"
             + (f"  ({stats['failed']} failed)" if stats["failed"] else ""))
 
 
 _SCALE_HEAD = (f"  {'':<26} {'docs':>7} {'parsed':>7} {'wall s':>8} {'parse s':>8} {'corpus':>7} "
-               f"{'ms/doc':>6} {'driverMB':>8} {'workerMB':>8}")
+               f"{'ms/doc':>6} {'driverMB':>8} {'workerMB':>8} {'drvCPUms':>8} {'wrkCPUms':>8}")
 
 
 def _query_latency(db: Path, repeat: int) -> None:

@@ -192,21 +192,27 @@ def unindex_document(db: sqlite3.Connection, doc_id: str) -> None:
 
 def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
     """Replace the index rows of one document (inside the caller's transaction)."""
+    write_index(db, index_rows(doc))
+
+
+def index_rows(doc: dict[str, Any]) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
+    """The index rows of one document: (link_docs row, link_doc_words, link_refs, link_ref_words).
+
+    Depends on the document alone, so `vanban run`'s workers make them in parallel and the
+    driver only writes them (`write_index`)."""
     doc_id = doc["id"]
-    unindex_document(db, doc_id)
     meta = _meta(doc)
     own = canonical_symbol(meta.get("number"), meta.get("symbol"))
     key = canonical_key(own) if own else None
     numberless = not meta.get("number")
-    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-               (doc_id, own, key, _without_year(key) if key else None, int(numberless),
-                meta.get("number"), meta.get("symbol"), meta.get("doc_type"),
-                meta.get("date"), meta.get("issuer"), meta.get("province"), meta.get("title"),
-                _sym_key(meta.get("symbol")), len(_title_words(meta.get("title"))), None))
+    doc_row = (doc_id, own, key, _without_year(key) if key else None, int(numberless),
+               meta.get("number"), meta.get("symbol"), meta.get("doc_type"),
+               meta.get("date"), meta.get("issuer"), meta.get("province"), meta.get("title"),
+               _sym_key(meta.get("symbol")), len(_title_words(meta.get("title"))), None)
+    doc_words = []
     if numberless:
-        words = _title_words(meta.get("title"))
-        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)",
-                       [(w, int(bool(meta.get("date"))), len(words), doc_id) for w in sorted(words)])
+        title_words = _title_words(meta.get("title"))
+        doc_words = [(w, int(bool(meta.get("date"))), len(title_words), doc_id) for w in sorted(title_words)]
     refs, words = [], []
     for idx, ref in enumerate(doc.get("references") or []):
         rkey = canonical_key(ref.get("canonical_id"))
@@ -218,8 +224,59 @@ def index_document(db: sqlite3.Connection, doc: dict[str, Any]) -> None:
         if not ref.get("date"):
             mine = _title_words(ref.get("title"))
             words.extend((w, len(mine), doc_id, idx) for w in sorted(mine))
-    db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
-    db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
+    return doc_row, doc_words, refs, words
+
+
+def write_index(db: sqlite3.Connection, rows: tuple[tuple, list[tuple], list[tuple], list[tuple]]) -> None:
+    """Replace one document's index rows by `rows` (from `index_rows`), inside the caller's transaction."""
+    doc_row, doc_words, refs, words = rows
+    unindex_document(db, doc_row[0])
+    db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", doc_row)
+    if doc_words:
+        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)", doc_words)
+    if refs:
+        db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
+    if words:
+        db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
+
+
+_RESOLVED_KEY = '"resolved_to":'
+
+
+def patch_resolved(text: str, changes: dict[int, str | None], count: int) -> str | None:
+    """`text`, a document's compact JSON (the layout `vanban run` writes and the store keeps),
+    with the `resolved_to` of its references at the positions in `changes` replaced.
+
+    The result is the text that serialising the patched document would give (the values are
+    encoded as `json.dumps` encodes them; nothing else moves), without parsing and encoding
+    the ~100 kB of a document again: the corpus step of a first run rewrites most documents.
+    Only references carry `resolved_to`, one each, in order; inside a JSON string a quote is
+    always escaped, so `"resolved_to":` is found only as that key. None when the text does
+    not hold exactly `count` of them (another layout, e.g. indented): the caller goes
+    through the dict."""
+    from json.decoder import scanstring
+
+    parts, last, found = [], 0, 0
+    pos = text.find(_RESOLVED_KEY)
+    while pos != -1:
+        start = pos + len(_RESOLVED_KEY)
+        if pos == 0 or text[pos - 1] not in "{,":
+            return None
+        if text.startswith("null", start):
+            end = start + 4
+        elif text.startswith('"', start):
+            end = scanstring(text, start + 1)[1]
+        else:
+            return None
+        if found in changes:
+            parts += [text[last:start], json.dumps(changes[found], ensure_ascii=False)]
+            last = end
+        found += 1
+        pos = text.find(_RESOLVED_KEY, end)
+    if found != count:
+        return None
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _date_prefixes(date: str) -> list[str]:
@@ -372,15 +429,36 @@ def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.
     return scored[0][1], scored[0][2]
 
 
-def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str, dict[int, str | None]]:
+def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]], processes: int = 1,
+            path: Path | None = None) -> dict[str, dict[int, str | None]]:
     """Resolve the given references again; update the index (`resolved_to`, `evidence`).
 
     Returns {doc_id: {idx: new resolved_to}} for the references whose resolution changed:
-    their documents' JSON and store rows must be rewritten."""
+    their documents' JSON and store rows must be rewritten. With `processes` > 1 and the
+    index's file `path`, the references are decided in that many processes (`in_parallel`):
+    each reference's answer depends on the index alone, never on another's answer, so the
+    result is the same; this process then writes the changes."""
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
+    ordered = sorted(refs)
+    if processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS:
+        decided = [row for part in in_parallel(_decide, ordered, processes, path) for row in part]
+    else:
+        decided = _decide(db, ordered)
+    for doc_id, idx, target, evidence, old_target in decided:
+        db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
+                   (target, evidence, doc_id, idx))
+        if target != old_target:
+            changed[doc_id][idx] = target
+    return dict(changed)
+
+
+def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
+    """(doc_id, idx, resolved_to, evidence, old resolved_to) of the references among `refs`
+    whose resolution or evidence changes; reads the index, writes nothing."""
+    decided = []
     df: dict[tuple[str, str], int] = {}
     citing_cache: dict[str, sqlite3.Row | None] = {}
-    for doc_id, idx in sorted(refs):
+    for doc_id, idx in refs:
         ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
         if ref is None:
             continue
@@ -392,11 +470,57 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]]) -> dict[str
             match = _match_numberless(db, ref, citing, df) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
         if target != ref["resolved_to"] or evidence != ref["evidence"]:
-            db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
-                       (target, evidence, doc_id, idx))
-            if target != ref["resolved_to"]:
-                changed[doc_id][idx] = target
-    return dict(changed)
+            decided.append((doc_id, idx, target, evidence, ref["resolved_to"]))
+    return decided
+
+
+# ----------------------------------------------------------------------------- the corpus step in parallel
+
+PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
+_reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
+
+
+def in_parallel(function, items: list, processes: int, path: Path, size: int | None = None) -> Iterator:
+    """function(db, part) for each part of `items` (of `size` items; by default a few parts
+    per process), computed in `processes` forked processes, each reading the SQLite file
+    `path` through its own read-only connection; yielded in order, as they come, so the
+    caller holds one part's answers at a time.
+
+    For the corpus step of `vanban run`: its work per reference and per rewritten document
+    is independent, and its workers are idle by then. The caller's transaction may be open:
+    the processes read the last committed state, so it must not have written what they
+    read. Without fork (not POSIX), done here, part by part."""
+    import multiprocessing as mp
+
+    size = size or -(-len(items) // (4 * processes))  # a few parts per process: they end together
+    parts = [items[start:start + size] for start in range(0, len(items), size)]
+    if "fork" not in mp.get_all_start_methods():
+        db = _open_reader(str(path))
+        try:
+            for part in parts:
+                yield function(db, part)
+        finally:
+            db.close()
+        return
+    with mp.get_context("fork").Pool(processes, initializer=_start_reader, initargs=(str(path),)) as pool:
+        yield from pool.imap(_call_reader, [(function, part) for part in parts])
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+def _start_reader(path: str) -> None:
+    global _reader
+    _reader = _open_reader(path)
+
+
+def _call_reader(task: tuple) -> Any:
+    function, part = task
+    return function(_reader, part)
 
 
 # ----------------------------------------------------------------------------- corpus-wide view

@@ -8,8 +8,9 @@ in ONE transaction whose COMMIT is its last step:
 
 1. finds the references the pending documents may affect and resolves only those, through
    the index (by number, by type × date, by title word);
-2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched, written
-   atomically: only those documents are read back) and updates their store rows;
+2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched as text,
+   `link.patch_resolved`, written atomically: only those documents are read back) and
+   updates their store rows (the stored JSON patched the same way);
 3. writes links.json in one linear, streamed pass over the index, and refreshes the
    store's `links` and `chains` tables and the `canonical_id` of recognised documents;
 4. clears `pending` and commits.
@@ -26,18 +27,22 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..stages.emit import write_json
+from ..stages.emit import dumps, write_atomic
 
 INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
+REWRITE_PART = 32  # documents rewritten per task of the corpus step
 
 
-def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
+def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) -> dict[str, Any]:
     """Relink what changed, write links.json, commit; returns a summary for the run report.
 
-    `store`: an open pipeline.corpus.store.Store (the run's store, or the lite index)."""
+    `store`: an open pipeline.corpus.store.Store (the run's store, or the lite index).
+    `processes`: how many processes resolve the references and rewrite the documents (the
+    run's worker count: they are idle by now); the outputs are the same for any number."""
     from . import link
 
     out_dir = Path(out_dir)
@@ -50,18 +55,19 @@ def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
         db.execute("BEGIN IMMEDIATE")
         try:
             refs = link.affected_refs(db)
-            changed = link.resolve(db, refs)
+            changed = link.resolve(db, refs, processes, store.path)
             summary["relinked_references"] = len(refs)
-            for doc_id, news in sorted(changed.items()):
-                path = out_dir / f"{doc_id}.json"
-                try:
-                    doc = json.loads(path.read_text(encoding="utf-8"))
-                except OSError:  # not published yet: its next parse marks it pending again
-                    continue
-                for idx, target in news.items():
-                    doc["references"][idx]["resolved_to"] = target
-                write_json(path, doc, pretty=False)
-                store.set_resolutions(doc, news)
+            # a part of REWRITE_PART documents at a time: their stored JSONs are ~100 kB each
+            work = sorted(changed.items())
+            if processes > 1 and len(work) >= link.PARALLEL_MIN_ITEMS:
+                parts = link.in_parallel(partial(_rewrite, out_dir), work, processes, store.path, REWRITE_PART)
+            else:
+                parts = (_rewrite(out_dir, db, work[start:start + REWRITE_PART])
+                         for start in range(0, len(work), REWRITE_PART))
+            for part in parts:
+                for doc_id, news, stored in part:
+                    if stored is not None:
+                        store.set_resolutions(doc_id, news, stored)
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []
@@ -92,6 +98,32 @@ def finish_run(out_dir: Path, store, graph: bool = False) -> dict[str, Any]:
         summary["exports"] = [str(p) for p in export_run_graph(out_dir, ("json", "graphml", "gexf"))]
         summary["export_seconds"] = round(time.perf_counter() - t1, 3)
     return summary
+
+
+def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> list[tuple]:
+    """Write each document's JSON with its new `resolved_to` (patched as text, atomically)
+    and return (doc_id, changes, its stored JSON and hash) for `Store.set_resolutions`.
+    Reads `db` only: runs in the corpus step's processes (`link.in_parallel`) or in its own."""
+    from . import link
+    from .store import resolved_json
+
+    out = []
+    for doc_id, news in work:
+        path = out_dir / f"{doc_id}.json"
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except OSError:  # not published yet: its next parse marks it pending again
+            continue
+        count = db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+        patched = link.patch_resolved(text, news, count)
+        if patched is None:  # not the layout a run writes: through the dict
+            doc = json.loads(text)
+            for idx, target in news.items():
+                doc["references"][idx]["resolved_to"] = target
+            patched = dumps(doc, pretty=False) + "\n"
+        write_atomic(path, patched)
+        out.append((doc_id, news, resolved_json(db, doc_id, news, count, patched)))
+    return out
 
 
 def _refresh_store_links(db, chains: list[list[str]]) -> None:

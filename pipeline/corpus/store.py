@@ -11,7 +11,8 @@ diacritics, đ -> d, lower case) and queries are folded the same way.
 
 Upserts are keyed by document id and a hash of the document's content (timings excluded, so
 re-running an unchanged file is a no-op). A changed document's rows are replaced in one
-transaction; each document is committed on its own, so a killed run loses at most one.
+transaction, or in one savepoint of a batch (`begin_batch`: `vanban run` commits many
+documents at once and publishes their JSON after the commit, so a killed run loses one batch).
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -375,6 +378,123 @@ def writer_lock(path: str | Path):
     return fh
 
 
+# ----------------------------------------------------------------------------- a document's rows
+
+BULK_CACHE_KB = 65536  # SQLite's page cache of a run's writer (prepare_bulk_writes)
+BULK_CHECKPOINT_PAGES = 10000  # pages in the WAL before it is copied back to the database
+
+
+_AGENCY_COLUMNS = "node_id, agency_id, name, name_key, province, kind, successor, known"
+_AGENCY_UPDATE = ", ".join(f"{column} = excluded.{column}" for column in _AGENCY_COLUMNS.split(", ")[1:])
+_AGENCY_EXCLUDED = ", ".join(f"excluded.{column}" for column in _AGENCY_COLUMNS.split(", "))
+
+
+@dataclass
+class DocumentRows:
+    """One document as the store writes it: every row that depends on the document alone.
+
+    `vanban run`'s workers make these in parallel (`document_rows`) and send them to the
+    driver, which only executes the inserts (`Store.upsert_rows`): folding, JSON encoding and
+    the link index's keys never run in the one process that writes."""
+
+    id: str
+    digest: str                  # content_hash: an unchanged document is not rewritten
+    document: tuple              # the `documents` row; canonical_id (position 8) from the header
+    index: tuple                 # pipeline.corpus.link.index_rows
+    json: tuple | None = None    # (id, text, stable JSON); None for a lite store
+    sections: list[tuple] = field(default_factory=list)
+    refs: list[tuple] = field(default_factory=list)
+    assignments: list[tuple] = field(default_factory=list)  # without their rowid: the store numbers them
+    fts: list[tuple] = field(default_factory=list)          # (task, agency) of each assignment, folded
+    agency_uses: list[tuple] = field(default_factory=list)
+    targets: list[tuple] = field(default_factory=list)
+    results: list[tuple] = field(default_factory=list)
+    deadlines: list[tuple] = field(default_factory=list)
+
+
+def document_rows(doc: dict[str, Any], dumped: str | None = None, lite: bool = False) -> DocumentRows:
+    """The rows of one document (a `Document.to_dict()`); `lite`: only those of a lite store.
+    `dumped`: `stable_json(doc)` when the caller has it already."""
+    from . import link
+
+    doc_id = doc["id"]
+    meta = doc.get("metadata") or {}
+    source = doc.get("source") or {}
+    province = meta.get("province")
+    dumped = dumped or stable_json(doc)
+    digest = content_hash(doc, dumped)
+    rows = DocumentRows(
+        doc_id, digest,
+        (doc_id, digest, source.get("file_name"), source.get("sha256"), doc.get("status"),
+         meta.get("doc_type"), meta.get("number"), meta.get("symbol"), document_canonical_id(meta),
+         meta.get("issuer"), province, fold(province), meta.get("date"), meta.get("title"),
+         meta.get("signer_name"), meta.get("signer_title")),
+        link.index_rows(doc))
+    if lite:  # the corpus state only: the link index holds the rest
+        return rows
+    rows.json = (doc_id, doc.get("text"), dumped)
+    rows.sections = [(doc_id, s["id"], s.get("number"), s.get("marker"), s.get("level"),
+                      s.get("heading"), s.get("kind"), s.get("parent"), *_span(s))
+                     for s in doc.get("sections", [])]
+    for idx, ref in enumerate(doc.get("references", [])):
+        key = fold(ref["canonical_id"])
+        relation = ref.get("relation") or "cites"
+        rows.refs.append((doc_id, idx, ref["canonical_id"], key, key.split(" ", 1)[0], ref.get("number"),
+                          ref.get("symbol"), ref.get("doc_type"), ref.get("date"), ref.get("issuer"),
+                          ref.get("title"), relation, ref.get("text"), *_span(ref),
+                          ref.get("resolved_to"), _REL_ORDER.get(relation, 9), province or "",
+                          meta.get("date") or ""))
+    assignments = [dict(a, _task_id=task_node_id(doc_id, a.get("span"), i))
+                   for i, a in enumerate(doc.get("assignments", []))]
+    agencies: dict[str, tuple] = {}
+    for idx, (row, flags) in enumerate(zip(assignments, _gap_flags(assignments))):
+        a_prov = row.get("province") or province
+        deadline = row.get("deadline") or {}
+        agency_key = _fold_name(row["agency"])
+        rows.assignments.append(
+            (doc_id, idx, row["_task_id"], row["agency"], row.get("agency_raw"),
+             row.get("agency_id"), agency_key, int(bool(row.get("known"))), row.get("agency_kind"),
+             row.get("successor"), a_prov, _fold_name(a_prov), row.get("role") or "responsible",
+             json.dumps(row.get("partners") or [], ensure_ascii=False), row.get("section"),
+             row.get("task") or "", *_span(row), deadline.get("text"), deadline.get("date"),
+             deadline.get("recurrence"), json.dumps(row.get("topics") or [], ensure_ascii=False),
+             json.dumps(row.get("five_clear") or {}), *flags))
+        rows.fts.append((fold(row.get("task")), agency_key))
+        node = agency_node_id(row.get("agency_id"), row["agency"], a_prov)
+        agencies[node] = (node, doc_id, row.get("agency_id"), row["agency"], agency_key, a_prov,
+                          row.get("agency_kind"), row.get("successor"), int(bool(row.get("known"))))
+    rows.agency_uses = list(agencies.values())
+    rows.targets = [(doc_id, i, t.get("indicator"), t.get("direction"), t.get("value"), t.get("unit"),
+                     t.get("period"), t.get("qualifier"), t.get("text"), *_span(t))
+                    for i, t in enumerate(doc.get("targets", []))]
+    rows.results = [(doc_id, i, r.get("indicator"), r.get("value"), r.get("unit"),
+                     r.get("compared_to"), r.get("change"), r.get("text"), *_span(r))
+                    for i, r in enumerate(doc.get("results", []))]
+    rows.deadlines = [(doc_id, i, d.get("text"), d.get("date"), d.get("recurrence"), d.get("who"),
+                       d.get("what"), *_span(d))
+                      for i, d in enumerate(doc.get("deadlines", []))]
+    return rows
+
+
+def resolved_json(db: sqlite3.Connection, doc_id: str, changes: dict[int, str | None], count: int,
+                  output_text: str) -> tuple[str, str] | None:
+    """The stored JSON of `doc_id` and its content hash once the `resolved_to` in `changes`
+    are applied (for `Store.set_resolutions`); None when the store keeps no JSON of it (a
+    lite store). Patched in place (`link.patch_resolved`); `output_text`, the document's
+    output JSON already patched, is parsed only when that fails. Reads `db` only, so the
+    corpus step can compute it in other processes."""
+    from . import link
+
+    row = db.execute("SELECT json, text FROM document_json WHERE id = ?", (doc_id,)).fetchone()
+    if row is None:
+        return None
+    dumped = link.patch_resolved(row[0], changes, count)
+    if dumped is None:
+        doc = json.loads(output_text)
+        return stable_json(doc), content_hash(doc)
+    return dumped, content_hash({"text": row[1]}, dumped)
+
+
 # ----------------------------------------------------------------------------- the store
 
 class Store:
@@ -401,6 +521,8 @@ class Store:
         self._migrate_agency_tables()
         self._memo_token: tuple[int, int] | None = None
         self._memo_cache: dict[tuple[str, str], Any] = {}
+        self._batch = False  # a batch transaction is open (begin_batch)
+        self._in_document = False  # inside one document's savepoint of the batch
         if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
             self._build_link_index()
 
@@ -499,51 +621,111 @@ class Store:
 
         Same id and same content: nothing is written. Changed content: the old rows are
         deleted and the new ones inserted in one transaction. `dumped`: `stable_json(doc)`
-        when the caller has it already (`vanban run`'s workers make it, in parallel).
+        when the caller has it already.
         """
+        return self.upsert_rows(document_rows(doc, dumped, self.lite))
+
+    def upsert_rows(self, rows: DocumentRows) -> bool:
+        """`upsert_document` of rows made beforehand (`document_rows`, in `vanban run`'s workers)."""
         from . import link
 
-        dumped = dumped or stable_json(doc)
-        digest = content_hash(doc, dumped)
-        old = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
-                              (doc["id"],)).fetchone()
-        if old and old["content_hash"] == digest:
+        if rows.json is None and not self.lite:
+            raise ValueError(f"{rows.id}: rows made for a lite store")
+        old = self.db.execute("SELECT content_hash FROM documents WHERE id = ?", (rows.id,)).fetchone()
+        if old and old["content_hash"] == rows.digest:
             return False
+        with self._transaction():
+            # in the same transaction: the corpus step owes this document a relink
+            link.mark_pending(self.db, rows.id)
+            link.write_index(self.db, rows.index)
+            self.write_rows(rows, existed=bool(old))
+        return True
+
+    def prepare_bulk_writes(self) -> None:
+        """Settings for the long write transactions of a run (its batches, the corpus step).
+
+        A transaction whose dirty pages outgrow SQLite's cache (2 MB by default) spills them
+        to the WAL and writes them again when it touches them again; and the default
+        checkpoint (every 1,000 pages) copies the same index pages to the database over and
+        over. A run writes ~50 pages per document, so: a larger cache, rarer checkpoints."""
+        self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
+
+    # A batch: many documents in one transaction, each inside a savepoint, so a document
+    # that fails to store leaves the others in. Committing once per batch instead of once
+    # per document is what makes the driver of `vanban run` cheap; the run publishes a
+    # batch's JSON files only after `commit_batch`, so a run killed meanwhile loses the
+    # whole batch and the next run redoes exactly those documents.
+
+    def begin_batch(self) -> None:
+        """Open a batch: the writes that follow are committed together by `commit_batch`."""
+        if not self._batch:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._batch = True
+
+    def commit_batch(self) -> None:
+        """Commit the open batch (if any). A document interrupted half-written is left out."""
+        if not self._batch:
+            return
+        if self._in_document:  # interrupted (Ctrl-C) between its savepoint and its release
+            self.db.execute("ROLLBACK TO document")
+            self.db.execute("RELEASE document")
+            self._in_document = False
+        self.db.execute("COMMIT")
+        self._batch = False
+
+    def rollback_batch(self) -> None:
+        if self._batch:
+            self.db.execute("ROLLBACK")
+            self._batch, self._in_document = False, False
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """The writes of one document: a savepoint of the open batch, or a transaction of their own."""
+        if self._batch:
+            self.db.execute("SAVEPOINT document")
+            self._in_document = True
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK TO document")
+                self.db.execute("RELEASE document")
+                self._in_document = False
+                raise
+            self.db.execute("RELEASE document")
+            self._in_document = False
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            # in the same transaction: the corpus step owes this document a relink
-            link.mark_pending(self.db, doc["id"])
-            link.index_document(self.db, doc)
-            self.replace_rows(doc, digest, dumped, existed=bool(old))
+            yield
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return True
 
-    def set_resolutions(self, doc: dict[str, Any], changes: dict[int, str | None]) -> None:
-        """`doc` (already carrying them) has new `resolved_to` at the reference positions in
-        `changes`: update those rows, the stored JSON and the content hash, inside the
-        caller's transaction. The rows end as `replace_rows(doc)` would leave them, without
-        rewriting the document's sections, assignments and measures."""
+    def set_resolutions(self, doc_id: str, changes: dict[int, str | None], stored: tuple[str, str]) -> None:
+        """The document `doc_id` has new `resolved_to` at the reference positions in `changes`:
+        update those rows, and the stored JSON and content hash to `stored` (`resolved_json`),
+        inside the caller's transaction. The rows end as `replace_rows(doc)` would leave
+        them, without rewriting the document's sections, assignments and measures."""
         if self.lite:
             return
-        dumped = stable_json(doc)
+        dumped, digest = stored
         self.db.executemany("UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND idx = ?",
-                            [(target, doc["id"], idx) for idx, target in changes.items()])
-        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc["id"]))
-        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?",
-                        (content_hash(doc, dumped), doc["id"]))
+                            [(target, doc_id, idx) for idx, target in changes.items()])
+        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc_id))
+        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (digest, doc_id))
 
-    def replace_rows(self, doc: dict[str, Any], digest: str | None = None, dumped: str | None = None,
-                     existed: bool = True) -> None:
+    def replace_rows(self, doc: dict[str, Any]) -> None:
         """Replace one document's rows, inside the caller's transaction (the link index and
         `pending` are left alone: the corpus step calls this after relinking)."""
-        dumped = dumped or stable_json(doc)
-        digest = digest or content_hash(doc, dumped)
+        self.write_rows(document_rows(doc, lite=self.lite))
+
+    def write_rows(self, rows: DocumentRows, existed: bool = True) -> None:
+        """Replace one document's rows by `rows`, inside the caller's transaction."""
         if existed:
-            self._delete_rows(doc["id"])
-        self._insert(doc, digest, dumped)
+            self._delete_rows(rows.id)
+        self._insert(rows)
 
     def upsert_many(self, docs: Iterable[dict[str, Any]]) -> int:
         """Upsert documents one by one (one transaction each); returns how many changed."""
@@ -552,18 +734,13 @@ class Store:
     def delete_document(self, doc_id: str) -> None:
         from . import link
 
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             if self.db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
                 link.mark_pending(self.db, doc_id)
             link.unindex_document(self.db, doc_id)
             self._delete_rows(doc_id)
             self.db.execute("DELETE FROM document_json WHERE id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _delete_rows(self, doc_id: str) -> None:
         self.db.execute(
@@ -576,15 +753,20 @@ class Store:
         self.db.execute("DELETE FROM agency_uses WHERE doc_id = ?", (doc_id,))
         self._refresh_agencies(nodes)
 
-    def _refresh_agencies(self, nodes: Iterable[str]) -> None:
-        nodes = sorted(set(nodes))
-        for start in range(0, len(nodes), 500):  # two statements per document, not two per agency
-            part = nodes[start:start + 500]
-            self.db.execute(f"DELETE FROM agencies WHERE node_id IN ({_marks(part)})", part)
-            self.db.execute(
-                f"INSERT INTO agencies SELECT node_id, agency_id, name, name_key, province, kind, successor, "
-                f"known FROM agency_uses u WHERE node_id IN ({_marks(part)}) AND doc_id = "
-                f"(SELECT min(doc_id) FROM agency_uses WHERE node_id = u.node_id)", part)
+    def _refresh_agencies(self, nodes: Iterable[str], gone: bool = True) -> None:
+        """Each node's `agencies` row: the view of the first document (by id) that names it,
+        looked up in the (node_id, doc_id) key, so the cost does not grow with the number of
+        documents naming an agency. A row is written only when that view changed (a new
+        document rarely comes first), and, with `gone`, removed when no document names the
+        node any more. A few statements per document, not per agency."""
+        nodes = [(node,) for node in sorted(set(nodes))]
+        if gone:
+            self.db.executemany("DELETE FROM agencies WHERE node_id = ?1 AND NOT EXISTS "
+                                "(SELECT 1 FROM agency_uses WHERE node_id = ?1)", nodes)
+        self.db.executemany(
+            f"INSERT INTO agencies SELECT {_AGENCY_COLUMNS} FROM agency_uses WHERE node_id = ? "
+            f"ORDER BY doc_id LIMIT 1 ON CONFLICT (node_id) DO UPDATE SET {_AGENCY_UPDATE} "
+            f"WHERE ({_AGENCY_COLUMNS}) IS NOT ({_AGENCY_EXCLUDED})", nodes)
 
     def _forget_agency_rows(self, doc_id: str) -> None:
         """Take a document's assignments out of `agency_duty_order` and `agency_counts` (before
@@ -602,94 +784,47 @@ class Store:
         self.db.executemany("DELETE FROM agency_counts WHERE agency_key = ? AND province_key = ? "
                             "AND agency_id = ? AND duties = 0", list(groups))
 
-    def _insert(self, doc: dict[str, Any], digest: str, dumped: str) -> None:
-        doc_id = doc["id"]
-        meta = doc.get("metadata") or {}
-        source = doc.get("source") or {}
-        province = meta.get("province")
-        self.db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc_id, digest, source.get("file_name"), source.get("sha256"), doc.get("status"),
-             meta.get("doc_type"), meta.get("number"), meta.get("symbol"),
-             self._linked_canonical_id(doc_id) or document_canonical_id(meta),
-             meta.get("issuer"), province, fold(province), meta.get("date"), meta.get("title"),
-             meta.get("signer_name"), meta.get("signer_title")),
-        )
+    def _insert(self, rows: DocumentRows) -> None:
+        document = rows.document
+        linked = self._linked_canonical_id(rows.id)  # what the last corpus step recognised it as
+        if linked:
+            document = (*document[:8], linked, *document[9:])
+        self.db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", document)
         if self.lite:  # the corpus state only: the link index holds the rest
             return
-        self.db.execute("INSERT OR REPLACE INTO document_json VALUES (?,?,?)",
-                        (doc_id, doc.get("text"), dumped))
-        self.db.executemany(
-            "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(doc_id, s["id"], s.get("number"), s.get("marker"), s.get("level"),
-              s.get("heading"), s.get("kind"), s.get("parent"), *_span(s))
-             for s in doc.get("sections", [])],
-        )
-        refs = []
-        for idx, ref in enumerate(doc.get("references", [])):
-            key = fold(ref["canonical_id"])
-            relation = ref.get("relation") or "cites"
-            refs.append((doc_id, idx, ref["canonical_id"], key, key.split(" ", 1)[0], ref.get("number"),
-                         ref.get("symbol"), ref.get("doc_type"), ref.get("date"), ref.get("issuer"),
-                         ref.get("title"), relation, ref.get("text"), *_span(ref),
-                         ref.get("resolved_to"), _REL_ORDER.get(relation, 9), province or "",
-                         meta.get("date") or ""))
-        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
-
-        rows = [dict(a, _task_id=task_node_id(doc_id, a.get("span"), i))
-                for i, a in enumerate(doc.get("assignments", []))]
+        self.db.execute("INSERT OR REPLACE INTO document_json VALUES (?,?,?)", rows.json)
+        self.db.executemany("INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?,?)", rows.sections)
+        self.db.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows.refs)
         # explicit rowids, so the assignments and their FTS rows go in as two batches
         first = self.db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM assignments").fetchone()[0]
-        assignments, fts, agencies, duty_order, gap_of_group = [], [], {}, [], []
-        for idx, (row, flags) in enumerate(zip(rows, _gap_flags(rows))):
-            a_prov = row.get("province") or province
-            deadline = row.get("deadline") or {}
-            agency_key = _fold_name(row["agency"])
-            group = (agency_key, _fold_name(a_prov), row.get("agency_id") or "")
-            duty_order.append((*group, province or "", meta.get("date") or "", doc_id, idx, first + idx))
-            gap_of_group.append((group, any(flags)))
-            assignments.append(
-                (first + idx, doc_id, idx, row["_task_id"], row["agency"], row.get("agency_raw"),
-                 row.get("agency_id"), agency_key, int(bool(row.get("known"))), row.get("agency_kind"),
-                 row.get("successor"), a_prov, _fold_name(a_prov), row.get("role") or "responsible",
-                 json.dumps(row.get("partners") or [], ensure_ascii=False), row.get("section"),
-                 row.get("task") or "", *_span(row), deadline.get("text"), deadline.get("date"),
-                 deadline.get("recurrence"), json.dumps(row.get("topics") or [], ensure_ascii=False),
-                 json.dumps(row.get("five_clear") or {}), *flags))
-            fts.append((first + idx, fold(row.get("task")), agency_key))
-            node = agency_node_id(row.get("agency_id"), row["agency"], a_prov)
-            agencies[node] = (node, row.get("agency_id"), row["agency"], agency_key, a_prov,
-                              row.get("agency_kind"), row.get("successor"), int(bool(row.get("known"))))
         self.db.executemany(
             "INSERT INTO assignments VALUES "
-            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", assignments)
-        self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)", fts)
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(first + idx, *row) for idx, row in enumerate(rows.assignments)])
+        self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)",
+                            [(first + idx, *row) for idx, row in enumerate(rows.fts)])
+        self._file_agency_rows(rows, first)
+        self.db.executemany("INSERT OR REPLACE INTO agency_uses VALUES (?,?,?,?,?,?,?,?,?)", rows.agency_uses)
+        self._refresh_agencies((row[0] for row in rows.agency_uses), gone=False)
+        self.db.executemany("INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows.targets)
+        self.db.executemany("INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?)", rows.results)
+        self.db.executemany("INSERT INTO deadlines VALUES (?,?,?,?,?,?,?,?,?)", rows.deadlines)
+
+    def _file_agency_rows(self, rows: DocumentRows, first: int) -> None:
+        """A document's assignments (rowids from `first` on) into `agency_duty_order` and
+        `agency_counts`, under the keys `_AGENCY_ORDER_KEY` reads from the rows."""
+        province, date = rows.document[10] or "", rows.document[12] or ""  # the document's own
+        duty_order, gap_of_group = [], []
+        for idx, row in enumerate(rows.assignments):
+            # (folded agency name, folded province, agency id) and the three gap flags last
+            group = (row[6], row[11] or "", row[5] or "")
+            duty_order.append((*group, province, date, rows.id, row[1], first + idx))
+            gap_of_group.append((group, any(row[-3:])))
         self.db.executemany("INSERT INTO agency_duty_order VALUES (?,?,?,?,?,?,?,?)", duty_order)
         self.db.executemany(
             "INSERT INTO agency_counts VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET "
             "duties = duties + excluded.duties, gaps = gaps + excluded.gaps",
             [(*group, *counts) for group, counts in _group_counts(gap_of_group).items()])
-        self.db.executemany("INSERT OR REPLACE INTO agency_uses VALUES (?,?,?,?,?,?,?,?,?)",
-                            [(v[0], doc_id, *v[1:]) for v in agencies.values()])
-        self._refresh_agencies(agencies)
-        self.db.executemany(
-            "INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(doc_id, i, t.get("indicator"), t.get("direction"), t.get("value"), t.get("unit"),
-              t.get("period"), t.get("qualifier"), t.get("text"), *_span(t))
-             for i, t in enumerate(doc.get("targets", []))],
-        )
-        self.db.executemany(
-            "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(doc_id, i, r.get("indicator"), r.get("value"), r.get("unit"),
-              r.get("compared_to"), r.get("change"), r.get("text"), *_span(r))
-             for i, r in enumerate(doc.get("results", []))],
-        )
-        self.db.executemany(
-            "INSERT INTO deadlines VALUES (?,?,?,?,?,?,?,?,?)",
-            [(doc_id, i, d.get("text"), d.get("date"), d.get("recurrence"), d.get("who"),
-              d.get("what"), *_span(d))
-             for i, d in enumerate(doc.get("deadlines", []))],
-        )
 
     def _linked_canonical_id(self, doc_id: str) -> str | None:
         row = self.db.execute(
