@@ -389,11 +389,15 @@ def _to_dict_of(cls: type) -> Any:
     conv = _TO_DICT.get(cls)
     if conv is None:
         _TO_DICT[cls] = _plain_of  # while this one is made: a class that holds itself goes through _plain
-        env: dict[str, Any] = {"_plain": _plain}
-        hints = get_type_hints(cls)
-        items = [f"{f.name!r}: {_field_expr(f'obj.{f.name}', hints[f.name], env)}"
-                 for f in fields(cls) if f.metadata.get("serialize", True)]
-        conv = eval("lambda obj: {" + ", ".join(items) + "}", env)  # noqa: S307 (our own field names)
+        try:
+            env: dict[str, Any] = {"_plain": _plain}
+            hints = get_type_hints(cls)
+            items = [f"{f.name!r}: {_field_expr(f'obj.{f.name}', hints[f.name], env)}"
+                     for f in fields(cls) if f.metadata.get("serialize", True)]
+            conv = eval("lambda obj: {" + ", ".join(items) + "}", env)  # noqa: S307 (our own field names)
+        except BaseException:
+            del _TO_DICT[cls]  # never leave the stand-in: _plain would call itself through it
+            raise
         _TO_DICT[cls] = conv
     return conv
 

@@ -773,8 +773,9 @@ def _openings() -> tuple[re.Pattern, frozenset[str], dict[str, frozenset[str]], 
     rx = re.compile(r"(?<!\w)(?:" + alternation + r")(?!\w)")
     # find_mentions scans with no lookbehind, which would make the regex engine enter the trie
     # at every character: the scan consumes the non-word character before an opening (the
-    # opening is its group 1), so the engine skips to spaces and signs in C (1.16 -> 0.78 ms
-    # per document). An opening at the very start of a text is matched with `rx`.
+    # opening is its group 1), so the engine skips to spaces and signs in C (the scan of a
+    # document: 1.16 ms with the lookbehind dropped per hit, 1.03 ms so). An opening at the very
+    # start of a text is matched with `rx`.
     scan = re.compile(r"\W(" + alternation + r")(?!\w)")
     return rx, bare, {" ".join(o.split()): frozenset(r) for o, r in readers.items()}, scan
 
