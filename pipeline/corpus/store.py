@@ -515,14 +515,14 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint
         self.db.execute("PRAGMA foreign_keys=ON")
+        self._batch = False  # a batch transaction is open (begin_batch)
+        self._in_document = False  # inside one document's savepoint of the batch
         self.db.executescript(_SCHEMA + link.SCHEMA)
         self._migrate_refs()
         self.db.executescript(_REFS_INDEXES)
         self._migrate_agency_tables()
         self._memo_token: tuple[int, int] | None = None
         self._memo_cache: dict[tuple[str, str], Any] = {}
-        self._batch = False  # a batch transaction is open (begin_batch)
-        self._in_document = False  # inside one document's savepoint of the batch
         if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
             self._build_link_index()
 
@@ -535,8 +535,7 @@ class Store:
         fill them from each reference's relation and its document, in one transaction (once)."""
         if not self._missing_sort_keys():
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             missing = self._missing_sort_keys()  # another process may have done it meanwhile
             for column in missing:
                 self.db.execute(f"ALTER TABLE refs ADD COLUMN {column}")
@@ -547,10 +546,6 @@ class Store:
                     "WHERE d.id = refs.doc_id), ''), "
                     "doc_date = coalesce((SELECT d.date FROM documents d "
                     "WHERE d.id = refs.doc_id), '')")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _has_agency_tables(self) -> bool:
         return self.db.execute(
@@ -561,8 +556,7 @@ class Store:
         them from its assignments, then drop the indexes they replace, in one transaction (once)."""
         if self._has_agency_tables():
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             if not self._has_agency_tables():  # another process may have done it meanwhile
                 for statement in _AGENCY_TABLES.split(";"):
                     if statement.strip():
@@ -575,17 +569,12 @@ class Store:
                     "FROM assignments a NOT INDEXED GROUP BY 1, 2, 3")  # one pass, in file order
                 for index in _REPLACED_INDEXES:
                     self.db.execute(f"DROP INDEX IF EXISTS {index}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _build_link_index(self) -> None:
         """A store written before the link index: index its documents, all pending (once)."""
         from . import link
 
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for table in ("link_docs", "link_doc_words", "link_refs", "link_ref_words", "pending"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")  # an older shape of the index
             for statement in link.SCHEMA.split(";"):
@@ -599,10 +588,6 @@ class Store:
                 link.index_document(self.db, doc)
                 self.replace_rows(doc)  # fills the tables added since (agency_uses)
             self.db.execute(f"PRAGMA user_version = {link.INDEX_VERSION}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     # context manager, so `with Store(p) as s:` closes it
     def __enter__(self) -> Store:
@@ -848,8 +833,7 @@ class Store:
         text has no number (the plan a later letter cites as 664/KH-UBND).
         """
         edges = [self._edge_row(e) for e in links.get("edges", [])]
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.execute("DELETE FROM links")
             self.db.execute("DELETE FROM chains")
             self.db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?)", edges)
@@ -872,10 +856,6 @@ class Store:
                     self.db.execute(
                         "UPDATE documents SET canonical_id = ? WHERE id = ? AND canonical_id IS NULL",
                         (canonical, to_id))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _edge_row(self, edge: dict[str, Any]) -> tuple[str, str, str, int, str | None]:
         to_id = str(edge["to"])
