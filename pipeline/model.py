@@ -278,6 +278,15 @@ class Table:
     rows: list[list[Span]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _body_end_pattern():
+    """rules/header.yaml body_end, compiled once (a textkeys.LinePattern)."""
+    from .rules import load
+    from .textkeys import LinePattern
+
+    return LinePattern(load("header")["body_end"]["pattern"])
+
+
 @dataclass(slots=True)
 class Document:
     id: str  # file stem
@@ -327,10 +336,7 @@ class Document:
         """Where the body ends: the distribution list ("Nơi nhận:", rules/header.yaml body_end),
         after which names are addressees and dates are no deadlines; found once, shared."""
         if "body_end" not in self._found:
-            from .rules import load
-            from .textkeys import LinePattern
-
-            hit = LinePattern(load("header")["body_end"]["pattern"]).search(self.match_text())
+            hit = _body_end_pattern().search(self.match_text())
             self._found["body_end"] = hit.start() if hit else len(self.text)
         return self._found["body_end"]
 

@@ -308,6 +308,7 @@ def digit_runs(key: str) -> list[int]:
     Found with bytes.find over the key's one-byte form with digits marked, when it has one
     (almost every text): the regex engine takes about 13 ns a character to rule out a digit,
     the byte scan a fraction of that. The one-byte characters hold no digits but 0-9."""
+    # (a short key, a heading or a cell, is as fast with the regex as encoded)
     encoded = one_byte(key) if len(key) > 256 else None
     if encoded is None:
         return [match.start() for match in _DIGITS.finditer(key)]
