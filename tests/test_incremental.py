@@ -74,6 +74,8 @@ _TABLES = {
                    "missing_lead, missing_result FROM assignments ORDER BY doc_id, idx",
     "assignments_fts": "SELECT a.doc_id, a.idx, f.task, f.agency FROM assignments_fts f "
                        "JOIN assignments a ON a.rowid = f.rowid ORDER BY a.doc_id, a.idx",
+    "task_sizes": "SELECT a.doc_id, a.idx, t.words FROM task_sizes t "
+                  "JOIN assignments a ON a.rowid = t.assignment ORDER BY a.doc_id, a.idx",
     "targets": "SELECT * FROM targets ORDER BY doc_id, idx",
     "results": "SELECT * FROM results ORDER BY doc_id, idx",
     "deadlines": "SELECT * FROM deadlines ORDER BY doc_id, idx",

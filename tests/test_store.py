@@ -10,6 +10,7 @@ in each of the three plans, Sở LĐTBXH's duties passed to Sở Nội vụ, pla
 from __future__ import annotations
 
 import copy
+import itertools
 import sqlite3
 
 import pytest
@@ -166,6 +167,77 @@ def test_duty_owners_of_a_health_duty_are_led_by_the_health_department(store):
     roles = [r["role"] for r in top_tier]
     assert roles[0] == "lead" and "support" in roles  # several roles, lead first, support last
     assert roles.index("support") > max(i for i, r in enumerate(roles) if r == "lead")
+
+
+def _plain_coverage(query: str, task: str) -> float:
+    import re
+
+    words = re.findall(r"\w+", fold(task))
+    return sum(w in set(fold(query).split()) for w in words) / len(words)
+
+
+@pytest.mark.parametrize("query", ["quan trắc môi trường lao động", "chăm sóc sức khỏe", "tuyên truyền"])
+def test_duty_owners_within_a_role_the_task_about_the_duty_first(store, query):
+    """Within a tier and role, the share of the task's words that are the query's words
+    decides: a task that is about the duty comes before one that mentions it in passing."""
+    rows = store.duty_owners(query)
+    assert len(rows) > 3
+    for row in rows:
+        assert row["score"] == pytest.approx(_plain_coverage(query, row["task"]), abs=0.0015)
+    for (tier, role), group in itertools.groupby(rows, key=lambda r: (r["tier"], r["role"])):
+        scores = [r["score"] for r in group]
+        assert scores == sorted(scores, reverse=True)
+    top = rows[0]  # of the lead's tasks that say it, the most focused
+    assert top["score"] == max(r["score"] for r in rows if (r["tier"], r["role"]) == (top["tier"], top["role"]))
+
+
+def test_duty_ranks_a_short_task_above_a_long_one_of_the_same_role(tmp_path):
+    long_task = ("Chủ trì, phối hợp với các sở, ngành liên quan hướng dẫn các doanh nghiệp thực hiện "
+                 "công tác quan trắc môi trường lao động theo quy định")
+    doc = _variant_doc()
+    doc["assignments"][0]["task"] = long_task
+    doc["assignments"][1]["task"] = "Quan trắc môi trường lao động"
+    doc["assignments"][1]["agency"] = "Sở Tài nguyên và Môi trường"
+    with Store(tmp_path / "db.sqlite") as s:
+        s.upsert_document(doc)
+        rows = s.duty_owners("quan trắc môi trường lao động")
+        assert [r["agency"] for r in rows] == ["Sở Tài nguyên và Môi trường", "Sở Y tế"]
+        assert rows[0]["score"] == 1.0 and 0 < rows[1]["score"] < 0.5
+
+
+def _task_sizes(s: Store) -> list[tuple]:
+    return [tuple(r) for r in s.db.execute(
+        "SELECT a.doc_id, a.idx, t.words FROM assignments a LEFT JOIN task_sizes t "
+        "ON t.assignment = a.rowid ORDER BY a.doc_id, a.idx")]
+
+
+def _plain_task_sizes(s: Store) -> list[tuple]:
+    import re
+
+    return [(r["doc_id"], r["idx"], max(1, len(re.findall(r"\w+", fold(r["task"])))))
+            for r in s.db.execute("SELECT doc_id, idx, task FROM assignments ORDER BY doc_id, idx")]
+
+
+def test_task_sizes_follow_every_write_and_migrate(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with _filled_store(path) as s:
+        assert _task_sizes(s) == _plain_task_sizes(s)
+        plan = corpus_document(PLAN_664)
+        s.upsert_document(dict(plan, id="copy"))
+        changed = copy.deepcopy(plan)
+        changed["assignments"] = changed["assignments"][::2]
+        assert s.upsert_document(changed)
+        s.delete_document(DAK_LAK)
+        sizes = _task_sizes(s)
+        assert sizes == _plain_task_sizes(s)
+        assert s.db.execute("SELECT count(*) FROM task_sizes").fetchone()[0] == len(sizes)  # none left over
+        answer = s.duty_owners("quan trắc môi trường lao động")
+    db = sqlite3.connect(path)  # the shape of a store written before task_sizes
+    db.execute("DROP TABLE task_sizes")
+    db.close()
+    with Store(path) as s:
+        assert _task_sizes(s) == sizes
+        assert s.duty_owners("quan trắc môi trường lao động") == answer
 
 
 # two real words that fold alike: "công nhận" (recognise) and "công nhân" (worker)

@@ -223,6 +223,16 @@ _GAP = "(a.missing_deadline OR a.missing_lead OR a.missing_result)"
 # the indexes `_AGENCY_TABLES` replace (a total was counted on them, row by row)
 _REPLACED_INDEXES = ("assignments_by_agency_key", "assignments_gaps_count")
 
+# `duty`: each assignment's task length in words. A page of matches is ranked on these few
+# bytes a row; FTS5's bm25 would first count every row that holds the phrase, whatever the
+# LIMIT (110,000 rows at 100,000 documents: ~200 ms).
+_TASK_SIZES = """
+CREATE TABLE IF NOT EXISTS task_sizes (
+    assignment INTEGER PRIMARY KEY,  -- assignments.rowid
+    words INTEGER NOT NULL           -- task_length of the folded task
+)"""
+_WORD = re.compile(r"\w+")
+
 _PER_DOCUMENT_TABLES = ("sections", "refs", "assignments", "targets", "results", "deadlines")
 _HASHED_OUT = ("text", "timings")  # text is stored (and hashed) on its own; timings vary per run
 
@@ -406,6 +416,7 @@ class DocumentRows:
     refs: list[tuple] = field(default_factory=list)
     assignments: list[tuple] = field(default_factory=list)  # without their rowid: the store numbers them
     fts: list[tuple] = field(default_factory=list)          # (task, agency) of each assignment, folded
+    task_words: list[int] = field(default_factory=list)     # each assignment's task length in words
     agency_uses: list[tuple] = field(default_factory=list)
     targets: list[tuple] = field(default_factory=list)
     results: list[tuple] = field(default_factory=list)
@@ -459,7 +470,9 @@ def document_rows(doc: dict[str, Any], dumped: str | None = None, lite: bool = F
              row.get("task") or "", *_span(row), deadline.get("text"), deadline.get("date"),
              deadline.get("recurrence"), json.dumps(row.get("topics") or [], ensure_ascii=False),
              json.dumps(row.get("five_clear") or {}), *flags))
-        rows.fts.append((fold(row.get("task")), agency_key))
+        folded_task = fold(row.get("task"))
+        rows.fts.append((folded_task, agency_key))
+        rows.task_words.append(task_length(folded_task))
         node = agency_node_id(row.get("agency_id"), row["agency"], a_prov)
         agencies[node] = (node, doc_id, row.get("agency_id"), row["agency"], agency_key, a_prov,
                           row.get("agency_kind"), row.get("successor"), int(bool(row.get("known"))))
@@ -521,6 +534,7 @@ class Store:
         self._migrate_refs()
         self.db.executescript(_REFS_INDEXES)
         self._migrate_agency_tables()
+        self._migrate_task_sizes()
         self._memo_token: tuple[int, int] | None = None
         self._memo_cache: dict[tuple[str, str], Any] = {}
         if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
@@ -548,8 +562,7 @@ class Store:
                     "WHERE d.id = refs.doc_id), '')")
 
     def _has_agency_tables(self) -> bool:
-        return self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'agency_counts'").fetchone() is not None
+        return self._has_table("agency_counts")
 
     def _migrate_agency_tables(self) -> None:
         """A store written before `agency_duty_order` and `agency_counts`: create them and fill
@@ -569,6 +582,21 @@ class Store:
                     "FROM assignments a NOT INDEXED GROUP BY 1, 2, 3")  # one pass, in file order
                 for index in _REPLACED_INDEXES:
                     self.db.execute(f"DROP INDEX IF EXISTS {index}")
+
+    def _migrate_task_sizes(self) -> None:
+        """A store written before `task_sizes` (and a new one): create it and fill it from the
+        folded tasks of the full-text index, in one transaction (once)."""
+        if self._has_table("task_sizes"):
+            return
+        with self._transaction():
+            if not self._has_table("task_sizes"):  # another process may have done it meanwhile
+                self.db.execute(_TASK_SIZES)
+                self.db.executemany("INSERT INTO task_sizes VALUES (?,?)",
+                                    ((rowid, task_length(task)) for rowid, task in
+                                     self.db.execute("SELECT rowid, task FROM assignments_fts").fetchall()))
+
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
     def _build_link_index(self) -> None:
         """A store written before the link index: index its documents, all pending (once)."""
@@ -731,6 +759,9 @@ class Store:
         self.db.execute(
             "DELETE FROM assignments_fts WHERE rowid IN "
             "(SELECT rowid FROM assignments WHERE doc_id = ?)", (doc_id,))
+        self.db.execute(
+            "DELETE FROM task_sizes WHERE assignment IN "
+            "(SELECT rowid FROM assignments WHERE doc_id = ?)", (doc_id,))
         self._forget_agency_rows(doc_id)
         for table in _PER_DOCUMENT_TABLES:
             self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
@@ -788,6 +819,8 @@ class Store:
             [(first + idx, *row) for idx, row in enumerate(rows.assignments)])
         self.db.executemany("INSERT INTO assignments_fts(rowid, task, agency) VALUES (?,?,?)",
                             [(first + idx, *row) for idx, row in enumerate(rows.fts)])
+        self.db.executemany("INSERT INTO task_sizes VALUES (?,?)",
+                            [(first + idx, words) for idx, words in enumerate(rows.task_words)])
         self._file_agency_rows(rows, first)
         self.db.executemany("INSERT OR REPLACE INTO agency_uses VALUES (?,?,?,?,?,?,?,?,?)", rows.agency_uses)
         self._refresh_agencies((row[0] for row in rows.agency_uses), gone=False)
@@ -1030,7 +1063,8 @@ class Store:
         "môi trường", "lao động": underthesea's word segmentation, so the syllables of one
         word stay together), then all the syllables anywhere, then (only when nothing else
         matched) any syllable; within each tier lead before responsible, requested and
-        support; then FTS5 bm25.
+        support; then by the share of the task's words that are the query's (`_coverage`:
+        a short task that says the query beats a long one that mentions it).
         """
         words = fold(text).split()
         if not words:
@@ -1054,27 +1088,28 @@ class Store:
         if not rows:
             self._fts_rows("task : (" + " OR ".join(quoted) + ")", n_tiers + 1, rows, limit)
         exact = match_key(" ".join(text.split()))
+        query_words = frozenset(words)
         out = []
-        for rowid, (tier, score, hit) in rows.items():
+        for rowid, (tier, hit) in rows.items():
             if tier == 1 and exact != fold(exact) and exact in match_key(" ".join(hit["task"].split())):
                 tier = 0  # the user's own diacritics agree: the closest match
             row = _duty_row(hit)
-            row["score"] = round(-score, 3)
+            row["score"] = round(_coverage(query_words, hit["task"]), 3)
             row["tier"] = tier
             out.append(row)
         out.sort(key=lambda owner: (owner["tier"], ROLE_ORDER.get(owner["role"], 9), -owner["score"]))
         return out[:limit]
 
     def _fts_rows(self, match: str, tier: int, rows: dict[int, tuple], limit: int) -> None:
-        """The `limit` best matches of `match` by bm25, scored among the first
-        `_fts_pool(limit)` matches: scoring every match of a phrase that thousands of tasks
-        share costs more than the answer is worth (12,000 matches: ~50 ms)."""
-        sql = (f"{_duty_select('f.score, ')} JOIN (SELECT * FROM (SELECT rowid AS fts_rowid, "
-               f"bm25(assignments_fts) AS score FROM assignments_fts "
-               f"WHERE assignments_fts MATCH ? LIMIT ?) ORDER BY score LIMIT ?) f "
-               f"ON f.fts_rowid = a.rowid")
+        """The `limit` shortest tasks among the first `_fts_pool(limit)` matches of `match`:
+        ranking every match of a phrase that a hundred thousand tasks share costs more than
+        the answer is worth, and a short task is the one about the duty (`_coverage`)."""
+        sql = (f"{_DUTY_SELECT} JOIN (SELECT t.assignment, t.words FROM (SELECT rowid AS fts_rowid "
+               f"FROM assignments_fts WHERE assignments_fts MATCH ? LIMIT ?) m "
+               f"JOIN task_sizes t ON t.assignment = m.fts_rowid ORDER BY t.words, t.assignment "
+               f"LIMIT ?) f ON f.assignment = a.rowid ORDER BY f.words, f.assignment")
         for row in self.db.execute(sql, (match, _fts_pool(limit), limit)):
-            rows.setdefault(row["rowid"], (tier, row["score"], row))
+            rows.setdefault(row["rowid"], (tier, row))
 
     # -- cites: which documents implement or cite a reference ----------------------
 
@@ -1415,10 +1450,6 @@ def _word_phrases(text: str) -> list[str]:
     return [p for p in phrases if p]
 
 
-def _duty_select(extra: str = "") -> str:
-    return _DUTY_SELECT.replace("SELECT ", f"SELECT {extra}", 1)
-
-
 _DUTY_COLUMNS = (
     "a.rowid, a.doc_id, a.idx, a.agency, a.agency_id, a.role, a.partners, a.section, "
     "a.task, a.span_start, a.span_end, a.deadline, a.province, a.missing_deadline, "
@@ -1459,6 +1490,18 @@ def _rel_rank_sql(column: str) -> str:
 
 def _below(tree: dict[str, tuple[int, str | None]]) -> int:
     return sum(1 for level, _ in tree.values() if level > 0)
+
+
+def task_length(folded_task: str | None) -> int:
+    """The words of a folded task, as the full-text index splits them (at least 1)."""
+    return max(1, len(_WORD.findall(folded_task or "")))
+
+
+def _coverage(query_words: frozenset[str], task: str) -> float:
+    """The share of the task's words that are words of the query: 1.0 when the task says
+    the query and nothing else; more for a task that repeats it, less for a longer task."""
+    words = _WORD.findall(fold(task))
+    return sum(1 for w in words if w in query_words) / max(1, len(words))
 
 
 def _fts_pool(limit: int) -> int:
