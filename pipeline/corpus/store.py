@@ -591,9 +591,9 @@ class Store:
         with self._transaction():
             if not self._has_table("task_sizes"):  # another process may have done it meanwhile
                 self.db.execute(_TASK_SIZES)
+                tasks = self.db.execute("SELECT rowid, task FROM assignments_fts")  # streamed
                 self.db.executemany("INSERT INTO task_sizes VALUES (?,?)",
-                                    ((rowid, task_length(task)) for rowid, task in
-                                     self.db.execute("SELECT rowid, task FROM assignments_fts").fetchall()))
+                                    ((rowid, task_length(task)) for rowid, task in tasks))
 
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
@@ -1499,7 +1499,8 @@ def task_length(folded_task: str | None) -> int:
 
 def _coverage(query_words: frozenset[str], task: str) -> float:
     """The share of the task's words that are words of the query: 1.0 when the task says
-    the query and nothing else; more for a task that repeats it, less for a longer task."""
+    the query and nothing else; higher for a task that repeats it than for one of the same
+    length that says it once; lower the more else the task says."""
     words = _WORD.findall(fold(task))
     return sum(1 for w in words if w in query_words) / max(1, len(words))
 
