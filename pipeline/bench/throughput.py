@@ -176,6 +176,50 @@ def _query_latency(db: Path, repeat: int) -> None:
                   f"   (first, untimed: {first:.0f} ms)")
 
 
+def _side_by_side_child(kind: str, paths: list[str], barrier, times) -> None:
+    """One process of `parallel_ceiling`: warm up, wait for the others, time the work."""
+    from ..parse import parse_file
+
+    def work() -> None:
+        if kind == "loop":  # pure interpreter work, little memory
+            total = 0
+            for i in range(3_000_000):
+                total += i * i % 7
+        else:
+            for path in paths:
+                parse_file(path).to_dict()
+
+    work()  # warm: rules compiled, caches filled
+    barrier.wait()
+    t0 = time.perf_counter()
+    work()
+    times.put(time.perf_counter() - t0)
+
+
+def parallel_ceiling(files: list[Path], workers: int) -> dict[str, float]:
+    """How much more work `workers` processes do side by side than one alone, on this
+    machine: for a pure-Python loop and for parsing `files`. No run engine, no driver, no
+    store: the most `workers` workers can gain here. Virtual cores that share a physical
+    core, or its cache, give well under `workers`x."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    paths = [str(p) for p in files]
+    ceiling = {}
+    for kind in ("loop", "parse"):
+        seconds = {}
+        for n in (1, workers):
+            barrier, times = ctx.Barrier(n), ctx.Queue()
+            procs = [ctx.Process(target=_side_by_side_child, args=(kind, paths, barrier, times)) for _ in range(n)]
+            for proc in procs:
+                proc.start()
+            seconds[n] = sum(times.get() for _ in procs) / n  # each did the same work
+            for proc in procs:
+                proc.join()
+        ceiling[kind] = workers * seconds[1] / seconds[workers]
+    return ceiling
+
+
 def _change_one_percent(folder: Path, seed: int) -> int:
     """Rewrite 1 % of the documents (at least one) with a new sentence; returns how many."""
     files = sorted(folder.glob("*.txt"))
@@ -217,6 +261,11 @@ def scale(args: argparse.Namespace, base: Path, work: Path) -> int:
             one, most = min(args.jobs), max(args.jobs)
             print(f"  {size}: {most} workers are {firsts[one]['wall'] / firsts[most]['wall']:.2f}x as fast as {one} "
                   f"end to end", flush=True)
+            if one == 1:
+                ceiling = parallel_ceiling(txt[:100], most)
+                print(f"  this machine: {most} processes side by side do {ceiling['loop']:.2f}x the work of one "
+                      f"in a pure-Python loop, {ceiling['parse']:.2f}x in parsing documents (the most "
+                      f"{most} workers can gain here)", flush=True)
         print(f"  {size}: query latency on its store ({args.query_repeat} runs each, after one untimed):")
         _query_latency(out / "vanban.sqlite", args.query_repeat)
     if args.wild:
