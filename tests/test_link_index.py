@@ -11,6 +11,7 @@ definition applied to the whole corpus.
 from __future__ import annotations
 
 import random
+import sqlite3
 
 import pytest
 
@@ -75,11 +76,29 @@ def _expected(docs: list[dict]) -> dict[tuple[str, int], str | None]:
     return out
 
 
+def _lookalike_limits(ref: dict, docs: list[dict]) -> tuple[bool, set[str]]:
+    """Whether the reference's date may pick candidates, and which of its title words may:
+    not a date, nor a word, that more than LOOKALIKES numberless documents of its type share
+    (a reference with a date looks at the titles of documents without one only)."""
+    same_type = [d["metadata"] for d in docs
+                 if not d["metadata"]["number"] and d["metadata"]["doc_type"] == ref["doc_type"]]
+    by_date = sum(bool(link._date_fits(ref["date"], m["date"])) for m in same_type) if ref["date"] else 0
+    titled = [link._title_words(m["title"]) for m in same_type if not (ref["date"] and m["date"])]
+    uncommon = {w for w in link._title_words(ref["title"]) if sum(w in t for t in titled) <= link.LOOKALIKES}
+    return by_date <= link.LOOKALIKES, uncommon
+
+
 def _by_description(ref: dict, citing: dict, docs: list[dict]) -> str | None:
     scored = []
+    date_may, uncommon = _lookalike_limits(ref, docs)
     for cand in docs:
         m = cand["metadata"]
         if cand["id"] == citing["id"] or m["number"] or ref["doc_type"] != m["doc_type"]:
+            continue
+        by_date = date_may and link._date_fits(ref["date"], m["date"])
+        by_title = (not (ref["date"] and m["date"]) and bool(uncommon & link._title_words(m["title"]))
+                    and link.title_similarity(ref["title"], m["title"]) >= 0.6)
+        if not (by_date or by_title):  # neither way finds it
             continue
         if m["symbol"] and ref["symbol"] and canonical_key(m["symbol"]) != canonical_key(ref["symbol"]):
             continue
@@ -110,8 +129,13 @@ def _relink(store: Store) -> None:
     db.execute("COMMIT")
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_index_resolves_what_the_definition_resolves(seed):
+@pytest.mark.parametrize("seed, lookalikes", [*((seed, link.LOOKALIKES) for seed in range(6)),
+                                               (0, 2), (1, 3), (2, 5), (3, 8), (4, 3), (5, 4)])
+def test_the_index_resolves_what_the_definition_resolves(seed, lookalikes, monkeypatch):
+    """Also with LOOKALIKES so low that dates and title words cross it as documents come
+    and go: the references it changes are relinked even where the documents are not
+    candidates (`_add_uncommon_crossings`)."""
+    monkeypatch.setattr(link, "LOOKALIKES", lookalikes)
     rng = random.Random(seed)
     docs = [_document(rng, i) for i in range(120)]
     with Store(":memory:", lite=True) as store:
@@ -141,6 +165,38 @@ def test_the_index_resolves_what_the_definition_resolves(seed):
                     store.upsert_document(d)
             _relink(store)
             assert _resolved(store) == _expected(sorted(current.values(), key=lambda d: d["id"])), step
+
+
+def test_an_index_of_version_4_gets_the_document_type_in_its_word_tables(tmp_path):
+    rng = random.Random(7)
+    docs = [_document(rng, i) for i in range(60)]
+    path = tmp_path / "index.sqlite"
+    with Store(path, lite=True) as store:
+        for d in docs:
+            store.upsert_document(d)
+        _relink(store)
+        tables = {t: sorted(tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")) for t in ("link_doc_words", "link_ref_words")}
+        assert all(tables.values())
+    db = sqlite3.connect(path)  # the shape version 4 wrote: no document type
+    db.executescript(
+        "CREATE TABLE dw AS SELECT word, dated, nwords, doc_id FROM link_doc_words; DROP TABLE link_doc_words; "
+        "CREATE TABLE link_doc_words (word TEXT NOT NULL, dated INTEGER NOT NULL, nwords INTEGER NOT NULL, "
+        "doc_id TEXT NOT NULL, PRIMARY KEY (word, dated, nwords, doc_id)) WITHOUT ROWID; "
+        "INSERT INTO link_doc_words SELECT * FROM dw; DROP TABLE dw; "
+        "CREATE INDEX link_doc_words_doc ON link_doc_words(doc_id); "
+        "CREATE TABLE rw AS SELECT word, nwords, doc_id, idx FROM link_ref_words; DROP TABLE link_ref_words; "
+        "CREATE TABLE link_ref_words (word TEXT NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL, "
+        "idx INTEGER NOT NULL, PRIMARY KEY (word, nwords, doc_id, idx)) WITHOUT ROWID; "
+        "INSERT INTO link_ref_words SELECT * FROM rw; DROP TABLE rw; "
+        "CREATE INDEX link_ref_words_doc ON link_ref_words(doc_id); PRAGMA user_version = 4;")
+    db.close()
+    with Store(path, lite=True) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == link.INDEX_VERSION
+        assert {t: sorted(tuple(r) for r in store.db.execute(f"SELECT * FROM {t}")) for t in tables} == tables
+        before = _resolved(store)
+        store.db.execute("INSERT INTO pending SELECT id, NULL, NULL, NULL, NULL, NULL FROM link_docs")
+        _relink(store)  # everything relinked through the migrated tables: the same answers
+        assert _resolved(store) == before == _expected(docs)
 
 
 # --- the corpus step patches `resolved_to` in the JSON text instead of encoding it again

@@ -117,7 +117,14 @@ def _without_year(key: str) -> str:
 
 # ----------------------------------------------------------------------------- the link index
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5  # 5: the title-word tables carry the document type (`migrate_word_tables`)
+
+# A description that more than this many numberless documents of the reference's type fit
+# (by date, or by one title word) cannot single one out: `_candidates` does not look there.
+# It keeps the work per reference bounded whatever the corpus: a corpus of thousands of
+# unsigned drafts of one month, with one title, would otherwise compare every reference with
+# every draft (and then find them tied).
+LOOKALIKES = 200
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS link_docs (
@@ -134,8 +141,9 @@ CREATE INDEX IF NOT EXISTS link_docs_key ON link_docs(own_key);
 CREATE INDEX IF NOT EXISTS link_docs_key_ny ON link_docs(own_key_ny);
 CREATE INDEX IF NOT EXISTS link_docs_described ON link_docs(numberless, doc_type, date);
 CREATE TABLE IF NOT EXISTS link_doc_words (   -- title words of numberless documents
-    word TEXT NOT NULL, dated INTEGER NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL,
-    PRIMARY KEY (word, dated, nwords, doc_id)
+    word TEXT NOT NULL, doc_type TEXT NOT NULL,   -- '' for none: a candidate has the reference's type
+    dated INTEGER NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL,
+    PRIMARY KEY (word, doc_type, dated, nwords, doc_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_doc_words_doc ON link_doc_words(doc_id);
 CREATE TABLE IF NOT EXISTS link_refs (
@@ -152,8 +160,9 @@ CREATE INDEX IF NOT EXISTS link_refs_key_ny ON link_refs(key_ny);
 CREATE INDEX IF NOT EXISTS link_refs_resolved ON link_refs(resolved_to);
 CREATE INDEX IF NOT EXISTS link_refs_described ON link_refs(doc_type, date);
 CREATE TABLE IF NOT EXISTS link_ref_words (   -- title words of references without a date
-    word TEXT NOT NULL, nwords INTEGER NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    PRIMARY KEY (word, nwords, doc_id, idx)
+    word TEXT NOT NULL, doc_type TEXT NOT NULL,   -- '' for none
+    nwords INTEGER NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (word, doc_type, nwords, doc_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS link_ref_words_doc ON link_ref_words(doc_id);
 -- documents added, changed or removed since the corpus step last finished, with what the
@@ -172,6 +181,23 @@ def _implements_in_title(title: str) -> tuple[str, ...]:
 
 def _sym_key(symbol: str | None) -> str | None:
     return canonical_key(symbol) if symbol else None
+
+
+def migrate_word_tables(db: sqlite3.Connection) -> None:
+    """An index of version 4 to 5, inside the caller's transaction: its title-word tables
+    get each row's document type, from `link_docs` and `link_refs` (no document is read)."""
+    for table in ("link_doc_words", "link_ref_words"):
+        db.execute(f"DROP INDEX IF EXISTS {table}_doc")
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_v4")
+    for statement in SCHEMA.split(";"):  # the new tables; the others exist
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO link_doc_words SELECT w.word, coalesce(d.doc_type, ''), w.dated, w.nwords, w.doc_id "
+               "FROM link_doc_words_v4 w JOIN link_docs d ON d.id = w.doc_id")
+    db.execute("INSERT INTO link_ref_words SELECT w.word, coalesce(r.doc_type, ''), w.nwords, w.doc_id, w.idx "
+               "FROM link_ref_words_v4 w JOIN link_refs r ON r.doc_id = w.doc_id AND r.idx = w.idx")
+    db.execute("DROP TABLE link_doc_words_v4")
+    db.execute("DROP TABLE link_ref_words_v4")
 
 
 def mark_pending(db: sqlite3.Connection, doc_id: str) -> None:
@@ -212,7 +238,8 @@ def index_rows(doc: dict[str, Any]) -> tuple[tuple, list[tuple], list[tuple], li
     doc_words = []
     if numberless:
         title_words = _title_words(meta.get("title"))
-        doc_words = [(w, int(bool(meta.get("date"))), len(title_words), doc_id) for w in sorted(title_words)]
+        doc_words = [(w, meta.get("doc_type") or "", int(bool(meta.get("date"))), len(title_words), doc_id)
+                     for w in sorted(title_words)]
     refs, words = [], []
     for idx, ref in enumerate(doc.get("references") or []):
         rkey = canonical_key(ref.get("canonical_id"))
@@ -223,7 +250,7 @@ def index_rows(doc: dict[str, Any]) -> tuple[tuple, list[tuple], list[tuple], li
                      ref.get("resolved_to"), None))
         if not ref.get("date"):
             mine = _title_words(ref.get("title"))
-            words.extend((w, len(mine), doc_id, idx) for w in sorted(mine))
+            words.extend((w, ref.get("doc_type") or "", len(mine), doc_id, idx) for w in sorted(mine))
     return doc_row, doc_words, refs, words
 
 
@@ -233,11 +260,11 @@ def write_index(db: sqlite3.Connection, rows: tuple[tuple, list[tuple], list[tup
     unindex_document(db, doc_row[0])
     db.execute("INSERT INTO link_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", doc_row)
     if doc_words:
-        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?)", doc_words)
+        db.executemany("INSERT OR IGNORE INTO link_doc_words VALUES (?,?,?,?,?)", doc_words)
     if refs:
         db.executemany("INSERT INTO link_refs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", refs)
     if words:
-        db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?)", words)
+        db.executemany("INSERT OR IGNORE INTO link_ref_words VALUES (?,?,?,?,?)", words)
 
 
 _RESOLVED_KEY = '"resolved_to":'
@@ -300,6 +327,7 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
         out.update((r[0], r[1]) for r in db.execute(sql, tuple(params)))
 
     states = []
+    word_changes: Counter[tuple[str, str]] = Counter()  # (type, title word) -> documents gained
     for row in db.execute("SELECT p.doc_id, p.old_key_ny, p.old_numberless, p.old_doc_type, p.old_date, p.old_title, "
                           "d.own_key_ny, d.numberless, d.doc_type, d.date, d.title "
                           "FROM pending p LEFT JOIN link_docs d ON d.id = p.doc_id").fetchall():
@@ -307,8 +335,13 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
         add("SELECT doc_id, idx FROM link_refs WHERE doc_id = ?", (doc_id,))
         add("SELECT doc_id, idx FROM link_refs WHERE resolved_to = ?", (doc_id,))
         states.append(tuple(row[1:6]))
+        if row[2]:  # its old title words leave `link_doc_words`
+            word_changes.subtract((row[3] or "", w) for w in _title_words(row[5]))
         if row[8] is not None or row[7] is not None:
             states.append(tuple(row[6:11]))
+            if row[7]:
+                word_changes.update((row[8] or "", w) for w in _title_words(row[10]))
+    _add_uncommon_crossings(db, word_changes, out)
     for key_ny, numberless, doc_type, date, title in set(states):
         if key_ny:
             add("SELECT doc_id, idx FROM link_refs WHERE key_ny = ?", (key_ny,))
@@ -319,11 +352,27 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
             add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date >= ? AND date < ?", (doc_type, lo, hi))
             for prefix in _date_prefixes(date):
                 add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date = ?", (doc_type, prefix))
-            for doc_id, idx in _similar_titles(db, "link_ref_words", ("doc_id", "idx"), title, df):
+            for doc_id, idx in _similar_titles(db, "link_ref_words", ("doc_id", "idx"), title, doc_type, df):
                 out.add((doc_id, idx))  # references without a date whose title may be >= 0.6 similar
         else:  # a numberless document without a date: any reference of its type may fit
             add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ?", (doc_type,))
     return out
+
+
+def _add_uncommon_crossings(db: sqlite3.Connection, word_changes: Counter, out: set[tuple[str, int]]) -> None:
+    """The references without a date that hold a title word which the pending documents made
+    common or uncommon (more than LOOKALIKES numberless documents of the type hold it, or no
+    longer): `_candidates` looks such a word up, or no longer, so their candidates change
+    even where the pending documents are not among them. (A reference with a date looks only
+    at documents without one, and every reference of their type is relinked anyway.)"""
+    for (doc_type, word), gained in word_changes.items():
+        if not gained:
+            continue
+        now = db.execute("SELECT count(*) FROM (SELECT 1 FROM link_doc_words WHERE word = ? AND doc_type = ? LIMIT ?)",
+                         (word, doc_type, LOOKALIKES + 1 + abs(gained))).fetchone()[0]
+        if (now > LOOKALIKES) != (now - gained > LOOKALIKES):
+            out.update((r[0], r[1]) for r in db.execute(
+                "SELECT doc_id, idx FROM link_ref_words WHERE word = ? AND doc_type = ?", (word, doc_type)))
 
 
 def _marks(values: list[Any]) -> str:
@@ -334,36 +383,44 @@ _DOC_COLUMNS = "id, doc_type, date, issuer, province, title, symbol_key"
 
 
 def _similar_titles(db: sqlite3.Connection, table: str, key: tuple[str, ...], title: str | None,
-                    df: dict[tuple[str, str], int], where: str = "") -> set[tuple]:
-    """Keys of the rows of a title-word table (`link_doc_words`, `link_ref_words`) whose title
-    may have a similarity >= 0.6 with `title` (see title_similarity): a superset, exact enough
-    to be checked by the caller, found without reading the long posting lists of common words.
+                    doc_type: str | None, df: dict[tuple[str, ...], int], where: str = "",
+                    uncommon_only: bool = False) -> set[tuple]:
+    """Keys of the rows of a title-word table (`link_doc_words`, `link_ref_words`) of
+    `doc_type` whose title may have a similarity >= 0.6 with `title` (see title_similarity): a
+    superset, exact enough to be checked by the caller, found without reading the long
+    posting lists of common words.
 
     Prefix filtering, as set-similarity joins do: a title of m words that shares c >= 0.6 *
     min(k, m) of our k words shares one among our k - c + 1 rarest, so a word of rank i
     (0 = rarest) only needs to be looked up in titles with m <= 5 (k - i) / 3, or in all
     titles when 3 k <= 5 (k - i) rounds so (i <= k - ceil(0.6 k)). Any fixed order of the
-    words is correct; rarity (counted up to 1,000, cached in `df` for the step) makes it fast."""
+    words is correct; rarity (counted up to LOOKALIKES + 1, cached in `df` for the step)
+    makes it fast. `uncommon_only`: a word that more than LOOKALIKES rows of the type hold is
+    not looked up (the titles found then share an uncommon word too)."""
     words = list(_title_words(title))
     nwords = len(words)
     if not nwords:
         return set()
+    doc_type = doc_type or ""
     for word in words:
-        if (table, word) not in df:
-            df[table, word] = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? LIMIT 1000)",
-                                         (word,)).fetchone()[0]
-    words.sort(key=lambda title_word: (df[table, title_word], title_word))
+        if (table, doc_type, where, word) not in df:
+            df[table, doc_type, where, word] = db.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? AND doc_type = ? {where} LIMIT ?)",
+                (word, doc_type, LOOKALIKES + 1)).fetchone()[0]
+    words.sort(key=lambda title_word: (df[table, doc_type, where, title_word], title_word))
     cols = ", ".join(key)
     found: set[tuple] = set()
     for rank, word in enumerate(words):
-        if not df[table, word]:
+        count = df[table, doc_type, where, word]
+        if not count or (uncommon_only and count > LOOKALIKES):
             continue
         remaining = nwords - rank
         if 5 * remaining >= 3 * nwords:  # remaining >= 0.6 nwords: any length of title
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where}", (word,))
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where}",
+                              (word, doc_type))
         else:
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? {where} AND nwords <= ?",
-                              (word, (5 * remaining) // 3))
+            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where} "
+                              "AND nwords <= ?", (word, doc_type, (5 * remaining) // 3))
         found.update(tuple(r) for r in rows)
     return found
 
@@ -375,19 +432,23 @@ def _own(db: sqlite3.Connection, key: str) -> str | None:
 
 
 def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqlite3.Row]:
-    """Numberless documents of the reference's type that its date or its title could fit."""
+    """Numberless documents of the reference's type that its date or its title could fit;
+    not those of a date, or of a title word, that more than LOOKALIKES documents share."""
     rows: dict[str, sqlite3.Row] = {}
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
         prefixes = _date_prefixes(ref["date"])
         head = f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
-        for sql, params in ((head + "date >= ? AND date < ?", (lo, hi)),  # two queries: each an index range
-                            (head + f"date IN ({_marks(prefixes)})", tuple(prefixes))):
-            for row in db.execute(sql, (ref["doc_type"], *params)):
+        for sql, params in ((head + "date >= ? AND date < ? LIMIT ?", (lo, hi)),  # each an index range
+                            (head + f"date IN ({_marks(prefixes)}) LIMIT ?", tuple(prefixes))):
+            for row in db.execute(sql, (ref["doc_type"], *params, LOOKALIKES + 1)):
                 rows[row["id"]] = row
+        if len(rows) > LOOKALIKES:  # the date cannot single one out
+            rows = {}
     # a dated reference needs this way only for documents without a date
-    ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], df,
-                                               "AND dated = 0" if ref["date"] else "") if i not in rows)
+    ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
+                                               df, "AND dated = 0" if ref["date"] else "", uncommon_only=True)
+                 if i not in rows)
     if ids:  # without a date on one side only the title can decide: similarity >= 0.6
         dateless = "" if not ref["date"] else "AND date IS NULL"
         for chunk in range(0, len(ids), 500):

@@ -537,7 +537,13 @@ class Store:
         self._migrate_task_sizes()
         self._memo_token: tuple[int, int] | None = None
         self._memo_cache: dict[tuple[str, str], Any] = {}
-        if self.db.execute("PRAGMA user_version").fetchone()[0] < link.INDEX_VERSION:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 4:  # the title-word tables without the document type: from the index itself
+            with self._transaction():
+                if self.db.execute("PRAGMA user_version").fetchone()[0] == 4:  # not done meanwhile
+                    link.migrate_word_tables(self.db)
+                    self.db.execute(f"PRAGMA user_version = {link.INDEX_VERSION}")
+        elif version < link.INDEX_VERSION:
             self._build_link_index()
 
     def _missing_sort_keys(self) -> list[str]:
