@@ -256,3 +256,33 @@ def test_the_store_patches_its_json_as_it_would_store_the_patched_document():
     finally:
         patched.close()
         fresh.close()
+
+
+# --- chains: the order within a chain
+
+def _plain_topo(nodes, parents, dates):
+    """The definition: repeatedly the earliest (date, id) node whose parents are all placed."""
+    out, left = [], set(nodes)
+    while left:
+        ready = sorted((n for n in left if not (parents.get(n, set()) & left)),
+                       key=lambda n: (dates.get(n) or "9999", n))
+        out.append(ready[0])
+        left.remove(ready[0])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chain_order_is_the_earliest_ready_node_each_time(seed):
+    rng = random.Random(seed)
+    names = [f"{rng.randint(1, 999)}-KH/TU" for _ in range(rng.randint(1, 60))]
+    nodes = set(names)
+    order = sorted(nodes)
+    rng.shuffle(order)  # parents come earlier in this order: no cycle
+    parents: dict[str, set[str]] = {}
+    for i, node in enumerate(order):
+        parents[node] = set(rng.sample(order[:i], min(i, rng.randint(0, 3))))
+        if rng.random() < 0.2:
+            parents[node].add("outside-the-chain")
+    dates = {n: rng.choice((None, "2024", "2024-05", "2024-05-01", "2025-01-02")) for n in nodes}
+    subset = set(rng.sample(sorted(nodes), rng.randint(1, len(nodes))))
+    assert link._topo(subset, parents, dates) == _plain_topo(subset, parents, dates)

@@ -36,6 +36,7 @@ hiện Chỉ thị số 31-CT/TW").
 """
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sqlite3
@@ -766,14 +767,30 @@ def _reach(start: str, graph: dict[str, set[str]]) -> set[str]:
 
 
 def _topo(nodes: set[str], parents: dict[str, set[str]], dates: dict[str, str | None]) -> list[str]:
-    """Parents before children; among ready nodes the earlier date first."""
+    """Parents before children; among ready nodes the earlier date first (then the id).
+
+    Kahn's algorithm with the ready nodes in a heap: each step takes the same node as
+    sorting every ready node would, in n log n instead of n² (a chain of the synthetic
+    corpus runs to thousands of outside plans)."""
+    def key(node: str) -> tuple[str, str]:
+        return dates.get(node) or "9999", node
+
+    waiting = {n: len(parents.get(n, set()) & nodes) for n in nodes}  # parents not yet placed
+    children: dict[str, list[str]] = defaultdict(list)
+    for node in nodes:
+        for parent in parents.get(node, ()):
+            if parent in nodes:
+                children[parent].append(node)
+    ready = [key(n) for n, count in waiting.items() if not count]
+    heapq.heapify(ready)
     out: list[str] = []
-    left = set(nodes)
-    while left:
-        ready = [n for n in left if not (parents.get(n, set()) & left)]
-        ready.sort(key=lambda node: (dates.get(node) or "9999", node))
-        out.append(ready[0])
-        left.remove(ready[0])
+    while ready:
+        node = heapq.heappop(ready)[1]
+        out.append(node)
+        for child in children[node]:
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, key(child))
     return out
 
 
