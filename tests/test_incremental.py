@@ -185,6 +185,7 @@ def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeyp
     _copy(folder, PLAN, LETTER, REPORT, DAK_LAK, THAI_NGUYEN)
     (folder / "nq-209.txt").write_text(RESOLUTION_209, encoding="utf-8")
     monkeypatch.setattr(link, "PARALLEL_MIN_ITEMS", 1)  # a small corpus in parallel too
+    monkeypatch.setattr(link, "PART_ITEMS", 3)  # in many parts, answered as they come
     calls = []
     in_parallel = link.in_parallel
     monkeypatch.setattr(link, "in_parallel", lambda *args: calls.append(args[0]) or in_parallel(*args))

@@ -503,14 +503,15 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]], processes: 
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
     ordered = sorted(refs)
     if processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS:
-        decided = [row for part in in_parallel(_decide, ordered, processes, path) for row in part]
+        parts = in_parallel(_decide, ordered, processes, path)  # they read the last commit only
     else:
-        decided = _decide(db, ordered)
-    for doc_id, idx, target, evidence, old_target in decided:
-        db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
-                   (target, evidence, doc_id, idx))
-        if target != old_target:
-            changed[doc_id][idx] = target
+        parts = iter([_decide(db, ordered)])
+    for part in parts:  # one part's answers held at a time
+        for doc_id, idx, target, evidence, old_target in part:
+            db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
+                       (target, evidence, doc_id, idx))
+            if target != old_target:
+                changed[doc_id][idx] = target
     return dict(changed)
 
 
@@ -539,6 +540,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
 # ----------------------------------------------------------------------------- the corpus step in parallel
 
 PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
+PART_ITEMS = 5000  # items per part at most
 _reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
 
 
@@ -554,7 +556,9 @@ def in_parallel(function, items: list, processes: int, path: Path, size: int | N
     read. Without fork (not POSIX), done here, part by part."""
     import multiprocessing as mp
 
-    size = size or -(-len(items) // (4 * processes))  # a few parts per process: they end together
+    # a few parts per process, so they end together; at most PART_ITEMS, so a part's answers
+    # (and a process's memory) do not grow with the corpus
+    size = size or min(PART_ITEMS, -(-len(items) // (4 * processes)))
     parts = [items[start:start + size] for start in range(0, len(items), size)]
     if "fork" not in mp.get_all_start_methods():
         db = _open_reader(str(path))
