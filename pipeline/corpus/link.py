@@ -37,10 +37,11 @@ hiện Chỉ thị số 31-CT/TW").
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import re
 import sqlite3
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -322,7 +323,8 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
     df: dict[tuple[str, str], int] = {}
     pending, documents = (db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("pending", "link_docs"))
     if pending and 5 * pending >= documents:  # a large share changed (a first run): relink everything
-        return {(r[0], r[1]) for r in db.execute("SELECT doc_id, idx FROM link_refs")}
+        ids: dict[str, str] = {}  # one string per document, not per reference (800,000 at 100,000 documents)
+        return {(ids.setdefault(doc_id, doc_id), idx) for doc_id, idx in db.execute("SELECT doc_id, idx FROM link_refs")}
 
     def add(sql: str, params: Iterable[Any]) -> None:
         out.update((r[0], r[1]) for r in db.execute(sql, tuple(params)))
@@ -541,6 +543,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
 
 PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
 PART_ITEMS = 5000  # items per part at most
+IN_FLIGHT = 2  # parts given to each process ahead of the caller
 _reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
 
 
@@ -569,7 +572,17 @@ def in_parallel(function, items: list, processes: int, path: Path, size: int | N
             db.close()
         return
     with mp.get_context("fork").Pool(processes, initializer=_start_reader, initargs=(str(path),)) as pool:
-        yield from pool.imap(_call_reader, [(function, part) for part in parts])
+        # a few parts in flight, not all: Pool.imap would queue every answer the processes
+        # finish while the caller is still writing the first ones (4 GB of rewritten JSON
+        # at 100,000 documents)
+        todo = iter(parts)
+        flight = deque(pool.apply_async(_call_reader, ((function, part),))
+                       for part in itertools.islice(todo, IN_FLIGHT * processes))
+        while flight:
+            answer = flight.popleft().get()
+            for part in itertools.islice(todo, 1):
+                flight.append(pool.apply_async(_call_reader, ((function, part),)))
+            yield answer
 
 
 def _open_reader(path: str) -> sqlite3.Connection:
