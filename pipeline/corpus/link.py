@@ -749,19 +749,14 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     nodes = set(children) | set(parents)
     roots = {n for n in nodes if not parents.get(n)}
     leaves = sorted(n for n in run_ids if n in nodes and not children.get(n))
-    ancestors: dict[str, set[str]] = {}
-
-    def above(node: str) -> set[str]:
-        if node not in ancestors:
-            ancestors[node] = _reach(node, parents)
-        return ancestors[node]
-
     chains: list[list[str]] = []
     for leaf in leaves:
         up = _reach(leaf, parents)
         mine = []
         for root in sorted(up & roots):
-            on_path = {x for x in up if x == root or root in above(x)} | {leaf}
+            # the nodes on a path from the root to the leaf: the leaf's ancestors that are the
+            # root or below it (walked down from the root, inside `up`: no set per node kept)
+            on_path = _reach(root, children, within=up) | {root, leaf}
             chain = _topo(on_path, parents, dates)
             if len(chain) >= 3:
                 mine.append(chain)
@@ -772,12 +767,13 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     return chains
 
 
-def _reach(start: str, graph: dict[str, set[str]]) -> set[str]:
+def _reach(start: str, graph: dict[str, set[str]], within: set[str] | None = None) -> set[str]:
+    """The nodes reachable from `start` (not itself, unless on a cycle), through `within` only if given."""
     seen: set[str] = set()
     todo = [start]
     while todo:
         for node in graph.get(todo.pop(), ()):
-            if node not in seen:
+            if node not in seen and (within is None or node in within):
                 seen.add(node)
                 todo.append(node)
     return seen
