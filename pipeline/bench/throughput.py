@@ -183,8 +183,8 @@ def _side_by_side_child(kind: str, paths: list[str], barrier, times) -> None:
     def work() -> None:
         if kind == "loop":  # pure interpreter work, little memory
             total = 0
-            for i in range(3_000_000):
-                total += i * i % 7
+            for step in range(3_000_000):
+                total += step * step % 7
         else:
             for path in paths:
                 parse_file(path).to_dict()
@@ -208,12 +208,13 @@ def parallel_ceiling(files: list[Path], workers: int) -> dict[str, float]:
     ceiling = {}
     for kind in ("loop", "parse"):
         seconds = {}
-        for n in (1, workers):
-            barrier, times = ctx.Barrier(n), ctx.Queue()
-            procs = [ctx.Process(target=_side_by_side_child, args=(kind, paths, barrier, times)) for _ in range(n)]
+        for count in (1, workers):
+            barrier, times = ctx.Barrier(count), ctx.Queue()
+            procs = [ctx.Process(target=_side_by_side_child, args=(kind, paths, barrier, times))
+                     for _ in range(count)]
             for proc in procs:
                 proc.start()
-            seconds[n] = sum(times.get() for _ in procs) / n  # each did the same work
+            seconds[count] = sum(times.get() for _ in procs) / count  # each did the same work
             for proc in procs:
                 proc.join()
         ceiling[kind] = workers * seconds[1] / seconds[workers]
