@@ -286,3 +286,16 @@ def test_chain_order_is_the_earliest_ready_node_each_time(seed):
     dates = {n: rng.choice((None, "2024", "2024-05", "2024-05-01", "2025-01-02")) for n in nodes}
     subset = set(rng.sample(sorted(nodes), rng.randint(1, len(nodes))))
     assert link._topo(subset, parents, dates) == _plain_topo(subset, parents, dates)
+
+
+def test_a_document_whose_ancestry_is_a_web_gets_no_chain(monkeypatch):
+    """31-CT/TW -> 209/NQ-CP -> plan -> letter is a chain; a document below more than
+    CHAIN_ANCESTORS documents gets none (its ancestry is a web, not a chain)."""
+    edges = [("209/NQ-CP", "31-CT/TW"), ("plan", "209/NQ-CP"), ("letter", "plan"),
+             ("draft", "plan"), ("draft", "417-KH/TU"), ("417-KH/TU", "31-CT/TW")]
+    run_ids = {"plan", "letter", "draft"}
+    everything = link._chains(edges, run_ids, {})
+    assert ["31-CT/TW", "209/NQ-CP", "plan", "letter"] in everything
+    assert any(chain[-1] == "draft" for chain in everything)
+    monkeypatch.setattr(link, "CHAIN_ANCESTORS", 3)  # letter has 3 ancestors, draft 4
+    assert link._chains(edges, run_ids, {}) == [["31-CT/TW", "209/NQ-CP", "plan", "letter"]]

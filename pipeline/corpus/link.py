@@ -732,6 +732,14 @@ def _edges(db: sqlite3.Connection) -> Iterator[dict]:
                "source": row[4], "via": row[5]}
 
 
+# A run document with more ancestors than this in the citation graph gets no chain: its
+# ancestry is a web (documents that cite look-alike drafts that cite others...), which no
+# reader follows as a chain, and ordering it for every such document grows with the square
+# of the web. Real chains have a handful of levels (directive, resolution, provincial plans,
+# the plan, the letter).
+CHAIN_ANCESTORS = 100
+
+
 def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, str | None]) -> list[list[str]]:
     """Implementation chains, each from a top directive down to a document of the run.
 
@@ -751,7 +759,9 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     leaves = sorted(n for n in run_ids if n in nodes and not children.get(n))
     chains: list[list[str]] = []
     for leaf in leaves:
-        up = _reach(leaf, parents)
+        up = _reach(leaf, parents, limit=CHAIN_ANCESTORS)
+        if up is None:  # its ancestry is a web, not a chain (see CHAIN_ANCESTORS)
+            continue
         mine = []
         for root in sorted(up & roots):
             # the nodes on a path from the root to the leaf: the leaf's ancestors that are the
@@ -767,8 +777,10 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     return chains
 
 
-def _reach(start: str, graph: dict[str, set[str]], within: set[str] | None = None) -> set[str]:
-    """The nodes reachable from `start` (not itself, unless on a cycle), through `within` only if given."""
+def _reach(start: str, graph: dict[str, set[str]], within: set[str] | None = None,
+           limit: int | None = None) -> set[str] | None:
+    """The nodes reachable from `start` (not itself, unless on a cycle), through `within` only
+    if given; None as soon as there are more than `limit`."""
     seen: set[str] = set()
     todo = [start]
     while todo:
@@ -776,6 +788,8 @@ def _reach(start: str, graph: dict[str, set[str]], within: set[str] | None = Non
             if node not in seen and (within is None or node in within):
                 seen.add(node)
                 todo.append(node)
+        if limit is not None and len(seen) > limit:
+            return None
     return seen
 
 
