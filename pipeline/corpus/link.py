@@ -762,11 +762,16 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
         up = _reach(leaf, parents, limit=CHAIN_ANCESTORS)
         if up is None:  # its ancestry is a web, not a chain (see CHAIN_ANCESTORS)
             continue
+        # the leaf's ancestors and the edges between them: walked down from a root, they give
+        # the nodes on its paths to the leaf (a directive's own children run to thousands)
+        below: dict[str, list[str]] = defaultdict(list)
+        for node in up:
+            for parent in parents.get(node, ()):
+                if parent in up:
+                    below[parent].append(node)
         mine = []
         for root in sorted(up & roots):
-            # the nodes on a path from the root to the leaf: the leaf's ancestors that are the
-            # root or below it (walked down from the root, inside `up`: no set per node kept)
-            on_path = _reach(root, children, within=up) | {root, leaf}
+            on_path = _reach(root, below) | {root, leaf}
             chain = _topo(on_path, parents, dates)
             if len(chain) >= 3:
                 mine.append(chain)
@@ -777,15 +782,14 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     return chains
 
 
-def _reach(start: str, graph: dict[str, set[str]], within: set[str] | None = None,
-           limit: int | None = None) -> set[str] | None:
-    """The nodes reachable from `start` (not itself, unless on a cycle), through `within` only
-    if given; None as soon as there are more than `limit`."""
+def _reach(start: str, graph: dict[str, Any], limit: int | None = None) -> set[str] | None:
+    """The nodes reachable from `start` (not itself, unless on a cycle); None as soon as
+    there are more than `limit`."""
     seen: set[str] = set()
     todo = [start]
     while todo:
         for node in graph.get(todo.pop(), ()):
-            if node not in seen and (within is None or node in within):
+            if node not in seen:
                 seen.add(node)
                 todo.append(node)
         if limit is not None and len(seen) > limit:
