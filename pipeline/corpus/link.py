@@ -6,7 +6,8 @@ For every reference:
 - **by description**, for documents whose own "Số:" line is blank (drafts, unsigned copies):
   same type, and the same date (the document's date may be partial: "2025-12"), then the
   issuer ("UBND tỉnh" of the citing document's province) and the overlap of titles decide.
-  A reference that fits two documents equally stays unresolved.
+  A reference that fits two documents equally stays unresolved; a date or title word that
+  more than LOOKALIKES such documents share is not used to find them.
 
 The corpus-level state is a **link index** in SQLite (the run's store, or a private
 `.vanban-index.sqlite` with `--no-db`): one row per document (`link_docs`), one per
@@ -320,7 +321,7 @@ def _prefix_range(value: str) -> tuple[str, str]:
 def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
     """(doc_id, idx) of every reference whose resolution the pending documents may change."""
     out: set[tuple[str, int]] = set()
-    df: dict[tuple[str, str], int] = {}
+    df: dict[tuple[str, ...], int] = {}
     pending, documents = (db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("pending", "link_docs"))
     if pending and 5 * pending >= documents:  # a large share changed (a first run): relink everything
         ids: dict[str, str] = {}  # one string per document, not per reference (800,000 at 100,000 documents)
@@ -521,7 +522,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
     """(doc_id, idx, resolved_to, evidence, old resolved_to) of the references among `refs`
     whose resolution or evidence changes; reads the index, writes nothing."""
     decided = []
-    df: dict[tuple[str, str], int] = {}
+    df: dict[tuple[str, ...], int] = {}
     citing_cache: dict[str, sqlite3.Row | None] = {}
     for doc_id, idx in refs:
         ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
@@ -801,8 +802,7 @@ def _topo(nodes: set[str], parents: dict[str, set[str]], dates: dict[str, str | 
     """Parents before children; among ready nodes the earlier date first (then the id).
 
     Kahn's algorithm with the ready nodes in a heap: each step takes the same node as
-    sorting every ready node would, in n log n instead of n² (a chain of the synthetic
-    corpus runs to thousands of outside plans)."""
+    sorting every ready node would, in n log n instead of n²."""
     def key(node: str) -> tuple[str, str]:
         return dates.get(node) or "9999", node
 
