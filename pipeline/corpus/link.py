@@ -372,11 +372,16 @@ def _add_uncommon_crossings(db: sqlite3.Connection, word_changes: Counter, out: 
     for (doc_type, word), gained in word_changes.items():
         if not gained:
             continue
-        now = db.execute("SELECT count(*) FROM (SELECT 1 FROM link_doc_words WHERE word = ? AND doc_type = ? LIMIT ?)",
-                         (word, doc_type, LOOKALIKES + 1 + abs(gained))).fetchone()[0]
+        now = _word_rows(db, "link_doc_words", word, doc_type, "", LOOKALIKES + 1 + abs(gained))
         if (now > LOOKALIKES) != (now - gained > LOOKALIKES):
             out.update((r[0], r[1]) for r in db.execute(
                 "SELECT doc_id, idx FROM link_ref_words WHERE word = ? AND doc_type = ?", (word, doc_type)))
+
+
+def _word_rows(db: sqlite3.Connection, table: str, word: str, doc_type: str, where: str, limit: int) -> int:
+    """How many rows of a title-word table hold `word` for `doc_type` (and `where`), counted up to `limit`."""
+    return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? AND doc_type = ? {where} LIMIT ?)",
+                      (word, doc_type, limit)).fetchone()[0]
 
 
 def _marks(values: list[Any]) -> str:
@@ -408,9 +413,7 @@ def _similar_titles(db: sqlite3.Connection, table: str, key: tuple[str, ...], ti
     doc_type = doc_type or ""
     for word in words:
         if (table, doc_type, where, word) not in df:
-            df[table, doc_type, where, word] = db.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE word = ? AND doc_type = ? {where} LIMIT ?)",
-                (word, doc_type, LOOKALIKES + 1)).fetchone()[0]
+            df[table, doc_type, where, word] = _word_rows(db, table, word, doc_type, where, LOOKALIKES + 1)
     words.sort(key=lambda title_word: (df[table, doc_type, where, title_word], title_word))
     cols = ", ".join(key)
     found: set[tuple] = set()

@@ -567,16 +567,13 @@ class Store:
                     "doc_date = coalesce((SELECT d.date FROM documents d "
                     "WHERE d.id = refs.doc_id), '')")
 
-    def _has_agency_tables(self) -> bool:
-        return self._has_table("agency_counts")
-
     def _migrate_agency_tables(self) -> None:
         """A store written before `agency_duty_order` and `agency_counts`: create them and fill
         them from its assignments, then drop the indexes they replace, in one transaction (once)."""
-        if self._has_agency_tables():
+        if self._has_table("agency_counts"):
             return
         with self._transaction():
-            if not self._has_agency_tables():  # another process may have done it meanwhile
+            if not self._has_table("agency_counts"):  # another process may have done it meanwhile
                 for statement in _AGENCY_TABLES.split(";"):
                     if statement.strip():
                         self.db.execute(statement)
