@@ -201,9 +201,9 @@ def parallel_ceiling(files: list[Path], workers: int, repeat: int = 3) -> dict[s
     machine: for a pure-Python loop and for parsing `files`. No run engine, no driver, no
     store: the most `workers` workers can gain here. Virtual cores that share a physical
     core, or its cache, give well under `workers`x."""
-    import multiprocessing
+    from ..batch.local import _mp_context
 
-    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    ctx = _mp_context()  # as the run's workers are started
     paths = [str(p) for p in files]
     ceiling = {}
     for kind in ("loop", "parse"):
