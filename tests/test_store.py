@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import sqlite3
 
 import pytest
@@ -170,8 +171,6 @@ def test_duty_owners_of_a_health_duty_are_led_by_the_health_department(store):
 
 
 def _plain_coverage(query: str, task: str) -> float:
-    import re
-
     words = re.findall(r"\w+", fold(task))
     return sum(w in set(fold(query).split()) for w in words) / len(words)
 
@@ -212,8 +211,6 @@ def _task_sizes(s: Store) -> list[tuple]:
 
 
 def _plain_task_sizes(s: Store) -> list[tuple]:
-    import re
-
     return [(r["doc_id"], r["idx"], max(1, len(re.findall(r"\w+", fold(r["task"])))))
             for r in s.db.execute("SELECT doc_id, idx, task FROM assignments ORDER BY doc_id, idx")]
 
