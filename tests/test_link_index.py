@@ -288,6 +288,34 @@ def test_chain_order_is_the_earliest_ready_node_each_time(seed):
     assert link._topo(subset, parents, dates) == _plain_topo(subset, parents, dates)
 
 
+def _plain_acyclic(edges):
+    """The definition: an edge is kept unless its child is already an ancestor of its parent
+    (a full walk up through the edges kept so far, for every edge)."""
+    kept: list[tuple[str, str]] = []
+    for child, parent in edges:
+        ancestors, todo = set(), [parent]
+        while todo:
+            node = todo.pop()
+            for c, p in kept:
+                if c == node and p not in ancestors:
+                    ancestors.add(p)
+                    todo.append(p)
+        if child != parent and child not in ancestors:
+            kept.append((child, parent))
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_edges_that_would_close_a_cycle_are_left_out_as_the_definition_says(seed):
+    rng = random.Random(seed)
+    names = [f"{n}/KH-UBND" for n in range(rng.randint(2, 25))]
+    edges = [(rng.choice(names), rng.choice(names)) for _ in range(rng.randint(1, 80))]
+    children, parents = link._acyclic(edges)
+    kept = {(child, parent) for parent, kids in children.items() for child in kids}
+    assert kept == set(_plain_acyclic(edges))
+    assert kept == {(child, parent) for child, ups in parents.items() for parent in ups}
+
+
 def test_a_document_whose_ancestry_is_a_web_gets_no_chain(monkeypatch):
     """31-CT/TW -> 209/NQ-CP -> plan -> letter is a chain; a document below more than
     CHAIN_ANCESTORS documents gets none (its ancestry is a web, not a chain)."""

@@ -751,13 +751,7 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
     or a run document cites another run document (a letter that presses on with a plan).
     Walked from each leaf up (ancestors are few), so the cost grows with the chains found,
     not with roots × leaves."""
-    children: dict[str, set[str]] = defaultdict(set)
-    parents: dict[str, set[str]] = defaultdict(set)
-    for child, parent in edges:
-        if child == parent or child in _reach(parent, parents):
-            continue  # never a cycle
-        children[parent].add(child)
-        parents[child].add(parent)
+    children, parents = _acyclic(edges)
     nodes = set(children) | set(parents)
     roots = {n for n in nodes if not parents.get(n)}
     leaves = sorted(n for n in run_ids if n in nodes and not children.get(n))
@@ -784,6 +778,25 @@ def _chains(edges: list[tuple[str, str]], run_ids: set[str], dates: dict[str, st
         chains.extend(c for c, s in zip(mine, sets) if not any(s < o for o in sets))
     chains.sort(key=lambda path: (-len(path), path))
     return chains
+
+
+def _acyclic(edges: list[tuple[str, str]]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(children, parents) of the (child, parent) `edges` taken in order, each edge left out
+    when it would close a cycle: when the child is already an ancestor of the parent.
+
+    Only a node with children can be an ancestor, and only a node with parents has any:
+    the walk up is made for the few edges between two such nodes (at 100,000 documents,
+    28,000 walks instead of 373,000)."""
+    children: dict[str, set[str]] = defaultdict(set)
+    parents: dict[str, set[str]] = defaultdict(set)
+    for child, parent in edges:
+        if child == parent:
+            continue
+        if children.get(child) and parents.get(parent) and child in _reach(parent, parents):
+            continue  # never a cycle
+        children[parent].add(child)
+        parents[child].add(parent)
+    return children, parents
 
 
 def _reach(start: str, graph: dict[str, Any], limit: int | None = None) -> set[str] | None:
