@@ -346,20 +346,25 @@ def affected_refs(db: sqlite3.Connection) -> set[tuple[str, int]]:
             if row[7]:
                 word_changes.update((row[8] or "", w) for w in _title_words(row[10]))
     _add_uncommon_crossings(db, word_changes, out)
+    # Each lookup once, however many pending documents ask it (a thousand plans of one year
+    # share the references dated by that year alone).
+    lookups: set[tuple[str, tuple]] = set()
     for key_ny, numberless, doc_type, date, title in set(states):
         if key_ny:
-            add("SELECT doc_id, idx FROM link_refs WHERE key_ny = ?", (key_ny,))
+            lookups.add(("SELECT doc_id, idx FROM link_refs WHERE key_ny = ?", (key_ny,)))
         if not numberless:
             continue
         if date:  # references of its type whose date it could be (the type × month index)
-            lo, hi = _prefix_range(date)
-            add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date >= ? AND date < ?", (doc_type, lo, hi))
+            lookups.add(("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date >= ? AND date < ?",
+                         (doc_type, *_prefix_range(date))))
             for prefix in _date_prefixes(date):
-                add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date = ?", (doc_type, prefix))
+                lookups.add(("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ? AND date = ?", (doc_type, prefix)))
             for doc_id, idx in _similar_titles(db, "link_ref_words", ("doc_id", "idx"), title, doc_type, df):
                 out.add((doc_id, idx))  # references without a date whose title may be >= 0.6 similar
         else:  # a numberless document without a date: any reference of its type may fit
-            add("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ?", (doc_type,))
+            lookups.add(("SELECT doc_id, idx FROM link_refs WHERE doc_type IS ?", (doc_type,)))
+    for sql, params in lookups:
+        add(sql, params)
     return out
 
 
