@@ -43,7 +43,7 @@ import json
 import re
 import sqlite3
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -85,17 +85,21 @@ def _issuer_key(issuer: str | None) -> str:
     return folded
 
 
-def _issuer_fits(ref_issuer: str | None, cand: dict, citing: dict) -> bool | None:
-    """True/False when the issuer decides; None when the reference names none."""
+_province_key = lru_cache(maxsize=4096)(fold)  # a corpus names a few dozen provinces, a million times
+
+
+def _issuer_fits(ref_issuer: str | None, cand: Mapping, citing: Mapping) -> bool | None:
+    """True/False when the issuer decides; None when the reference names none.
+    `cand`, `citing`: the candidate's and the citing document's "issuer" and "province"."""
     if not ref_issuer:
         return None
-    ref_key, cand_key = _issuer_key(ref_issuer), _issuer_key(cand.get("issuer"))
+    ref_key, cand_key = _issuer_key(ref_issuer), _issuer_key(cand["issuer"])
     if not cand_key:
         return None
     if ref_key == cand_key or cand_key.startswith(ref_key + " ") or ref_key.startswith(cand_key + " "):
         # "UBND tỉnh" (no province named) means the citing document's own province.
         if ref_key != cand_key and not ref_key.startswith(cand_key):
-            cp, mp = fold(cand.get("province")), fold(citing.get("province"))
+            cp, mp = _province_key(cand["province"]), _province_key(citing["province"])
             return not (cp and mp) or cp == mp
         return True
     return False
@@ -482,10 +486,12 @@ def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.
         if cand["symbol_key"] and ref["symbol_key"] and cand["symbol_key"] != ref["symbol_key"]:
             continue
         date = _date_fits(ref["date"], cand["date"])
-        issuer = _issuer_fits(ref["issuer"], dict(cand), dict(citing))
-        sim = title_similarity(ref["title"], cand["title"])
-        if date is False or issuer is False:
+        if date is False:
             continue
+        issuer = _issuer_fits(ref["issuer"], cand, citing)
+        if issuer is False:
+            continue
+        sim = title_similarity(ref["title"], cand["title"])
         exact_date = bool(date) and len(cand["date"] or "") == 10
         if not (exact_date or sim >= 0.6):
             continue
