@@ -268,6 +268,83 @@ def test_a_run_killed_in_the_corpus_step_is_finished_by_the_next_run(tmp_path, w
     _assert_same_as_scratch(folder, out, tmp_path, where)
 
 
+# --- stopped by a signal while the corpus step's processes work
+
+SIGNALLED_RUN = textwrap.dedent("""
+    import multiprocessing, os, signal, sys, time
+    from pathlib import Path
+    from pipeline.corpus import link
+    from pipeline.cli import main
+
+    signum, pids = getattr(signal, sys.argv.pop(1)), Path(sys.argv.pop(1))
+    stopped = pids.with_suffix(".stopped")
+    link.PARALLEL_MIN_ITEMS, link.PART_ITEMS = 1, 1  # a small corpus, in parallel, in many parts
+    decide, in_parallel = link._decide, link.in_parallel
+
+    def long_part(db, refs):  # in the processes: the parts begun once the driver is stopped last long
+        answer = decide(db, refs)
+        for _ in range(20):
+            if stopped.exists():
+                time.sleep(60)
+                break
+            time.sleep(0.1)
+        return answer
+
+    def stopped_at_first_answer(*args, **kwargs):  # in the driver
+        for number, answer in enumerate(in_parallel(*args, **kwargs)):
+            if number == 0:
+                pids.write_text(" ".join(str(p.pid) for p in multiprocessing.active_children()))
+                stopped.touch()
+                os.kill(os.getpid(), signum)
+            yield answer
+    link._decide, link.in_parallel = long_part, stopped_at_first_answer
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    """True once the process `pid` has ended (or is a zombie) within `seconds`."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_a_run_stopped_in_the_corpus_step_leaves_no_process_behind(tmp_path, signame):
+    """Stopped while the corpus step's processes are busy: SIGTERM stops `vanban run` as
+    Ctrl-C does (exit 143, its processes terminated); after SIGKILL, which no handler sees,
+    the processes notice within a second or two that their driver is gone. Either way the
+    next run ends like a run from scratch."""
+    folder, out, pids = tmp_path / "in", tmp_path / "out", tmp_path / "pids"
+    folder.mkdir()
+    _copy(folder, PLAN, DAK_LAK)
+    assert _run(folder, out) == 0
+    _copy(folder, LETTER, REPORT)  # their references to the plan resolve in the corpus step
+    stopped = subprocess.run([sys.executable, "-c", SIGNALLED_RUN, signame, str(pids), "run", str(folder),
+                              "--out", str(out), "--jobs", "2", "--quiet"], cwd=REPO, capture_output=True,
+                             timeout=50)  # processes left behind hold its pipes open for 60 s
+    if signame == "SIGTERM":
+        assert stopped.returncode == 143, stopped.stderr.decode()[-2000:]
+        assert "vanban: terminated" in stopped.stderr.decode()
+    else:
+        assert stopped.returncode == -9
+    children = [int(p) for p in pids.read_text().split()]
+    assert children  # the corpus step was running in processes of its own
+    assert all(_gone(pid, 5.0) for pid in children), children
+    assert _run(folder, out) == 0
+    assert _resolved(out, LETTER)["664/KH-UBND"] == PLAN
+    _assert_same_as_scratch(folder, out, tmp_path, signame)
+
+
 # --- one writer per store
 
 

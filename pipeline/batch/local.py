@@ -63,6 +63,7 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's business
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's handler (pipeline.cli): stop now
     limit_worker_memory()
     driver = os.getppid()
     writing = threading.Lock()

@@ -6,12 +6,14 @@ command-line code; the others take it from the module that answers them (pipelin
 query, diff, check, report, export; pipeline/bench/throughput.py). Only the chosen module is
 imported, so `vanban parse` starts fast.
 
-Exit codes: 0 success; 1 some input failed or (for queries) nothing matched; 2 usage error.
+Exit codes: 0 success; 1 some input failed or (for queries) nothing matched; 2 usage error;
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from .. import __version__
@@ -66,13 +68,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"vanban {name}", description=help_)
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
+    terminated: list[int] = []
+    previous = _on_terminate(terminated)
     try:
         return int(module.main(args) or 0)
     except KeyboardInterrupt:
-        sys.stderr.write("vanban: interrupted\n")
-        return 130
+        sys.stderr.write(f"vanban: {'terminated' if terminated else 'interrupted'}\n")
+        return 143 if terminated else 130
     except BrokenPipeError:  # `vanban ... | head`
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_terminate(terminated: list[int]):
+    """SIGTERM (`kill`, a service manager) stops a command the way Ctrl-C does: its cleanup
+    runs (a run commits what it stored and stops its worker processes) instead of the
+    process vanishing with its workers left running. Returns the handler it replaced."""
+    def handler(signum: int, _frame) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding program): leave its handling alone
+        return None
 
 
 if __name__ == "__main__":

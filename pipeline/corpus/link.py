@@ -608,8 +608,27 @@ def _open_reader(path: str) -> sqlite3.Connection:
 
 
 def _start_reader(path: str) -> None:
+    """A corpus-step process: its own read-only connection; Ctrl-C and SIGTERM are the
+    driver's business (it terminates the pool), and a driver that is killed outright
+    takes the process with it within a second."""
+    import os
+    import signal
+    import threading
+
     global _reader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Pool.terminate's signal: stop now
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _reader = _open_reader(path)
+
+
+def _exit_with_parent(parent: int) -> None:
+    import os
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _call_reader(task: tuple) -> Any:
