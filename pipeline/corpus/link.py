@@ -426,18 +426,20 @@ def _similar_titles(db: sqlite3.Connection, table: str, key: tuple[str, ...], ti
     words.sort(key=lambda title_word: (df[table, doc_type, where, title_word], title_word))
     cols = ", ".join(key)
     found: set[tuple] = set()
+    plain = db.cursor()
+    plain.row_factory = None  # plain tuples: the keys go into `found` as they come (100 a title)
     for rank, word in enumerate(words):
         count = df[table, doc_type, where, word]
         if not count or (uncommon_only and count > LOOKALIKES):
             continue
         remaining = nwords - rank
         if 5 * remaining >= 3 * nwords:  # remaining >= 0.6 nwords: any length of title
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where}",
-                              (word, doc_type))
+            rows = plain.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where}",
+                                 (word, doc_type))
         else:
-            rows = db.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where} "
-                              "AND nwords <= ?", (word, doc_type, (5 * remaining) // 3))
-        found.update(tuple(r) for r in rows)
+            rows = plain.execute(f"SELECT {cols} FROM {table} WHERE word = ? AND doc_type = ? {where} "
+                                 "AND nwords <= ?", (word, doc_type, (5 * remaining) // 3))
+        found.update(rows)
     return found
 
 
@@ -447,9 +449,13 @@ def _own(db: sqlite3.Connection, key: str) -> str | None:
     return row[0]
 
 
-def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqlite3.Row]:
+def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dict) -> list[sqlite3.Row]:
     """Numberless documents of the reference's type that its date or its title could fit;
-    not those of a date, or of a title word, that more than LOOKALIKES documents share."""
+    not those of a date, or of a title word, that more than LOOKALIKES documents share.
+
+    `fetched` keeps what was read for the references decided before (the rows of a type and
+    date, and of a document id): hundreds of references cite each date, and the index does
+    not change while they are decided."""
     rows: dict[str, sqlite3.Row] = {}
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
@@ -457,7 +463,10 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqli
         head = f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE numberless = 1 AND doc_type IS ? AND "
         for sql, params in ((head + "date >= ? AND date < ? LIMIT ?", (lo, hi)),  # each an index range
                             (head + f"date IN ({_marks(prefixes)}) LIMIT ?", tuple(prefixes))):
-            for row in db.execute(sql, (ref["doc_type"], *params, LOOKALIKES + 1)):
+            query = (sql, ref["doc_type"], *params)
+            if query not in fetched:
+                fetched[query] = db.execute(sql, (ref["doc_type"], *params, LOOKALIKES + 1)).fetchall()
+            for row in fetched[query]:
                 rows[row["id"]] = row
         if len(rows) > LOOKALIKES:  # the date cannot single one out
             rows = {}
@@ -465,22 +474,24 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict) -> list[sqli
     ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
                                                df, "AND dated = 0" if ref["date"] else "", uncommon_only=True)
                  if i not in rows)
-    if ids:  # without a date on one side only the title can decide: similarity >= 0.6
-        dateless = "" if not ref["date"] else "AND date IS NULL"
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            sql = (f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE id IN ({_marks(part)}) AND numberless = 1 "
-                   f"AND doc_type IS ? {dateless}")
-            for row in db.execute(sql, (*part, ref["doc_type"])):
-                rows[row["id"]] = row
+    unread = [i for i in ids if i not in fetched]
+    for chunk in range(0, len(unread), 500):
+        part = unread[chunk:chunk + 500]
+        fetched.update((i, None) for i in part)  # not a numberless document
+        for row in db.execute(f"SELECT {_DOC_COLUMNS}, numberless FROM link_docs WHERE id IN ({_marks(part)})", part):
+            fetched[row["id"]] = row if row["numberless"] == 1 else None
+    for i in ids:  # without a date on one side only the title can decide: similarity >= 0.6
+        row = fetched[i]
+        if row is not None and row["doc_type"] == ref["doc_type"] and not (ref["date"] and row["date"] is not None):
+            rows[i] = row
     return [rows[k] for k in sorted(rows)]
 
 
-def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row, df: dict
-                      ) -> tuple[str, dict] | None:
+def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row, df: dict,
+                      fetched: dict) -> tuple[str, dict] | None:
     """The one numberless document of the run that fits the reference's description."""
     scored = []
-    for cand in _candidates(db, ref, df):
+    for cand in _candidates(db, ref, df, fetched):
         if cand["id"] == citing["id"]:
             continue
         if cand["symbol_key"] and ref["symbol_key"] and cand["symbol_key"] != ref["symbol_key"]:
@@ -537,6 +548,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
     whose resolution or evidence changes; reads the index, writes nothing."""
     decided = []
     df: dict[tuple[str, ...], int] = {}
+    fetched: dict = {}  # _candidates' reads, for the references after (bounded by the index's size)
     citing_cache: dict[str, sqlite3.Row | None] = {}
     for doc_id, idx in refs:
         ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
@@ -547,7 +559,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
         citing = citing_cache[doc_id]
         target, evidence = _own(db, ref["key"]) or _own(db, ref["key_ny"]), None
         if not target or target == doc_id:
-            match = _match_numberless(db, ref, citing, df) if citing is not None else None
+            match = _match_numberless(db, ref, citing, df, fetched) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
         if target != ref["resolved_to"] or evidence != ref["evidence"]:
             decided.append((doc_id, idx, target, evidence, ref["resolved_to"]))
