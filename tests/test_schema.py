@@ -239,3 +239,23 @@ def test_compact_json_is_the_bytes_python_json_writes(formats_dir):
         assert dumps(data, pretty=False) == json.dumps(data, ensure_ascii=False, separators=(",", ":")), path
     data = {"value": 2**70, "text": "Sở Y tế\u2028\x01\t", "ratio": 0.1 + 0.2}
     assert dumps(data, pretty=False) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_stored_json_is_the_bytes_python_json_writes_with_sorted_keys(formats_dir):
+    """`store.stable_json` (orjson, keys sorted) is the text `json.dumps(sort_keys=True)`
+    writes: the content hash of a stored document does not depend on which one wrote it.
+    What orjson refuses (an integer beyond 64 bits, a lone surrogate) Python still writes."""
+    from pipeline.corpus.store import stable_json
+    from pipeline.stages.emit import output_dict
+
+    def python(data):
+        stable = {k: v for k, v in data.items() if k not in ("text", "timings")}
+        return json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    files = CORPUS + sorted(formats_dir.glob("*.docx"))[:3] + sorted(formats_dir.glob("*.pdf"))[:2]
+    for path in files:
+        data = output_dict(parse_file(path))
+        assert stable_json(data) == python(data), path
+    for data in ({"value": 2**70, "b": "Sở Y tế\u2028\x01\t", "a": 0.1 + 0.2},
+                 {"title": "Kế hoạch \udc8f", "text": "not stored"}):
+        assert stable_json(data) == python(data)
