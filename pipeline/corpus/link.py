@@ -569,7 +569,10 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
 # ----------------------------------------------------------------------------- the corpus step in parallel
 
 PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
-PART_ITEMS = 5000  # items per part at most
+# items per part at most: a part's answers and reads (`_candidates`' `fetched`) stay bounded,
+# and many references of a part cite the same dates (at 100,000 documents, parts of 20,000
+# decide a reference in 0.17 ms, parts of 5,000 in 0.22 ms; 60 MB more per process)
+PART_ITEMS = 20000
 IN_FLIGHT = 2  # parts given to each process ahead of the caller
 _reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
 
