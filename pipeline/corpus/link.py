@@ -480,10 +480,10 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dic
         fetched.update((i, None) for i in part)  # not a numberless document
         for row in db.execute(f"SELECT {_DOC_COLUMNS}, numberless FROM link_docs WHERE id IN ({_marks(part)})", part):
             fetched[row["id"]] = row if row["numberless"] == 1 else None
-    for i in ids:  # without a date on one side only the title can decide: similarity >= 0.6
-        row = fetched[i]
+    for doc_id in ids:  # without a date on one side only the title can decide: similarity >= 0.6
+        row = fetched[doc_id]
         if row is not None and row["doc_type"] == ref["doc_type"] and not (ref["date"] and row["date"] is not None):
-            rows[i] = row
+            rows[doc_id] = row
     return [rows[k] for k in sorted(rows)]
 
 
