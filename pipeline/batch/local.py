@@ -18,15 +18,17 @@ MAX_TASKS_PER_WORKER = 500  # recycle a worker after this many documents (flat m
 _temp_numbers = itertools.count()  # per worker process: with its pid, makes temporary names unique
 
 
-def _exit_with_parent(parent: int, writing) -> None:
-    """A worker whose driver was killed stops within a second, even mid-document.
+def exit_with_parent(parent: int, writing=None) -> None:
+    """A worker (or a corpus-step process) whose driver was killed stops within a second,
+    even mid-document. Run it in a daemon thread.
 
-    It waits for `writing` (a lock), never stopping the worker between writing a
+    It waits for `writing` (a lock) if given, never stopping the worker between writing a
     temporary JSON and checking that the driver is still there to rename it.
     """
     while os.getppid() == parent:
         time.sleep(1.0)
-    writing.acquire()
+    if writing is not None:
+        writing.acquire()
     os._exit(1)
 
 
@@ -67,7 +69,7 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
     limit_worker_memory()
     driver = os.getppid()
     writing = threading.Lock()
-    threading.Thread(target=_exit_with_parent, args=(driver, writing), daemon=True).start()
+    threading.Thread(target=exit_with_parent, args=(driver, writing), daemon=True).start()
     while True:
         try:
             task = conn.recv()

@@ -630,20 +630,13 @@ def _start_reader(path: str) -> None:
     import signal
     import threading
 
+    from ..batch.local import exit_with_parent
+
     global _reader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Pool.terminate's signal: stop now
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _reader = _open_reader(path)
-
-
-def _exit_with_parent(parent: int) -> None:
-    import os
-    import time
-
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
 
 
 def _call_reader(task: tuple) -> Any:
