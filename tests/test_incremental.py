@@ -175,6 +175,28 @@ def test_a_run_without_a_store_keeps_its_corpus_state_in_a_private_index(tmp_pat
     assert _resolved(out, LETTER)["664/KH-UBND"] is None
 
 
+@pytest.mark.parametrize("store", ["db", "no-db"])
+def test_a_forced_rerun_keeps_the_resolutions_of_unchanged_documents(tmp_path, store):
+    """`--force` parses every file again. A worker's JSON has no `resolved_to` (linking is the
+    corpus step's), and an unchanged document owes the step no relink: its output must
+    still carry the resolutions the index holds, with or without a store."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _copy(folder, PLAN, LETTER)
+    out = tmp_path / "out"
+    extra = ("--no-db",) if store == "no-db" else ()
+    assert _run(folder, out, *extra) == 0
+    assert _resolved(out, LETTER)["664/KH-UBND"] == PLAN
+    first = _documents(out)
+    assert _run(folder, out, "--force", *extra) == 0
+    report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+    assert report["corpus"]["relinked_references"] == 0  # nothing changed, nothing relinked
+    assert _resolved(out, LETTER)["664/KH-UBND"] == PLAN
+    assert _documents(out) == first
+    if store == "db":
+        _assert_same_as_scratch(folder, out, tmp_path, "forced")
+
+
 def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeypatch):
     """`--jobs 2` resolves references and rewrites documents in 2 processes (link.in_parallel):
     the same JSONs byte for byte, links.json and store as one process."""

@@ -10,6 +10,8 @@ definition applied to the whole corpus.
 """
 from __future__ import annotations
 
+import copy
+
 import random
 import sqlite3
 
@@ -211,51 +213,60 @@ def _tricky_document() -> dict:
             "references": refs, "timings": {}}
 
 
-@pytest.mark.parametrize("layout", ["output", "stored"])
-def test_patching_resolved_to_gives_the_text_encoding_would_give(layout):
-    from pipeline.corpus.store import stable_json
+def test_patching_resolved_to_gives_the_text_encoding_would_give():
     from pipeline.stages.emit import dumps
 
     def encode(doc: dict) -> str:
-        return dumps(doc, pretty=False) + "\n" if layout == "output" else stable_json(doc)
+        return dumps(doc, pretty=False) + "\n"
 
     doc = _tricky_document()
     count = len(doc["references"])
     for changes in ({0: None}, {1: "nq-209"}, {0: 'id "quoted" \\ đ', 2: None, 4: "x"}, {}):
         patched = link.patch_resolved(encode(doc), changes, count)
+        assert link.with_resolutions(encode(doc), changes, count) == patched
         for idx, target in changes.items():
             doc["references"][idx]["resolved_to"] = target
         assert patched == encode(doc)
     # not the compact layout, or not one key per reference: left to the caller
-    assert link.patch_resolved(dumps(doc, pretty=True), {0: "x"}, count) is None
+    indented = dumps(doc, pretty=True)
+    assert link.patch_resolved(indented, {0: "x"}, count) is None
     assert link.patch_resolved(encode(doc), {0: "x"}, count + 1) is None
+    # which with_resolutions takes through the dict, into the layout a run writes
+    doc["references"][0]["resolved_to"] = "x"
+    assert link.with_resolutions(indented, {0: "x"}, count) == encode(doc)
 
 
-def test_the_store_patches_its_json_as_it_would_store_the_patched_document():
-    from pipeline.corpus.store import resolved_json
-    from pipeline.stages.emit import dumps
-
-    doc = _tricky_document()
-    changes = {0: "nq-209", 3: None}
-    patched_doc = {**doc, "references": [dict(ref) for ref in doc["references"]]}
+def test_the_store_keeps_the_json_as_parsed_and_lays_the_resolutions_over_it():
+    """The corpus step changes `refs` only: the stored JSON and hash stay those of the parsed
+    document, the same as a store that took the linked document, and `document` gives what
+    the output JSON says."""
+    doc = _tricky_document()  # references 0, 2 and 4 resolved
+    changes = {0: "nq-209", 3: "kh-1", 4: None}
+    linked = copy.deepcopy(doc)
     for idx, target in changes.items():
-        patched_doc["references"][idx]["resolved_to"] = target
-    output = dumps(patched_doc, pretty=False) + "\n"
-    count = len(doc["references"])
-    patched, fresh = Store(":memory:"), Store(":memory:")
+        linked["references"][idx]["resolved_to"] = target
+    parsed = copy.deepcopy(doc)
+    for ref in parsed["references"]:
+        ref["resolved_to"] = None
+    stores = {name: Store(":memory:") for name in ("relinked", "linked", "parsed")}
     try:
-        patched.upsert_document(doc)
-        stored = resolved_json(patched.db, "doc", changes, count, output)
-        patched.db.execute("UPDATE document_json SET json = '[]' WHERE id = 'doc'")  # not patchable:
-        assert resolved_json(patched.db, "doc", changes, count, output) == stored  # read from the output
-        patched.set_resolutions("doc", changes, stored)
-        fresh.upsert_document(patched_doc)
-        query = ("SELECT d.content_hash, j.json, j.text, (SELECT group_concat(coalesce(resolved_to, '-')) FROM refs "
-                 "WHERE doc_id = d.id) FROM documents d JOIN document_json j ON j.id = d.id")
-        assert patched.db.execute(query).fetchall() == fresh.db.execute(query).fetchall()
+        stores["relinked"].upsert_document(doc)
+        stores["relinked"].set_resolutions("doc", changes)
+        stores["linked"].upsert_document(linked)
+        stores["parsed"].upsert_document(parsed)
+        stored = "SELECT d.content_hash, j.json, j.text FROM documents d JOIN document_json j ON j.id = d.id"
+        refs = "SELECT idx, resolved_to FROM refs ORDER BY idx"
+        rows = {name: (s.db.execute(stored).fetchall(), s.db.execute(refs).fetchall()) for name, s in stores.items()}
+        assert rows["relinked"] == rows["linked"]
+        assert rows["relinked"][0] == rows["parsed"][0]  # the same JSON and hash, resolutions aside
+        assert '"resolved_to":null' in rows["parsed"][0][0][1] and "old-2" not in rows["parsed"][0][0][1]
+        assert [r[1] for r in rows["relinked"][1]] == ["nq-209", None, "old-2", "kh-1", None]
+        assert stores["relinked"].document("doc") == {k: v for k, v in linked.items() if k != "timings"}
+        # parsed again unchanged: nothing to write
+        assert not stores["relinked"].upsert_document(parsed) and not stores["relinked"].upsert_document(linked)
     finally:
-        patched.close()
-        fresh.close()
+        for s in stores.values():
+            s.close()
 
 
 # --- chains: the order within a chain

@@ -54,7 +54,8 @@ class ResultWriter:
                     from ..corpus.store import document_rows
 
                     rows = document_rows(json.loads(tmp.read_bytes()), lite=self.store.lite)
-                self.store.upsert_rows(rows)
+                if not self.store.upsert_rows(rows):
+                    _take_resolutions(tmp, self.store.db, job.id)
             except Exception as exc:
                 tmp.unlink(missing_ok=True)
                 tmp, result = None, {**result, "status": "failed", "json": None, "json_tmp": None,
@@ -113,3 +114,15 @@ class ResultWriter:
         if self.opened is None:
             self.store.begin_batch()
             self.opened = time.perf_counter()
+
+
+def _take_resolutions(tmp: Path, db, doc_id: str) -> None:
+    """An unchanged document parsed again (`--force`, a new version of vanban that reads it
+    the same): it owes the corpus step no relink, so its new JSON, which a worker wrote
+    without resolutions, takes those of the index before it is published."""
+    from ..corpus import link
+
+    changes, count = link.resolutions(db, doc_id)
+    if changes:
+        text = tmp.read_bytes().decode("utf-8")
+        tmp.write_bytes(link.with_resolutions(text, changes, count).encode("utf-8"))

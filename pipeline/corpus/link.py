@@ -313,6 +313,27 @@ def patch_resolved(text: str, changes: dict[int, str | None], count: int) -> str
     return "".join(parts)
 
 
+def with_resolutions(text: str, changes: dict[int, str | None], count: int) -> str:
+    """A document's output JSON `text` with the `resolved_to` in `changes`: patched as text
+    (`patch_resolved`), or through the dict when the text is not in the layout a run writes."""
+    patched = patch_resolved(text, changes, count)
+    if patched is None:
+        from ..stages.emit import dumps
+
+        doc = json.loads(text)
+        for idx, target in changes.items():
+            doc["references"][idx]["resolved_to"] = target
+        patched = dumps(doc, pretty=False) + "\n"
+    return patched
+
+
+def resolutions(db: sqlite3.Connection, doc_id: str) -> tuple[dict[int, str], int]:
+    """The index's resolutions of a document's references ({position: document id}, the
+    resolved ones only) and how many references it has."""
+    rows = db.execute("SELECT idx, resolved_to FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchall()
+    return {idx: target for idx, target in rows if target is not None}, len(rows)
+
+
 def _date_prefixes(date: str) -> list[str]:
     return [date[:n] for n in (4, 7, 10) if len(date) >= n]
 

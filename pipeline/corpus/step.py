@@ -8,9 +8,9 @@ in ONE transaction whose COMMIT is its last step:
 
 1. finds the references the pending documents may affect and resolves only those, through
    the index (by number, by type × date, by title word);
-2. rewrites the JSON of the documents whose `resolved_to` changed (read, patched as text,
-   `link.patch_resolved`, written atomically: only those documents are read back) and
-   updates their store rows (the stored JSON patched the same way);
+2. updates the `refs` rows of the references whose `resolved_to` changed, and rewrites the
+   JSON of their documents (read, patched as text, `link.patch_resolved`, written
+   atomically: only those documents are read back; the store's JSON stays as parsed);
 3. writes links.json in one linear, streamed pass over the index, and refreshes the
    store's `links` and `chains` tables and the `canonical_id` of recognised documents;
 4. clears `pending` and commits.
@@ -25,13 +25,12 @@ graph` writes them on demand, and `vanban run --graph` at the end of a run.
 """
 from __future__ import annotations
 
-import json
 import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..stages.emit import dumps, write_atomic
+from ..stages.emit import write_atomic
 
 INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store (--no-db)
 REWRITE_PART = 32  # documents rewritten per task of the corpus step
@@ -57,17 +56,19 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
             refs = link.affected_refs(db)
             changed = link.resolve(db, refs, processes, store.path)
             summary["relinked_references"] = len(refs)
-            # a part of REWRITE_PART documents at a time: their stored JSONs are ~100 kB each
+            # the store's `refs` say where every changed reference now points, whether or not
+            # the document's JSON is there to rewrite
+            for doc_id, news in sorted(changed.items()):
+                store.set_resolutions(doc_id, news)
+            # the JSONs, a part of REWRITE_PART documents at a time (~100 kB each)
             work = sorted(changed.items())
             if processes > 1 and len(work) >= link.PARALLEL_MIN_ITEMS:
                 parts = link.in_parallel(partial(_rewrite, out_dir), work, processes, store.path, REWRITE_PART)
             else:
                 parts = (_rewrite(out_dir, db, work[start:start + REWRITE_PART])
                          for start in range(0, len(work), REWRITE_PART))
-            for part in parts:
-                for doc_id, news, stored in part:
-                    if stored is not None:
-                        store.set_resolutions(doc_id, news, stored)
+            for _part in parts:  # written by now; a part's answer is only its count
+                pass
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []
@@ -100,30 +101,23 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
     return summary
 
 
-def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> list[tuple]:
-    """Write each document's JSON with its new `resolved_to` (patched as text, atomically)
-    and return (doc_id, changes, its stored JSON and hash) for `Store.set_resolutions`.
-    Reads `db` only: runs in the corpus step's processes (`link.in_parallel`) or in its own."""
+def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> int:
+    """Write each document's JSON with its new `resolved_to` (patched as text, atomically);
+    returns how many were written. Reads `db` only: runs in the corpus step's processes
+    (`link.in_parallel`) or in its own."""
     from . import link
-    from .store import resolved_json
 
-    out = []
+    written = 0
     for doc_id, news in work:
         path = out_dir / f"{doc_id}.json"
         try:
             text = path.read_bytes().decode("utf-8")
-        except OSError:  # not published yet: its next parse marks it pending again
+        except OSError:  # not published yet: its next parse takes the index's resolutions
             continue
         count = db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-        patched = link.patch_resolved(text, news, count)
-        if patched is None:  # not the layout a run writes: through the dict
-            doc = json.loads(text)
-            for idx, target in news.items():
-                doc["references"][idx]["resolved_to"] = target
-            patched = dumps(doc, pretty=False) + "\n"
-        write_atomic(path, patched)
-        out.append((doc_id, news, resolved_json(db, doc_id, news, count, patched)))
-    return out
+        write_atomic(path, link.with_resolutions(text, news, count))
+        written += 1
+    return written
 
 
 def _refresh_store_links(db, chains: list[list[str]]) -> None:

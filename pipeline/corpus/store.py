@@ -10,7 +10,9 @@ Why the folded columns: FTS5's `remove_diacritics` keeps đ as đ, so "dieu tra"
 diacritics, đ -> d, lower case) and queries are folded the same way.
 
 Upserts are keyed by document id and a hash of the document's content (timings excluded, so
-re-running an unchanged file is a no-op). A changed document's rows are replaced in one
+re-running an unchanged file is a no-op). The stored JSON and its hash are the document as
+parsed: the corpus step's resolutions (`resolved_to`) live in `refs`, and `Store.document`
+lays them over the JSON, as the output JSON holds them. A changed document's rows are replaced in one
 transaction, or in one savepoint of a batch (`begin_batch`: `vanban run` commits many
 documents at once and publishes their JSON after the commit, so a killed run loses one batch).
 """
@@ -56,7 +58,8 @@ CREATE INDEX IF NOT EXISTS documents_order ON documents(id, province, date);
 CREATE TABLE IF NOT EXISTS document_json (
     id TEXT PRIMARY KEY REFERENCES documents(id),
     text TEXT,                    -- the normalized text every span points into
-    json TEXT NOT NULL            -- the document as emitted, without `text` and `timings`
+    json TEXT NOT NULL            -- the document as parsed, without `text` and `timings`; every
+                                  -- `resolved_to` null: refs.resolved_to holds them
 );
 CREATE TABLE IF NOT EXISTS sections (
     doc_id TEXT NOT NULL REFERENCES documents(id),
@@ -431,17 +434,24 @@ class DocumentRows:
     deadlines: list[tuple] = field(default_factory=list)
 
 
-def document_rows(doc: dict[str, Any], dumped: str | None = None, lite: bool = False) -> DocumentRows:
+def document_rows(doc: dict[str, Any], lite: bool = False) -> DocumentRows:
     """The rows of one document (a `Document.to_dict()`); `lite`: only those of a lite store.
-    `dumped`: `stable_json(doc)` when the caller has it already."""
+
+    The stored JSON and the content hash are those of the document as parsed, every
+    `resolved_to` null, whether `doc` comes from a worker or from a linked output JSON:
+    resolutions are the corpus step's, kept in the `refs` rows (and the link index) and laid
+    over the JSON by `Store.document`."""
     from . import link
 
     doc_id = doc["id"]
     meta = doc.get("metadata") or {}
     source = doc.get("source") or {}
     province = meta.get("province")
-    dumped = dumped or stable_json(doc)
-    digest = content_hash(doc, dumped)
+    parsed = doc
+    if any(ref.get("resolved_to") is not None for ref in doc.get("references") or ()):
+        parsed = {**doc, "references": [{**ref, "resolved_to": None} for ref in doc["references"]]}
+    dumped = stable_json(parsed)
+    digest = content_hash(parsed, dumped)
     rows = DocumentRows(
         doc_id, digest,
         (doc_id, digest, source.get("file_name"), source.get("sha256"), doc.get("status"),
@@ -495,25 +505,6 @@ def document_rows(doc: dict[str, Any], dumped: str | None = None, lite: bool = F
                        d.get("what"), *_span(d))
                       for i, d in enumerate(doc.get("deadlines", []))]
     return rows
-
-
-def resolved_json(db: sqlite3.Connection, doc_id: str, changes: dict[int, str | None], count: int,
-                  output_text: str) -> tuple[str, str] | None:
-    """The stored JSON of `doc_id` and its content hash once the `resolved_to` in `changes`
-    are applied (for `Store.set_resolutions`); None when the store keeps no JSON of it (a
-    lite store). Patched in place (`link.patch_resolved`); `output_text`, the document's
-    output JSON already patched, is parsed only when that fails. Reads `db` only, so the
-    corpus step can compute it in other processes."""
-    from . import link
-
-    row = db.execute("SELECT json, text FROM document_json WHERE id = ?", (doc_id,)).fetchone()
-    if row is None:
-        return None
-    dumped = link.patch_resolved(row[0], changes, count)
-    if dumped is None:
-        doc = json.loads(output_text)
-        return stable_json(doc), content_hash(doc)
-    return dumped, content_hash({"text": row[1]}, dumped)
 
 
 # ----------------------------------------------------------------------------- the store
@@ -622,7 +613,7 @@ class Store:
             # a lite index keeps no JSON: its documents are read again from the run's JSON files
             self.db.execute("DELETE FROM documents WHERE id NOT IN (SELECT id FROM document_json)")
             for row in self.db.execute("SELECT id, json, text FROM document_json").fetchall():
-                doc = json.loads(row["json"]) | {"text": row["text"]}
+                doc = self._resolved(json.loads(row["json"]) | {"text": row["text"]})
                 link.mark_pending(self.db, row["id"])
                 link.index_document(self.db, doc)
                 self.replace_rows(doc)  # fills the tables added since (agency_uses)
@@ -640,14 +631,14 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def upsert_document(self, doc: dict[str, Any], dumped: str | None = None) -> bool:
+    def upsert_document(self, doc: dict[str, Any]) -> bool:
         """Store one document (a `Document.to_dict()`); True if anything changed.
 
-        Same id and same content: nothing is written. Changed content: the old rows are
-        deleted and the new ones inserted in one transaction. `dumped`: `stable_json(doc)`
-        when the caller has it already.
+        Same id and same content (resolutions aside, see `document_rows`): nothing is
+        written. Changed content: the old rows are deleted and the new ones inserted in one
+        transaction.
         """
-        return self.upsert_rows(document_rows(doc, dumped, self.lite))
+        return self.upsert_rows(document_rows(doc, self.lite))
 
     def upsert_rows(self, rows: DocumentRows) -> bool:
         """`upsert_document` of rows made beforehand (`document_rows`, in `vanban run`'s workers)."""
@@ -727,18 +718,19 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def set_resolutions(self, doc_id: str, changes: dict[int, str | None], stored: tuple[str, str]) -> None:
+    def set_resolutions(self, doc_id: str, changes: dict[int, str | None]) -> None:
         """The document `doc_id` has new `resolved_to` at the reference positions in `changes`:
-        update those rows, and the stored JSON and content hash to `stored` (`resolved_json`),
-        inside the caller's transaction. The rows end as `replace_rows(doc)` would leave
-        them, without rewriting the document's sections, assignments and measures."""
+        update those `refs` rows, inside the caller's transaction.
+
+        The stored JSON and the content hash stay those of the document as parsed: a
+        resolution is the corpus step's, kept in `refs` (and the link index), and `document`
+        lays it over the JSON. So the step never rewrites a ~100 kB stored JSON (at 100,000
+        documents, reading it back from a 20 GB store cost more than deciding the references),
+        and an unchanged file parsed again has the same hash: it owes the step no relink."""
         if self.lite:
             return
-        dumped, digest = stored
         self.db.executemany("UPDATE refs SET resolved_to = ? WHERE doc_id = ? AND idx = ?",
                             [(target, doc_id, idx) for idx, target in changes.items()])
-        self.db.execute("UPDATE document_json SET json = ? WHERE id = ?", (dumped, doc_id))
-        self.db.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (digest, doc_id))
 
     def replace_rows(self, doc: dict[str, Any]) -> None:
         """Replace one document's rows, inside the caller's transaction (the link index and
@@ -917,9 +909,18 @@ class Store:
             "FROM documents ORDER BY id")]
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
+        """The document as its output JSON holds it: the stored JSON (as parsed), its text,
+        and the `resolved_to` of its references from `refs` (see `set_resolutions`)."""
         row = self.db.execute("SELECT text, json FROM document_json WHERE id = ?",
                               (doc_id,)).fetchone()
-        return json.loads(row["json"]) | {"text": row["text"]} if row else None
+        return self._resolved(json.loads(row["json"]) | {"text": row["text"]}) if row else None
+
+    def _resolved(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """`doc` (a stored JSON) with the `resolved_to` that `refs` holds for its references."""
+        resolved = dict(self.db.execute("SELECT idx, resolved_to FROM refs WHERE doc_id = ?", (doc["id"],)))
+        for idx, ref in enumerate(doc.get("references") or []):
+            ref["resolved_to"] = resolved.get(idx)
+        return doc
 
     def count(self, table: str) -> int:
         if table not in (*_PER_DOCUMENT_TABLES, "documents", "document_json", "agencies", "links",
