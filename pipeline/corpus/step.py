@@ -56,19 +56,18 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
             refs = link.affected_refs(db)
             changed = link.resolve(db, refs, processes, store.path)
             summary["relinked_references"] = len(refs)
-            # the store's `refs` say where every changed reference now points, whether or not
-            # the document's JSON is there to rewrite
-            for doc_id, news in sorted(changed.items()):
-                store.set_resolutions(doc_id, news)
-            # the JSONs, a part of REWRITE_PART documents at a time (~100 kB each)
+            # the JSONs, a part of REWRITE_PART documents at a time (~100 kB each), and the
+            # store's `refs`, part by part as the JSONs are written (whether or not a
+            # document's JSON is there to rewrite: the store follows the index)
             work = sorted(changed.items())
             if processes > 1 and len(work) >= link.PARALLEL_MIN_ITEMS:
                 parts = link.in_parallel(partial(_rewrite, out_dir), work, processes, store.path, REWRITE_PART)
             else:
                 parts = (_rewrite(out_dir, db, work[start:start + REWRITE_PART])
                          for start in range(0, len(work), REWRITE_PART))
-            for _part in parts:  # written by now; a part's answer is only its count
-                pass
+            for number, _written in enumerate(parts):  # in order, one answer per part
+                for doc_id, news in work[number * REWRITE_PART:(number + 1) * REWRITE_PART]:
+                    store.set_resolutions(doc_id, news)
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []
