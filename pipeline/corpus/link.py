@@ -475,8 +475,8 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dic
     not those of a date, or of a title word, that more than LOOKALIKES documents share.
 
     `fetched` keeps what was read for the references decided before (the rows of a type and
-    date, and of a document id): hundreds of references cite each date, and the index does
-    not change while they are decided."""
+    date, of a document id, the documents a title may fit): hundreds of references cite
+    each date or title, and the index does not change while they are decided."""
     rows: dict[str, sqlite3.Row] = {}
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
@@ -500,10 +500,13 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dic
                 rows[row["id"]] = row
         if crowded or len(rows) > LOOKALIKES:  # the date cannot single one out
             rows = {}
-    # a dated reference needs this way only for documents without a date
-    ids = sorted(i for (i,) in _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
-                                               df, "AND dated = 0" if ref["date"] else "", uncommon_only=True)
-                 if i not in rows)
+    # a dated reference needs this way only for documents without a date; many references
+    # of a part give the same title (a directive, a plan cited by hundreds)
+    titles = ("titles", ref["title"], ref["doc_type"], bool(ref["date"]))
+    if titles not in fetched:
+        fetched[titles] = _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
+                                          df, "AND dated = 0" if ref["date"] else "", uncommon_only=True)
+    ids = sorted(i for (i,) in fetched[titles] if i not in rows)
     unread = [i for i in ids if i not in fetched]
     for chunk in range(0, len(unread), 500):
         part = unread[chunk:chunk + 500]
