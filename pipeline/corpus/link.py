@@ -582,15 +582,22 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
     decided = []
     df: dict[tuple[str, ...], int] = {}
     fetched: dict = {}  # _candidates' reads, for the references after (bounded by the index's size)
-    citing_cache: dict[str, sqlite3.Row | None] = {}
-    for doc_id, idx in refs:
-        ref = db.execute("SELECT * FROM link_refs WHERE doc_id = ? AND idx = ?", (doc_id, idx)).fetchone()
+
+    def own(key: str) -> str | None:  # thousands of references of a part cite the same number
+        if ("own", key) not in fetched:
+            fetched["own", key] = _own(db, key)
+        return fetched["own", key]
+
+    current, of_document, citing = None, {}, None
+    for doc_id, idx in refs:  # sorted: a document's references are read together
+        if doc_id != current:
+            current = doc_id
+            of_document = {r["idx"]: r for r in db.execute("SELECT * FROM link_refs WHERE doc_id = ?", (doc_id,))}
+            citing = db.execute("SELECT id, province FROM link_docs WHERE id = ?", (doc_id,)).fetchone()
+        ref = of_document.get(idx)
         if ref is None:
             continue
-        if doc_id not in citing_cache:
-            citing_cache[doc_id] = db.execute("SELECT id, province FROM link_docs WHERE id = ?", (doc_id,)).fetchone()
-        citing = citing_cache[doc_id]
-        target, evidence = _own(db, ref["key"]) or _own(db, ref["key_ny"]), None
+        target, evidence = own(ref["key"]) or own(ref["key_ny"]), None
         if not target or target == doc_id:
             match = _match_numberless(db, ref, citing, df, fetched) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
