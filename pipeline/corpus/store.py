@@ -10,11 +10,13 @@ Why the folded columns: FTS5's `remove_diacritics` keeps đ as đ, so "dieu tra"
 diacritics, đ -> d, lower case) and queries are folded the same way.
 
 Upserts are keyed by document id and a hash of the document's content (timings excluded, so
-re-running an unchanged file is a no-op). The stored JSON and its hash are the document as
-parsed: the corpus step's resolutions (`resolved_to`) live in `refs`, and `Store.document`
-lays them over the JSON, as the output JSON holds them. A changed document's rows are replaced in one
+re-running an unchanged file is a no-op). A changed document's rows are replaced in one
 transaction, or in one savepoint of a batch (`begin_batch`: `vanban run` commits many
 documents at once and publishes their JSON after the commit, so a killed run loses one batch).
+
+The stored JSON and its hash are the document as parsed: the corpus step's resolutions
+(`resolved_to`) live in `refs`, and `Store.document` lays them over the JSON, as the output
+JSON holds them.
 """
 from __future__ import annotations
 
