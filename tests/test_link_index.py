@@ -11,7 +11,6 @@ definition applied to the whole corpus.
 from __future__ import annotations
 
 import copy
-
 import random
 import sqlite3
 
