@@ -469,6 +469,45 @@ def test_progress_is_one_bar_with_rate_and_eta_on_a_terminal():
     assert term.text.count("\n") == 2  # the failure, and the bar's own line at the end
 
 
+def test_the_corpus_step_shows_its_phases_once_it_takes_a_while():
+    """A bar per counted phase and a line for links.json, on a terminal, once the step has
+    run for StepProgress.DELAY; a quick step (any small corpus) shows nothing at all."""
+    clock = [0.0]
+    quick = _Terminal(tty=True)
+    step = batch_progress.StepProgress(quiet=False, stream=quick, clock=lambda: clock[0])
+    step.phase("resolving references", 40, unit="ref")
+    step.advance(40)
+    step.phase("writing links.json and the chains")
+    step.close()
+    assert quick.text == ""
+
+    slow = _Terminal(tty=True)
+    step = batch_progress.StepProgress(quiet=False, stream=slow, clock=lambda: clock[0])
+    step.phase("rewriting document JSONs", 0, unit="doc")  # nothing to rewrite: no bar
+    clock[0] += 5.0
+    step.phase("writing links.json and the chains")
+    step.close()
+    assert slow.text == "vanban: writing links.json and the chains\n"
+
+    bars = _Terminal(tty=True)
+    step = batch_progress.StepProgress(quiet=False, stream=bars, clock=lambda: clock[0])
+    step.DELAY = 0.0  # tqdm's own delay too: shown at once
+    step.phase("resolving references", 6, unit="ref")
+    step.advance(3)
+    step.advance(3)
+    step.close()
+    assert "vanban: resolving references: 100%" in bars.text and "6/6" in bars.text and "ref/s" in bars.text
+
+    for stream, quiet in ((_Terminal(tty=False), False), (_Terminal(tty=True), True)):
+        step = batch_progress.StepProgress(quiet=quiet, stream=stream, clock=lambda: clock[0])
+        step.DELAY = 0.0
+        step.phase("resolving references", 6, unit="ref")
+        step.advance(6)
+        step.phase("writing links.json and the chains")
+        step.close()
+        assert stream.text == ""  # not a terminal, or --quiet: the run's summary says it all
+
+
 def test_progress_is_quiet_when_stderr_is_not_a_terminal():
     pipe = _Terminal(tty=False)
     progress = batch_progress.Progress(3, quiet=False, stream=pipe)

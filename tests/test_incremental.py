@@ -200,6 +200,7 @@ def test_a_forced_rerun_keeps_the_resolutions_of_unchanged_documents(tmp_path, s
 def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeypatch):
     """`--jobs 2` resolves references and rewrites documents in 2 processes (link.in_parallel):
     the same JSONs byte for byte, links.json and store as one process."""
+    from pipeline.batch import driver
     from pipeline.corpus import link
 
     folder = tmp_path / "in"
@@ -211,13 +212,26 @@ def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeyp
     calls = []
     in_parallel = link.in_parallel
     monkeypatch.setattr(link, "in_parallel", lambda *args: calls.append(args[0]) or in_parallel(*args))
+    heard: dict[str, list] = {}  # what each run's corpus step told its progress
+    monkeypatch.setattr(driver, "StepProgress", lambda quiet: _HeardProgress(heard.setdefault("run", [])))
     assert _run(folder, tmp_path / "two") == 0
     assert len(calls) == 2  # the references, then the documents to rewrite
+    two_heard = heard.pop("run")
     assert cli(["run", str(folder), "--out", str(tmp_path / "one"), "--jobs", "1", "--quiet"]) == 0
     assert len(calls) == 2
-    for name in ("one", "two"):
+    for name, events in (("one", heard.pop("run")), ("two", two_heard)):
         report = json.loads((tmp_path / name / "run-report.json").read_text(encoding="utf-8"))
         assert report["corpus"]["linked_documents"] > 0, name  # documents were rewritten
+        # each phase counted up to its total, part by part (3 references a part)
+        phases = [e for e in events if e[0] == "phase"]
+        assert [p[1] for p in phases] == ["resolving references", "rewriting document JSONs",
+                                          "writing links.json and the chains"]
+        assert phases[0][2] == report["corpus"]["relinked_references"]
+        assert phases[1][2] == report["corpus"]["linked_documents"] and phases[2][2] is None
+        starts = [events.index(p) for p in phases]
+        counted = [[e[1] for e in events[starts[i] + 1:starts[i + 1]] if e[0] == "advance"] for i in (0, 1)]
+        assert all(sum(steps) == p[2] for steps, p in zip(counted, phases)), counted
+        assert len(counted[0]) == -(-phases[0][2] // 3) and events[-1] == ("close",)
     names = sorted(p.name for p in (tmp_path / "one").glob("[!.]*.json") if p.name != "run-report.json")
     assert names == sorted(p.name for p in (tmp_path / "two").glob("[!.]*.json") if p.name != "run-report.json")
     for name in names:
@@ -225,6 +239,22 @@ def test_the_corpus_step_in_several_processes_ends_like_in_one(tmp_path, monkeyp
     one, two = _store(tmp_path / "one" / "vanban.sqlite"), _store(tmp_path / "two" / "vanban.sqlite")
     for table in _TABLES:
         assert one[table] == two[table], table
+
+
+class _HeardProgress:
+    """A StepProgress that writes down what it is told."""
+
+    def __init__(self, events: list):
+        self.events = events
+
+    def phase(self, desc, total=None, unit="it"):
+        self.events.append(("phase", desc, total))
+
+    def advance(self, count):
+        self.events.append(("advance", count))
+
+    def close(self):
+        self.events.append(("close",))
 
 
 # --- crash consistency: kill -9 at each boundary of the corpus step, then run again

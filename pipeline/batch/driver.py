@@ -18,7 +18,7 @@ from ..version import pipeline_version
 from .cluster import run_dask
 from .jobs import Job, discover, plan_jobs
 from .local import run_local
-from .progress import Progress
+from .progress import Progress, StepProgress
 from .state import State, size_and_mtime, unchanged_entry
 from .writer import ResultWriter
 
@@ -178,7 +178,8 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 if finish_run is not None:
                     # as many processes as workers (idle by now), on this machine's cores
                     processes = max(1, min(n_workers, os.cpu_count() or 1))
-                    corpus = dict(finish_run(out, store, graph=opts.graph, processes=processes))
+                    corpus = dict(finish_run(out, store, graph=opts.graph, processes=processes,
+                                             progress=StepProgress(opts.quiet)))
                     for doc_id in corpus.pop("rewritten", []):  # their JSON now says where they point
                         stat = size_and_mtime(out / f"{doc_id}.json")
                         if doc_id in state.entries and stat is not None:

@@ -553,26 +553,31 @@ def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.
 
 
 def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]], processes: int = 1,
-            path: Path | None = None) -> dict[str, dict[int, str | None]]:
+            path: Path | None = None, advance=None) -> dict[str, dict[int, str | None]]:
     """Resolve the given references again; update the index (`resolved_to`, `evidence`).
 
     Returns {doc_id: {idx: new resolved_to}} for the references whose resolution changed:
     their documents' JSON and store rows must be rewritten. With `processes` > 1 and the
     index's file `path`, the references are decided in that many processes (`in_parallel`):
     each reference's answer depends on the index alone, never on another's answer, so the
-    result is the same; this process then writes the changes."""
+    result is the same; this process then writes the changes. They are decided in parts;
+    `advance(n)`, if given, hears of each part's n references once it is decided."""
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
     ordered = sorted(refs)
     if processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS:
-        parts = in_parallel(_decide, ordered, processes, path)  # they read the last commit only
+        size = part_size(len(ordered), processes)
+        parts = in_parallel(_decide, ordered, processes, path, size)  # they read the last commit only
     else:
-        parts = iter([_decide(db, ordered)])
-    for part in parts:  # one part's answers held at a time
+        size = PART_ITEMS
+        parts = (_decide(db, ordered[start:start + size]) for start in range(0, len(ordered), size))
+    for number, part in enumerate(parts):  # one part's answers held at a time
         for doc_id, idx, target, evidence, old_target in part:
             db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
                        (target, evidence, doc_id, idx))
             if target != old_target:
                 changed[doc_id][idx] = target
+        if advance is not None:
+            advance(min(size, len(ordered) - number * size))
     return dict(changed)
 
 
@@ -617,6 +622,12 @@ IN_FLIGHT = 2  # parts given to each process ahead of the caller
 _reader: sqlite3.Connection | None = None  # a parallel process's own read-only connection
 
 
+def part_size(items: int, processes: int) -> int:
+    """Items per part of `in_parallel`: a few parts per process, so they end together; at
+    most PART_ITEMS, so a part's answers (and a process's memory) do not grow with the corpus."""
+    return max(1, min(PART_ITEMS, -(-items // (4 * processes))))
+
+
 def in_parallel(function, items: list, processes: int, path: Path, size: int | None = None) -> Iterator:
     """function(db, part) for each part of `items` (of `size` items; by default a few parts
     per process), computed in `processes` forked processes, each reading the SQLite file
@@ -629,9 +640,7 @@ def in_parallel(function, items: list, processes: int, path: Path, size: int | N
     read. Without fork (not POSIX), done here, part by part."""
     import multiprocessing as mp
 
-    # a few parts per process, so they end together; at most PART_ITEMS, so a part's answers
-    # (and a process's memory) do not grow with the corpus
-    size = size or min(PART_ITEMS, -(-len(items) // (4 * processes)))
+    size = size or part_size(len(items), processes)
     parts = [items[start:start + size] for start in range(0, len(items), size)]
     if "fork" not in mp.get_all_start_methods():
         db = _open_reader(str(path))

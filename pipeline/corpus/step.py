@@ -36,13 +36,17 @@ INDEX_NAME = ".vanban-index.sqlite"  # the corpus state of a run without a store
 REWRITE_PART = 32  # documents rewritten per task of the corpus step
 
 
-def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) -> dict[str, Any]:
+def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1, progress=None) -> dict[str, Any]:
     """Relink what changed, write links.json, commit; returns a summary for the run report.
 
     `store`: an open pipeline.corpus.store.Store (the run's store, or the lite index).
     `processes`: how many processes resolve the references and rewrite the documents (the
-    run's worker count: they are idle by now); the outputs are the same for any number."""
+    run's worker count: they are idle by now); the outputs are the same for any number.
+    `progress`: a pipeline.batch.progress.StepProgress, told of each phase as it goes."""
+    from ..batch.progress import StepProgress
     from . import link
+
+    progress = progress or StepProgress(quiet=True)
 
     out_dir = Path(out_dir)
     db = store.db
@@ -54,12 +58,14 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
         db.execute("BEGIN IMMEDIATE")
         try:
             refs = link.affected_refs(db)
-            changed = link.resolve(db, refs, processes, store.path)
+            progress.phase("resolving references", len(refs), unit="ref")
+            changed = link.resolve(db, refs, processes, store.path, advance=progress.advance)
             summary["relinked_references"] = len(refs)
             # the JSONs, a part of REWRITE_PART documents at a time (~100 kB each), and the
             # store's `refs`, part by part as the JSONs are written (whether or not a
             # document's JSON is there to rewrite: the store follows the index)
             work = sorted(changed.items())
+            progress.phase("rewriting document JSONs", len(work), unit="doc")
             if processes > 1 and len(work) >= link.PARALLEL_MIN_ITEMS:
                 parts = link.in_parallel(partial(_rewrite, out_dir), work, processes, store.path, REWRITE_PART)
             else:
@@ -68,6 +74,8 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
             for number, _written in enumerate(parts):  # in order, one answer per part
                 for doc_id, news in work[number * REWRITE_PART:(number + 1) * REWRITE_PART]:
                     store.set_resolutions(doc_id, news)
+                progress.advance(min(REWRITE_PART, len(work) - number * REWRITE_PART))
+            progress.phase("writing links.json and the chains")
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
             recognised: list[tuple[str | None, str]] = []
@@ -86,6 +94,8 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1) ->
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            progress.close()
         summary["rewritten"] = sorted(changed)
     summary["documents"] = db.execute("SELECT count(*) FROM link_docs").fetchone()[0]
     summary["chains"] = db.execute("SELECT count(DISTINCT chain) FROM chains").fetchone()[0]
