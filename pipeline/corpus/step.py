@@ -42,11 +42,11 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1, pr
     `store`: an open pipeline.corpus.store.Store (the run's store, or the lite index).
     `processes`: how many processes resolve the references and rewrite the documents (the
     run's worker count: they are idle by now); the outputs are the same for any number.
-    `progress`: a pipeline.batch.progress.StepProgress, told of each phase as it goes."""
-    from ..batch.progress import StepProgress
+    `progress`: told of each phase as it goes (`phase`, `advance`, `close`, as
+    pipeline.batch.progress.StepProgress); none by default."""
     from . import link
 
-    progress = progress or StepProgress(quiet=True)
+    progress = progress or _Silent()
 
     out_dir = Path(out_dir)
     db = store.db
@@ -108,6 +108,19 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1, pr
         summary["exports"] = [str(p) for p in export_run_graph(out_dir, ("json", "graphml", "gexf"))]
         summary["export_seconds"] = round(time.perf_counter() - t1, 3)
     return summary
+
+
+class _Silent:
+    """The progress of a corpus step nobody watches."""
+
+    def phase(self, desc: str, total: int | None = None, unit: str = "it") -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> int:
