@@ -44,6 +44,7 @@ import re
 import sqlite3
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -470,13 +471,23 @@ def _own(db: sqlite3.Connection, key: str) -> str | None:
     return row[0]
 
 
-def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dict) -> list[sqlite3.Row]:
+@dataclass
+class _PartReads:
+    """What deciding one part of references has read from the index, kept for the
+    references after it: hundreds of references of a part cite the same number, date or
+    title, and the index does not change while a part is decided. Bounded by the part."""
+
+    owners: dict[str, str | None] = field(default_factory=dict)    # canonical key -> its document
+    dates: dict[tuple, list | None] = field(default_factory=dict)  # a date query -> rows; None: crowded
+    titles: dict[tuple, set] = field(default_factory=dict)         # (title, type, dated) -> doc ids
+    documents: dict[str, sqlite3.Row | None] = field(default_factory=dict)  # id -> row; None: has a number
+
+
+def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, reads: _PartReads) -> list[sqlite3.Row]:
     """Numberless documents of the reference's type that its date or its title could fit;
     not those of a date, or of a title word, that more than LOOKALIKES documents share.
 
-    `fetched` keeps what was read for the references decided before (the rows of a type and
-    date, of a document id, the documents a title may fit): hundreds of references cite
-    each date or title, and the index does not change while they are decided."""
+    `reads`: what the references decided before in the part read (`_PartReads`)."""
     rows: dict[str, sqlite3.Row] = {}
     if ref["date"]:  # the type × date index: dates that are a prefix of the other
         lo, hi = _prefix_range(ref["date"])
@@ -486,45 +497,45 @@ def _candidates(db: sqlite3.Connection, ref: sqlite3.Row, df: dict, fetched: dic
                               (f"date IN ({_marks(prefixes)})", tuple(prefixes))):
             where = "numberless = 1 AND doc_type IS ? AND " + where
             query = (where, ref["doc_type"], *params)
-            if query not in fetched:
+            if query not in reads.dates:
                 # counted in the index first: the rows of a date that more than LOOKALIKES
                 # documents fit are never read (at 100,000 documents, most dates cited)
                 count = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM link_docs WHERE {where} LIMIT ?)",
                                    (ref["doc_type"], *params, LOOKALIKES + 1)).fetchone()[0]
-                fetched[query] = None if count > LOOKALIKES else db.execute(
+                reads.dates[query] = None if count > LOOKALIKES else db.execute(
                     f"SELECT {_DOC_COLUMNS} FROM link_docs WHERE {where}", (ref["doc_type"], *params)).fetchall()
-            if fetched[query] is None:
+            if reads.dates[query] is None:
                 crowded = True
                 break
-            for row in fetched[query]:
+            for row in reads.dates[query]:
                 rows[row["id"]] = row
         if crowded or len(rows) > LOOKALIKES:  # the date cannot single one out
             rows = {}
     # a dated reference needs this way only for documents without a date; many references
     # of a part give the same title (a directive, a plan cited by hundreds)
-    titles = ("titles", ref["title"], ref["doc_type"], bool(ref["date"]))
-    if titles not in fetched:
-        fetched[titles] = _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
+    titles = (ref["title"], ref["doc_type"], bool(ref["date"]))
+    if titles not in reads.titles:
+        reads.titles[titles] = _similar_titles(db, "link_doc_words", ("doc_id",), ref["title"], ref["doc_type"],
                                           df, "AND dated = 0" if ref["date"] else "", uncommon_only=True)
-    ids = sorted(i for (i,) in fetched[titles] if i not in rows)
-    unread = [i for i in ids if i not in fetched]
+    ids = sorted(i for (i,) in reads.titles[titles] if i not in rows)
+    unread = [i for i in ids if i not in reads.documents]
     for chunk in range(0, len(unread), 500):
         part = unread[chunk:chunk + 500]
-        fetched.update((i, None) for i in part)  # not a numberless document
+        reads.documents.update((i, None) for i in part)  # not a numberless document
         for row in db.execute(f"SELECT {_DOC_COLUMNS}, numberless FROM link_docs WHERE id IN ({_marks(part)})", part):
-            fetched[row["id"]] = row if row["numberless"] == 1 else None
+            reads.documents[row["id"]] = row if row["numberless"] == 1 else None
     for doc_id in ids:  # without a date on one side only the title can decide: similarity >= 0.6
-        row = fetched[doc_id]
+        row = reads.documents[doc_id]
         if row is not None and row["doc_type"] == ref["doc_type"] and not (ref["date"] and row["date"] is not None):
             rows[doc_id] = row
     return [rows[k] for k in sorted(rows)]
 
 
 def _match_numberless(db: sqlite3.Connection, ref: sqlite3.Row, citing: sqlite3.Row, df: dict,
-                      fetched: dict) -> tuple[str, dict] | None:
+                      reads: _PartReads) -> tuple[str, dict] | None:
     """The one numberless document of the run that fits the reference's description."""
     scored = []
-    for cand in _candidates(db, ref, df, fetched):
+    for cand in _candidates(db, ref, df, reads):
         if cand["id"] == citing["id"]:
             continue
         if cand["symbol_key"] and ref["symbol_key"] and cand["symbol_key"] != ref["symbol_key"]:
@@ -586,12 +597,12 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
     whose resolution or evidence changes; reads the index, writes nothing."""
     decided = []
     df: dict[tuple[str, ...], int] = {}
-    fetched: dict = {}  # _candidates' reads, for the references after (bounded by the index's size)
+    reads = _PartReads()
 
-    def own(key: str) -> str | None:  # thousands of references of a part cite the same number
-        if ("own", key) not in fetched:
-            fetched["own", key] = _own(db, key)
-        return fetched["own", key]
+    def own(key: str) -> str | None:
+        if key not in reads.owners:
+            reads.owners[key] = _own(db, key)
+        return reads.owners[key]
 
     current, of_document, citing = None, {}, None
     for doc_id, idx in refs:  # sorted: a document's references are read together
@@ -604,7 +615,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
             continue
         target, evidence = own(ref["key"]) or own(ref["key_ny"]), None
         if not target or target == doc_id:
-            match = _match_numberless(db, ref, citing, df, fetched) if citing is not None else None
+            match = _match_numberless(db, ref, citing, df, reads) if citing is not None else None
             target, evidence = (match[0], json.dumps(match[1], ensure_ascii=False)) if match else (None, None)
         if target != ref["resolved_to"] or evidence != ref["evidence"]:
             decided.append((doc_id, idx, target, evidence, ref["resolved_to"]))
@@ -614,7 +625,7 @@ def _decide(db: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[tuple]:
 # ----------------------------------------------------------------------------- the corpus step in parallel
 
 PARALLEL_MIN_ITEMS = 200  # fewer items than this: not worth starting processes
-# items per part at most: a part's answers and reads (`_candidates`' `fetched`) stay bounded,
+# items per part at most: a part's answers and reads (`_PartReads`) stay bounded,
 # and many references of a part cite the same dates (at 100,000 documents, parts of 20,000
 # decide a reference in 0.17 ms, parts of 5,000 in 0.22 ms; 60 MB more per process)
 PART_ITEMS = 20000
