@@ -71,10 +71,10 @@ def finish_run(out_dir: Path, store, graph: bool = False, processes: int = 1, pr
             else:
                 parts = (_rewrite(out_dir, db, work[start:start + REWRITE_PART])
                          for start in range(0, len(work), REWRITE_PART))
-            for number, _written in enumerate(parts):  # in order, one answer per part
-                for doc_id, news in work[number * REWRITE_PART:(number + 1) * REWRITE_PART]:
+            for part in parts:
+                for doc_id, news in part:
                     store.set_resolutions(doc_id, news)
-                progress.advance(min(REWRITE_PART, len(work) - number * REWRITE_PART))
+                progress.advance(len(part))
             progress.phase("writing links.json and the chains")
             summary["linked_documents"] = len(changed)
             documents, external, edges, chains = link.iter_links(db)
@@ -123,13 +123,12 @@ class _Silent:
         pass
 
 
-def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> int:
+def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -> list[tuple]:
     """Write each document's JSON with its new `resolved_to` (patched as text, atomically);
-    returns how many were written. Reads `db` only: runs in the corpus step's processes
-    (`link.in_parallel`) or in its own."""
+    returns `work`, for the caller to update the store as each part is done. Reads `db`
+    only: runs in the corpus step's processes (`link.in_parallel`) or in its own."""
     from . import link
 
-    written = 0
     for doc_id, news in work:
         path = out_dir / f"{doc_id}.json"
         try:
@@ -138,8 +137,7 @@ def _rewrite(out_dir: Path, db, work: list[tuple[str, dict[int, str | None]]]) -
             continue
         count = db.execute("SELECT count(*) FROM link_refs WHERE doc_id = ?", (doc_id,)).fetchone()[0]
         write_atomic(path, link.with_resolutions(text, news, count))
-        written += 1
-    return written
+    return work
 
 
 def _refresh_store_links(db, chains: list[list[str]]) -> None:
