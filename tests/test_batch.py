@@ -316,6 +316,46 @@ def test_workers_write_temporary_jsons_and_a_dead_workers_file_is_removed(corpus
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(results[i]["json_tmp"]).name for i in IDS)
 
 
+def _wmem_max() -> int:
+    try:
+        return int(Path("/proc/sys/net/core/wmem_max").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+@pytest.mark.skipif(_wmem_max() < batch_local.SEND_BUFFER,
+                    reason="the kernel caps a socket's send buffer below SEND_BUFFER (net.core.wmem_max)")
+def test_a_worker_puts_its_results_in_the_pipe_without_waiting_for_the_driver():
+    # The results of the corpus with their store rows, as a worker sends them, while the
+    # driver reads nothing (it is storing the result before): a widened pipe takes them all
+    # at once, so the worker goes on parsing; a pipe as the system makes it takes a few.
+    from multiprocessing.reduction import ForkingPickler  # what Connection.send writes
+
+    messages = [bytes(ForkingPickler.dumps(("done", batch_worker.process_one(str(p), p.stem, "full"))))
+                for p in CORPUS_TXT]
+    assert sum(map(len, messages)) > 250_000  # more than a default socket holds
+
+    def sent(widen: bool) -> int:
+        driver_end, worker_end = multiprocessing.Pipe()
+        if widen:
+            batch_local._widen_send_buffer(worker_end)
+        os.set_blocking(worker_end.fileno(), False)  # a send that would wait raises instead
+        count = 0
+        try:
+            for message in messages:
+                worker_end.send_bytes(message)
+                count += 1
+        except BlockingIOError:
+            pass
+        finally:
+            driver_end.close()
+            worker_end.close()
+        return count
+
+    assert sent(widen=True) == len(messages)
+    assert sent(widen=False) < len(messages)
+
+
 @needs_fork
 def test_a_worker_killed_at_the_time_limit_hands_its_queue_on(corpus, monkeypatch):
     shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-slow.txt")

@@ -17,7 +17,8 @@ A run, step by step:
    has a store, the document's store rows (`pipeline.corpus.store.document_rows`: folded
    text, JSON columns, link-index keys): serialising, writing and preparing rows happen in
    the workers, in parallel, and the driver only inserts and renames. Each worker has the next document waiting in its
-   pipe, so it never idles while the driver works. A worker that exceeds `--timeout` seconds on one document
+   pipe, and room in it for its results (`local.SEND_BUFFER`), so it never idles while the
+   driver works. A worker that exceeds `--timeout` seconds on one document
    (counted from when it starts that document) is killed and replaced: the document is
    reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
    reported at stage `crash`. The documents waiting in a killed worker's pipe are sent

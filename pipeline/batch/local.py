@@ -102,11 +102,36 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
 PREFETCH = 2  # documents sent to a worker ahead of its answers: the one it parses and the next
 
 
+SEND_BUFFER = 4 << 20  # bytes a worker may have in its pipe before it waits for the driver
+
+
+def _widen_send_buffer(conn) -> None:
+    """Let a worker put whole results in its pipe and go on to the next document.
+
+    A result with its store rows is 100-430 kB on the seed corpus (~170 kB on the synthetic
+    one), as much as a socket holds by default (~200 kB on Linux): the worker waited,
+    mid-send, while the driver stored the result before it. Profiled on 2,000 synthetic
+    documents with one worker: 1.1 ms a document blocked in the send before, 0.07 ms after.
+    The kernel caps the size (net.core.wmem_max); below it, the worker waits as before."""
+    import socket
+
+    try:
+        sock = socket.fromfd(conn.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)  # a dup: closing it keeps conn
+    except (OSError, AttributeError):  # not a socket (Windows pipes)
+        return
+    with sock:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass
+
+
 class _Worker:
     """A worker process and the documents sent to it, oldest first."""
 
     def __init__(self, ctx, rows: str | None, out_dir: str | None):
         self.conn, child = ctx.Pipe()
+        _widen_send_buffer(child)
         self.proc = ctx.Process(target=_worker_loop, args=(child, rows, out_dir), daemon=True)
         self.proc.start()
         child.close()
