@@ -316,14 +316,14 @@ def test_workers_write_temporary_jsons_and_a_dead_workers_file_is_removed(corpus
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(results[i]["json_tmp"]).name for i in IDS)
 
 
-def _wmem_max() -> int:
+def _socket_setting(name: str) -> int:
     try:
-        return int(Path("/proc/sys/net/core/wmem_max").read_text())
+        return int(Path(f"/proc/sys/net/core/{name}").read_text())
     except (OSError, ValueError):
         return 0
 
 
-@pytest.mark.skipif(_wmem_max() < batch_local.SEND_BUFFER,
+@pytest.mark.skipif(_socket_setting("wmem_max") < batch_local.SEND_BUFFER,
                     reason="the kernel caps a socket's send buffer below SEND_BUFFER (net.core.wmem_max)")
 def test_a_worker_puts_its_results_in_the_pipe_without_waiting_for_the_driver():
     # The results of the corpus with their store rows, as a worker sends them, while the
@@ -333,7 +333,6 @@ def test_a_worker_puts_its_results_in_the_pipe_without_waiting_for_the_driver():
 
     messages = [bytes(ForkingPickler.dumps(("done", batch_worker.process_one(str(p), p.stem, "full"))))
                 for p in CORPUS_TXT]
-    assert sum(map(len, messages)) > 250_000  # more than a default socket holds
 
     def sent(widen: bool) -> int:
         driver_end, worker_end = multiprocessing.Pipe()
@@ -353,7 +352,8 @@ def test_a_worker_puts_its_results_in_the_pipe_without_waiting_for_the_driver():
         return count
 
     assert sent(widen=True) == len(messages)
-    assert sent(widen=False) < len(messages)
+    if 2 * _socket_setting("wmem_default") < sum(map(len, messages)):  # Linux doubles the setting
+        assert sent(widen=False) < len(messages)
 
 
 @needs_fork
