@@ -246,6 +246,32 @@ def _engine(folder: Path, n_workers: int, timeout: float | None) -> list[tuple[s
     return results
 
 
+@pytest.mark.parametrize("cover_seconds, deeper", [(60.0, True), (0.0, False)])
+def test_a_worker_with_light_documents_gets_more_of_them_ahead(corpus, monkeypatch, cover_seconds, deeper):
+    # The corpus's documents take ~10-300 ms each: to cover a minute of parsing, a worker is
+    # sent more of them than PREFETCH (up to MAX_PREFETCH), so it goes on while the driver
+    # commits a batch; to cover nothing, PREFETCH. Either way each document comes back once.
+    for copy in range(3):
+        for path in CORPUS_TXT:
+            shutil.copyfile(path, corpus / f"{path.stem}-{copy}.txt")
+    monkeypatch.setattr(batch_local, "PREFETCH_SECONDS", cover_seconds)
+    most_ahead = []
+    give = batch_local._Worker.give
+
+    def counting_give(worker, job):
+        give(worker, job)
+        most_ahead.append(len(worker.queue))
+
+    monkeypatch.setattr(batch_local._Worker, "give", counting_give)
+    results = _engine(corpus, 1, None)
+    assert sorted(i for i, _ in results) == sorted(p.stem for p in corpus.glob("*.txt"))
+    assert all(r["status"] == "ok" for _, r in results)
+    if deeper:
+        assert batch_local.PREFETCH < max(most_ahead) <= batch_local.MAX_PREFETCH
+    else:
+        assert max(most_ahead) == batch_local.PREFETCH
+
+
 def _slow_everywhere(path: Path):
     from pipeline.parse import parse_file
 
