@@ -16,9 +16,9 @@ A run, step by step:
    (`.<id>.<pid>.<n>.tmp`) and sends back its name, counts and timings, and, when the run
    has a store, the document's store rows (`pipeline.corpus.store.document_rows`: folded
    text, JSON columns, link-index keys): serialising, writing and preparing rows happen in
-   the workers, in parallel, and the driver only inserts and renames. Each worker has the next document waiting in its
-   pipe, and room in it for its results (`local.SEND_BUFFER`), so it never idles while the
-   driver works. A worker that exceeds `--timeout` seconds on one document
+   the workers, in parallel, and the driver only inserts and renames. Each worker has the next documents waiting in its
+   pipe (half a second of them while they are light, `local.PREFETCH_SECONDS`), and room in
+   it for its results (`local.SEND_BUFFER`), so it never idles while the driver works. A worker that exceeds `--timeout` seconds on one document
    (counted from when it starts that document) is killed and replaced: the document is
    reported `failed` at stage `timeout`. A worker that dies (segfault, out of memory) is
    reported at stage `crash`. The documents waiting in a killed worker's pipe are sent
