@@ -256,7 +256,8 @@ def stable_json(doc: dict[str, Any]) -> bytes:
     stable = {k: v for k, v in doc.items() if k not in _HASHED_OUT}
     try:
         return orjson.dumps(stable, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # what orjson refuses and Python writes: an integer beyond 64 bits, a lone surrogate
+    except TypeError:  # what orjson refuses: an integer beyond 64 bits (Python writes it), a lone
+        # surrogate (no UTF-8: the encoder raises, as hashing it did before; ingest replaces them)
         return json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
