@@ -575,20 +575,22 @@ def resolve(db: sqlite3.Connection, refs: Iterable[tuple[str, int]], processes: 
     `advance(n)`, if given, hears of each part's n references once it is decided."""
     changed: dict[str, dict[int, str | None]] = defaultdict(dict)
     ordered = sorted(refs)
-    if processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS:
-        size = part_size(len(ordered), processes)
+    parallel = processes > 1 and path is not None and len(ordered) >= PARALLEL_MIN_ITEMS
+    size = part_size(len(ordered), processes) if parallel else PART_ITEMS
+    sizes = [min(size, len(ordered) - start) for start in range(0, len(ordered), size)]
+    if parallel:
         parts = in_parallel(_decide, ordered, processes, path, size)  # they read the last commit only
     else:
-        size = PART_ITEMS
         parts = (_decide(db, ordered[start:start + size]) for start in range(0, len(ordered), size))
-    for number, part in enumerate(parts):  # one part's answers held at a time
+    # `_decide` returns only the changed references of a part: its size comes from `sizes`
+    for part, decided in zip(parts, sizes):  # one part's answers held at a time
         for doc_id, idx, target, evidence, old_target in part:
             db.execute("UPDATE link_refs SET resolved_to = ?, evidence = ? WHERE doc_id = ? AND idx = ?",
                        (target, evidence, doc_id, idx))
             if target != old_target:
                 changed[doc_id][idx] = target
         if advance is not None:
-            advance(min(size, len(ordered) - number * size))
+            advance(decided)
     return dict(changed)
 
 
