@@ -587,3 +587,151 @@ def test_progress_is_quiet_when_stderr_is_not_a_terminal():
     progress.update("b.txt", "failed", 0.1)
     progress.close()
     assert quiet.text == "vanban: b.txt: failed\n"  # --quiet: failures only, even on a terminal
+
+
+# --- who writes the store: the driver, or (all cores taken by workers) each worker its own results
+
+
+def _store_rows(path: Path) -> dict[str, list[str]]:
+    """Every table of a store but the FTS index's own, its rows sorted (the order of inserts
+    differs with the order in which workers finish), and the FTS rows."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                           "'sqlite_%' AND name NOT LIKE 'assignments_fts%'")]
+        rows = {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables}
+        # an assignment's rowid is the order it was inserted in: each row by its document and index instead
+        by_rowid = {rowid: (doc_id, idx) for rowid, doc_id, idx in db.execute("SELECT rowid, doc_id, idx FROM assignments")}
+        rows["assignments"] = sorted(repr(r[1:]) for r in db.execute("SELECT * FROM assignments"))
+        rows["task_sizes"] = sorted(repr((by_rowid[a], w)) for a, w in db.execute("SELECT * FROM task_sizes"))
+        rows["agency_duty_order"] = sorted(repr((*r[:-1], by_rowid[r[-1]])) for r in db.execute(
+            "SELECT * FROM agency_duty_order"))
+        rows["assignments_fts"] = sorted(repr((by_rowid[r[0]], *r[1:])) for r in db.execute(
+            "SELECT rowid, task, agency FROM assignments_fts"))
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return rows
+    finally:
+        db.close()
+
+
+def _stored_ids(path: Path) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id")]
+    finally:
+        db.close()
+
+
+def test_the_workers_write_the_same_store_and_outputs_as_the_driver(corpus, tmp_path):
+    # Two workers on the corpus, once writing the store themselves, once leaving it to the
+    # driver: the same JSONs byte for byte, the same rows, and each document once in the report.
+    runs = {}
+    for writes in ("workers", "driver"):
+        out = tmp_path / writes
+        assert cli(["run", str(corpus), "--out", str(out), "--jobs", "2", "--quiet", "--no-report",
+                    "--store-writes", writes]) == 0
+        report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+        assert sorted(d["id"] for d in report["documents"]) == IDS
+        assert all(d["status"] == "ok" and d["action"] == "processed" for d in report["documents"])
+        assert not list(out.glob(".*.tmp"))
+        runs[writes] = ({p.name: p.read_bytes() for p in out.glob("*.json") if p.name != "run-report.json"
+                         and not p.name.startswith(".")},
+                        _store_rows(out / "vanban.sqlite"))
+    assert runs["workers"][0] == runs["driver"][0]
+    assert runs["workers"][1] == runs["driver"][1]
+    assert len(runs["workers"][1]["documents"]) == len(IDS) and runs["workers"][1]["assignments"]
+
+
+def test_auto_leaves_the_store_to_the_driver_while_a_core_is_free():
+    opts = batch_driver.RunOptions()
+    cores = os.cpu_count() or 1
+    assert batch_driver._workers_write(opts, cores) is True
+    assert batch_driver._workers_write(opts, cores + 1) is True
+    assert batch_driver._workers_write(opts, cores - 1) is False or cores == 1
+    assert batch_driver._workers_write(batch_driver.RunOptions(store_writes="driver"), cores) is False
+    assert batch_driver._workers_write(batch_driver.RunOptions(store_writes="workers"), 1) is True
+
+
+def _writing_engine(folder: Path, out: Path, n_workers: int, timeout: float | None = None):
+    """The local engine on every TXT of `folder`, the workers writing a store in `out`: the
+    results written by the workers, and those the driver made (a dead worker's document)."""
+    from pipeline.corpus.store import Store
+
+    out.mkdir(exist_ok=True)
+    Store(out / "s.db").close()  # the driver creates the store before the workers start
+    jobs = batch_jobs.plan_jobs(sorted(folder.glob("*.txt")), folder)
+    written: list[tuple[str, dict, tuple | None]] = []
+    made: list[tuple[str, dict]] = []
+    batch_local.run_local(jobs, n_workers, timeout, "full", lambda job, result: made.append((job.id, result)),
+                          out_dir=out, store=(str(out / "s.db"), False),
+                          on_written=lambda job, result, stat: written.append((job.id, result, stat)))
+    return written, made
+
+
+@needs_fork
+def test_a_worker_that_writes_stores_and_publishes_each_document_once(corpus, tmp_path):
+    out = tmp_path / "out"
+    written, made = _writing_engine(corpus, out, 2)
+    assert made == [] and sorted(doc_id for doc_id, _, _ in written) == IDS
+    for doc_id, result, stat in written:
+        path = out / f"{doc_id}.json"
+        assert result["status"] == "ok" and result["rows"] is None and result["json"] is None  # not sent
+        assert stat == (path.stat().st_size, path.stat().st_mtime_ns)
+        assert {**json.loads(path.read_text(encoding="utf-8")), "timings": None} == \
+            {**parse_file(corpus / f"{doc_id}.txt").to_dict(), "timings": None}
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+    assert _stored_ids(out / "s.db") == IDS
+
+
+@needs_fork
+def test_a_worker_that_dies_before_writing_hands_its_parsed_documents_on(corpus, tmp_path, monkeypatch):
+    # The document before the crashing one is parsed but waits in the worker's batch (a
+    # minute long here) when its worker dies: it is parsed again by the replacement and
+    # written once; only the crashing one is reported failed, by the driver.
+    from pipeline.batch import writer as batch_writer
+
+    shutil.copyfile(CORPUS_TXT[0], corpus / "cao-bang_c-crash.txt")  # sorted second
+    monkeypatch.setattr(batch_worker, "parse_document", _crash_on_bad)
+    monkeypatch.setattr(batch_writer, "BATCH_SECONDS", 60.0)
+    out = tmp_path / "out"
+    written, made = _writing_engine(corpus, out, 1)
+    assert [(doc_id, r["errors"][0]["stage"]) for doc_id, r in made] == [("cao-bang_c-crash", "crash")]
+    assert sorted(doc_id for doc_id, _, _ in written) == IDS  # each once, the one before the crash too
+    pids = {doc_id: r["pid"] for doc_id, r, _ in written}
+    assert len(set(pids.values())) == 1  # all by the replacement: the first worker wrote nothing
+    assert _stored_ids(out / "s.db") == IDS
+    assert not (out / "cao-bang_c-crash.json").exists() and not list(out.glob(".*.tmp"))
+
+
+def test_a_writer_that_finds_the_store_busy_keeps_its_batch_and_writes_it_later(tmp_path):
+    import sqlite3
+
+    from pipeline.batch.writer import ResultWriter
+    from pipeline.corpus.store import Store, document_rows
+    from pipeline.stages.emit import write_temp
+
+    store = Store(tmp_path / "s.db")
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another worker writing its batch
+    assert store.begin_batch(wait=False) is False
+    written = []
+    writer = ResultWriter(tmp_path, store, lambda key, result, stat: written.append(key))
+    for path in CORPUS_TXT[:2]:
+        doc = parse_file(path)
+        doc.id = path.stem
+        data = doc.to_dict()
+        tmp = write_temp(tmp_path, f"{path.stem}.test", json.dumps(data).encode("utf-8"))
+        result = {"id": path.stem, "status": "ok", "json": None, "json_tmp": str(tmp), "errors": [],
+                  "rows": document_rows(data)}
+        writer.add(path.stem, result, wait=False)
+    assert writer.flush(wait=False) is False  # still busy: nothing written, nothing lost
+    assert written == [] and len(writer.waiting) == 2 and not (tmp_path / f"{CORPUS_TXT[0].stem}.json").exists()
+    other.execute("COMMIT")
+    assert writer.flush(wait=False) is True
+    assert written == [p.stem for p in CORPUS_TXT[:2]]
+    assert all((tmp_path / f"{p.stem}.json").exists() for p in CORPUS_TXT[:2])
+    assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 2

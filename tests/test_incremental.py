@@ -287,7 +287,8 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("where", ["during-upsert", "after-documents", "after-links", "during-store"])
+@pytest.mark.parametrize("where", ["during-upsert", "during-upsert-by-a-worker", "after-documents", "after-links",
+                                   "during-store"])
 def test_a_run_killed_in_the_corpus_step_is_finished_by_the_next_run(tmp_path, where):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -295,9 +296,22 @@ def test_a_run_killed_in_the_corpus_step_is_finished_by_the_next_run(tmp_path, w
     _copy(folder, PLAN, DAK_LAK)
     assert _run(folder, out) == 0
     _copy(folder, LETTER, REPORT)  # their references to the plan resolve in the corpus step
-    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, where, "run", str(folder), "--out", str(out),
-                             "--jobs", "2", "--quiet"], cwd=REPO, capture_output=True)
-    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    # who stores a parsed document: the driver (killed: the whole run) or a worker (killed:
+    # the driver hands its documents to a new worker, which dies too, and reports them failed)
+    writes = "workers" if where == "during-upsert-by-a-worker" else "driver"
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, where.replace("-by-a-worker", ""), "run", str(folder),
+                             "--out", str(out), "--jobs", "2", "--quiet", "--store-writes", writes],
+                            cwd=REPO, capture_output=True)
+    if writes == "workers":
+        assert killed.returncode == 1, killed.stderr.decode()[-2000:]
+        report = json.loads((out / "run-report.json").read_text(encoding="utf-8"))
+        failed = {d["id"]: d["reason"] for d in report["documents"] if d["status"] == "failed"}
+        assert set(failed) == {LETTER, REPORT}, failed
+        assert all("died twice before writing it" in reason for reason in failed.values()), failed
+        assert not (out / f"{LETTER}.json").exists()
+        where = "during-upsert"
+    else:
+        assert killed.returncode == -9, killed.stderr.decode()[-2000:]
     if where == "after-links":  # the bug this guards against: the re-run saw nothing to do
         assert (out / "links.json").is_file()
     db = sqlite3.connect(out / "vanban.sqlite")

@@ -20,7 +20,7 @@ from .jobs import Job, discover, plan_jobs
 from .local import run_local
 from .progress import Progress, StepProgress
 from .state import State, size_and_mtime, unchanged_entry
-from .writer import ResultWriter
+from .writer import ResultWriter, state_entry
 
 LOCK_NAME = ".vanban.lock"
 REPORT_NAME = "run-report.json"
@@ -44,6 +44,19 @@ class RunOptions:
     graph: bool = False  # also write the graph exports (graph.json, .graphml, .gexf)
     report: bool = False  # also write OUT/report.html (`vanban run` does, unless --no-report)
     quiet: bool = False
+    store_writes: str = "auto"  # who writes the store during a local run: auto | driver | workers
+
+
+def _workers_write(opts: RunOptions, n_workers: int) -> bool:
+    """Whether the local workers write the store: "auto" when they take every core.
+
+    The driver writing every row costs a core's worth of work beside the workers (~6 ms of
+    its CPU a document); with a core to spare (one worker on two cores) that is free, with
+    none it slows the workers. Written by the workers, the same rows cost each of them a few
+    ms a document and the driver next to nothing."""
+    if opts.store_writes != "auto":
+        return opts.store_writes == "workers"
+    return n_workers >= (os.cpu_count() or 1)
 
 
 def _lock(out: Path):
@@ -139,23 +152,33 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         progress = Progress(len(todo), opts.quiet)
         peak_rss: dict[int, int] = {}
 
-        writer = ResultWriter(out, state, store)
+        version = pipeline_version()
 
-        def on_result(job: Job, result: dict[str, Any]) -> None:
-            result = writer.add(job, result)
+        def on_written(job: Job, result: dict[str, Any], json_stat: tuple | None) -> None:
+            """A result stored and its JSON published (or, failed, its outputs removed)."""
+            if json_stat is not None:
+                state.entries[job.id] = state_entry(job, result, json_stat, version)
+            else:
+                state.entries.pop(job.id, None)
+            state.maybe_save()
             if result["pid"] is not None and result["rss_kb"]:
                 peak_rss[result["pid"]] = max(peak_rss.get(result["pid"], 0), result["rss_kb"])
             records[job.id] = _record(job, "processed", result)
             progress.update(job.rel, result["status"], result["seconds"])
 
+        writer = ResultWriter(out, store, on_written)
         interrupted = True
         t_parse = time.perf_counter()
         try:
             rows = None if store is None else "lite" if store_lite else "full"  # what the workers make for the store
             if todo and opts.engine == "dask":
-                run_dask(todo, n_workers, opts.scheduler, opts.timeout, rows, on_result, log, on_idle=writer.tick)
+                run_dask(todo, n_workers, opts.scheduler, opts.timeout, rows, writer.add, log, on_idle=writer.tick)
             elif todo:
-                run_local(todo, n_workers, opts.timeout, rows, on_result, out_dir=out, on_idle=writer.tick)
+                # With no core left for the driver, the workers write the store themselves
+                # (one at a time, each a batch); otherwise the driver does, on its free core.
+                workers_write = store is not None and _workers_write(opts, n_workers)
+                run_local(todo, n_workers, opts.timeout, rows, writer.add, out_dir=out, on_idle=writer.tick,
+                          store=(store_path, store_lite) if workers_write else None, on_written=on_written)
             interrupted = False
         finally:
             progress.close()

@@ -15,6 +15,7 @@ from .jobs import Job
 from .worker import failed_result, unanswered_result, limit_worker_memory, process_one, worker_memory_mb
 
 MAX_TASKS_PER_WORKER = 500  # recycle a worker after this many documents (flat memory)
+STOP_SECONDS = 60.0  # how long a stopping worker may take to write what waits
 _temp_numbers = itertools.count()  # per worker process: with its pid, makes temporary names unique
 
 
@@ -52,7 +53,7 @@ def _write_temp_json(result: dict[str, Any], out_dir: str, driver: int) -> bool:
     return True
 
 
-def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
+def _worker_loop(conn, rows: str | None, out_dir: str | None, store: tuple[str, bool] | None = None) -> None:
     """Parse the documents the driver sends, one at a time, in the order sent.
 
     Two messages per document: ("started", id) just before parsing it, then ("done",
@@ -60,6 +61,11 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
     worker never waits for it), so it counts the time limit from "started", not from sending.
     With `out_dir` the worker writes the JSON there itself, to a temporary file that the
     driver renames: serialising and writing then run in parallel, not in the driver.
+
+    With `store` (its path, and whether it is lite) the worker also writes its results: in
+    batches, into the store (`ResultWriter`), then publishing their JSONs, and says so with
+    ("written", [(id, result, json_stat), ...]). Its "done" then carries no JSON or rows,
+    only what the driver schedules by. Told to stop (None), it writes what waits first.
     """
     import signal
     import threading
@@ -70,10 +76,24 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
     driver = os.getppid()
     writing = threading.Lock()
     threading.Thread(target=exit_with_parent, args=(driver, writing), daemon=True).start()
+    writer = _WorkerWriter(conn, out_dir, store) if store is not None and out_dir is not None else None
     while True:
         try:
+            due = None if writer is None else writer.seconds_left()
+            if due is not None and not conn.poll(due):  # nothing to parse: write what waits
+                with writing:
+                    writer.flush()
+                continue
             task = conn.recv()
+            if task == FLUSH:  # no more documents for now: write what waits
+                if writer is not None:
+                    with writing:
+                        writer.flush()
+                continue
             if task is None or os.getppid() != driver:  # done, or the driver was killed
+                if writer is not None and os.getppid() == driver:
+                    with writing:
+                        writer.flush()
                 return
             path, doc_id = task
             conn.send(("started", doc_id))
@@ -94,10 +114,52 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None) -> None:
 
                     reason = memory_reason()
                 result = failed_result(doc_id, Path(path).suffix, stage, reason, time.perf_counter() - t0)
-            conn.send(("done", result))
+            if writer is None:
+                conn.send(("done", result))
+                continue
+            conn.send(("done", {"seconds": result["seconds"]}))
+            with writing:  # never stopped between the commit and the renames
+                writer.add(doc_id, result)
         except (EOFError, OSError):  # the driver is gone
             return
 
+
+class _WorkerWriter:
+    """A worker's ResultWriter, on its own connection to the store (opened here, after the
+    fork: a SQLite connection never crosses one). What each write did goes to the driver in
+    one message, without the JSON texts and rows: they are in the store and OUT by then."""
+
+    def __init__(self, conn, out_dir: str, store: tuple[str, bool]):
+        from ..corpus.store import Store
+        from .writer import ResultWriter
+
+        path, lite = store
+        db = Store(path, lite=lite)
+        db.prepare_bulk_writes()
+        self.conn, self.written = conn, []
+        self.writer = ResultWriter(Path(out_dir), db, self._on_written)
+
+    def _on_written(self, doc_id: str, result: dict, json_stat: tuple | None) -> None:
+        self.written.append((doc_id, {**result, "json": None, "json_tmp": None, "rows": None}, json_stat))
+
+    def add(self, doc_id: str, result: dict) -> None:
+        self.writer.add(doc_id, result, wait=False)  # a busy store: parse the next one first
+        self._tell()
+
+    def flush(self) -> None:
+        self.writer.flush()
+        self._tell()
+
+    def seconds_left(self) -> float | None:
+        return self.writer.seconds_left()
+
+    def _tell(self) -> None:
+        if self.written:
+            self.conn.send(("written", self.written))
+            self.written = []
+
+
+FLUSH = "flush"  # the driver's message to a worker that writes: nothing more to send you for now
 
 PREFETCH = 2  # documents sent to a worker ahead of its answers, at least: the one it parses and the next
 # ... and, while its documents are light, as many as it parses in PREFETCH_SECONDS (at most
@@ -136,17 +198,23 @@ def _widen_send_buffer(conn) -> None:
 class _Worker:
     """A worker process and the documents sent to it, oldest first."""
 
-    def __init__(self, ctx, rows: str | None, out_dir: str | None):
+    def __init__(self, ctx, rows: str | None, out_dir: str | None, store: tuple[str, bool] | None = None):
         self.conn, child = ctx.Pipe()
         _widen_send_buffer(child)
-        self.proc = ctx.Process(target=_worker_loop, args=(child, rows, out_dir), daemon=True)
+        self.proc = ctx.Process(target=_worker_loop, args=(child, rows, out_dir, store), daemon=True)
         self.proc.start()
         child.close()
+        self.writes = store is not None  # it writes its results itself ("written" messages)
         self.queue: deque[Job] = deque()  # sent, not answered yet; queue[0] is parsed first
+        self.unwritten: dict[str, Job] = {}  # answered, not yet written (when it writes)
+        self.flushing = False  # asked to write what waits (FLUSH), nothing sent since
         self.started: float | None = None  # when the worker said it started queue[0]
         self.sent = 0  # documents sent over its lifetime (recycled at MAX_TASKS_PER_WORKER)
         self.done = 0  # documents it answered
         self.seconds: float | None = None  # a moving average of its documents' parse time
+
+    def busy(self) -> bool:
+        return bool(self.queue or self.unwritten)
 
     def ahead(self) -> int:
         """How many documents to keep sent to it (see PREFETCH_SECONDS)."""
@@ -157,36 +225,55 @@ class _Worker:
     def give(self, job: Job) -> None:
         self.queue.append(job)
         self.sent += 1
+        self.flushing = False
+        self._send((str(job.path), job.id))
+
+    def flush(self) -> None:
+        """Nothing more to send it for now: have it write what waits, once."""
+        if self.unwritten and not self.queue and not self.flushing:
+            self.flushing = True
+            self._send(FLUSH)
+
+    def _send(self, message) -> None:
         try:
-            self.conn.send((str(job.path), job.id))
+            self.conn.send(message)
         except OSError:  # it died: the driver sees that and sends the job elsewhere
             pass
 
-    def receive(self) -> list[tuple[Job, dict]]:
-        """Read every message already in the pipe; the results it holds, in order."""
-        results = []
-        while self.queue and self.conn.poll():
+    def receive(self, on_result: Callable[[Job, dict], None],
+                on_written: Callable[[Job, dict, tuple | None], None] | None) -> None:
+        """Read every message already in the pipe, and hand on the results it holds, in order:
+        a worker that writes gives them to `on_written` once written, others to `on_result`."""
+        while self.busy() and self.conn.poll():
             try:
                 kind, payload = self.conn.recv()
             except (EOFError, OSError):  # it died; the caller finds out from the process
                 break
             if kind == "started":
                 self.started = time.perf_counter()
+            elif kind == "written":
+                for doc_id, result, json_stat in payload:
+                    on_written(self.unwritten.pop(doc_id), result, json_stat)
             else:
-                results.append((self.queue.popleft(), payload))
+                job = self.queue.popleft()
                 self.started, self.done = None, self.done + 1
                 seconds = payload.get("seconds") or 0.0
                 self.seconds = seconds if self.seconds is None else 0.8 * self.seconds + 0.2 * seconds
-        return results
+                if self.writes:
+                    self.unwritten[job.id] = job
+                else:
+                    on_result(job, payload)
 
-    def stop(self, kill: bool = False) -> None:
+    def stop(self, kill: bool = False, on_result=None, on_written=None) -> None:
+        """Stop it; unless killed, it first writes what waits, and `receive` hands that on."""
         if kill:
             self.proc.kill()
         else:
-            try:
-                self.conn.send(None)
-            except OSError:
-                self.proc.kill()
+            self._send(None)
+            deadline = time.monotonic() + STOP_SECONDS
+            while self.unwritten and time.monotonic() < deadline and (self.proc.is_alive() or self.conn.poll()):
+                if self.conn.poll(0.1):
+                    self.receive(on_result, on_written)
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -226,7 +313,8 @@ def _mp_context():
 
 def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str | None,
               on_result: Callable[[Job, dict], None], out_dir: Path | None = None,
-              on_idle: Callable[[], None] | None = None) -> None:
+              on_idle: Callable[[], None] | None = None, store: tuple[str, bool] | None = None,
+              on_written: Callable[[Job, dict, tuple | None], None] | None = None) -> None:
     """Parse `jobs` in a pool of worker processes with a per-document time limit.
 
     With `out_dir` the workers write each JSON there to a temporary file and the result
@@ -234,11 +322,17 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
     `rows`: the kind of store rows the workers add to each result (worker.process_one).
     `on_idle` is called each time the driver wakes up (at least once a second), results or not.
 
+    With `store` (its path, and whether it is lite) and `out_dir`, the workers write the
+    store and publish the JSONs themselves, in batches, and each result comes to
+    `on_written(job, result, json_stat)` once written; `on_result` then only gets the results
+    the driver makes itself (a document whose worker died or was killed).
+
     Each worker has PREFETCH documents sent ahead (more while its documents are light, see
     PREFETCH_SECONDS), so it starts the next one while the driver writes the last result.
     When a worker is killed (time limit) or dies, only the document it had started is
-    reported; the ones still waiting in its pipe go to the front of the queue and are sent
-    to its replacement.
+    reported; the ones still waiting in its pipe, and those it had parsed but not yet
+    written, go to the front of the queue and are sent to its replacement (the unwritten
+    ones once: a document whose writer died twice is reported).
     """
     from multiprocessing.connection import wait
 
@@ -247,18 +341,26 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
         warm_up()
     pending = deque(jobs)
     out = None if out_dir is None else str(out_dir)
-    workers = [_Worker(ctx, rows, out) for _ in range(max(1, min(n_workers, len(jobs))))]
+    store = store if out is not None else None
+
+    def new_worker() -> _Worker:
+        return _Worker(ctx, rows, out, store)
+
+    workers = [new_worker() for _ in range(max(1, min(n_workers, len(jobs))))]
+    requeued: set[str] = set()  # parsed, then lost with their worker before written: redone once
     try:
         while True:
             for number, worker in enumerate(workers):
                 if worker.sent >= MAX_TASKS_PER_WORKER and not worker.queue and pending:  # recycle it
-                    worker.stop()
+                    worker.stop(on_result=on_result, on_written=on_written)
                     seconds = worker.seconds  # the documents are the same kind: as many ahead
-                    workers[number] = worker = _Worker(ctx, rows, out)
+                    workers[number] = worker = new_worker()
                     worker.seconds = seconds
                 while pending and len(worker.queue) < worker.ahead() and worker.sent < MAX_TASKS_PER_WORKER:
                     worker.give(pending.popleft())
-            busy = [worker for worker in workers if worker.queue]
+                if not pending:
+                    worker.flush()
+            busy = [worker for worker in workers if worker.busy()]
             if not busy:
                 return
             deadlines = [w.started + timeout for w in busy if timeout is not None and w.started is not None]
@@ -267,11 +369,10 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
             if on_idle is not None:
                 on_idle()
             for number, worker in enumerate(workers):
-                if not worker.queue:
+                if not worker.busy():
                     continue
-                for job, result in worker.receive():
-                    on_result(job, result)
-                if not worker.queue:
+                worker.receive(on_result, on_written)
+                if not worker.busy():
                     continue
                 elapsed = 0.0 if worker.started is None else time.perf_counter() - worker.started
                 if not worker.proc.is_alive():
@@ -283,17 +384,23 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
                 # Blame the document it was parsing. A worker that died between documents
                 # blames none, unless it never finished one (then the first is the cause:
                 # this way every replacement makes progress).
-                blamed = worker.queue.popleft() if worker.started is not None or worker.done == 0 else None
+                blamed = (worker.queue.popleft() if worker.queue and (worker.started is not None or worker.done == 0)
+                          else None)
                 worker.stop(kill=True)
-                worker.remove_temps(out, [blamed, *worker.queue] if blamed is not None else worker.queue)
-                pending.extendleft(reversed(worker.queue))  # never started: redone elsewhere, once
-                workers[number] = _Worker(ctx, rows, out)
+                unwritten = list(worker.unwritten.values())
+                worker.remove_temps(out, [*([blamed] if blamed is not None else []), *worker.queue, *unwritten])
+                lost = [job for job in unwritten if job.id in requeued]
+                requeued.update(job.id for job in unwritten)
+                pending.extendleft(reversed([job for job in unwritten if job not in lost] + list(worker.queue)))
+                workers[number] = new_worker()
+                for job in lost:
+                    on_result(job, unanswered_result(job, "crash", f"its worker died twice before writing it: {reason}", 0.0))
                 if blamed is not None:
                     on_result(blamed, unanswered_result(blamed, stage, reason, elapsed))
     finally:
         for worker in workers:
-            worker.stop(kill=bool(worker.queue))
-            worker.remove_temps(out, worker.queue)
+            worker.stop(kill=bool(worker.queue), on_result=on_result, on_written=on_written)
+            worker.remove_temps(out, [*worker.queue, *worker.unwritten.values()])
 
 
 def _death_reason(exitcode: int | None) -> str:

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="reprocess documents even when unchanged")
     parser.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local process pool (default) or a Dask cluster")
+    parser.add_argument("--store-writes", choices=("auto", "driver", "workers"), default="auto",
+                   help="who writes the store with the local engine: the workers, each its own results, "
+                        "or the driver; auto (default): the workers when they take every core")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler, e.g. tcp://host:8786 (default with --engine dask: a local cluster)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
@@ -145,6 +148,7 @@ def main(args: argparse.Namespace) -> int:
         out=args.out, jobs=args.jobs, force=args.force, engine=args.engine, scheduler=args.scheduler,
         timeout=args.timeout or None, db=None if args.no_db else (args.db or args.out / "vanban.sqlite"),
         link=not args.no_link, graph=args.graph and not args.no_link, report=not args.no_report, quiet=args.quiet,
+        store_writes=args.store_writes,
     )
     try:
         report = run(args.input, opts)

@@ -407,6 +407,7 @@ def writer_lock(path: str | Path):
 
 # ----------------------------------------------------------------------------- a document's rows
 
+BUSY_TIMEOUT_MS = 30000  # how long a statement waits for another connection's write to end
 BULK_CACHE_KB = 65536  # SQLite's page cache of a run's writer (prepare_bulk_writes)
 BULK_CHECKPOINT_PAGES = 10000  # pages in the WAL before it is copied back to the database
 
@@ -533,7 +534,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None)  # explicit transactions
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA busy_timeout=30000")  # a reader waits for a writer's commit
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a reader waits for a writer's commit
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -682,11 +683,27 @@ class Store:
     # batch's JSON files only after `commit_batch`, so a run killed meanwhile loses the
     # whole batch and the next run redoes exactly those documents.
 
-    def begin_batch(self) -> None:
-        """Open a batch: the writes that follow are committed together by `commit_batch`."""
-        if not self._batch:
+    def begin_batch(self, wait: bool = True) -> bool:
+        """Open a batch: the writes that follow are committed together by `commit_batch`.
+
+        The store has one writer at a time; several processes may take turns (`vanban run`'s
+        workers). With `wait=False`, a store that another process is writing is left to it
+        and False returned at once, so the caller can do other work first."""
+        if self._batch:
+            return True
+        if not wait:
+            self.db.execute("PRAGMA busy_timeout=0")
+        try:
             self.db.execute("BEGIN IMMEDIATE")
-            self._batch = True
+        except sqlite3.OperationalError as exc:
+            if wait or "locked" not in str(exc):
+                raise
+            return False
+        finally:
+            if not wait:
+                self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._batch = True
+        return True
 
     def commit_batch(self) -> None:
         """Commit the open batch (if any). A document interrupted half-written is left out."""
