@@ -688,6 +688,21 @@ def test_a_worker_that_writes_stores_and_publishes_each_document_once(corpus, tm
 
 
 @needs_fork
+def test_a_recycled_worker_writes_what_waits_before_it_goes(corpus, tmp_path, monkeypatch):
+    # Recycled every 2 documents, each worker still holds them unwritten (a batch may be a
+    # minute old here) when told to stop: it writes them first, and each is written once.
+    from pipeline.batch import writer as batch_writer
+
+    monkeypatch.setattr(batch_local, "MAX_TASKS_PER_WORKER", 2)
+    monkeypatch.setattr(batch_writer, "BATCH_SECONDS", 60.0)
+    written, made = _writing_engine(corpus, tmp_path / "out", 1)
+    assert made == [] and sorted(doc_id for doc_id, _, _ in written) == IDS
+    pids = [r["pid"] for _, r, _ in written]
+    assert [pids.count(p) for p in dict.fromkeys(pids)] == [2, 2, 1]
+    assert _stored_ids(tmp_path / "out" / "s.db") == IDS
+
+
+@needs_fork
 def test_a_worker_that_dies_before_writing_hands_its_parsed_documents_on(corpus, tmp_path, monkeypatch):
     # The document before the crashing one is parsed but waits in the worker's batch (a
     # minute long here) when its worker dies: it is parsed again by the replacement and

@@ -348,11 +348,25 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
 
     workers = [new_worker() for _ in range(max(1, min(n_workers, len(jobs))))]
     requeued: set[str] = set()  # parsed, then lost with their worker before written: redone once
+
+    def hand_on(worker: _Worker, front: list[Job], reason: str) -> None:
+        """Send `front` (the documents a stopped worker had not started) and those it parsed but
+        never wrote to the front of the queue; an unwritten one lost a second time is reported."""
+        unwritten = list(worker.unwritten.values())
+        worker.unwritten.clear()
+        lost = [job for job in unwritten if job.id in requeued]
+        again = [job for job in unwritten if job.id not in requeued]
+        requeued.update(job.id for job in again)
+        pending.extendleft(reversed(again + front))
+        for job in lost:
+            on_result(job, unanswered_result(job, "crash", f"its worker died twice before writing it: {reason}", 0.0))
+
     try:
         while True:
             for number, worker in enumerate(workers):
                 if worker.sent >= MAX_TASKS_PER_WORKER and not worker.queue and pending:  # recycle it
-                    worker.stop(on_result=on_result, on_written=on_written)
+                    worker.stop(on_result=on_result, on_written=on_written)  # it writes what waits first
+                    hand_on(worker, [], _death_reason(worker.proc.exitcode))  # unless it died meanwhile
                     seconds = worker.seconds  # the documents are the same kind: as many ahead
                     workers[number] = worker = new_worker()
                     worker.seconds = seconds
@@ -387,14 +401,10 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
                 blamed = (worker.queue.popleft() if worker.queue and (worker.started is not None or worker.done == 0)
                           else None)
                 worker.stop(kill=True)
-                unwritten = list(worker.unwritten.values())
-                worker.remove_temps(out, [*([blamed] if blamed is not None else []), *worker.queue, *unwritten])
-                lost = [job for job in unwritten if job.id in requeued]
-                requeued.update(job.id for job in unwritten)
-                pending.extendleft(reversed([job for job in unwritten if job not in lost] + list(worker.queue)))
+                worker.remove_temps(out, [*([blamed] if blamed is not None else []), *worker.queue,
+                                          *worker.unwritten.values()])
+                hand_on(worker, list(worker.queue), reason)  # never started, or never written: redone elsewhere
                 workers[number] = new_worker()
-                for job in lost:
-                    on_result(job, unanswered_result(job, "crash", f"its worker died twice before writing it: {reason}", 0.0))
                 if blamed is not None:
                     on_result(blamed, unanswered_result(blamed, stage, reason, elapsed))
     finally:
