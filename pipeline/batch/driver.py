@@ -23,6 +23,7 @@ from .state import State, size_and_mtime, unchanged_entry
 from .writer import ResultWriter, state_entry
 
 LOCK_NAME = ".vanban.lock"
+CHECKPOINT_DOCUMENTS = 200  # documents written by the workers between two checkpoints (~10,000 WAL pages)
 REPORT_NAME = "run-report.json"
 REPORT_VERSION = "1.0"
 
@@ -165,8 +166,17 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
                 peak_rss[result["pid"]] = max(peak_rss.get(result["pid"], 0), result["rss_kb"])
             records[job.id] = _record(job, "processed", result)
             progress.update(job.rel, result["status"], result["seconds"])
+            if workers_write:  # their commits leave the WAL's checkpoints to the driver
+                written_since[0] += 1
+                if written_since[0] >= CHECKPOINT_DOCUMENTS:
+                    store.checkpoint()
+                    written_since[0] = 0
 
         writer = ResultWriter(out, store, on_written)
+        # With no core left for the driver, the local workers write the store themselves
+        # (one at a time, each a batch); otherwise the driver does, on its free core.
+        workers_write = store is not None and opts.engine == "local" and _workers_write(opts, n_workers)
+        written_since = [0]  # documents the workers wrote since the driver's last checkpoint
         interrupted = True
         t_parse = time.perf_counter()
         try:
@@ -174,9 +184,6 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             if todo and opts.engine == "dask":
                 run_dask(todo, n_workers, opts.scheduler, opts.timeout, rows, writer.add, log, on_idle=writer.tick)
             elif todo:
-                # With no core left for the driver, the workers write the store themselves
-                # (one at a time, each a batch); otherwise the driver does, on its free core.
-                workers_write = store is not None and _workers_write(opts, n_workers)
                 run_local(todo, n_workers, opts.timeout, rows, writer.add, out_dir=out, on_idle=writer.tick,
                           store=(store_path, store_lite) if workers_write else None, on_written=on_written)
             interrupted = False

@@ -135,7 +135,7 @@ class _WorkerWriter:
 
         path, lite = store
         db = Store(path, lite=lite)
-        db.prepare_bulk_writes()
+        db.prepare_bulk_writes(checkpoints=False)  # the driver checkpoints (run_local's caller)
         self.conn, self.written = conn, []
         self.writer = ResultWriter(Path(out_dir), db, self._on_written)
 
@@ -325,7 +325,9 @@ def run_local(jobs: list[Job], n_workers: int, timeout: float | None, rows: str 
     With `store` (its path, and whether it is lite) and `out_dir`, the workers write the
     store and publish the JSONs themselves, in batches, and each result comes to
     `on_written(job, result, json_stat)` once written; `on_result` then only gets the results
-    the driver makes itself (a document whose worker died or was killed).
+    the driver makes itself (a document whose worker died or was killed). The workers'
+    commits do not checkpoint the store's WAL: the caller does (`Store.checkpoint`), so the
+    workers do not wait for the copy and its fsync.
 
     Each worker has PREFETCH documents sent ahead (more while its documents are light, see
     PREFETCH_SECONDS), so it starts the next one while the driver writes the last result.

@@ -667,15 +667,22 @@ class Store:
             self.write_rows(rows, existed=bool(old))
         return True
 
-    def prepare_bulk_writes(self) -> None:
+    def prepare_bulk_writes(self, checkpoints: bool = True) -> None:
         """Settings for the long write transactions of a run (its batches, the corpus step).
 
         A transaction whose dirty pages outgrow SQLite's cache (2 MB by default) spills them
         to the WAL and writes them again when it touches them again; and the default
         checkpoint (every 1,000 pages) copies the same index pages to the database over and
-        over. A run writes ~50 pages per document, so: a larger cache, rarer checkpoints."""
+        over. A run writes ~50 pages per document, so: a larger cache, rarer checkpoints.
+        With `checkpoints=False` this connection's commits never checkpoint: another
+        process does (`checkpoint`), so that a run's workers go on parsing meanwhile."""
         self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
-        self.db.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES if checkpoints else 0}")
+
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database, as far as no reader needs it, without
+        waiting for (or stopping) a writer."""
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     # A batch: many documents in one transaction, each inside a savepoint, so a document
     # that fails to store leaves the others in. Committing once per batch instead of once
