@@ -22,8 +22,8 @@ def process_one(path: str, doc_id: str, rows: str | None, source_path: str | Non
 
     Runs in a worker process (local pool or Dask). `rows` ("full" or "lite", the kind of
     the run's store; None without one) adds the document's store rows
-    (`pipeline.corpus.store.document_rows`), made here so that the driver, the one process
-    that writes, only inserts them; `source_path` overrides `source.path` when the worker parses a
+    (`pipeline.corpus.store.document_rows`), made here so that whoever writes the store
+    only inserts them; `source_path` overrides `source.path` when the worker parses a
     copy of the file (Dask ships bytes, so no shared file system is needed). The local
     workers then swap the text for a temporary file (`json_tmp`, see `_worker_loop`).
     Never raises: whatever goes wrong becomes a failed result naming the stage.

@@ -421,9 +421,10 @@ _AGENCY_EXCLUDED = ", ".join(f"excluded.{column}" for column in _AGENCY_COLUMNS.
 class DocumentRows:
     """One document as the store writes it: every row that depends on the document alone.
 
-    `vanban run`'s workers make these in parallel (`document_rows`) and send them to the
-    driver, which only executes the inserts (`Store.upsert_rows`): folding, JSON encoding and
-    the link index's keys never run in the one process that writes."""
+    `vanban run`'s workers make these in parallel (`document_rows`), and whoever writes the
+    store (the driver, or each worker its own: pipeline/batch/writer.py) only executes the
+    inserts (`Store.upsert_rows`): folding, JSON encoding and the link index's keys never
+    run inside a write transaction, while the other writers wait."""
 
     id: str
     digest: str                  # content_hash: an unchanged document is not rewritten
