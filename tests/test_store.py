@@ -871,3 +871,36 @@ def test_a_store_without_the_agency_tables_is_migrated(tmp_path):
         assert "assignments_by_agency_key" not in indexes  # replaced, so writes do not keep it
         s.upsert_many([dict(d, id=d["id"] + "-copy") for d in corpus_documents()])  # writes still work
         assert s.count_gaps() == 2 * before["gaps", None, None, None]["total"]
+
+
+def test_a_checkpoint_starts_the_wal_again_and_gives_way_to_a_long_reader(docs, tmp_path, monkeypatch):
+    # The workers of a run commit without checkpointing; the driver's checkpoint makes the next
+    # writer start the WAL from its beginning, so the file stops growing. A reader that keeps a
+    # transaction open prevents that: the checkpoint gives up after CHECKPOINT_WAIT_MS instead
+    # of holding the writers back, and the WAL grows until a later checkpoint.
+    from pipeline.corpus import store as store_module
+
+    monkeypatch.setattr(store_module, "CHECKPOINT_WAIT_MS", 50)
+    path = tmp_path / "s.db"
+    writer = Store(path)
+    writer.prepare_bulk_writes(checkpoints=False)
+    wal = path.with_name(path.name + "-wal")
+    first, second, third = docs[:2], docs[2:4], docs[4:]
+
+    writer.upsert_many(first)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM documents").fetchone()[0] == len(first)  # holds its snapshot
+    assert writer.checkpoint() is False  # gives up on the restart: no error, no 30 s wait
+    size = wal.stat().st_size
+    writer.upsert_many(second)
+    assert wal.stat().st_size > size  # appended: the reader kept the WAL from starting again
+    reader.execute("COMMIT")
+    reader.close()
+
+    assert writer.checkpoint() is True
+    size = wal.stat().st_size
+    writer.upsert_many(third)
+    assert wal.stat().st_size == size  # written from the beginning of the file, not appended
+    assert writer.db.execute("SELECT count(*) FROM documents").fetchone()[0] == len(docs)
+    writer.close()

@@ -408,6 +408,7 @@ def writer_lock(path: str | Path):
 # ----------------------------------------------------------------------------- a document's rows
 
 BUSY_TIMEOUT_MS = 30000  # how long a statement waits for another connection's write to end
+CHECKPOINT_WAIT_MS = 2000  # how long `checkpoint` waits for a writer's batch and for readers
 BULK_CACHE_KB = 65536  # SQLite's page cache of a run's writer (prepare_bulk_writes)
 BULK_CHECKPOINT_PAGES = 10000  # pages in the WAL before it is copied back to the database
 
@@ -680,13 +681,21 @@ class Store:
         self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
         self.db.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES if checkpoints else 0}")
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> bool:
         """Copy what the WAL holds into the database, so that the next writer starts the WAL
         again from its beginning. It waits for the writer of the moment (a batch) to commit,
         and other writers wait for it meanwhile (RESTART: a PASSIVE checkpoint, which stops
         nobody, let the WAL of two workers taking turns grow to 300 MB in 2,000 documents,
-        as some batch was always committed during the copy)."""
-        self.db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        as some batch was always committed during the copy). It also waits for readers, at
+        most CHECKPOINT_WAIT_MS: a reader that keeps a transaction open (an SQL shell) only
+        delays the restart to a later checkpoint, and holds the writers back that long.
+        True if the next writer starts the WAL again."""
+        self.db.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _frames, _copied = self.db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            return not busy
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     # A batch: many documents in one transaction, each inside a savepoint, so a document
     # that fails to store leaves the others in. Committing once per batch instead of once
