@@ -651,7 +651,7 @@ def test_auto_leaves_the_store_to_the_driver_while_a_core_is_free():
     cores = os.cpu_count() or 1
     assert batch_driver._workers_write(opts, cores) is True
     assert batch_driver._workers_write(opts, cores + 1) is True
-    assert batch_driver._workers_write(opts, cores - 1) is False or cores == 1
+    assert batch_driver._workers_write(opts, cores - 1) is False
     assert batch_driver._workers_write(batch_driver.RunOptions(store_writes="driver"), cores) is False
     assert batch_driver._workers_write(batch_driver.RunOptions(store_writes="workers"), 1) is True
 
