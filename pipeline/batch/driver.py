@@ -19,8 +19,8 @@ from .cluster import run_dask
 from .jobs import Job, discover, plan_jobs
 from .local import run_local
 from .progress import Progress, StepProgress
-from .state import State, size_and_mtime, unchanged_entry
-from .writer import ResultWriter, state_entry
+from .state import State, size_and_mtime, unchanged_entry, written_entry
+from .writer import ResultWriter
 
 LOCK_NAME = ".vanban.lock"
 CHECKPOINT_DOCUMENTS = 200  # documents written by the workers between two checkpoints (~10,000 WAL pages)
@@ -153,16 +153,16 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
         progress = Progress(len(todo), opts.quiet)
         peak_rss: dict[int, int] = {}
 
-        version = pipeline_version()
         # With no core left for the driver, the local workers write the store themselves
         # (one at a time, each a batch); otherwise the driver does, on its free core.
         workers_write = store is not None and opts.engine == "local" and _workers_write(opts, n_workers)
-        written_since = [0]  # documents the workers wrote since the driver's last checkpoint
+        written_since = 0  # documents the workers wrote since the driver's last checkpoint
 
         def on_written(job: Job, result: dict[str, Any], json_stat: tuple | None) -> None:
             """A result stored and its JSON published (or, failed, its outputs removed)."""
+            nonlocal written_since
             if json_stat is not None:
-                state.entries[job.id] = state_entry(job, result, json_stat, version)
+                state.entries[job.id] = written_entry(job, result, json_stat)
             else:
                 state.entries.pop(job.id, None)
             state.maybe_save()
@@ -171,10 +171,10 @@ def run(root: Path, opts: RunOptions, files: list[Path] | None = None) -> dict[s
             records[job.id] = _record(job, "processed", result)
             progress.update(job.rel, result["status"], result["seconds"])
             if workers_write:  # their commits leave the WAL's checkpoints to the driver
-                written_since[0] += 1
-                if written_since[0] >= CHECKPOINT_DOCUMENTS:
+                written_since += 1
+                if written_since >= CHECKPOINT_DOCUMENTS:
                     store.checkpoint()
-                    written_since[0] = 0
+                    written_since = 0
 
         writer = ResultWriter(out, store, on_written)
         interrupted = True

@@ -68,6 +68,18 @@ def size_and_mtime(path: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
+_RESULT_FIELDS = ("status", "format", "pages", "references", "assignments", "directive_lines",
+                  "unassigned_lines", "errors", "warnings", "text_bytes")  # a worker's result's, as `_counts` reads a JSON
+
+
+def written_entry(job: Job, result: dict[str, Any], json_stat: tuple[int, int]) -> dict[str, Any]:
+    """The entry of a document just written (pipeline/batch/writer.py): the input's size and
+    mtime as they were before parsing, what the worker's result says, the JSON's own stat."""
+    return {"file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
+            "sha256": result["sha256"], "pipeline_version": pipeline_version(), "json_stat": list(json_stat),
+            **{name: result[name] for name in _RESULT_FIELDS}}
+
+
 def _counts(doc: dict) -> dict[str, Any]:
     return {
         "status": doc.get("status"),

@@ -26,14 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..stages.emit import publish, write_temp
-from .jobs import Job
 from .state import size_and_mtime
 
 BATCH_DOCUMENTS = 64  # documents per store transaction at most
 BATCH_SECONDS = 1.0  # and its age at most: a killed run redoes about this much work
 MAX_WAITING = 4 * BATCH_DOCUMENTS  # results a worker holds while another writes the store
-_STATE_FIELDS = ("status", "format", "pages", "references", "assignments", "directive_lines",
-                 "unassigned_lines", "errors", "warnings", "text_bytes")
 _temp_numbers = itertools.count()
 
 
@@ -88,7 +85,6 @@ class ResultWriter:
         process is writing the store."""
         if not self.waiting:
             return True
-        written: list[tuple[Any, dict[str, Any], Path | None]] = []
         if self.store is not None:
             if not self.store.begin_batch(wait=wait):
                 return False
@@ -147,14 +143,6 @@ class ResultWriter:
                     tmp.unlink(missing_ok=True)
             self.waiting.clear()
             raise
-
-
-def state_entry(job: Job, result: dict[str, Any], json_stat: tuple, version: str) -> dict[str, Any]:
-    """A written document's line in the state (pipeline/batch/state.py): the input's size and
-    mtime as they were before parsing, what it gave, and the JSON's own size and mtime."""
-    return {"file": str(job.path.resolve()), "size": job.size, "mtime_ns": job.mtime_ns,
-            "sha256": result["sha256"], "pipeline_version": version, "json_stat": list(json_stat),
-            **{name: result[name] for name in _STATE_FIELDS}}
 
 
 def _take_resolutions(tmp: Path, db, doc_id: str) -> None:
