@@ -80,20 +80,15 @@ def _worker_loop(conn, rows: str | None, out_dir: str | None, store: tuple[str, 
     while True:
         try:
             due = None if writer is None else writer.seconds_left()
-            if due is not None and not conn.poll(due):  # nothing to parse: write what waits
+            # nothing to parse before the waiting batch is due: as if told to write it (FLUSH)
+            task = conn.recv() if due is None or conn.poll(due) else FLUSH
+            alive = os.getppid() == driver
+            if writer is not None and alive and (task == FLUSH or task is None):  # write what waits
                 with writing:
                     writer.flush()
+            if task == FLUSH:
                 continue
-            task = conn.recv()
-            if task == FLUSH:  # no more documents for now: write what waits
-                if writer is not None:
-                    with writing:
-                        writer.flush()
-                continue
-            if task is None or os.getppid() != driver:  # done, or the driver was killed
-                if writer is not None and os.getppid() == driver:
-                    with writing:
-                        writer.flush()
+            if task is None or not alive:  # done, or the driver was killed
                 return
             path, doc_id = task
             conn.send(("started", doc_id))

@@ -690,10 +690,16 @@ class Store:
         most CHECKPOINT_WAIT_MS: a reader that keeps a transaction open (an SQL shell) only
         delays the restart to a later checkpoint, and holds the writers back that long.
         True if the next writer starts the WAL again."""
-        self.db.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-        try:
+        with self._busy_timeout(CHECKPOINT_WAIT_MS):
             busy, _frames, _copied = self.db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-            return not busy
+        return not busy
+
+    @contextmanager
+    def _busy_timeout(self, ms: int) -> Iterator[None]:
+        """Wait `ms` (not BUSY_TIMEOUT_MS) for another connection's lock, inside the block."""
+        self.db.execute(f"PRAGMA busy_timeout={ms}")
+        try:
+            yield
         finally:
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -711,17 +717,13 @@ class Store:
         and False returned at once, so the caller can do other work first."""
         if self._batch:
             return True
-        if not wait:
-            self.db.execute("PRAGMA busy_timeout=0")
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            with self._busy_timeout(BUSY_TIMEOUT_MS if wait else 0):
+                self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if wait or "locked" not in str(exc):
                 raise
             return False
-        finally:
-            if not wait:
-                self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._batch = True
         return True
 
